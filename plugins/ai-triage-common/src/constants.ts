@@ -1,0 +1,38 @@
+/**
+ * Catalog annotation that maps an entity to the OpenTelemetry `service.name` its telemetry and
+ * alerts carry. When absent, an entity whose `metadata.name` equals the service name is used.
+ *
+ * @public
+ */
+export const AI_TRIAGE_SERVICE_NAME_ANNOTATION = 'opentelemetry.io/service-name';
+
+/** @public */
+export const ALERT_SOURCES = ['alertmanager'] as const;
+/** @public */
+export type AlertSource = (typeof ALERT_SOURCES)[number];
+
+/** @public */
+export const SEVERITIES = ['critical', 'high', 'warning', 'info'] as const;
+/** @public */
+export type Severity = (typeof SEVERITIES)[number];
+
+/** @public */
+export const INCIDENT_STATUSES = ['open', 'resolved'] as const;
+/** @public */
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/**
+ * Where an incident is in the pipeline: waiting for enrichment, waiting for reasoning, done, or
+ * failed (a job went dead; the error is on the job).
+ *
+ * @public
+ */
+export const TRIAGE_STATES = [
+  'pending',
+  'enriching',
+  'reasoning',
+  'triaged',
+  'failed',
+] as const;
+/** @public */
+export type TriageState = (typeof TRIAGE_STATES)[number];

@@ -1,0 +1,12 @@
+/**
+ * Schemas, types and permissions shared by the AI triage plugins.
+ *
+ * @packageDocumentation
+ */
+export * from './constants';
+export * from './permissions';
+export * from './schemas/alertmanager';
+export * from './schemas/incident';
+export * from './schemas/context';
+export * from './schemas/hypothesis';
+export * from './schemas/api';

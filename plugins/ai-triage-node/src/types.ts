@@ -1,0 +1,83 @@
+import type { ContextDocument, HypothesisSet } from '@ai-triage/plugin-ai-triage-common';
+
+/** Attribute values as OpenTelemetry carries them, flattened to scalars. @public */
+export type TelemetryAttributes = Record<string, string | number | boolean>;
+
+/** One finished span. Times are epoch milliseconds. @public */
+export type SpanRecord = {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  serviceName: string;
+  name: string;
+  /** OTLP SpanKind: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  kind: number;
+  startTimeMs: number;
+  durationMs: number;
+  /** OTLP StatusCode: 0 unset, 1 ok, 2 error. */
+  statusCode: number;
+  statusMessage: string | null;
+  /** The called service for client spans (`peer.service`, `server.address`, ...), else null. */
+  peerService: string | null;
+  attributes: TelemetryAttributes;
+};
+
+/** One log record. @public */
+export type LogRecord = {
+  serviceName: string;
+  timestampMs: number;
+  severityText: string;
+  severityNumber: number;
+  body: string;
+  traceId: string | null;
+  spanId: string | null;
+  attributes: TelemetryAttributes;
+};
+
+/** One metric data point (gauge or sum value; histogram points carry their mean). @public */
+export type MetricPoint = {
+  serviceName: string;
+  name: string;
+  timestampMs: number;
+  value: number;
+  attributes: TelemetryAttributes;
+};
+
+/** The service and time range enrichment asks telemetry for. @public */
+export type TelemetryQuery = {
+  serviceName: string;
+  fromMs: number;
+  toMs: number;
+  /** Upper bound on records per signal; providers stop reading there and say so. */
+  limit: number;
+};
+
+/** What one provider returned; a signal it does not serve is left out. @public */
+export type TelemetryResult = {
+  spans?: SpanRecord[];
+  logs?: LogRecord[];
+  metrics?: MetricPoint[];
+  /** Signals that hit `limit`. */
+  truncated?: Array<'spans' | 'logs' | 'metrics'>;
+};
+
+/**
+ * A source of traces, metrics and logs for enrichment: the embedded OTLP store, Prometheus,
+ * Loki, Tempo, Jaeger, ... A provider that throws or times out yields a partial context.
+ *
+ * @public
+ */
+export interface TelemetryProvider {
+  readonly name: string;
+  fetch(query: TelemetryQuery, options: { signal: AbortSignal }): Promise<TelemetryResult>;
+}
+
+/**
+ * Turns a context document into up to three root-cause hypotheses.
+ *
+ * @public
+ */
+export interface Reasoner {
+  readonly name: string;
+  reason(context: ContextDocument): Promise<HypothesisSet>;
+}

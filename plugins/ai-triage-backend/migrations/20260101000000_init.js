@@ -20,7 +20,12 @@ exports.up = async function up(knex) {
 
   await knex.schema.createTable('incidents', table => {
     table.string('id').primary();
-    table.string('correlation_key').notNullable().unique();
+    table.string('correlation_key').notNullable();
+    table
+      .string('active_key')
+      .nullable()
+      .unique()
+      .comment('correlation_key while open, NULL once resolved: at most one open incident per key');
     table.string('title').notNullable();
     table.string('entity_ref').nullable();
     table.string('service_name').notNullable();
@@ -33,6 +38,7 @@ exports.up = async function up(knex) {
     table.timestamp('last_seen_at', { useTz: true }).notNullable();
     table.timestamp('resolved_at', { useTz: true }).nullable();
     table.timestamp('updated_at', { useTz: true }).notNullable();
+    table.index(['correlation_key', 'last_seen_at']);
     table.index(['entity_ref', 'last_seen_at']);
     table.index(['service_name', 'status']);
   });
@@ -86,6 +92,7 @@ exports.up = async function up(knex) {
       .references('id')
       .inTable('incidents')
       .onDelete('CASCADE');
+    table.bigInteger('job_id').notNullable().unique().comment('the enrich job that built it');
     table.integer('schema_version').notNullable();
     table.text('document').notNullable();
     table.integer('size_bytes').notNullable();

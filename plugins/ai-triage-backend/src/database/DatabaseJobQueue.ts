@@ -1,0 +1,202 @@
+import { EventEmitter } from 'node:events';
+import { Knex } from 'knex';
+import { Job, JobQueue, JobStatus, JobType, QueueStats } from './JobQueue';
+import { toIso, toIsoOrNull } from './timestamps';
+
+type JobRow = {
+  id: string | number;
+  type: JobType;
+  incident_id: string;
+  status: JobStatus;
+  attempts: number;
+  max_attempts: number;
+  run_after: Date | number | string;
+  lease_owner: string | null;
+  lease_expires_at: Date | number | string | null;
+  last_error: string | null;
+  created_at: Date | number | string;
+  updated_at: Date | number | string;
+};
+
+const BASE_BACKOFF_MS = 2_000;
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+/**
+ * Adds a job inside the caller's transaction, so the job exists exactly when the data it works
+ * on does. Used by the other Database* stores.
+ */
+export async function insertJob(
+  tx: Knex.Transaction,
+  job: { type: JobType; incidentId: string; maxAttempts: number },
+): Promise<void> {
+  const now = new Date();
+  await tx('jobs').insert({
+    type: job.type,
+    incident_id: job.incidentId,
+    status: 'queued',
+    attempts: 0,
+    max_attempts: job.maxAttempts,
+    run_after: now,
+    created_at: now,
+    updated_at: now,
+  });
+}
+
+/** Exponential backoff with full jitter: uniform in [base/2, base], base doubling per attempt. */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base / 2 + (random() * base) / 2);
+}
+
+/**
+ * The job table as a queue. PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, so any number of
+ * replicas share the work; SQLite serializes writers, so one process claims at a time.
+ */
+export class DatabaseJobQueue implements JobQueue {
+  private readonly events = new EventEmitter();
+
+  static create(options: { knex: Knex }): DatabaseJobQueue {
+    return new DatabaseJobQueue(options.knex);
+  }
+
+  private constructor(private readonly knex: Knex) {
+    this.events.setMaxListeners(0);
+  }
+
+  private get isPostgres(): boolean {
+    return this.knex.client.config.client === 'pg';
+  }
+
+  async claim(workerId: string, leaseMs: number): Promise<Job | undefined> {
+    for (;;) {
+      const outcome = await this.knex.transaction(async tx => {
+        const now = new Date();
+        let query = tx<JobRow>('jobs')
+          .where(q =>
+            q
+              .where(w => w.where('status', 'queued').andWhere('run_after', '<=', now))
+              .orWhere(w =>
+                w.where('status', 'running').andWhere('lease_expires_at', '<', now),
+              ),
+          )
+          .orderBy([{ column: 'run_after' }, { column: 'id' }])
+          .first();
+        if (this.isPostgres) {
+          query = query.forUpdate().skipLocked();
+        }
+        const row: JobRow | undefined = await query;
+        if (!row) {
+          return { kind: 'empty' as const };
+        }
+        if (row.status === 'running' && row.attempts >= row.max_attempts) {
+          await tx('jobs').where('id', row.id).update({
+            status: 'dead',
+            lease_owner: null,
+            lease_expires_at: null,
+            last_error: `lease of ${row.lease_owner} expired on the last attempt (${row.attempts}/${row.max_attempts})`,
+            updated_at: now,
+          });
+          return { kind: 'skipped' as const };
+        }
+        const claimed = {
+          status: 'running' as const,
+          attempts: row.attempts + 1,
+          lease_owner: workerId,
+          lease_expires_at: new Date(now.getTime() + leaseMs),
+          updated_at: now,
+        };
+        await tx('jobs').where('id', row.id).update(claimed);
+        return { kind: 'claimed' as const, job: toJob({ ...row, ...claimed }) };
+      });
+      if (outcome.kind !== 'skipped') {
+        return outcome.kind === 'claimed' ? outcome.job : undefined;
+      }
+    }
+  }
+
+  async complete(job: Job, workerId: string): Promise<boolean> {
+    const updated = await this.knex('jobs')
+      .where({ id: job.id, lease_owner: workerId, status: 'running' })
+      .update({
+        status: 'done',
+        lease_owner: null,
+        lease_expires_at: null,
+        last_error: null,
+        updated_at: new Date(),
+      });
+    return updated === 1;
+  }
+
+  async fail(job: Job, workerId: string, error: Error): Promise<void> {
+    const now = new Date();
+    const dead = job.attempts >= job.maxAttempts;
+    await this.knex('jobs')
+      .where({ id: job.id, lease_owner: workerId, status: 'running' })
+      .update({
+        status: dead ? 'dead' : 'queued',
+        run_after: dead ? now : new Date(now.getTime() + backoffMs(job.attempts)),
+        lease_owner: null,
+        lease_expires_at: null,
+        last_error: `${error.name}: ${error.message}`.slice(0, 4000),
+        updated_at: now,
+      });
+  }
+
+  async listJobs(filter: {
+    status?: JobStatus;
+    incidentId?: string;
+    limit: number;
+  }): Promise<Job[]> {
+    const query = this.knex<JobRow>('jobs').orderBy('id', 'desc').limit(filter.limit);
+    if (filter.status) {
+      query.where('status', filter.status);
+    }
+    if (filter.incidentId) {
+      query.where('incident_id', filter.incidentId);
+    }
+    return (await query).map(toJob);
+  }
+
+  async stats(): Promise<QueueStats> {
+    const now = new Date();
+    const waiting = await this.knex('jobs')
+      .where('status', 'queued')
+      .orWhere(w => w.where('status', 'running').andWhere('lease_expires_at', '<', now))
+      .count({ count: '*' })
+      .min({ oldest: 'created_at' })
+      .first();
+    const dead = await this.knex('jobs').where('status', 'dead').count({ count: '*' }).first();
+    const oldest = waiting?.oldest ? new Date(toIso(waiting.oldest)).getTime() : undefined;
+    return {
+      depth: Number(waiting?.count ?? 0),
+      oldestAgeMs: oldest === undefined ? 0 : Math.max(0, now.getTime() - oldest),
+      dead: Number(dead?.count ?? 0),
+    };
+  }
+
+  onEnqueued(listener: () => void): () => void {
+    this.events.on('enqueued', listener);
+    return () => this.events.off('enqueued', listener);
+  }
+
+  notifyEnqueued(): void {
+    this.events.emit('enqueued');
+  }
+}
+
+function toJob(row: JobRow): Job {
+  return {
+    id: String(row.id),
+    type: row.type,
+    incidentId: row.incident_id,
+    status: row.status,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    runAfter: toIso(row.run_after),
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: toIsoOrNull(row.lease_expires_at),
+    lastError: row.last_error,
+    createdAt: toIso(row.created_at),
+    updatedAt: toIso(row.updated_at),
+  };
+}

@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ContextDocument,
+  Hypothesis,
+  HypothesisSet,
+  Review,
+  ReviewRequest,
+} from '@ai-triage/plugin-ai-triage-common';
+import { NotFoundError } from '@backstage/errors';
+import { Knex } from 'knex';
+import { insertJob } from './DatabaseJobQueue';
+import { DbTimestamp, toIso } from './timestamps';
+import { StoredContext, TriageRun, TriageStore } from './TriageStore';
+
+type ContextRow = {
+  id: string | number;
+  job_id: string | number;
+  incident_id: string;
+  schema_version: number;
+  document: string;
+  size_bytes: number;
+  created_at: DbTimestamp;
+};
+
+type RunRow = {
+  id: string;
+  incident_id: string;
+  context_id: string | number;
+  reasoner: string;
+  insufficient_evidence: boolean | number;
+  latency_ms: number;
+  created_at: DbTimestamp;
+};
+
+type HypothesisRow = {
+  id: string;
+  run_id: string;
+  incident_id: string;
+  rank: number;
+  root_cause: string;
+  affected_components: string;
+  confidence: Hypothesis['confidence'];
+  reasoning: string;
+  diagnostic_steps: string;
+  evidence_ids: string;
+  created_at: DbTimestamp;
+};
+
+type ReviewRow = {
+  id: string;
+  hypothesis_id: string;
+  incident_id: string;
+  decision: Review['decision'];
+  comment: string | null;
+  modified_root_cause: string | null;
+  reviewer: string;
+  created_at: DbTimestamp;
+};
+
+export class DatabaseTriageStore implements TriageStore {
+  static create(options: { knex: Knex; maxAttempts: number }): DatabaseTriageStore {
+    return new DatabaseTriageStore(options.knex, options.maxAttempts);
+  }
+
+  private constructor(
+    private readonly knex: Knex,
+    private readonly maxAttempts: number,
+  ) {}
+
+  async saveContext(input: {
+    jobId: string;
+    incidentId: string;
+    document: ContextDocument;
+  }): Promise<StoredContext> {
+    return this.knex.transaction(async tx => {
+      const existing = await tx<ContextRow>('context_documents')
+        .where('job_id', input.jobId)
+        .first();
+      if (existing) {
+        return toContext(existing);
+      }
+      const json = JSON.stringify(input.document);
+      const row = {
+        job_id: input.jobId,
+        incident_id: input.incidentId,
+        schema_version: input.document.version,
+        document: json,
+        size_bytes: Buffer.byteLength(json),
+        created_at: new Date(),
+      };
+      const [inserted] = await tx('context_documents').insert(row, ['id']);
+      await insertJob(tx, {
+        type: 'reason',
+        incidentId: input.incidentId,
+        maxAttempts: this.maxAttempts,
+      });
+      await tx('incidents')
+        .where('id', input.incidentId)
+        .update({ triage_state: 'reasoning', updated_at: row.created_at });
+      return toContext({ ...row, id: inserted.id ?? inserted });
+    });
+  }
+
+  async getLatestContext(incidentId: string): Promise<StoredContext | undefined> {
+    const row = await this.knex<ContextRow>('context_documents')
+      .where('incident_id', incidentId)
+      .orderBy('id', 'desc')
+      .first();
+    return row ? toContext(row) : undefined;
+  }
+
+  async saveTriageRun(input: {
+    incidentId: string;
+    contextId: string;
+    reasoner: string;
+    latencyMs: number;
+    result: HypothesisSet;
+  }): Promise<TriageRun> {
+    return this.knex.transaction(async tx => {
+      const existing = await tx<RunRow>('triage_runs')
+        .where({ incident_id: input.incidentId, context_id: input.contextId })
+        .first();
+      if (existing) {
+        return toRun(existing);
+      }
+      const now = new Date();
+      const run: RunRow = {
+        id: randomUUID(),
+        incident_id: input.incidentId,
+        context_id: input.contextId,
+        reasoner: input.reasoner,
+        insufficient_evidence: input.result.insufficientEvidence,
+        latency_ms: Math.round(input.latencyMs),
+        created_at: now,
+      };
+      await tx('triage_runs').insert(run);
+      if (input.result.hypotheses.length > 0) {
+        await tx('hypotheses').insert(
+          input.result.hypotheses.map((h, index) => ({
+            id: randomUUID(),
+            run_id: run.id,
+            incident_id: input.incidentId,
+            rank: index + 1,
+            root_cause: h.rootCause,
+            affected_components: JSON.stringify(h.affectedComponents),
+            confidence: h.confidence,
+            reasoning: h.reasoning,
+            diagnostic_steps: JSON.stringify(h.diagnosticSteps),
+            evidence_ids: JSON.stringify(h.evidenceIds),
+            created_at: now,
+          })),
+        );
+      }
+      await tx('incidents')
+        .where('id', input.incidentId)
+        .update({ triage_state: 'triaged', updated_at: now });
+      return toRun(run);
+    });
+  }
+
+  async getLatestRun(incidentId: string): Promise<TriageRun | undefined> {
+    const row = await this.knex<RunRow>('triage_runs')
+      .where('incident_id', incidentId)
+      .orderBy('created_at', 'desc')
+      .first();
+    return row ? toRun(row) : undefined;
+  }
+
+  async listHypotheses(incidentId: string): Promise<Hypothesis[]> {
+    const run = await this.getLatestRun(incidentId);
+    if (!run) {
+      return [];
+    }
+    const rows: HypothesisRow[] = await this.knex('hypotheses')
+      .where('run_id', run.id)
+      .orderBy('rank');
+    const reviews: ReviewRow[] = await this.knex('reviews')
+      .whereIn(
+        'hypothesis_id',
+        rows.map(r => r.id),
+      )
+      .orderBy([{ column: 'created_at' }, { column: 'id' }]);
+    const latestReview = new Map<string, Review>();
+    for (const review of reviews) {
+      latestReview.set(review.hypothesis_id, toReview(review));
+    }
+    return rows.map(row => ({
+      id: row.id,
+      rank: row.rank,
+      reasoner: run.reasoner,
+      rootCause: row.root_cause,
+      affectedComponents: JSON.parse(row.affected_components),
+      confidence: row.confidence,
+      reasoning: row.reasoning,
+      diagnosticSteps: JSON.parse(row.diagnostic_steps),
+      evidenceIds: JSON.parse(row.evidence_ids),
+      createdAt: toIso(row.created_at),
+      review: latestReview.get(row.id) ?? null,
+    }));
+  }
+
+  async addReview(input: {
+    incidentId: string;
+    hypothesisId: string;
+    reviewer: string;
+    review: ReviewRequest;
+  }): Promise<Review> {
+    const hypothesis = await this.knex('hypotheses')
+      .where({ id: input.hypothesisId, incident_id: input.incidentId })
+      .first('id');
+    if (!hypothesis) {
+      throw new NotFoundError(
+        `Hypothesis ${input.hypothesisId} not found in incident ${input.incidentId}`,
+      );
+    }
+    const row: ReviewRow = {
+      id: randomUUID(),
+      hypothesis_id: input.hypothesisId,
+      incident_id: input.incidentId,
+      decision: input.review.decision,
+      comment: input.review.comment ?? null,
+      modified_root_cause: input.review.modifiedRootCause ?? null,
+      reviewer: input.reviewer,
+      created_at: new Date(),
+    };
+    await this.knex('reviews').insert(row);
+    return toReview(row);
+  }
+}
+
+function toContext(row: ContextRow): StoredContext {
+  return {
+    id: String(row.id),
+    incidentId: row.incident_id,
+    document: JSON.parse(row.document),
+    sizeBytes: row.size_bytes,
+    createdAt: toIso(row.created_at),
+  };
+}
+
+function toRun(row: RunRow): TriageRun {
+  return {
+    id: row.id,
+    incidentId: row.incident_id,
+    contextId: String(row.context_id),
+    reasoner: row.reasoner,
+    insufficientEvidence: Boolean(row.insufficient_evidence),
+    latencyMs: row.latency_ms,
+    createdAt: toIso(row.created_at),
+  };
+}
+
+function toReview(row: ReviewRow): Review {
+  return {
+    id: row.id,
+    hypothesisId: row.hypothesis_id,
+    decision: row.decision,
+    comment: row.comment,
+    modifiedRootCause: row.modified_root_cause,
+    reviewer: row.reviewer,
+    createdAt: toIso(row.created_at),
+  };
+}

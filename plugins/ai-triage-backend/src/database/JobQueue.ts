@@ -1,0 +1,46 @@
+/** The stages the queue drives. */
+export type JobType = 'enrich' | 'reason';
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'dead';
+
+export type Job = {
+  id: string;
+  type: JobType;
+  incidentId: string;
+  status: JobStatus;
+  attempts: number;
+  maxAttempts: number;
+  runAfter: string;
+  leaseOwner: string | null;
+  leaseExpiresAt: string | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type QueueStats = {
+  /** Jobs waiting to run (queued, or running with an expired lease). */
+  depth: number;
+  /** Age in milliseconds of the oldest waiting job, 0 when none waits. */
+  oldestAgeMs: number;
+  dead: number;
+};
+
+/**
+ * A durable job queue: claimed jobs are leased, an expired lease returns the job to the queue,
+ * failures back off with jitter and a job that used all its attempts is dead.
+ */
+export interface JobQueue {
+  /** Claims the next runnable job for `workerId`, or undefined when none is runnable. */
+  claim(workerId: string, leaseMs: number): Promise<Job | undefined>;
+  /** Marks a claimed job done; false when the lease was lost to another worker. */
+  complete(job: Job, workerId: string): Promise<boolean>;
+  /** Records a failed attempt: retried later with backoff, or dead after the last attempt. */
+  fail(job: Job, workerId: string, error: Error): Promise<void>;
+  listJobs(filter: { status?: JobStatus; incidentId?: string; limit: number }): Promise<Job[]>;
+  stats(): Promise<QueueStats>;
+  /** Calls `listener` whenever a job is enqueued in this process. */
+  onEnqueued(listener: () => void): () => void;
+  /** Tells this process's workers that jobs were enqueued. */
+  notifyEnqueued(): void;
+}

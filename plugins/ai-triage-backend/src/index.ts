@@ -1,0 +1,6 @@
+/**
+ * The AI triage backend plugin.
+ *
+ * @packageDocumentation
+ */
+export { aiTriagePlugin as default } from './plugin';

@@ -1,0 +1,153 @@
+import {
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { aiTriagePermissions } from '@ai-triage/plugin-ai-triage-common';
+import {
+  Reasoner,
+  TelemetryProvider,
+  aiTriageReasonerExtensionPoint,
+  aiTriageTelemetryProvidersExtensionPoint,
+} from '@ai-triage/plugin-ai-triage-node';
+import Router from 'express-promise-router';
+import { readAiTriageConfig } from './config';
+import { applyDatabaseMigrations } from './database/migrations';
+import { DatabaseIncidentStore } from './database/DatabaseIncidentStore';
+import { DatabaseJobQueue } from './database/DatabaseJobQueue';
+import { DatabaseTriageStore } from './database/DatabaseTriageStore';
+import { ContextBuilder } from './enrichment/ContextBuilder';
+import { EnrichmentHandler } from './enrichment/EnrichmentHandler';
+import { AlertIngestor } from './ingest/AlertIngestor';
+import { CatalogEntityResolver } from './ingest/EntityResolver';
+import { HeuristicReasoner } from './reasoning/HeuristicReasoner';
+import { ReasoningHandler } from './reasoning/ReasoningHandler';
+import { createRouter } from './service/router';
+import { createWebhookRouter } from './service/webhookRouter';
+import { DatabaseTelemetryStore } from './telemetry/DatabaseTelemetryStore';
+import { createOtlpRouter } from './telemetry/otlpRouter';
+import { WorkerPool } from './workers/WorkerPool';
+
+/**
+ * The AI triage backend plugin: alert webhooks, the embedded OTLP receiver, the enrich and
+ * reason workers, and the incident and review API, under `/api/ai-triage`.
+ *
+ * @public
+ */
+export const aiTriagePlugin = createBackendPlugin({
+  pluginId: 'ai-triage',
+  register(env) {
+    const extraProviders: TelemetryProvider[] = [];
+    let customReasoner: Reasoner | undefined;
+    env.registerExtensionPoint(aiTriageTelemetryProvidersExtensionPoint, {
+      addTelemetryProvider(provider) {
+        extraProviders.push(provider);
+      },
+    });
+    env.registerExtensionPoint(aiTriageReasonerExtensionPoint, {
+      setReasoner(reasoner) {
+        customReasoner = reasoner;
+      },
+    });
+
+    env.registerInit({
+      deps: {
+        auth: coreServices.auth,
+        catalog: catalogServiceRef,
+        config: coreServices.rootConfig,
+        database: coreServices.database,
+        httpAuth: coreServices.httpAuth,
+        httpRouter: coreServices.httpRouter,
+        lifecycle: coreServices.lifecycle,
+        logger: coreServices.logger,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
+        scheduler: coreServices.scheduler,
+      },
+      async init(deps) {
+        const { auth, catalog, database, httpAuth, httpRouter, lifecycle, logger } = deps;
+        const config = readAiTriageConfig(deps.config);
+        const knex = await database.getClient();
+        if (!database.migrations?.skip) {
+          await applyDatabaseMigrations(knex);
+        }
+        deps.permissionsRegistry.addPermissions(aiTriagePermissions);
+
+        const { maxAttempts } = config.workers;
+        const queue = DatabaseJobQueue.create({ knex });
+        const incidents = DatabaseIncidentStore.create({
+          knex,
+          maxAttempts,
+          reopenWindowMs: config.correlation.reopenWindowMs,
+        });
+        const triage = DatabaseTriageStore.create({ knex, maxAttempts });
+        const telemetry = DatabaseTelemetryStore.create({ knex });
+        const entities = CatalogEntityResolver.create({ catalog, auth });
+        const ingestor = AlertIngestor.create({ incidents, queue, entities, logger });
+
+        const router = Router();
+        router.use('/webhooks', await createWebhookRouter({ httpAuth, ingestor }));
+        router.use('/otlp', await createOtlpRouter({ store: telemetry, httpAuth }));
+        router.use(
+          await createRouter({
+            httpAuth,
+            permissions: deps.permissions,
+            incidents,
+            triage,
+            queue,
+            entities,
+          }),
+        );
+        httpRouter.use(router);
+        httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
+
+        await deps.scheduler.scheduleTask({
+          id: 'ai-triage-telemetry-retention',
+          frequency: { minutes: 10 },
+          timeout: { minutes: 5 },
+          fn: async () => {
+            const purged = await telemetry.purgeOlderThan(
+              Date.now() - config.telemetry.retentionMs,
+            );
+            logger.info(`Purged ${purged} telemetry records past retention`);
+          },
+        });
+
+        if (!config.workers.enabled) {
+          logger.info('AI triage workers are disabled on this replica (aiTriage.workers.enabled)');
+          return;
+        }
+        const heuristic = new HeuristicReasoner();
+        const workers = WorkerPool.create({
+          queue,
+          concurrency: config.workers.concurrency,
+          leaseMs: config.workers.leaseMs,
+          logger: logger.child({ worker: 'ai-triage' }),
+          handlers: {
+            enrich: EnrichmentHandler.create({
+              incidents,
+              triage,
+              providers: [telemetry, ...extraProviders],
+              contextBuilder: ContextBuilder.create({
+                maxBytes: config.enrichment.maxContextBytes,
+              }),
+              lookbackMs: config.enrichment.lookbackMs,
+              providerTimeoutMs: config.enrichment.providerTimeoutMs,
+              maxRecordsPerSignal: config.enrichment.maxRecordsPerSignal,
+              logger: logger.child({ worker: 'enrichment' }),
+            }),
+            reason: ReasoningHandler.create({
+              triage,
+              reasoner: customReasoner ?? heuristic,
+              fallback: heuristic,
+              logger: logger.child({ worker: 'reasoning' }),
+            }),
+          },
+          onFailure: job => incidents.setTriageState(job.incidentId, 'failed'),
+        });
+        lifecycle.addStartupHook(() => workers.start());
+        lifecycle.addShutdownHook(() => workers.stop());
+      },
+    });
+  },
+});

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { Job, JobQueue, JobType } from '../database/JobQueue';
+
+export type JobHandler = { handle(job: Job): Promise<void> };
+
+/**
+ * Runs jobs from the queue with a fixed number of loops. A loop that finds nothing sleeps until
+ * a job is enqueued in this process or, for jobs enqueued elsewhere and retries that come due,
+ * until the idle poll interval passes.
+ */
+export class WorkerPool {
+  private readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private running = false;
+  private wakeUps: Array<() => void> = [];
+  private loops: Promise<void>[] = [];
+  private unsubscribe?: () => void;
+
+  static create(options: {
+    queue: JobQueue;
+    handlers: Record<JobType, JobHandler>;
+    onFailure?: (job: Job, error: Error) => Promise<void>;
+    concurrency: number;
+    leaseMs: number;
+    idlePollMs?: number;
+    logger: LoggerService;
+  }): WorkerPool {
+    return new WorkerPool(options);
+  }
+
+  private constructor(
+    private readonly options: Parameters<typeof WorkerPool.create>[0],
+  ) {}
+
+  start(): void {
+    if (this.running) {
+      return;
+    }
+    this.running = true;
+    this.unsubscribe = this.options.queue.onEnqueued(() => this.wakeAll());
+    for (let i = 0; i < this.options.concurrency; i++) {
+      this.loops.push(this.loop(`${this.workerId}#${i}`));
+    }
+    this.options.logger.info(`Started ${this.options.concurrency} AI triage workers`, {
+      workerId: this.workerId,
+    });
+  }
+
+  /** Stops claiming and waits for the jobs in flight to finish. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.unsubscribe?.();
+    this.wakeAll();
+    await Promise.all(this.loops);
+    this.loops = [];
+  }
+
+  private wakeAll(): void {
+    const wakeUps = this.wakeUps;
+    this.wakeUps = [];
+    wakeUps.forEach(wake => wake());
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise(resolve => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUps.push(done);
+    });
+  }
+
+  private async loop(workerId: string): Promise<void> {
+    const { queue, leaseMs, idlePollMs = 1000, logger } = this.options;
+    while (this.running) {
+      let job: Job | undefined;
+      try {
+        job = await queue.claim(workerId, leaseMs);
+      } catch (error) {
+        logger.error('Claiming a job failed', { error: String(error) });
+        await this.sleep(idlePollMs);
+        continue;
+      }
+      if (!job) {
+        await this.sleep(idlePollMs);
+        continue;
+      }
+      await this.run(job, workerId);
+    }
+  }
+
+  private async run(job: Job, workerId: string): Promise<void> {
+    const { queue, handlers, onFailure, logger } = this.options;
+    const log = logger.child({ jobId: job.id, jobType: job.type, incidentId: job.incidentId });
+    try {
+      await handlers[job.type].handle(job);
+      if (!(await queue.complete(job, workerId))) {
+        log.warn('Job finished after its lease was taken over; the other run wins');
+      }
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(String(e));
+      log.warn(`Job attempt ${job.attempts}/${job.maxAttempts} failed: ${error.message}`);
+      await queue.fail(job, workerId, error);
+      if (job.attempts >= job.maxAttempts) {
+        await onFailure?.(job, error);
+      }
+    }
+  }
+}

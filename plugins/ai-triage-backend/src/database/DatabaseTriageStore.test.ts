@@ -1,0 +1,153 @@
+import { ContextDocument } from '@ai-triage/plugin-ai-triage-common';
+import { createTestDatabases } from '../tests/testDatabases';
+import { ingestItem, testAlert } from '../tests/alerts';
+import { applyDatabaseMigrations } from './migrations';
+import { DatabaseIncidentStore } from './DatabaseIncidentStore';
+import { DatabaseJobQueue } from './DatabaseJobQueue';
+import { DatabaseTriageStore } from './DatabaseTriageStore';
+
+jest.setTimeout(60_000);
+
+function contextFor(incidentId: string): ContextDocument {
+  return {
+    version: 1,
+    incidentId,
+    serviceName: 'checkout',
+    window: { from: '2026-11-24T09:45:00.000Z', to: '2026-11-24T10:05:00.000Z' },
+    baselineWindow: { from: '2026-11-24T09:25:00.000Z', to: '2026-11-24T09:45:00.000Z' },
+    alerts: [],
+    operations: [],
+    dependencies: [
+      {
+        id: 'dep:payments',
+        dependency: 'payments',
+        callCount: 10,
+        errorCount: 2,
+        errorRate: 0.2,
+        p95Ms: 2100,
+        latencyShare: 0.9,
+      },
+    ],
+    logTemplates: [],
+    metricDeltas: [],
+    missing: [],
+    truncated: [],
+    redactions: 0,
+  };
+}
+
+describe('DatabaseTriageStore', () => {
+  const databases = createTestDatabases();
+
+  it.each(databases.eachSupportedId())(
+    'stores context, hypotheses and reviews idempotently, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await applyDatabaseMigrations(knex);
+      const incidents = DatabaseIncidentStore.create({ knex, reopenWindowMs: 1, maxAttempts: 3 });
+      const queue = DatabaseJobQueue.create({ knex });
+      const triage = DatabaseTriageStore.create({ knex, maxAttempts: 3 });
+      const {
+        incidentIds: [incidentId],
+      } = await incidents.ingest({
+        source: 'alertmanager',
+        deliveryKey: 'd',
+        alerts: [ingestItem(testAlert())],
+      });
+      const enrichJob = await queue.claim('w', 60_000);
+
+      const context = await triage.saveContext({
+        jobId: enrichJob!.id,
+        incidentId,
+        document: contextFor(incidentId),
+      });
+      const rerun = await triage.saveContext({
+        jobId: enrichJob!.id,
+        incidentId,
+        document: contextFor(incidentId),
+      });
+      expect(rerun.id).toBe(context.id);
+      expect((await triage.getLatestContext(incidentId))!.document).toEqual(contextFor(incidentId));
+      expect((await incidents.getIncident(incidentId))!.triageState).toBe('reasoning');
+      expect((await queue.listJobs({ limit: 10 })).map(j => j.type).sort()).toEqual([
+        'enrich',
+        'reason',
+      ]);
+
+      const result = {
+        insufficientEvidence: false,
+        hypotheses: [
+          {
+            rootCause: 'payments is slow',
+            affectedComponents: ['checkout', 'payments'],
+            confidence: 'high' as const,
+            reasoning: 'dep:payments takes 90% of the time',
+            diagnosticSteps: ['look at payments p95'],
+            evidenceIds: ['dep:payments'],
+          },
+          {
+            rootCause: 'checkout pool exhausted',
+            affectedComponents: ['checkout'],
+            confidence: 'low' as const,
+            reasoning: 'weak',
+            diagnosticSteps: [],
+            evidenceIds: ['dep:payments'],
+          },
+        ],
+      };
+      const run = await triage.saveTriageRun({
+        incidentId,
+        contextId: context.id,
+        reasoner: 'heuristic',
+        latencyMs: 3,
+        result,
+      });
+      await triage.saveTriageRun({
+        incidentId,
+        contextId: context.id,
+        reasoner: 'heuristic',
+        latencyMs: 3,
+        result,
+      });
+      expect((await triage.getLatestRun(incidentId))!.id).toBe(run.id);
+      const hypotheses = await triage.listHypotheses(incidentId);
+      expect(hypotheses.map(h => [h.rank, h.rootCause, h.review])).toEqual([
+        [1, 'payments is slow', null],
+        [2, 'checkout pool exhausted', null],
+      ]);
+      expect((await incidents.getIncident(incidentId))!.triageState).toBe('triaged');
+
+      await triage.addReview({
+        incidentId,
+        hypothesisId: hypotheses[0].id,
+        reviewer: 'user:default/ada',
+        review: { decision: 'accepted' },
+      });
+      const modified = await triage.addReview({
+        incidentId,
+        hypothesisId: hypotheses[0].id,
+        reviewer: 'user:default/grace',
+        review: {
+          decision: 'modified',
+          modifiedRootCause: 'payments DB lock contention',
+          comment: 'seen in pg_locks',
+        },
+      });
+      const [first] = await triage.listHypotheses(incidentId);
+      expect(first.review).toEqual(modified);
+      expect(first.review).toMatchObject({
+        reviewer: 'user:default/grace',
+        decision: 'modified',
+        modifiedRootCause: 'payments DB lock contention',
+      });
+      await expect(
+        triage.addReview({
+          incidentId: 'another-incident',
+          hypothesisId: hypotheses[0].id,
+          reviewer: 'user:default/ada',
+          review: { decision: 'rejected' },
+        }),
+      ).rejects.toThrow(/not found in incident another-incident/);
+    },
+  );
+});

@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { alertmanagerWebhookSchema } from './alertmanager';
+
+/** Real senders' payloads, kept outside the repository (see ../shared/fixtures/README.md). */
+const fixtures = path.resolve(__dirname, '../../../../../shared/fixtures/alertmanager');
+
+function fixture(file: string): unknown {
+  return JSON.parse(fs.readFileSync(path.join(fixtures, file), 'utf8'));
+}
+
+describe('alertmanagerWebhookSchema', () => {
+  it.each([
+    'captured-alertmanager-0.25.0/01-firing-crashlooping-5-alerts.json',
+    'captured-alertmanager-0.25.0/02-firing-crashlooping-max_alerts2-truncated3.json',
+    'captured-alertmanager-0.25.0/04-firing-group-mixed-3-resolved-2-firing.json',
+    'captured-alertmanager-0.25.0/05-resolved-higherrorrate.json',
+    'zulip/alert.json',
+    'zulip/single_alert.json',
+    'zulip/single_alert_no_url.json',
+    'prometheus-msteams/prom_post_request_12_alerts.json',
+  ])('accepts the real payload %s', file => {
+    const parsed = alertmanagerWebhookSchema.safeParse(fixture(file));
+    expect(parsed.success ? 'ok' : parsed.error.message).toBe('ok');
+  });
+
+  it('keeps the alerts of a payload in order with their fields', () => {
+    const parsed = alertmanagerWebhookSchema.parse(
+      fixture('captured-alertmanager-0.25.0/04-firing-group-mixed-3-resolved-2-firing.json'),
+    );
+    expect(parsed.alerts).toHaveLength(5);
+    expect(parsed.alerts.filter(a => a.status === 'resolved')).toHaveLength(3);
+  });
+
+  it('names the field that is wrong', () => {
+    const result = alertmanagerWebhookSchema.safeParse({
+      status: 'firing',
+      alerts: [{ labels: { alertname: 'X' }, startsAt: 'yesterday' }],
+    });
+    expect(result.success).toBe(false);
+    expect(result.error!.issues).toEqual([
+      expect.objectContaining({
+        path: ['alerts', 0, 'startsAt'],
+        message: 'must be an RFC 3339 timestamp',
+      }),
+    ]);
+  });
+
+  it('rejects a payload without alerts or with an unknown status', () => {
+    expect(alertmanagerWebhookSchema.safeParse({ status: 'firing', alerts: [] }).success).toBe(
+      false,
+    );
+    expect(
+      alertmanagerWebhookSchema.safeParse({
+        status: 'exploded',
+        alerts: [{ labels: { alertname: 'X' }, startsAt: '2026-11-24T10:00:00Z' }],
+      }).success,
+    ).toBe(false);
+  });
+
+  it('requires alertname among the labels', () => {
+    const result = alertmanagerWebhookSchema.safeParse({
+      status: 'firing',
+      alerts: [{ labels: { service: 'x' }, startsAt: '2026-11-24T10:00:00Z' }],
+    });
+    expect(result.error?.issues[0]).toMatchObject({
+      path: ['alerts', 0, 'labels'],
+      message: 'labels.alertname is required',
+    });
+  });
+});

@@ -1,0 +1,542 @@
+import { InputError } from '@backstage/errors';
+import {
+  LogRecord,
+  MetricPoint,
+  SpanRecord,
+  TelemetryAttributes,
+} from '@ai-triage/plugin-ai-triage-node';
+import { z } from 'zod';
+import { fromZodError } from '../ingest/fromZodError';
+
+/*
+ * OTLP/HTTP JSON (opentelemetry-proto `ExportTraceServiceRequest`, `ExportMetricsServiceRequest`,
+ * `ExportLogsServiceRequest`) turned into the store's records. The JSON mapping follows the
+ * OTLP specification: trace and span ids are hex strings, 64-bit integers may be strings or
+ * numbers, enums are integers, and proto3 leaves out fields that hold their default value, so
+ * most fields are optional here. Unknown fields are ignored.
+ */
+
+/** service.name when a resource names none, as the OpenTelemetry SDKs do. */
+export const UNKNOWN_SERVICE = 'unknown_service';
+
+/** Longest service, metric and severity name the store's columns hold. */
+const MAX_NAME_LENGTH = 255;
+
+/** OTLP SpanKind CLIENT. */
+const SPAN_KIND_CLIENT = 3;
+
+/** DataPointFlags.FLAG_NO_RECORDED_VALUE: the point is a placeholder without a value. */
+const FLAG_NO_RECORDED_VALUE = 1;
+
+/**
+ * Attributes that name the service a client span calls, most specific first: the explicit
+ * `peer.service`, then the address of the server (current and legacy semantic conventions),
+ * then the kind of system for databases and brokers.
+ */
+const PEER_ATTRIBUTES = [
+  'peer.service',
+  'server.address',
+  'net.peer.name',
+  'db.system.name',
+  'db.system',
+  'messaging.system',
+  'rpc.service',
+];
+
+/** SeverityNumber ranges of the OpenTelemetry log data model, for records without a text. */
+const SEVERITY_NAMES: Array<[number, string]> = [
+  [21, 'FATAL'],
+  [17, 'ERROR'],
+  [13, 'WARN'],
+  [9, 'INFO'],
+  [5, 'DEBUG'],
+  [1, 'TRACE'],
+];
+
+// ---------------------------------------------------------------------------------------------
+// Scalars
+
+/** A uint64 (`*UnixNano`, counts): a decimal string or a JSON number. */
+const uint64 = z.unknown().transform((value, ctx): bigint => {
+  if (typeof value === 'string' && /^\d{1,20}$/.test(value)) {
+    return BigInt(value);
+  }
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) {
+    return BigInt(value);
+  }
+  ctx.addIssue({
+    code: z.ZodIssueCode.custom,
+    message: `expected an unsigned 64-bit integer as a decimal string or number, got ${describe(
+      value,
+    )}`,
+  });
+  return z.NEVER;
+});
+
+/** An int64 (`intValue`, `asInt`): a decimal string or a JSON number. */
+const int64 = z.unknown().transform((value, ctx): bigint => {
+  if (typeof value === 'string' && /^-?\d{1,19}$/.test(value)) {
+    return BigInt(value);
+  }
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    return BigInt(value);
+  }
+  ctx.addIssue({
+    code: z.ZodIssueCode.custom,
+    message: `expected a 64-bit integer as a decimal string or number, got ${describe(value)}`,
+  });
+  return z.NEVER;
+});
+
+/** A double: a JSON number, or "NaN" / "Infinity" / "-Infinity" as proto3 JSON writes them. */
+const double = z.unknown().transform((value, ctx): number => {
+  if (typeof value === 'number') {
+    return value;
+  }
+  if (value === 'NaN' || value === 'Infinity' || value === '-Infinity') {
+    return Number(value);
+  }
+  ctx.addIssue({
+    code: z.ZodIssueCode.custom,
+    message: `expected a number, got ${describe(value)}`,
+  });
+  return z.NEVER;
+});
+
+/**
+ * Trace and span ids: hex of a fixed length, any case; stored lowercase. Where the id is
+ * optional, proto3 JSON writes "" (or nothing) for "none", which becomes null.
+ */
+function hexId(bytes: number, what: string) {
+  const pattern = new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`);
+  return z
+    .string({ invalid_type_error: `expected a ${what} as a hex string` })
+    .regex(pattern, `expected a ${what} of ${bytes * 2} hex characters`)
+    .transform(id => id.toLowerCase());
+}
+
+function optionalHexId(bytes: number, what: string) {
+  return z
+    .string({ invalid_type_error: `expected a ${what} as a hex string` })
+    .optional()
+    .refine(
+      id => !id || new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(id),
+      `expected a ${what} of ${bytes * 2} hex characters, or ""`,
+    )
+    .transform(id => (id ? id.toLowerCase() : null));
+}
+
+function enumInt(max: number) {
+  return z
+    .number({ invalid_type_error: 'expected an integer enum value' })
+    .int(`expected an integer from 0 to ${max}`)
+    .min(0, `expected an integer from 0 to ${max}`)
+    .max(max, `expected an integer from 0 to ${max}`)
+    .default(0);
+}
+
+const nameString = z.string().max(MAX_NAME_LENGTH);
+
+// ---------------------------------------------------------------------------------------------
+// AnyValue and attributes
+
+type OtlpAnyValue = {
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: bigint;
+  doubleValue?: number;
+  bytesValue?: string;
+  arrayValue?: { values?: OtlpAnyValue[] };
+  kvlistValue?: { values?: OtlpKeyValue[] };
+};
+
+type OtlpKeyValue = { key: string; value?: OtlpAnyValue };
+
+const anyValueSchema: z.ZodType<OtlpAnyValue, z.ZodTypeDef, unknown> = z.lazy(() =>
+  z.object({
+    stringValue: z.string().optional(),
+    boolValue: z.boolean().optional(),
+    intValue: int64.optional(),
+    doubleValue: double.optional(),
+    bytesValue: z.string().optional(),
+    arrayValue: z.object({ values: z.array(anyValueSchema).optional() }).optional(),
+    kvlistValue: z.object({ values: z.array(keyValueSchema).optional() }).optional(),
+  }),
+);
+
+const keyValueSchema: z.ZodType<OtlpKeyValue, z.ZodTypeDef, unknown> = z.lazy(() =>
+  z.object({ key: z.string(), value: anyValueSchema.optional() }),
+);
+
+const attributesSchema = z.array(keyValueSchema).optional();
+
+const resourceSchema = z
+  .object({ attributes: attributesSchema })
+  .optional()
+  .superRefine((resource, ctx) => {
+    const serviceName = serviceNameOf(resource);
+    if (serviceName.length > MAX_NAME_LENGTH) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['attributes'],
+        message: `service.name is longer than ${MAX_NAME_LENGTH} characters`,
+      });
+    }
+  });
+
+/** A JSON-able value of any depth, for arrays and key-value lists. */
+function plainValue(value: OtlpAnyValue | undefined): unknown {
+  if (!value) return null;
+  if (value.stringValue !== undefined) return value.stringValue;
+  if (value.boolValue !== undefined) return value.boolValue;
+  if (value.intValue !== undefined) return intToScalar(value.intValue);
+  if (value.doubleValue !== undefined) {
+    return Number.isFinite(value.doubleValue) ? value.doubleValue : String(value.doubleValue);
+  }
+  if (value.bytesValue !== undefined) return value.bytesValue;
+  if (value.arrayValue) return (value.arrayValue.values ?? []).map(plainValue);
+  if (value.kvlistValue) {
+    const object: Record<string, unknown> = {};
+    for (const kv of value.kvlistValue.values ?? []) {
+      object[kv.key] = plainValue(kv.value);
+    }
+    return object;
+  }
+  return null;
+}
+
+/** A scalar attribute value: arrays and key-value lists become their JSON text. */
+function scalarValue(value: OtlpAnyValue | undefined): string | number | boolean | undefined {
+  const plain = plainValue(value);
+  if (plain === null) return undefined;
+  if (typeof plain === 'object') return JSON.stringify(plain);
+  return plain as string | number | boolean;
+}
+
+function intToScalar(value: bigint): number | string {
+  const asNumber = Number(value);
+  return Number.isSafeInteger(asNumber) ? asNumber : value.toString();
+}
+
+function flattenAttributes(attributes: OtlpKeyValue[] | undefined): TelemetryAttributes {
+  const flat: TelemetryAttributes = {};
+  for (const { key, value } of attributes ?? []) {
+    const scalar = scalarValue(value);
+    if (scalar !== undefined) {
+      flat[key] = scalar;
+    }
+  }
+  return flat;
+}
+
+function serviceNameOf(resource: { attributes?: OtlpKeyValue[] } | undefined): string {
+  const name = flattenAttributes(resource?.attributes)['service.name'];
+  return name === undefined || name === '' ? UNKNOWN_SERVICE : String(name);
+}
+
+function bodyText(body: OtlpAnyValue | undefined): string {
+  if (body?.stringValue !== undefined) return body.stringValue;
+  const scalar = scalarValue(body);
+  return scalar === undefined ? '' : String(scalar);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Traces
+
+const spanSchema = z
+  .object({
+    traceId: hexId(16, 'trace id'),
+    spanId: hexId(8, 'span id'),
+    parentSpanId: optionalHexId(8, 'parent span id'),
+    name: z.string().default(''),
+    kind: enumInt(5),
+    startTimeUnixNano: uint64,
+    endTimeUnixNano: uint64,
+    attributes: attributesSchema,
+    status: z
+      .object({ code: enumInt(2), message: z.string().optional() })
+      .optional(),
+  })
+  .superRefine((span, ctx) => {
+    if (span.endTimeUnixNano < span.startTimeUnixNano) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['endTimeUnixNano'],
+        message: 'is before startTimeUnixNano',
+      });
+    }
+  });
+
+const traceRequestSchema = z.object({
+  resourceSpans: z
+    .array(
+      z.object({
+        resource: resourceSchema,
+        scopeSpans: z
+          .array(z.object({ spans: z.array(spanSchema).optional() }))
+          .optional(),
+      }),
+    )
+    .optional(),
+});
+
+function peerServiceOf(kind: number, attributes: TelemetryAttributes): string | null {
+  if (kind !== SPAN_KIND_CLIENT) return null;
+  for (const key of PEER_ATTRIBUTES) {
+    const value = attributes[key];
+    if (value !== undefined && value !== '') {
+      return String(value).slice(0, MAX_NAME_LENGTH);
+    }
+  }
+  const url = attributes['url.full'] ?? attributes['http.url'];
+  if (typeof url === 'string') {
+    try {
+      return new URL(url).hostname.slice(0, MAX_NAME_LENGTH) || null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+/**
+ * Parses an OTLP/JSON `ExportTraceServiceRequest` into span records.
+ *
+ * @throws InputError naming the path of the first bad fields
+ */
+export function parseOtlpTraces(body: unknown): SpanRecord[] {
+  const request = parse(traceRequestSchema, body, 'ExportTraceServiceRequest');
+  const spans: SpanRecord[] = [];
+  for (const resourceSpans of request.resourceSpans ?? []) {
+    const serviceName = serviceNameOf(resourceSpans.resource);
+    for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
+      for (const span of scopeSpans.spans ?? []) {
+        const attributes = flattenAttributes(span.attributes);
+        spans.push({
+          traceId: span.traceId,
+          spanId: span.spanId,
+          parentSpanId: span.parentSpanId,
+          serviceName,
+          name: span.name,
+          kind: span.kind,
+          startTimeMs: nanosToMs(span.startTimeUnixNano),
+          durationMs: Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6,
+          statusCode: span.status?.code ?? 0,
+          statusMessage: span.status?.message || null,
+          peerService: peerServiceOf(span.kind, attributes),
+          attributes,
+        });
+      }
+    }
+  }
+  return spans;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logs
+
+const logRecordSchema = z
+  .object({
+    timeUnixNano: uint64.optional(),
+    observedTimeUnixNano: uint64.optional(),
+    severityNumber: enumInt(24),
+    severityText: nameString.optional(),
+    body: anyValueSchema.optional(),
+    attributes: attributesSchema,
+    traceId: optionalHexId(16, 'trace id'),
+    spanId: optionalHexId(8, 'span id'),
+    eventName: z.string().optional(),
+  })
+  .superRefine((record, ctx) => {
+    if (!record.timeUnixNano && !record.observedTimeUnixNano) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['timeUnixNano'],
+        message: 'neither timeUnixNano nor observedTimeUnixNano is set',
+      });
+    }
+  });
+
+const logsRequestSchema = z.object({
+  resourceLogs: z
+    .array(
+      z.object({
+        resource: resourceSchema,
+        scopeLogs: z
+          .array(z.object({ logRecords: z.array(logRecordSchema).optional() }))
+          .optional(),
+      }),
+    )
+    .optional(),
+});
+
+function severityName(severityNumber: number): string {
+  return SEVERITY_NAMES.find(([lowest]) => severityNumber >= lowest)?.[1] ?? '';
+}
+
+/**
+ * Parses an OTLP/JSON `ExportLogsServiceRequest` into log records. Records without a time take
+ * their observed time; a structured body becomes its JSON text; an event's name is kept as the
+ * `event.name` attribute.
+ *
+ * @throws InputError naming the path of the first bad fields
+ */
+export function parseOtlpLogs(body: unknown): LogRecord[] {
+  const request = parse(logsRequestSchema, body, 'ExportLogsServiceRequest');
+  const logs: LogRecord[] = [];
+  for (const resourceLogs of request.resourceLogs ?? []) {
+    const serviceName = serviceNameOf(resourceLogs.resource);
+    for (const scopeLogs of resourceLogs.scopeLogs ?? []) {
+      for (const record of scopeLogs.logRecords ?? []) {
+        const attributes = flattenAttributes(record.attributes);
+        if (record.eventName) {
+          attributes['event.name'] = record.eventName;
+        }
+        const time = record.timeUnixNano || record.observedTimeUnixNano || 0n;
+        logs.push({
+          serviceName,
+          timestampMs: nanosToMs(time),
+          severityText: record.severityText || severityName(record.severityNumber),
+          severityNumber: record.severityNumber,
+          body: bodyText(record.body),
+          traceId: record.traceId,
+          spanId: record.spanId,
+          attributes,
+        });
+      }
+    }
+  }
+  return logs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics
+
+const numberDataPointSchema = z
+  .object({
+    attributes: attributesSchema,
+    timeUnixNano: uint64,
+    asDouble: double.optional(),
+    asInt: int64.optional(),
+    flags: z.number().int().optional(),
+  })
+  .superRefine((point, ctx) => {
+    const placeholder = ((point.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
+    if (!placeholder && point.asDouble === undefined && point.asInt === undefined) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: 'has neither asDouble nor asInt',
+      });
+    }
+  });
+
+/** Histogram, exponential histogram and summary points: only their sum and count are used. */
+const aggregatePointSchema = z.object({
+  attributes: attributesSchema,
+  timeUnixNano: uint64,
+  count: uint64.optional(),
+  sum: double.optional(),
+  flags: z.number().int().optional(),
+});
+
+const numberPoints = z.object({ dataPoints: z.array(numberDataPointSchema).optional() });
+const aggregatePoints = z.object({ dataPoints: z.array(aggregatePointSchema).optional() });
+
+const metricSchema = z.object({
+  name: nameString.min(1, 'expected a metric name'),
+  gauge: numberPoints.optional(),
+  sum: numberPoints.optional(),
+  histogram: aggregatePoints.optional(),
+  exponentialHistogram: aggregatePoints.optional(),
+  summary: aggregatePoints.optional(),
+});
+
+const metricsRequestSchema = z.object({
+  resourceMetrics: z
+    .array(
+      z.object({
+        resource: resourceSchema,
+        scopeMetrics: z
+          .array(z.object({ metrics: z.array(metricSchema).optional() }))
+          .optional(),
+      }),
+    )
+    .optional(),
+});
+
+type NumberDataPoint = z.infer<typeof numberDataPointSchema>;
+type AggregatePoint = z.infer<typeof aggregatePointSchema>;
+
+function numberValue(point: NumberDataPoint): number | undefined {
+  if (((point.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0) return undefined;
+  return point.asDouble ?? Number(point.asInt);
+}
+
+function meanValue(point: AggregatePoint): number | undefined {
+  if (((point.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0) return undefined;
+  if (point.sum === undefined || !point.count) return undefined;
+  return point.sum / Number(point.count);
+}
+
+/**
+ * Parses an OTLP/JSON `ExportMetricsServiceRequest` into metric points. Gauge and sum points
+ * carry their value; histogram, exponential histogram and summary points carry their mean
+ * (sum / count) under the metric's own name. Points without a value (no recorded value, no
+ * sum, zero count, NaN or infinite) are skipped.
+ *
+ * @throws InputError naming the path of the first bad fields
+ */
+export function parseOtlpMetrics(body: unknown): MetricPoint[] {
+  const request = parse(metricsRequestSchema, body, 'ExportMetricsServiceRequest');
+  const points: MetricPoint[] = [];
+  for (const resourceMetrics of request.resourceMetrics ?? []) {
+    const serviceName = serviceNameOf(resourceMetrics.resource);
+    for (const scopeMetrics of resourceMetrics.scopeMetrics ?? []) {
+      for (const metric of scopeMetrics.metrics ?? []) {
+        const valued: Array<{ point: AggregatePoint | NumberDataPoint; value?: number }> = [
+          ...[metric.gauge, metric.sum].flatMap(data =>
+            (data?.dataPoints ?? []).map(point => ({ point, value: numberValue(point) })),
+          ),
+          ...[metric.histogram, metric.exponentialHistogram, metric.summary].flatMap(data =>
+            (data?.dataPoints ?? []).map(point => ({ point, value: meanValue(point) })),
+          ),
+        ];
+        for (const { point, value } of valued) {
+          if (value === undefined || !Number.isFinite(value)) continue;
+          points.push({
+            serviceName,
+            name: metric.name,
+            timestampMs: nanosToMs(point.timeUnixNano),
+            value,
+            attributes: flattenAttributes(point.attributes),
+          });
+        }
+      }
+    }
+  }
+  return points;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function nanosToMs(nanos: bigint): number {
+  return Number(nanos / 1_000_000n);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length > 40 ? `${json.slice(0, 40)}...` : json;
+}
+
+function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unknown, what: string): T {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InputError(`Expected an OTLP/JSON ${what} object, got ${describe(body)}`);
+  }
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    throw new InputError(`Invalid OTLP/JSON ${what}: ${fromZodError(result.error)}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,154 @@
+import {
+  mockCredentials,
+  mockErrorHandler,
+  mockServices,
+} from '@backstage/backend-test-utils';
+import express from 'express';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import request from 'supertest';
+import { applyDatabaseMigrations } from '../database/migrations';
+import { createTestDatabases } from '../tests/testDatabases';
+import { DatabaseTelemetryStore } from './DatabaseTelemetryStore';
+import { createOtlpRouter } from './otlpRouter';
+
+jest.setTimeout(60_000);
+
+const OTLP_FIXTURES = path.resolve(__dirname, '../../../../../shared/fixtures/otlp');
+
+function fixtureText(name: string): string {
+  return fs.readFileSync(path.join(OTLP_FIXTURES, name), 'utf8');
+}
+
+/** The examples' timestamps (2018-12-13T14:51:00Z) and service. */
+const EXAMPLE_QUERY = {
+  serviceName: 'my.service',
+  fromMs: 1544712600000,
+  toMs: 1544712700000,
+  limit: 100,
+};
+const signal = new AbortController().signal;
+
+describe('createOtlpRouter', () => {
+  const databases = createTestDatabases();
+  let app: express.Express;
+  let store: DatabaseTelemetryStore;
+
+  beforeEach(async () => {
+    const knex = await databases.init('SQLITE_3');
+    await applyDatabaseMigrations(knex);
+    store = DatabaseTelemetryStore.create({ knex });
+    app = express()
+      .use(await createOtlpRouter({ store, httpAuth: mockServices.httpAuth() }))
+      .use(mockErrorHandler());
+  });
+
+  function post(signalPath: string) {
+    return request(app)
+      .post(signalPath)
+      .set('authorization', mockCredentials.service.header());
+  }
+
+  it.each([
+    ['/v1/traces', 'trace.json', 'spans'],
+    ['/v1/metrics', 'metrics.json', 'metrics'],
+    ['/v1/logs', 'logs.json', 'logs'],
+  ] as const)('stores an OTLP/JSON export on %s', async (signalPath, file, key) => {
+    const response = await post(signalPath)
+      .set('content-type', 'application/json')
+      .send(fixtureText(file));
+
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ partialSuccess: {} });
+    const stored = await store.fetch(EXAMPLE_QUERY, { signal });
+    expect(stored[key]!.length).toBeGreaterThan(0);
+  });
+
+  it('takes a gzipped body, as exporters send with compression on', async () => {
+    const pending = post('/v1/traces')
+      .set('content-type', 'application/json')
+      .set('content-encoding', 'gzip');
+    // write(), not send(): superagent would serialize a Buffer sent as application/json.
+    pending.write(zlib.gzipSync(fixtureText('trace.json')));
+    const response = await pending;
+
+    expect(response.status).toBe(200);
+    const { spans } = await store.fetch(EXAMPLE_QUERY, { signal });
+    expect(spans!.map(s => s.spanId)).toEqual(['eee19b7ec3c1b174']);
+  });
+
+  it('answers a malformed export with 400 naming the bad field, and stores nothing', async () => {
+    const body = JSON.parse(fixtureText('trace.json'));
+    body.resourceSpans[0].scopeSpans[0].spans.push({
+      ...body.resourceSpans[0].scopeSpans[0].spans[0],
+      spanId: 'not-hex',
+    });
+    const response = await post('/v1/traces').send(body);
+
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({
+      name: 'InputError',
+      message: expect.stringContaining(
+        'resourceSpans[0].scopeSpans[0].spans[1].spanId: expected a span id of 16 hex characters',
+      ),
+    });
+    const { spans } = await store.fetch(EXAMPLE_QUERY, { signal });
+    expect(spans).toEqual([]);
+  });
+
+  it('answers invalid JSON with 400', async () => {
+    const response = await post('/v1/logs')
+      .set('content-type', 'application/json')
+      .send('{"resourceLogs": [');
+    expect(response.status).toBe(400);
+  });
+
+  it('answers protobuf with 415, saying JSON is what it takes', async () => {
+    const response = await post('/v1/metrics')
+      .set('content-type', 'application/x-protobuf')
+      .send(Buffer.from([0x0a, 0x00]));
+
+    expect(response.status).toBe(415);
+    expect(response.body.error).toEqual(
+      expect.objectContaining({
+        name: 'UnsupportedMediaTypeError',
+        message:
+          'Content-Type application/x-protobuf is not supported yet; send OTLP/JSON (application/json)',
+      }),
+    );
+  });
+
+  it('answers other content types with 415', async () => {
+    const response = await post('/v1/logs').set('content-type', 'text/plain').send('hello');
+    expect(response.status).toBe(415);
+    expect(response.body.error.message).toBe(
+      'Content-Type must be application/json (OTLP/JSON), got text/plain',
+    );
+  });
+
+  it('answers a body over 10mb with 413', async () => {
+    const response = await post('/v1/logs')
+      .set('content-type', 'application/json')
+      .send(`{"pad":"${'x'.repeat(10 * 1024 * 1024)}"}`);
+    expect(response.status).toBe(413);
+  });
+
+  it('wants a service token: none is 401, a user is 403', async () => {
+    const anonymous = await request(app)
+      .post('/v1/traces')
+      .set('authorization', mockCredentials.none.header())
+      .send(fixtureText('trace.json'));
+    expect(anonymous.status).toBe(401);
+
+    const user = await request(app)
+      .post('/v1/traces')
+      .set('authorization', mockCredentials.user.header())
+      .set('content-type', 'application/json')
+      .send(fixtureText('trace.json'));
+    expect(user.status).toBe(403);
+
+    const { spans } = await store.fetch(EXAMPLE_QUERY, { signal });
+    expect(spans).toEqual([]);
+  });
+});

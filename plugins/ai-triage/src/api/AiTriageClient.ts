@@ -1,0 +1,59 @@
+import { DiscoveryApi, FetchApi } from '@backstage/frontend-plugin-api';
+import { ResponseError } from '@backstage/errors';
+import {
+  IncidentDetailResponse,
+  IncidentListResponse,
+  Review,
+  ReviewRequest,
+} from '@ai-triage/plugin-ai-triage-common';
+import { AiTriageApi } from './AiTriageApi';
+
+/**
+ * Talks to the AI triage backend plugin (`/api/ai-triage`) as the signed-in user.
+ *
+ * @public
+ */
+export class AiTriageClient implements AiTriageApi {
+  private readonly discoveryApi: DiscoveryApi;
+  private readonly fetchApi: FetchApi;
+
+  constructor(options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {
+    this.discoveryApi = options.discoveryApi;
+    this.fetchApi = options.fetchApi;
+  }
+
+  listIncidents(options: { entityRef: string }): Promise<IncidentListResponse> {
+    const query = new URLSearchParams({ entityRef: options.entityRef });
+    return this.request(`/incidents?${query}`);
+  }
+
+  getIncident(incidentId: string): Promise<IncidentDetailResponse> {
+    return this.request(`/incidents/${encodeURIComponent(incidentId)}`);
+  }
+
+  reviewHypothesis(
+    incidentId: string,
+    hypothesisId: string,
+    request: ReviewRequest,
+  ): Promise<Review> {
+    return this.request(
+      `/incidents/${encodeURIComponent(
+        incidentId,
+      )}/hypotheses/${encodeURIComponent(hypothesisId)}/reviews`,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(request),
+      },
+    );
+  }
+
+  private async request<T>(path: string, init?: RequestInit): Promise<T> {
+    const baseUrl = await this.discoveryApi.getBaseUrl('ai-triage');
+    const response = await this.fetchApi.fetch(`${baseUrl}${path}`, init);
+    if (!response.ok) {
+      throw await ResponseError.fromResponse(response);
+    }
+    return (await response.json()) as T;
+  }
+}

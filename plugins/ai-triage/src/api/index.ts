@@ -1,0 +1,3 @@
+export { aiTriageApiRef } from './AiTriageApi';
+export type { AiTriageApi } from './AiTriageApi';
+export { AiTriageClient } from './AiTriageClient';

@@ -1,0 +1,162 @@
+import { useCallback, useState } from 'react';
+import {
+  InfoCard,
+  Progress,
+  ResponseErrorPanel,
+} from '@backstage/core-components';
+import { useApi } from '@backstage/frontend-plugin-api';
+import Grid from '@material-ui/core/Grid';
+import IconButton from '@material-ui/core/IconButton';
+import LinearProgress from '@material-ui/core/LinearProgress';
+import Typography from '@material-ui/core/Typography';
+import { makeStyles } from '@material-ui/core/styles';
+import CloseIcon from '@material-ui/icons/Close';
+import {
+  ContextDocument,
+  Incident,
+  ReviewRequest,
+} from '@ai-triage/plugin-ai-triage-common';
+import { aiTriageApiRef } from '../../api';
+import { formatTime } from '../../format';
+import { useIncident } from '../../hooks/useIncidents';
+import {
+  SeverityChip,
+  TRIAGE_STATE_LABELS,
+  TriageStateLabel,
+  isTriageRunning,
+} from '../IncidentLabels';
+import { AlertsCard } from './AlertsCard';
+import { ContextCard } from './ContextCard';
+import { HypothesesCard } from './HypothesesCard';
+
+const useStyles = makeStyles(theme => ({
+  facts: {
+    display: 'flex',
+    flexWrap: 'wrap',
+    alignItems: 'center',
+    gap: theme.spacing(2),
+  },
+}));
+
+function evidenceIdsOf(context: ContextDocument | null): Set<string> {
+  if (!context) {
+    return new Set();
+  }
+  return new Set(
+    [
+      ...context.alerts,
+      ...context.operations,
+      ...context.dependencies,
+      ...context.logTemplates,
+      ...context.metricDeltas,
+    ].map(item => item.id),
+  );
+}
+
+function IncidentSummary(props: { incident: Incident; onClose: () => void }) {
+  const { incident, onClose } = props;
+  const classes = useStyles();
+  const location = [incident.serviceName, incident.namespace, incident.cluster]
+    .filter(Boolean)
+    .join(' / ');
+  return (
+    <InfoCard
+      title={incident.title}
+      action={
+        <IconButton aria-label="Close incident" onClick={onClose}>
+          <CloseIcon />
+        </IconButton>
+      }
+    >
+      <div className={classes.facts}>
+        <SeverityChip severity={incident.severity} />
+        <Typography variant="body2">Status: {incident.status}</Typography>
+        <TriageStateLabel state={incident.triageState} />
+        <Typography variant="body2">{location}</Typography>
+        <Typography variant="body2" color="textSecondary">
+          First seen {formatTime(incident.firstSeenAt)}, last seen{' '}
+          {formatTime(incident.lastSeenAt)}
+        </Typography>
+      </div>
+      {isTriageRunning(incident.triageState) && (
+        <>
+          <LinearProgress aria-label="Triage progress" />
+          <Typography variant="caption" color="textSecondary">
+            Triage in progress: {TRIAGE_STATE_LABELS[incident.triageState]}
+          </Typography>
+        </>
+      )}
+    </InfoCard>
+  );
+}
+
+/**
+ * One incident: the alerts, the context the reasoner saw and its hypotheses, side by side.
+ *
+ * @internal
+ */
+export function IncidentDetail(props: {
+  incidentId: string;
+  onClose: () => void;
+}) {
+  const { incidentId, onClose } = props;
+  const api = useApi(aiTriageApiRef);
+  const { value: detail, error, reload } = useIncident(incidentId);
+  const [highlightedEvidenceId, setHighlightedEvidenceId] = useState<string>();
+
+  const review = useCallback(
+    async (hypothesisId: string, request: ReviewRequest) => {
+      await api.reviewHypothesis(incidentId, hypothesisId, request);
+      reload();
+    },
+    [api, incidentId, reload],
+  );
+
+  const toggleEvidence = useCallback(
+    (evidenceId: string) =>
+      setHighlightedEvidenceId(current =>
+        current === evidenceId ? undefined : evidenceId,
+      ),
+    [],
+  );
+
+  if (!detail) {
+    return error ? <ResponseErrorPanel error={error} /> : <Progress />;
+  }
+
+  const triageRunning = isTriageRunning(detail.incident.triageState);
+  return (
+    <Grid container spacing={3}>
+      <Grid item xs={12}>
+        <IncidentSummary incident={detail.incident} onClose={onClose} />
+      </Grid>
+      {error && (
+        <Grid item xs={12}>
+          <ResponseErrorPanel
+            title="The incident could not be refreshed; showing the last answer"
+            error={error}
+          />
+        </Grid>
+      )}
+      <Grid item xs={12} md={4}>
+        <AlertsCard alerts={detail.alerts} />
+      </Grid>
+      <Grid item xs={12} md={4}>
+        <ContextCard
+          context={detail.context}
+          triageRunning={triageRunning}
+          highlightedEvidenceId={highlightedEvidenceId}
+        />
+      </Grid>
+      <Grid item xs={12} md={4}>
+        <HypothesesCard
+          detail={detail}
+          knownEvidenceIds={evidenceIdsOf(detail.context)}
+          highlightedEvidenceId={highlightedEvidenceId}
+          onEvidenceClick={toggleEvidence}
+          onReview={review}
+        />
+      </Grid>
+    </Grid>
+  );
+}

@@ -1,0 +1,6 @@
+export { SeverityChip } from './SeverityChip';
+export {
+  TRIAGE_STATE_LABELS,
+  TriageStateLabel,
+  isTriageRunning,
+} from './TriageStateLabel';

@@ -28,7 +28,11 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /** Records per OTLP request; keeps every body well under 100 kB, as a batching exporter would. */
 const BATCH = { traces: 100, logs: 200, metrics: 2 };
-const RECORD_NAMES = { traces: 'spans', logs: 'log records', metrics: 'metrics' };
+const RECORD_NAMES = {
+  traces: 'spans',
+  logs: 'log records',
+  metrics: 'metrics',
+};
 
 const USAGE = `Usage: node scripts/demo.mjs [--scenario <name>] [--resolve] [--wait <seconds>]
 
@@ -74,18 +78,18 @@ async function main() {
     args.wait ?? process.env.AI_TRIAGE_WAIT_SECONDS ?? 60,
   );
   if (!Number.isFinite(waitSeconds) || waitSeconds < 0) {
-    process.stderr.write(`--wait must be a number of seconds, got "${args.wait}"\n`);
+    process.stderr.write(
+      `--wait must be a number of seconds, got "${args.wait}"\n`,
+    );
     return 2;
   }
 
-  const base = (process.env.AI_TRIAGE_BACKEND_URL || 'http://localhost:7007').replace(
-    /\/+$/,
-    '',
-  );
-  const appUrl = (process.env.AI_TRIAGE_APP_URL || 'http://localhost:3000').replace(
-    /\/+$/,
-    '',
-  );
+  const base = (
+    process.env.AI_TRIAGE_BACKEND_URL || 'http://localhost:7007'
+  ).replace(/\/+$/, '');
+  const appUrl = (
+    process.env.AI_TRIAGE_APP_URL || 'http://localhost:3000'
+  ).replace(/\/+$/, '');
   const token = process.env.AI_TRIAGE_TOKEN || DEFAULT_TOKEN;
   const tokenOrigin = process.env.AI_TRIAGE_TOKEN
     ? 'from AI_TRIAGE_TOKEN'
@@ -132,7 +136,9 @@ async function main() {
     console.log(`\nResolved. See ${link ?? appUrl}`);
   } else {
     console.log(
-      `\nThe incident is enriched and triaged in the background. Open:\n  ${link ?? appUrl}`,
+      `\nThe incident is enriched and triaged in the background. Open:\n  ${
+        link ?? appUrl
+      }`,
     );
   }
   return 0;
@@ -145,16 +151,22 @@ async function loadScenario(name) {
   const dir = path.join(SCENARIOS_DIR, name);
   let description;
   try {
-    description = JSON.parse(await readFile(path.join(dir, 'scenario.json'), 'utf8'));
+    description = JSON.parse(
+      await readFile(path.join(dir, 'scenario.json'), 'utf8'),
+    );
   } catch (error) {
     if (error.code !== 'ENOENT') {
-      throw new DemoError(`Cannot read ${path.join(dir, 'scenario.json')}: ${error.message}`);
+      throw new DemoError(
+        `Cannot read ${path.join(dir, 'scenario.json')}: ${error.message}`,
+      );
     }
     const available = (await readdir(SCENARIOS_DIR, { withFileTypes: true }))
       .filter(entry => entry.isDirectory() && entry.name !== 'lib')
       .map(entry => entry.name);
     throw new DemoError(
-      `Unknown scenario "${name}". Available: ${available.join(', ') || '(none)'}`,
+      `Unknown scenario "${name}". Available: ${
+        available.join(', ') || '(none)'
+      }`,
     );
   }
   const alert = JSON.parse(
@@ -164,9 +176,15 @@ async function loadScenario(name) {
     pathToFileURL(path.join(dir, description.telemetry ?? 'telemetry.mjs')).href
   );
   if (typeof module.generateTelemetry !== 'function') {
-    throw new DemoError(`${name}/telemetry.mjs does not export generateTelemetry`);
+    throw new DemoError(
+      `${name}/telemetry.mjs does not export generateTelemetry`,
+    );
   }
-  return { ...description, alertTemplate: alert, generateTelemetry: module.generateTelemetry };
+  return {
+    ...description,
+    alertTemplate: alert,
+    generateTelemetry: module.generateTelemetry,
+  };
 }
 
 async function waitForBackend({ api, base, waitSeconds }) {
@@ -233,12 +251,19 @@ async function sendSignal(client, signal, body) {
     const rejected =
       partial &&
       Number(
-        partial.rejectedSpans ?? partial.rejectedDataPoints ?? partial.rejectedLogRecords ?? 0,
+        partial.rejectedSpans ??
+          partial.rejectedDataPoints ??
+          partial.rejectedLogRecords ??
+          0,
       );
     console.log(
       `  POST /otlp/v1/${signal} [${index + 1}/${batches.length}] ` +
         `${countRecords(signal, batch)} ${RECORD_NAMES[signal]} -> ${status}` +
-        (rejected ? ` (rejected ${rejected}: ${partial.errorMessage ?? 'no reason given'})` : ''),
+        (rejected
+          ? ` (rejected ${rejected}: ${
+              partial.errorMessage ?? 'no reason given'
+            })`
+          : ''),
     );
   }
 }
@@ -272,7 +297,9 @@ async function post(client, pathname, body, what) {
   if (response.ok) return { status: response.status, body: parsed };
 
   const message =
-    parsed?.error?.message ?? parsed?.message ?? (text.slice(0, 500) || response.statusText);
+    parsed?.error?.message ??
+    parsed?.message ??
+    (text.slice(0, 500) || response.statusText);
   const prefix = `POST ${url} -> ${response.status}`;
   switch (response.status) {
     case 401:
@@ -287,7 +314,9 @@ async function post(client, pathname, body, what) {
           `accessRestrictions of its backend.auth.externalAccess entry. Server said: ${message}`,
       );
     case 400:
-      throw new DemoError(`${prefix}: the backend rejected the ${what} payload: ${message}`);
+      throw new DemoError(
+        `${prefix}: the backend rejected the ${what} payload: ${message}`,
+      );
     case 404:
       throw new DemoError(
         `${prefix}: not found. Is the ai-triage backend plugin installed and up to date, and ` +

@@ -3,8 +3,9 @@
 // Timeline, relative to `nowMs`:
 //   -32 min … -10 min  normal: POST /checkout ~80 ms, payments charge ~40 ms, inventory ~15 ms
 //   -10 min … now      payments degraded: charge calls take 1.8–2.5 s; checkout gives up after
-//                      2000 ms (30 % of requests), answering 504 "deadline exceeded calling
-//                      payments"; inventory and orders-db stay fast
+//                      2000 ms on each call with a 30 % chance (8 of 25 with the default seed),
+//                      answering 504 "deadline exceeded calling payments"; inventory and
+//                      orders-db stay fast
 // One checkout request every ~24 s. Every number comes from a seeded generator, so the same
 // `seed` gives the same durations, errors and log lines on every run; only the trace and span ids
 // change with `nowMs`, so running the demo twice does not re-send the same span ids.
@@ -215,13 +216,16 @@ export function generateTelemetry({ nowMs, seed = PARAMETERS.seed }) {
       durationMs: paymentsMs - paymentNet,
       attributes: serverAttributes('payments', '/payments/charge', 200),
     });
-    const paymentServerEnd = paymentStart + paymentNet / 2 + paymentsMs - paymentNet;
+    const paymentServerEnd =
+      paymentStart + paymentNet / 2 + paymentsMs - paymentNet;
     if (degraded) {
       log(
         'payments',
         paymentServerEnd - 1,
         Severity.WARN,
-        `card processor answered in ${Math.round(paymentsMs - paymentNet - 3)} ms`,
+        `card processor answered in ${Math.round(
+          paymentsMs - paymentNet - 3,
+        )} ms`,
         paymentServer,
         { 'order.id': orderId },
       );
@@ -272,7 +276,9 @@ export function generateTelemetry({ nowMs, seed = PARAMETERS.seed }) {
           'checkout',
           paymentEnd,
           Severity.WARN,
-          `payment call to payments took ${Math.round(paymentClientMs)} ms (slow)`,
+          `payment call to payments took ${Math.round(
+            paymentClientMs,
+          )} ms (slow)`,
           paymentClient,
           { 'order.id': orderId },
         );
@@ -488,7 +494,8 @@ function buildMetrics({ requests, random, trafficFrom, nowMs }) {
     {
       name: 'process.cpu.utilization',
       unit: '1',
-      description: 'CPU time used by the process, divided by the CPU time available.',
+      description:
+        'CPU time used by the process, divided by the CPU time available.',
       gauge: { dataPoints: cpu },
     },
   );
@@ -517,7 +524,9 @@ function buildMetrics({ requests, random, trafficFrom, nowMs }) {
 }
 
 function resource(service) {
-  return { attributes: attributes({ 'service.name': service, ...RESOURCE_COMMON }) };
+  return {
+    attributes: attributes({ 'service.name': service, ...RESOURCE_COMMON }),
+  };
 }
 
 function serverAttributes(service, route, status) {
@@ -545,5 +554,10 @@ function clientAttributes(peer, path, status, errorType) {
 }
 
 function byTime(key) {
-  return (a, b) => (BigInt(a[key]) < BigInt(b[key]) ? -1 : BigInt(a[key]) > BigInt(b[key]) ? 1 : 0);
+  return (a, b) =>
+    BigInt(a[key]) < BigInt(b[key])
+      ? -1
+      : BigInt(a[key]) > BigInt(b[key])
+      ? 1
+      : 0;
 }

@@ -5,7 +5,13 @@
 // integers (`*UnixNano`, `intValue`, histogram counts) are decimal strings, enums are integers.
 
 /** OTLP SpanKind. */
-export const SpanKind = { INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 };
+export const SpanKind = {
+  INTERNAL: 1,
+  SERVER: 2,
+  CLIENT: 3,
+  PRODUCER: 4,
+  CONSUMER: 5,
+};
 
 /** OTLP StatusCode. */
 export const StatusCode = { UNSET: 0, OK: 1, ERROR: 2 };
@@ -107,7 +113,10 @@ export function histogramPoint({
     count: String(values.length),
     sum: round(sum, 6),
     ...(values.length
-      ? { min: round(Math.min(...values), 6), max: round(Math.max(...values), 6) }
+      ? {
+          min: round(Math.min(...values), 6),
+          max: round(Math.max(...values), 6),
+        }
       : {}),
     bucketCounts: bucketCounts.map(String),
     explicitBounds: bounds,

@@ -74,7 +74,6 @@ export function ModifyHypothesisDialog(
             required
             multiline
             fullWidth
-            autoFocus
             margin="normal"
           />
           <TextField
@@ -138,7 +137,6 @@ export function RejectHypothesisDialog(props: ReviewDialogProps) {
             inputProps={{ maxLength: COMMENT_MAX_LENGTH }}
             multiline
             fullWidth
-            autoFocus
             margin="normal"
           />
         </DialogContent>

@@ -131,7 +131,7 @@ describe('aiTriagePlugin', () => {
     },
   );
 
-  it('rejects bad reviews, unknown incidents and unauthenticated callers', async () => {
+  it('rejects bad reviews, unknown incidents and callers of the wrong kind', async () => {
     const { server } = await startTestBackend({
       features: [aiTriagePlugin, catalogServiceMock.factory({ entities: [checkout] })],
     });
@@ -155,15 +155,25 @@ describe('aiTriagePlugin', () => {
       .send({ decision: 'accepted' });
     expect(unknownHypothesis.status).toBe(404);
 
-    const anonymous = await request(server).get('/api/ai-triage/incidents');
+    const anonymous = await request(server)
+      .get('/api/ai-triage/incidents')
+      .set('authorization', mockCredentials.none.header());
     expect(anonymous.status).toBe(401);
 
     const serviceOnUserRoute = await request(server)
       .get('/api/ai-triage/incidents')
       .set('authorization', asService);
-    expect(serviceOnUserRoute.status).toBe(401);
+    expect(serviceOnUserRoute.status).toBe(403);
 
-    const health = await request(server).get('/api/ai-triage/health');
+    const webhookAsUser = await request(server)
+      .post('/api/ai-triage/webhooks/alertmanager')
+      .set('authorization', asUser)
+      .send({});
+    expect(webhookAsUser.status).toBe(403);
+
+    const health = await request(server)
+      .get('/api/ai-triage/health')
+      .set('authorization', mockCredentials.none.header());
     expect(health.body).toEqual({ status: 'ok' });
   });
 

@@ -45,7 +45,9 @@ function parseCsv(text: string): string[][] {
 }
 
 /** Content and ground-truth EventId of each line of a Loghub 2k dataset. */
-function loadLoghub(system: string): Array<{ content: string; eventId: string }> {
+function loadLoghub(
+  system: string,
+): Array<{ content: string; eventId: string }> {
   const file = path.join(LOGHUB, system, `${system}_2k.log_structured.csv`);
   const [header, ...rows] = parseCsv(fs.readFileSync(file, 'utf8'));
   const content = header.indexOf('Content');
@@ -61,7 +63,9 @@ function groupingAccuracy(predicted: number[], truth: string[]): number {
   const truthSizes = new Map<string, number>();
   truth.forEach(id => truthSizes.set(id, (truthSizes.get(id) ?? 0) + 1));
   const groups = new Map<number, number[]>();
-  predicted.forEach((group, line) => groups.set(group, [...(groups.get(group) ?? []), line]));
+  predicted.forEach((group, line) =>
+    groups.set(group, [...(groups.get(group) ?? []), line]),
+  );
   let correct = 0;
   for (const lines of groups.values()) {
     const events = new Set(lines.map(line => truth[line]));
@@ -88,8 +92,12 @@ describe('LogTemplateMiner', () => {
     const miner = LogTemplateMiner.create();
     const a = miner.add('Connection to 10.0.0.12:5432 timed out after 3000 ms');
     const b = miner.add('Connection to 10.0.0.13:5432 timed out after 2999 ms');
-    const c = miner.add('payment 7d1c0a4e-0d3b-4f8e-9a51-2f0c1e9b7a10 declined by issuer');
-    const d = miner.add('payment 0b9a7c1e-5e2d-4a0f-8c3b-1d2e3f4a5b6c declined by issuer');
+    const c = miner.add(
+      'payment 7d1c0a4e-0d3b-4f8e-9a51-2f0c1e9b7a10 declined by issuer',
+    );
+    const d = miner.add(
+      'payment 0b9a7c1e-5e2d-4a0f-8c3b-1d2e3f4a5b6c declined by issuer',
+    );
     const e = miner.add('Connection to 10.0.0.12:5432 refused');
 
     expect(a).toBe(b);
@@ -109,7 +117,9 @@ describe('LogTemplateMiner', () => {
     const c = miner.add('order sync finished while shutting down the worker');
     expect(a).toBe(b);
     expect(c).not.toBe(a);
-    expect(miner.template(a)).toBe('order sync finished with status <*> in eu-west');
+    expect(miner.template(a)).toBe(
+      'order sync finished with status <*> in eu-west',
+    );
   });
 
   it.each([
@@ -117,7 +127,10 @@ describe('LogTemplateMiner', () => {
     ['utf8 ipv6 e2e sha256', 'utf8 ipv6 e2e sha256'],
     ['read C:\\Windows\\winsxs\\cbscore.dll', 'read <*>'],
     ['ptr 0x7fed806eb5d tx 9f4ef63a1 ok', 'ptr <*> tx <*> ok'],
-    ['block blk_-6952295868487656571 of size 67108864', 'block blk_<*> of size <*>'],
+    [
+      'block blk_-6952295868487656571 of size 67108864',
+      'block blk_<*> of size <*>',
+    ],
     ['host=10.1.2.3 retries=-1 utf8', 'host=<*> retries=<*> utf8'],
   ])('masks variables in %j', (message, masked) => {
     expect(tokenize(message).join(' ')).toBe(masked);
@@ -127,7 +140,9 @@ describe('LogTemplateMiner', () => {
     const lines = loadLoghub('Zookeeper').map(line => line.content);
     const first = LogTemplateMiner.create();
     const second = LogTemplateMiner.create();
-    expect(lines.map(line => first.add(line))).toEqual(lines.map(line => second.add(line)));
+    expect(lines.map(line => first.add(line))).toEqual(
+      lines.map(line => second.add(line)),
+    );
     expect(first.templates()).toEqual(second.templates());
   });
 
@@ -144,7 +159,10 @@ describe('LogTemplateMiner', () => {
     ['HPC', 0.905, 0.89],
     ['Windows', 0.695, 0.68],
     ['Linux', 0.69, 0.68],
-  ])('groups the Loghub %s 2k sample (measured %p) with accuracy of at least %p', (system, _, floor) => {
-    expect(measure(system)).toBeGreaterThanOrEqual(floor);
-  });
+  ])(
+    'groups the Loghub %s 2k sample (measured %p) with accuracy of at least %p',
+    (system, _, floor) => {
+      expect(measure(system)).toBeGreaterThanOrEqual(floor);
+    },
+  );
 });

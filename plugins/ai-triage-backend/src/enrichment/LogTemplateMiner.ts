@@ -47,7 +47,11 @@ export class LogTemplateMiner {
   private readonly clusters: Cluster[] = [];
 
   static create(
-    options: { depth?: number; similarityThreshold?: number; maxChildren?: number } = {},
+    options: {
+      depth?: number;
+      similarityThreshold?: number;
+      maxChildren?: number;
+    } = {},
   ): LogTemplateMiner {
     return new LogTemplateMiner(
       options.depth ?? 4,
@@ -72,7 +76,9 @@ export class LogTemplateMiner {
     const leaf = this.leafFor(tokens);
     const match = this.bestMatch(leaf.clusters, tokens);
     if (match) {
-      match.tokens = match.tokens.map((token, i) => (token === tokens[i] ? token : WILDCARD));
+      match.tokens = match.tokens.map((token, i) =>
+        token === tokens[i] ? token : WILDCARD,
+      );
       match.count += 1;
       return match.id;
     }
@@ -113,7 +119,10 @@ export class LogTemplateMiner {
   private child(node: TreeNode, token: string): TreeNode {
     const existing = node.children.get(token);
     if (existing) return existing;
-    const key = node.children.size < this.maxChildren - 1 || token === WILDCARD ? token : WILDCARD;
+    const key =
+      node.children.size < this.maxChildren - 1 || token === WILDCARD
+        ? token
+        : WILDCARD;
     let child = node.children.get(key);
     if (!child) {
       child = emptyNode();
@@ -122,7 +131,10 @@ export class LogTemplateMiner {
     return child;
   }
 
-  private bestMatch(clusters: Cluster[], tokens: string[]): Cluster | undefined {
+  private bestMatch(
+    clusters: Cluster[],
+    tokens: string[],
+  ): Cluster | undefined {
     let best: Cluster | undefined;
     let bestSimilarity = -1;
     let bestWildcards = -1;
@@ -145,7 +157,9 @@ export class LogTemplateMiner {
         bestWildcards = wildcards;
       }
     }
-    return best && bestSimilarity >= this.similarityThreshold ? best : undefined;
+    return best && bestSimilarity >= this.similarityThreshold
+      ? best
+      : undefined;
   }
 }
 

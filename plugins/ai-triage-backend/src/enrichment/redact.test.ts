@@ -6,10 +6,19 @@ describe('redact', () => {
       'Authorization: Bearer eyzAbc123.def456-ghi789_jkl',
       'Authorization: Bearer [REDACTED]',
     ],
-    ['login failed: password=hunter2 user=bob', 'login failed: password=[REDACTED] user=bob'],
+    [
+      'login failed: password=hunter2 user=bob',
+      'login failed: password=[REDACTED] user=bob',
+    ],
     ['db_password: "s3cr3t!" host=db', 'db_password: "[REDACTED]" host=db'],
-    ['{"api_key":"abc123","region":"eu"}', '{"api_key":"[REDACTED]","region":"eu"}'],
-    ['GET /charge?token=tok_9f8e7d&amount=10', 'GET /charge?token=[REDACTED]&amount=10'],
+    [
+      '{"api_key":"abc123","region":"eu"}',
+      '{"api_key":"[REDACTED]","region":"eu"}',
+    ],
+    [
+      'GET /charge?token=tok_9f8e7d&amount=10',
+      'GET /charge?token=[REDACTED]&amount=10',
+    ],
     ['client_secret = xyz987; retry', 'client_secret = [REDACTED]; retry'],
     ['API-KEY: 1234567890abcdef', 'API-KEY: [REDACTED]'],
     ['using key AKIAIOSFODNN7EXAMPLE for s3', 'using key [REDACTED] for s3'],
@@ -28,7 +37,10 @@ describe('redact', () => {
       'connect postgres://app:pa55w0rd@db.internal:5432/shop failed',
       'connect postgres://app:[REDACTED]@db.internal:5432/shop failed',
     ],
-    ['token ghp_abcdefghijklmnopqrstuvwxyz0123456789 used', 'token [REDACTED] used'],
+    [
+      'token ghp_abcdefghijklmnopqrstuvwxyz0123456789 used',
+      'token [REDACTED] used',
+    ],
   ])('masks %j', (input, output) => {
     expect(redact(input)).toEqual({ text: output, count: 1 });
   });
@@ -48,7 +60,9 @@ describe('redact', () => {
     const { text, count } = redact(
       'token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig user=a@b.io password=x password=y',
     );
-    expect(text).toBe('token=[REDACTED] user=[REDACTED] password=[REDACTED] password=[REDACTED]');
+    expect(text).toBe(
+      'token=[REDACTED] user=[REDACTED] password=[REDACTED] password=[REDACTED]',
+    );
     expect(count).toBe(4);
   });
 });

@@ -69,7 +69,8 @@ const RULES: Rule[] = [
   },
   {
     // Well-known token formats: GitHub, Slack, OpenAI-style, Google API keys.
-    pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35})\b/g,
+    pattern:
+      /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35})\b/g,
     replace: () => REDACTED,
   },
   {
@@ -81,7 +82,8 @@ const RULES: Rule[] = [
     // Card-like numbers: 13 to 19 digits starting 2-6 (the card networks' ranges, which keeps
     // epoch timestamps out), optionally grouped by spaces or dashes, Luhn-valid.
     pattern: /(?<![\d-])[2-6](?:[ -]?\d){12,18}(?![\d-])/g,
-    replace: match => (luhnValid(match.replace(/[ -]/g, '')) ? REDACTED : match),
+    replace: match =>
+      luhnValid(match.replace(/[ -]/g, '')) ? REDACTED : match,
   },
 ];
 
@@ -96,11 +98,22 @@ export function redact(text: string): { text: string; count: number } {
   let count = 0;
   let result = text;
   for (const rule of RULES) {
-    result = result.replace(rule.pattern, (match: string, ...groups: unknown[]) => {
+    const applied = applyRule(result, rule);
+    result = applied.text;
+    count += applied.count;
+  }
+  return { text: result, count };
+}
+
+function applyRule(text: string, rule: Rule): { text: string; count: number } {
+  let count = 0;
+  const result = text.replace(
+    rule.pattern,
+    (match: string, ...groups: unknown[]) => {
       const replacement = rule.replace(match, ...(groups as string[]));
       if (replacement !== match) count += 1;
       return replacement;
-    });
-  }
+    },
+  );
   return { text: result, count };
 }

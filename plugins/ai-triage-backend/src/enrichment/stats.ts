@@ -12,6 +12,11 @@ export function round(value: number, decimals = 3): number {
   return Object.is(rounded, -0) ? 0 : rounded;
 }
 
+/** Rounds to a number of significant digits, for values of any magnitude. */
+export function roundSignificant(value: number, digits = 6): number {
+  return value === 0 ? 0 : Number(value.toPrecision(digits));
+}
+
 /** Cuts text to at most `max` characters, marking the cut with an ellipsis. */
 export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;

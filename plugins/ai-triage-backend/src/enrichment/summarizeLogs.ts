@@ -6,7 +6,15 @@ import { redact } from './redact';
 import { clip, compareText } from './stats';
 
 /** Level names by rank, as the OpenTelemetry log data model's severity ranges name them. */
-export const LOG_LEVELS = ['UNSPECIFIED', 'TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+export const LOG_LEVELS = [
+  'UNSPECIFIED',
+  'TRACE',
+  'DEBUG',
+  'INFO',
+  'WARN',
+  'ERROR',
+  'FATAL',
+];
 
 const MAX_TEMPLATE_LENGTH = 500;
 const MAX_SAMPLE_LENGTH = 500;
@@ -15,7 +23,9 @@ const MAX_SAMPLE_LENGTH = 500;
  * Rank of a record's level, 0 (unspecified) to 6 (fatal): from its SeverityNumber, else from
  * the words its severity text uses.
  */
-export function levelRank(log: Pick<LogRecord, 'severityNumber' | 'severityText'>): number {
+export function levelRank(
+  log: Pick<LogRecord, 'severityNumber' | 'severityText'>,
+): number {
   if (log.severityNumber >= 1 && log.severityNumber <= 24) {
     return Math.ceil(log.severityNumber / 4);
   }
@@ -44,7 +54,10 @@ type TemplateStats = {
  * Ids are `log:` and a short hash of the template text, so the same template keeps its id across
  * incidents. Most severe first, then most frequent.
  */
-export function summarizeLogs(logs: LogRecord[]): { logTemplates: LogTemplate[]; redactions: number } {
+export function summarizeLogs(logs: LogRecord[]): {
+  logTemplates: LogTemplate[];
+  redactions: number;
+} {
   const ordered = [...logs].sort(
     (a, b) => a.timestampMs - b.timestampMs || compareText(a.body, b.body),
   );
@@ -76,7 +89,9 @@ export function summarizeLogs(logs: LogRecord[]): { logTemplates: LogTemplate[];
   let redactions = 0;
   const byTemplate = new Map<string, TemplateStats>();
   for (const [clusterId, stats] of byCluster) {
-    const redacted = redact(clip(miner.template(clusterId) ?? '', MAX_TEMPLATE_LENGTH));
+    const redacted = redact(
+      clip(miner.template(clusterId) ?? '', MAX_TEMPLATE_LENGTH),
+    );
     redactions += redacted.count;
     const text = redacted.text;
     const existing = byTemplate.get(text);
@@ -89,7 +104,8 @@ export function summarizeLogs(logs: LogRecord[]): { logTemplates: LogTemplate[];
     existing.lastMs = Math.max(existing.lastMs, stats.lastMs);
     if (
       stats.rank > existing.rank ||
-      (stats.rank === existing.rank && stats.sample.timestampMs > existing.sample.timestampMs)
+      (stats.rank === existing.rank &&
+        stats.sample.timestampMs > existing.sample.timestampMs)
     ) {
       existing.rank = stats.rank;
       existing.sample = stats.sample;
@@ -97,7 +113,8 @@ export function summarizeLogs(logs: LogRecord[]): { logTemplates: LogTemplate[];
   }
 
   const ranked = [...byTemplate].sort(
-    ([textA, a], [textB, b]) => b.rank - a.rank || b.count - a.count || compareText(textA, textB),
+    ([textA, a], [textB, b]) =>
+      b.rank - a.rank || b.count - a.count || compareText(textA, textB),
   );
   const logTemplates = ranked.map(([text, stats]): LogTemplate => {
     const sample = redact(clip(stats.sample.body, MAX_SAMPLE_LENGTH));
@@ -118,4 +135,3 @@ export function summarizeLogs(logs: LogRecord[]): { logTemplates: LogTemplate[];
 function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
-

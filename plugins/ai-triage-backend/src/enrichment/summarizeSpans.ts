@@ -7,7 +7,14 @@ import { redact } from './redact';
 import { clip, compareText, percentile, round } from './stats';
 
 /** OTLP span kinds. UNSPECIFIED counts as INTERNAL, as the specification says. */
-const KIND = { unspecified: 0, internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
+const KIND = {
+  unspecified: 0,
+  internal: 1,
+  server: 2,
+  client: 3,
+  producer: 4,
+  consumer: 5,
+};
 /** OTLP StatusCode ERROR. */
 const STATUS_ERROR = 2;
 
@@ -26,7 +33,11 @@ const MAX_SAMPLE_ERROR_LENGTH = 300;
 export function summarizeSpans(
   spans: SpanRecord[],
   serviceName: string,
-): { operations: OperationSummary[]; dependencies: DependencySummary[]; redactions: number } {
+): {
+  operations: OperationSummary[];
+  dependencies: DependencySummary[];
+  redactions: number;
+} {
   const own = spans.filter(span => span.serviceName === serviceName);
   const entryTimeMs = own
     .filter(span => span.kind === KIND.server || span.kind === KIND.consumer)
@@ -35,7 +46,9 @@ export function summarizeSpans(
   let redactions = 0;
   const operations = [
     ...groupBy(
-      own.filter(span => span.kind !== KIND.client && span.kind !== KIND.producer),
+      own.filter(
+        span => span.kind !== KIND.client && span.kind !== KIND.producer,
+      ),
       span => span.name,
     ),
   ].map(([operation, group]): OperationSummary => {
@@ -62,7 +75,9 @@ export function summarizeSpans(
   });
   operations.sort(
     (a, b) =>
-      b.errorCount - a.errorCount || b.p95Ms - a.p95Ms || compareText(a.operation, b.operation),
+      b.errorCount - a.errorCount ||
+      b.p95Ms - a.p95Ms ||
+      compareText(a.operation, b.operation),
   );
 
   const dependencies = [
@@ -72,7 +87,9 @@ export function summarizeSpans(
     ),
   ].map(([dependency, group]): DependencySummary => {
     const durations = sortedDurations(group);
-    const errorCount = group.filter(span => span.statusCode === STATUS_ERROR).length;
+    const errorCount = group.filter(
+      span => span.statusCode === STATUS_ERROR,
+    ).length;
     const clientTimeMs = durations.reduce((sum, d) => sum + d, 0);
     return {
       id: `dep:${dependency}`,
@@ -81,13 +98,15 @@ export function summarizeSpans(
       errorCount,
       errorRate: round(errorCount / group.length, 4),
       p95Ms: round(percentile(durations, 0.95)),
-      latencyShare: entryTimeMs > 0 ? round(Math.min(1, clientTimeMs / entryTimeMs), 4) : 0,
+      latencyShare:
+        entryTimeMs > 0 ? round(Math.min(1, clientTimeMs / entryTimeMs), 4) : 0,
     };
   });
   dependencies.sort(
     (a, b) =>
       b.latencyShare - a.latencyShare ||
       b.errorCount - a.errorCount ||
+      b.p95Ms - a.p95Ms ||
       compareText(a.dependency, b.dependency),
   );
 
@@ -118,7 +137,10 @@ function mostFrequent(values: Array<string | null>): string | null {
   let best: string | null = null;
   let bestCount = 0;
   for (const [value, count] of counts) {
-    if (count > bestCount || (count === bestCount && best !== null && value < best)) {
+    if (
+      count > bestCount ||
+      (count === bestCount && best !== null && value < best)
+    ) {
       best = value;
       bestCount = count;
     }

@@ -1,4 +1,8 @@
-import { LogRecord, MetricPoint, SpanRecord } from '@ai-triage/plugin-ai-triage-node';
+import {
+  LogRecord,
+  MetricPoint,
+  SpanRecord,
+} from '@ai-triage/plugin-ai-triage-node';
 import { applyDatabaseMigrations } from '../database/migrations';
 import { createTestDatabases } from '../tests/testDatabases';
 import { DatabaseTelemetryStore } from './DatabaseTelemetryStore';
@@ -21,7 +25,11 @@ function span(overrides: Partial<SpanRecord> = {}): SpanRecord {
     statusCode: 0,
     statusMessage: null,
     peerService: null,
-    attributes: { 'http.route': '/checkout', 'http.response.status_code': 200, retry: false },
+    attributes: {
+      'http.route': '/checkout',
+      'http.response.status_code': 200,
+      retry: false,
+    },
     ...overrides,
   };
 }
@@ -88,7 +96,11 @@ describe('DatabaseTelemetryStore', () => {
           span({ spanId: spanId(4), startTimeMs: T0 + 60_000 }),
           span({ spanId: spanId(5), startTimeMs: T0 - 1 }),
         ],
-        logs: [log(), log({ serviceName: 'payments' }), log({ timestampMs: T0 + 60_000 })],
+        logs: [
+          log(),
+          log({ serviceName: 'payments' }),
+          log({ timestampMs: T0 + 60_000 }),
+        ],
         metrics: [metric(), metric({ name: 'other', serviceName: 'payments' })],
       });
       expect(accepted).toEqual({ accepted: 10 });
@@ -135,11 +147,22 @@ describe('DatabaseTelemetryStore', () => {
       const spans = Array.from({ length: 1_234 }, (_, i) =>
         span({ spanId: spanId(i + 1), startTimeMs: T0 + i }),
       );
-      const logs = Array.from({ length: 1_100 }, (_, i) => log({ timestampMs: T0 + i }));
-      await store.ingest({ spans, logs, metrics: [metric(), metric({ timestampMs: T0 + 5 })] });
+      const logs = Array.from({ length: 1_100 }, (_, i) =>
+        log({ timestampMs: T0 + i }),
+      );
+      await store.ingest({
+        spans,
+        logs,
+        metrics: [metric(), metric({ timestampMs: T0 + 5 })],
+      });
 
       const result = await store.fetch(
-        { serviceName: 'checkout', fromMs: T0, toMs: T0 + 10_000, limit: 1_100 },
+        {
+          serviceName: 'checkout',
+          fromMs: T0,
+          toMs: T0 + 10_000,
+          limit: 1_100,
+        },
         { signal },
       );
       expect(result.truncated).toEqual(['spans']);
@@ -157,7 +180,11 @@ describe('DatabaseTelemetryStore', () => {
       const store = await createStore(databaseId);
       await store.ingest({
         spans: [span({ startTimeMs: T0 - 10 }), span({ spanId: spanId(2) })],
-        logs: [log({ timestampMs: T0 - 10 }), log({ timestampMs: T0 - 5 }), log()],
+        logs: [
+          log({ timestampMs: T0 - 10 }),
+          log({ timestampMs: T0 - 5 }),
+          log(),
+        ],
         metrics: [metric({ timestampMs: T0 - 1 }), metric()],
       });
 

@@ -58,7 +58,9 @@ const INSERT_CHUNK_ROWS = 500;
  * the plugin's own database, written by the OTLP receiver and read back as the `embedded`
  * telemetry provider.
  */
-export class DatabaseTelemetryStore implements TelemetryStore, TelemetryProvider {
+export class DatabaseTelemetryStore
+  implements TelemetryStore, TelemetryProvider
+{
   readonly name = 'embedded';
 
   static create(options: { knex: Knex }): DatabaseTelemetryStore {
@@ -90,9 +92,13 @@ export class DatabaseTelemetryStore implements TelemetryStore, TelemetryProvider
 
   async purgeOlderThan(cutoffMs: number): Promise<number> {
     const [spans, logs, metrics] = await Promise.all([
-      this.knex('telemetry_spans').where('start_time_ms', '<', cutoffMs).delete(),
+      this.knex('telemetry_spans')
+        .where('start_time_ms', '<', cutoffMs)
+        .delete(),
       this.knex('telemetry_logs').where('timestamp_ms', '<', cutoffMs).delete(),
-      this.knex('telemetry_metric_points').where('timestamp_ms', '<', cutoffMs).delete(),
+      this.knex('telemetry_metric_points')
+        .where('timestamp_ms', '<', cutoffMs)
+        .delete(),
     ]);
     return spans + logs + metrics;
   }
@@ -102,13 +108,21 @@ export class DatabaseTelemetryStore implements TelemetryStore, TelemetryProvider
    * [fromMs, toMs). Where a signal has more than `limit` records, the newest `limit` are
    * returned and the signal is named in `truncated`. Records come oldest first.
    */
-  async fetch(query: TelemetryQuery, options: { signal: AbortSignal }): Promise<TelemetryResult> {
+  async fetch(
+    query: TelemetryQuery,
+    options: { signal: AbortSignal },
+  ): Promise<TelemetryResult> {
     options.signal.throwIfAborted();
     const limit = Math.max(0, Math.floor(query.limit));
     const read = Promise.all([
       this.newest<SpanRow>('telemetry_spans', 'start_time_ms', query, limit),
       this.newest<LogRow>('telemetry_logs', 'timestamp_ms', query, limit),
-      this.newest<MetricRow>('telemetry_metric_points', 'timestamp_ms', query, limit),
+      this.newest<MetricRow>(
+        'telemetry_metric_points',
+        'timestamp_ms',
+        query,
+        limit,
+      ),
     ]);
     const [spans, logs, metrics] = await abortable(read, options.signal);
 
@@ -157,7 +171,9 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    promise
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 

@@ -1,4 +1,8 @@
-import { LogRecord, MetricPoint, SpanRecord } from '@ai-triage/plugin-ai-triage-node';
+import {
+  LogRecord,
+  MetricPoint,
+  SpanRecord,
+} from '@ai-triage/plugin-ai-triage-node';
 
 /** Records of any of the three signals, as one OTLP export delivers them. */
 export type TelemetryBatch = {

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { parseOtlpLogs, parseOtlpMetrics, parseOtlpTraces } from './otlpJson';
 
 /** The opentelemetry-proto examples, read in place (the repository's parent holds `shared/`). */
-const OTLP_FIXTURES = path.resolve(__dirname, '../../../../../shared/fixtures/otlp');
+const OTLP_FIXTURES = path.resolve(
+  __dirname,
+  '../../../../../shared/fixtures/otlp',
+);
 
 function fixture(name: string): any {
   return JSON.parse(fs.readFileSync(path.join(OTLP_FIXTURES, name), 'utf8'));
@@ -19,7 +22,10 @@ function errorOf(fn: () => unknown): Error {
   throw new Error('expected a throw');
 }
 
-function traceWith(span: Record<string, unknown>, resourceAttributes: unknown[] = []) {
+function traceWith(
+  span: Record<string, unknown>,
+  resourceAttributes: unknown[] = [],
+) {
   return {
     resourceSpans: [
       {
@@ -84,8 +90,14 @@ describe('parseOtlpTraces', () => {
   });
 
   it.each([
-    [{ 'peer.service': 'payments', 'server.address': 'payments.svc' }, 'payments'],
-    [{ 'server.address': 'payments.svc', 'db.system': 'postgresql' }, 'payments.svc'],
+    [
+      { 'peer.service': 'payments', 'server.address': 'payments.svc' },
+      'payments',
+    ],
+    [
+      { 'server.address': 'payments.svc', 'db.system': 'postgresql' },
+      'payments.svc',
+    ],
     [{ 'net.peer.name': 'legacy-host' }, 'legacy-host'],
     [{ 'db.system': 'postgresql' }, 'postgresql'],
     [{ 'url.full': 'https://api.stripe.com/v1/charges' }, 'api.stripe.com'],
@@ -101,7 +113,10 @@ describe('parseOtlpTraces', () => {
 
   it('gives server spans no peer even when they carry peer attributes', () => {
     const [span] = parseOtlpTraces(
-      traceWith({ kind: 2, attributes: [{ key: 'peer.service', value: { stringValue: 'x' } }] }),
+      traceWith({
+        kind: 2,
+        attributes: [{ key: 'peer.service', value: { stringValue: 'x' } }],
+      }),
     );
     expect(span.peerService).toBeNull();
   });
@@ -127,28 +142,47 @@ describe('parseOtlpTraces', () => {
   it.each([
     [{ traceId: 'xyz' }, 'traceId: expected a trace id of 32 hex characters'],
     [{ spanId: 42 }, 'spanId: expected a span id as a hex string'],
-    [{ parentSpanId: 'abc' }, 'parentSpanId: expected a parent span id of 16 hex characters, or ""'],
+    [
+      { parentSpanId: 'abc' },
+      'parentSpanId: expected a parent span id of 16 hex characters, or ""',
+    ],
     [{ kind: 'SPAN_KIND_CLIENT' }, 'kind: expected an integer enum value'],
     [{ kind: 9 }, 'kind: expected an integer from 0 to 5'],
-    [{ endTimeUnixNano: '1600000000000000000' }, 'endTimeUnixNano: is before startTimeUnixNano'],
-    [{ endTimeUnixNano: null }, 'endTimeUnixNano: expected an unsigned 64-bit integer'],
-    [{ attributes: [{ key: 'a', value: { intValue: 'ten' } }] }, 'attributes[0].value.intValue: expected a 64-bit integer'],
+    [
+      { endTimeUnixNano: '1600000000000000000' },
+      'endTimeUnixNano: is before startTimeUnixNano',
+    ],
+    [
+      { endTimeUnixNano: null },
+      'endTimeUnixNano: expected an unsigned 64-bit integer',
+    ],
+    [
+      { attributes: [{ key: 'a', value: { intValue: 'ten' } }] },
+      'attributes[0].value.intValue: expected a 64-bit integer',
+    ],
   ])('rejects %j', (span, message) => {
     const error = errorOf(() => parseOtlpTraces(traceWith(span)));
     expect(error).toBeInstanceOf(InputError);
-    expect(error.message).toContain(`resourceSpans[0].scopeSpans[0].spans[0].${message}`);
-  });
-
-  it.each([[undefined], [null], ['{}'], [[]]])('rejects a body that is not an object: %j', body => {
-    expect(() => parseOtlpTraces(body)).toThrow(
-      /^Expected an OTLP\/JSON ExportTraceServiceRequest object/,
+    expect(error.message).toContain(
+      `resourceSpans[0].scopeSpans[0].spans[0].${message}`,
     );
   });
+
+  it.each([[undefined], [null], ['{}'], [[]]])(
+    'rejects a body that is not an object: %j',
+    body => {
+      expect(() => parseOtlpTraces(body)).toThrow(
+        /^Expected an OTLP\/JSON ExportTraceServiceRequest object/,
+      );
+    },
+  );
 
   it('rejects a service name the store cannot hold', () => {
     const error = errorOf(() =>
       parseOtlpTraces(
-        traceWith({}, [{ key: 'service.name', value: { stringValue: 'x'.repeat(300) } }]),
+        traceWith({}, [
+          { key: 'service.name', value: { stringValue: 'x'.repeat(300) } },
+        ]),
       ),
     );
     expect(error.message).toContain(
@@ -200,7 +234,11 @@ describe('parseOtlpLogs', () => {
           scopeLogs: [
             {
               logRecords: [
-                { observedTimeUnixNano: '1700000000123000000', severityNumber: 17, traceId: '' },
+                {
+                  observedTimeUnixNano: '1700000000123000000',
+                  severityNumber: 17,
+                  traceId: '',
+                },
               ],
             },
           ],
@@ -275,8 +313,14 @@ describe('parseOtlpMetrics', () => {
     return {
       resourceMetrics: [
         {
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }] },
-          scopeMetrics: [{ metrics: [{ name: 'db.pool.usage', gauge: { dataPoints } }] }],
+          resource: {
+            attributes: [
+              { key: 'service.name', value: { stringValue: 'checkout' } },
+            ],
+          },
+          scopeMetrics: [
+            { metrics: [{ name: 'db.pool.usage', gauge: { dataPoints } }] },
+          ],
         },
       ],
     };
@@ -296,9 +340,18 @@ describe('parseOtlpMetrics', () => {
   });
 
   it.each([
-    [{ timeUnixNano: '1700000000000000000' }, 'dataPoints[0]: has neither asDouble nor asInt'],
-    [{ asDouble: 1 }, 'dataPoints[0].timeUnixNano: expected an unsigned 64-bit integer'],
-    [{ timeUnixNano: '1', asDouble: 'lots' }, 'dataPoints[0].asDouble: expected a number, got "lots"'],
+    [
+      { timeUnixNano: '1700000000000000000' },
+      'dataPoints[0]: has neither asDouble nor asInt',
+    ],
+    [
+      { asDouble: 1 },
+      'dataPoints[0].timeUnixNano: expected an unsigned 64-bit integer',
+    ],
+    [
+      { timeUnixNano: '1', asDouble: 'lots' },
+      'dataPoints[0].asDouble: expected a number, got "lots"',
+    ],
   ])('rejects the point %j', (point, message) => {
     expect(() => parseOtlpMetrics(gauge([point]))).toThrow(
       `resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.${message}`,

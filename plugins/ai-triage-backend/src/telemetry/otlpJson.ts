@@ -83,7 +83,9 @@ const int64 = z.unknown().transform((value, ctx): bigint => {
   }
   ctx.addIssue({
     code: z.ZodIssueCode.custom,
-    message: `expected a 64-bit integer as a decimal string or number, got ${describe(value)}`,
+    message: `expected a 64-bit integer as a decimal string or number, got ${describe(
+      value,
+    )}`,
   });
   return z.NEVER;
 });
@@ -152,20 +154,34 @@ type OtlpAnyValue = {
 
 type OtlpKeyValue = { key: string; value?: OtlpAnyValue };
 
-const anyValueSchema: z.ZodType<OtlpAnyValue, z.ZodTypeDef, unknown> = z.lazy(() =>
-  z.object({
-    stringValue: z.string().optional(),
-    boolValue: z.boolean().optional(),
-    intValue: int64.optional(),
-    doubleValue: double.optional(),
-    bytesValue: z.string().optional(),
-    arrayValue: z.object({ values: z.array(anyValueSchema).optional() }).optional(),
-    kvlistValue: z.object({ values: z.array(keyValueSchema).optional() }).optional(),
-  }),
+const anyValueSchema: z.ZodType<OtlpAnyValue, z.ZodTypeDef, unknown> = z.lazy(
+  () =>
+    z.object({
+      stringValue: z.string().optional(),
+      boolValue: z.boolean().optional(),
+      intValue: int64.optional(),
+      doubleValue: double.optional(),
+      bytesValue: z.string().optional(),
+      arrayValue: z
+        .object({ values: z.array(anyValueSchema).optional() })
+        .optional(),
+      kvlistValue: z
+        .object({
+          values: z
+            .array(
+              z.object({ key: z.string(), value: anyValueSchema.optional() }),
+            )
+            .optional(),
+        })
+        .optional(),
+    }),
 );
 
-const keyValueSchema: z.ZodType<OtlpKeyValue, z.ZodTypeDef, unknown> = z.lazy(() =>
-  z.object({ key: z.string(), value: anyValueSchema.optional() }),
+const keyValueSchema: z.ZodType<OtlpKeyValue, z.ZodTypeDef, unknown> = z.object(
+  {
+    key: z.string(),
+    value: anyValueSchema.optional(),
+  },
 );
 
 const attributesSchema = z.array(keyValueSchema).optional();
@@ -191,7 +207,9 @@ function plainValue(value: OtlpAnyValue | undefined): unknown {
   if (value.boolValue !== undefined) return value.boolValue;
   if (value.intValue !== undefined) return intToScalar(value.intValue);
   if (value.doubleValue !== undefined) {
-    return Number.isFinite(value.doubleValue) ? value.doubleValue : String(value.doubleValue);
+    return Number.isFinite(value.doubleValue)
+      ? value.doubleValue
+      : String(value.doubleValue);
   }
   if (value.bytesValue !== undefined) return value.bytesValue;
   if (value.arrayValue) return (value.arrayValue.values ?? []).map(plainValue);
@@ -206,7 +224,9 @@ function plainValue(value: OtlpAnyValue | undefined): unknown {
 }
 
 /** A scalar attribute value: arrays and key-value lists become their JSON text. */
-function scalarValue(value: OtlpAnyValue | undefined): string | number | boolean | undefined {
+function scalarValue(
+  value: OtlpAnyValue | undefined,
+): string | number | boolean | undefined {
   const plain = plainValue(value);
   if (plain === null) return undefined;
   if (typeof plain === 'object') return JSON.stringify(plain);
@@ -218,7 +238,9 @@ function intToScalar(value: bigint): number | string {
   return Number.isSafeInteger(asNumber) ? asNumber : value.toString();
 }
 
-function flattenAttributes(attributes: OtlpKeyValue[] | undefined): TelemetryAttributes {
+function flattenAttributes(
+  attributes: OtlpKeyValue[] | undefined,
+): TelemetryAttributes {
   const flat: TelemetryAttributes = {};
   for (const { key, value } of attributes ?? []) {
     const scalar = scalarValue(value);
@@ -229,7 +251,9 @@ function flattenAttributes(attributes: OtlpKeyValue[] | undefined): TelemetryAtt
   return flat;
 }
 
-function serviceNameOf(resource: { attributes?: OtlpKeyValue[] } | undefined): string {
+function serviceNameOf(
+  resource: { attributes?: OtlpKeyValue[] } | undefined,
+): string {
   const name = flattenAttributes(resource?.attributes)['service.name'];
   return name === undefined || name === '' ? UNKNOWN_SERVICE : String(name);
 }
@@ -280,7 +304,10 @@ const traceRequestSchema = z.object({
     .optional(),
 });
 
-function peerServiceOf(kind: number, attributes: TelemetryAttributes): string | null {
+function peerServiceOf(
+  kind: number,
+  attributes: TelemetryAttributes,
+): string | null {
   if (kind !== SPAN_KIND_CLIENT) return null;
   for (const key of PEER_ATTRIBUTES) {
     const value = attributes[key];
@@ -320,7 +347,8 @@ export function parseOtlpTraces(body: unknown): SpanRecord[] {
           name: span.name,
           kind: span.kind,
           startTimeMs: nanosToMs(span.startTimeUnixNano),
-          durationMs: Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6,
+          durationMs:
+            Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6,
           statusCode: span.status?.code ?? 0,
           statusMessage: span.status?.message || null,
           peerService: peerServiceOf(span.kind, attributes),
@@ -396,7 +424,8 @@ export function parseOtlpLogs(body: unknown): LogRecord[] {
         logs.push({
           serviceName,
           timestampMs: nanosToMs(time),
-          severityText: record.severityText || severityName(record.severityNumber),
+          severityText:
+            record.severityText || severityName(record.severityNumber),
           severityNumber: record.severityNumber,
           body: bodyText(record.body),
           traceId: record.traceId,
@@ -422,7 +451,11 @@ const numberDataPointSchema = z
   })
   .superRefine((point, ctx) => {
     const placeholder = ((point.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
-    if (!placeholder && point.asDouble === undefined && point.asInt === undefined) {
+    if (
+      !placeholder &&
+      point.asDouble === undefined &&
+      point.asInt === undefined
+    ) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
         message: 'has neither asDouble nor asInt',
@@ -439,8 +472,12 @@ const aggregatePointSchema = z.object({
   flags: z.number().int().optional(),
 });
 
-const numberPoints = z.object({ dataPoints: z.array(numberDataPointSchema).optional() });
-const aggregatePoints = z.object({ dataPoints: z.array(aggregatePointSchema).optional() });
+const numberPoints = z.object({
+  dataPoints: z.array(numberDataPointSchema).optional(),
+});
+const aggregatePoints = z.object({
+  dataPoints: z.array(aggregatePointSchema).optional(),
+});
 
 const metricSchema = z.object({
   name: nameString.min(1, 'expected a metric name'),
@@ -487,18 +524,35 @@ function meanValue(point: AggregatePoint): number | undefined {
  * @throws InputError naming the path of the first bad fields
  */
 export function parseOtlpMetrics(body: unknown): MetricPoint[] {
-  const request = parse(metricsRequestSchema, body, 'ExportMetricsServiceRequest');
+  const request = parse(
+    metricsRequestSchema,
+    body,
+    'ExportMetricsServiceRequest',
+  );
   const points: MetricPoint[] = [];
   for (const resourceMetrics of request.resourceMetrics ?? []) {
     const serviceName = serviceNameOf(resourceMetrics.resource);
     for (const scopeMetrics of resourceMetrics.scopeMetrics ?? []) {
       for (const metric of scopeMetrics.metrics ?? []) {
-        const valued: Array<{ point: AggregatePoint | NumberDataPoint; value?: number }> = [
+        const valued: Array<{
+          point: AggregatePoint | NumberDataPoint;
+          value?: number;
+        }> = [
           ...[metric.gauge, metric.sum].flatMap(data =>
-            (data?.dataPoints ?? []).map(point => ({ point, value: numberValue(point) })),
+            (data?.dataPoints ?? []).map(point => ({
+              point,
+              value: numberValue(point),
+            })),
           ),
-          ...[metric.histogram, metric.exponentialHistogram, metric.summary].flatMap(data =>
-            (data?.dataPoints ?? []).map(point => ({ point, value: meanValue(point) })),
+          ...[
+            metric.histogram,
+            metric.exponentialHistogram,
+            metric.summary,
+          ].flatMap(data =>
+            (data?.dataPoints ?? []).map(point => ({
+              point,
+              value: meanValue(point),
+            })),
           ),
         ];
         for (const { point, value } of valued) {
@@ -530,13 +584,21 @@ function describe(value: unknown): string {
   return json.length > 40 ? `${json.slice(0, 40)}...` : json;
 }
 
-function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unknown, what: string): T {
+function parse<T>(
+  schema: z.ZodType<T, z.ZodTypeDef, unknown>,
+  body: unknown,
+  what: string,
+): T {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new InputError(`Expected an OTLP/JSON ${what} object, got ${describe(body)}`);
+    throw new InputError(
+      `Expected an OTLP/JSON ${what} object, got ${describe(body)}`,
+    );
   }
   const result = schema.safeParse(body);
   if (!result.success) {
-    throw new InputError(`Invalid OTLP/JSON ${what}: ${fromZodError(result.error)}`);
+    throw new InputError(
+      `Invalid OTLP/JSON ${what}: ${fromZodError(result.error)}`,
+    );
   }
   return result.data;
 }

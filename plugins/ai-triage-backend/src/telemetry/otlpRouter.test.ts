@@ -15,7 +15,10 @@ import { createOtlpRouter } from './otlpRouter';
 
 jest.setTimeout(60_000);
 
-const OTLP_FIXTURES = path.resolve(__dirname, '../../../../../shared/fixtures/otlp');
+const OTLP_FIXTURES = path.resolve(
+  __dirname,
+  '../../../../../shared/fixtures/otlp',
+);
 
 function fixtureText(name: string): string {
   return fs.readFileSync(path.join(OTLP_FIXTURES, name), 'utf8');
@@ -54,16 +57,19 @@ describe('createOtlpRouter', () => {
     ['/v1/traces', 'trace.json', 'spans'],
     ['/v1/metrics', 'metrics.json', 'metrics'],
     ['/v1/logs', 'logs.json', 'logs'],
-  ] as const)('stores an OTLP/JSON export on %s', async (signalPath, file, key) => {
-    const response = await post(signalPath)
-      .set('content-type', 'application/json')
-      .send(fixtureText(file));
+  ] as const)(
+    'stores an OTLP/JSON export on %s',
+    async (signalPath, file, key) => {
+      const response = await post(signalPath)
+        .set('content-type', 'application/json')
+        .send(fixtureText(file));
 
-    expect(response.status).toBe(200);
-    expect(response.body).toEqual({ partialSuccess: {} });
-    const stored = await store.fetch(EXAMPLE_QUERY, { signal });
-    expect(stored[key]!.length).toBeGreaterThan(0);
-  });
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ partialSuccess: {} });
+      const stored = await store.fetch(EXAMPLE_QUERY, { signal });
+      expect(stored[key]!.length).toBeGreaterThan(0);
+    },
+  );
 
   it('takes a gzipped body, as exporters send with compression on', async () => {
     const pending = post('/v1/traces')
@@ -120,7 +126,9 @@ describe('createOtlpRouter', () => {
   });
 
   it('answers other content types with 415', async () => {
-    const response = await post('/v1/logs').set('content-type', 'text/plain').send('hello');
+    const response = await post('/v1/logs')
+      .set('content-type', 'text/plain')
+      .send('hello');
     expect(response.status).toBe(415);
     expect(response.body.error.message).toBe(
       'Content-Type must be application/json (OTLP/JSON), got text/plain',

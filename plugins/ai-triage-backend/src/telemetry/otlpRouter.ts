@@ -60,6 +60,8 @@ function assertJson(req: express.Request): void {
     );
   }
   throw new UnsupportedMediaTypeError(
-    `Content-Type must be application/json (OTLP/JSON), got ${contentType ?? 'none'}`,
+    `Content-Type must be application/json (OTLP/JSON), got ${
+      contentType ?? 'none'
+    }`,
   );
 }

@@ -4,7 +4,7 @@ import { aiTriageApiRef } from '../api';
 import { usePolling } from './usePolling';
 
 /** How often open pages ask for new incidents and triage progress. */
-export const POLL_INTERVAL_MS = 3000;
+const POLL_INTERVAL_MS = 3000;
 
 /**
  * The incidents of an entity, polled so that new ones appear while the page is open.
@@ -28,6 +28,9 @@ export function useIncidents(entityRef: string) {
  */
 export function useIncident(incidentId: string) {
   const api = useApi(aiTriageApiRef);
-  const load = useCallback(() => api.getIncident(incidentId), [api, incidentId]);
+  const load = useCallback(
+    () => api.getIncident(incidentId),
+    [api, incidentId],
+  );
   return usePolling(load, POLL_INTERVAL_MS);
 }

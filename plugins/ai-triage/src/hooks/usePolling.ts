@@ -6,8 +6,6 @@ export type PollingState<T> = {
   value?: T;
   /** The error of the latest poll, cleared by the next successful one. */
   error?: Error;
-  /** True until the first poll has answered. */
-  loading: boolean;
   /** Polls now instead of waiting for the next tick. */
   reload: () => void;
 };
@@ -55,11 +53,7 @@ export function usePolling<T>(
 
   const reload = useCallback(() => setGeneration(g => g + 1), []);
 
-  return {
-    ...state,
-    loading: state.value === undefined && state.error === undefined,
-    reload,
-  };
+  return { ...state, reload };
 }
 
 function toError(error: unknown): Error {

@@ -21,17 +21,20 @@ const useStyles = makeStyles(theme => ({
     marginTop: theme.spacing(2),
   },
   item: {
-    alignItems: 'flex-start',
     borderLeft: '4px solid transparent',
   },
   highlighted: {
     backgroundColor: theme.palette.action.selected,
     borderLeftColor: theme.palette.primary.main,
   },
+  // The theme truncates list items to one line; evidence needs to be read in full.
+  text: {
+    whiteSpace: 'normal',
+    overflowWrap: 'anywhere',
+  },
   evidenceId: {
+    display: 'block',
     fontFamily: 'monospace',
-    marginLeft: theme.spacing(1),
-    whiteSpace: 'nowrap',
   },
   code: {
     fontFamily: 'monospace',
@@ -87,13 +90,18 @@ function EvidenceItem(props: {
       className={`${classes.item} ${highlighted ? classes.highlighted : ''}`}
     >
       <ListItemText
+        className={classes.text}
         primary={primary}
-        secondary={secondary}
+        secondary={
+          <>
+            {secondary}
+            <Typography variant="caption" className={classes.evidenceId}>
+              {evidenceId}
+            </Typography>
+          </>
+        }
         secondaryTypographyProps={{ component: 'div' }}
       />
-      <Typography variant="caption" className={classes.evidenceId}>
-        {evidenceId}
-      </Typography>
     </ListItem>
   );
 }
@@ -168,19 +176,16 @@ export function ContextCard(props: {
         ))}
       </Section>
 
-      <Section
-        title="Dependencies"
-        isEmpty={context.dependencies.length === 0}
-      >
+      <Section title="Dependencies" isEmpty={context.dependencies.length === 0}>
         {context.dependencies.map(dependency => (
           <EvidenceItem
             key={dependency.id}
             evidenceId={dependency.id}
             highlighted={isHighlighted(dependency.id)}
             primary={dependency.dependency}
-            secondary={`${formatPercent(
-              dependency.latencyShare,
-            )} of latency, ${dependency.callCount} calls, ${formatPercent(
+            secondary={`${formatPercent(dependency.latencyShare)} of latency, ${
+              dependency.callCount
+            } calls, ${formatPercent(
               dependency.errorRate,
             )} errors, p95 ${formatMs(dependency.p95Ms)}`}
           />

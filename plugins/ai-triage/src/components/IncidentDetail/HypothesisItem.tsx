@@ -237,7 +237,9 @@ export function HypothesisItem(props: {
 
       {dialog === 'modify' && (
         <ModifyHypothesisDialog
-          rootCause={hypothesis.review?.modifiedRootCause ?? hypothesis.rootCause}
+          rootCause={
+            hypothesis.review?.modifiedRootCause ?? hypothesis.rootCause
+          }
           submitting={submitting}
           onCancel={() => setDialog(undefined)}
           onSubmit={submit}

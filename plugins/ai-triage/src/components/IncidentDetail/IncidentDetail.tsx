@@ -36,6 +36,9 @@ const useStyles = makeStyles(theme => ({
     alignItems: 'center',
     gap: theme.spacing(2),
   },
+  progress: {
+    marginTop: theme.spacing(2),
+  },
 }));
 
 function evidenceIdsOf(context: ContextDocument | null): Set<string> {
@@ -79,12 +82,12 @@ function IncidentSummary(props: { incident: Incident; onClose: () => void }) {
         </Typography>
       </div>
       {isTriageRunning(incident.triageState) && (
-        <>
+        <div className={classes.progress}>
           <LinearProgress aria-label="Triage progress" />
           <Typography variant="caption" color="textSecondary">
             Triage in progress: {TRIAGE_STATE_LABELS[incident.triageState]}
           </Typography>
-        </>
+        </div>
       )}
     </InfoCard>
   );

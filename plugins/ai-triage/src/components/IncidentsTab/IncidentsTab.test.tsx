@@ -5,7 +5,7 @@ import {
 } from '@backstage/frontend-test-utils';
 import { createTestEntityPage } from '@backstage/plugin-catalog-react/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { screen, waitFor, within } from '@testing-library/react';
+import { configure, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
@@ -26,6 +26,9 @@ import {
 
 const API = 'http://localhost:7007/api/ai-triage';
 
+// Each test boots a whole app and lazy-loads the tab, which can take seconds on a busy machine.
+configure({ asyncUtilTimeout: 5000 });
+
 const server = setupServer();
 registerMswTestHooks(server);
 
@@ -34,7 +37,9 @@ function serveIncident(options: { reviewStatus?: number } = {}) {
   const posted: ReviewRequest[] = [];
   let latestReview: Review | null = null;
   server.use(
-    http.get(`${API}/incidents`, () => HttpResponse.json({ items: [incident] })),
+    http.get(`${API}/incidents`, () =>
+      HttpResponse.json({ items: [incident] }),
+    ),
     http.get(`${API}/incidents/inc-1`, () => {
       const body: IncidentDetailResponse = {
         incident,
@@ -83,10 +88,7 @@ function renderTab(options: { initialRoute?: string } = {}) {
   renderTestApp({
     features: [aiTriagePlugin],
     extensions: [createTestEntityPage({ entity })],
-    apis: [
-      mockApis.permission({ authorize: AuthorizeResult.ALLOW }),
-      toastApi,
-    ],
+    apis: [mockApis.permission({ authorize: AuthorizeResult.ALLOW }), toastApi],
     initialRouteEntries: options.initialRoute
       ? [options.initialRoute]
       : undefined,
@@ -140,12 +142,9 @@ describe('IncidentsTab', () => {
     ).toBeInTheDocument();
 
     items = [incident];
+    // Polled every three seconds: within the five seconds the demo promises.
     expect(
-      await screen.findByText(
-        'HighErrorRate on checkout',
-        {},
-        { timeout: 5000 },
-      ),
+      await screen.findByText('HighErrorRate on checkout'),
     ).toBeInTheDocument();
   }, 10_000);
 
@@ -197,7 +196,7 @@ describe('IncidentsTab', () => {
     ).toBeInTheDocument();
   });
 
-  it('shows the incident named in the URL and highlights cited evidence', async () => {
+  it('shows the incident named in the URL, highlights cited evidence and closes', async () => {
     serveIncident();
     renderTab({ initialRoute: '/?incident=inc-1' });
 
@@ -215,6 +214,12 @@ describe('IncidentsTab', () => {
       'true',
     );
     expect(contextItem('log:1')).toHaveAttribute('data-highlighted', 'false');
+
+    await userEvent.click(
+      screen.getByRole('button', { name: 'Close incident' }),
+    );
+    expect(section).not.toBeInTheDocument();
+    expect(screen.getByText('HighErrorRate on checkout')).toBeInTheDocument();
   });
 
   it('accepts a hypothesis and shows the review', async () => {
@@ -222,7 +227,9 @@ describe('IncidentsTab', () => {
     renderTab({ initialRoute: '/?incident=inc-1' });
 
     const section = await hypothesisSection();
-    await userEvent.click(within(section).getByRole('button', { name: 'Accept' }));
+    await userEvent.click(
+      within(section).getByRole('button', { name: 'Accept' }),
+    );
 
     await waitFor(() => expect(posted).toEqual([{ decision: 'accepted' }]));
     expect(await within(section).findByText('Accepted')).toBeInTheDocument();
@@ -234,12 +241,16 @@ describe('IncidentsTab', () => {
     renderTab({ initialRoute: '/?incident=inc-1' });
 
     const section = await hypothesisSection();
-    await userEvent.click(within(section).getByRole('button', { name: 'Modify' }));
+    await userEvent.click(
+      within(section).getByRole('button', { name: 'Modify' }),
+    );
 
     const dialog = await screen.findByRole('dialog', {
       name: 'Modify hypothesis',
     });
-    const rootCause = within(dialog).getByRole('textbox', { name: /Root cause/ });
+    const rootCause = within(dialog).getByRole('textbox', {
+      name: /Root cause/,
+    });
     expect(rootCause).toHaveValue(hypothesis.rootCause);
     const save = within(dialog).getByRole('button', { name: 'Save' });
 
@@ -280,11 +291,15 @@ describe('IncidentsTab', () => {
     renderTab({ initialRoute: '/?incident=inc-1' });
 
     const section = await hypothesisSection();
-    await userEvent.click(within(section).getByRole('button', { name: 'Reject' }));
+    await userEvent.click(
+      within(section).getByRole('button', { name: 'Reject' }),
+    );
     const dialog = await screen.findByRole('dialog', {
       name: 'Reject hypothesis',
     });
-    await userEvent.click(within(dialog).getByRole('button', { name: 'Reject' }));
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Reject' }),
+    );
 
     await waitFor(() => expect(posted).toEqual([{ decision: 'rejected' }]));
     expect(await within(section).findByText('Rejected')).toBeInTheDocument();
@@ -295,7 +310,9 @@ describe('IncidentsTab', () => {
     const { toastApi } = renderTab({ initialRoute: '/?incident=inc-1' });
 
     const section = await hypothesisSection();
-    await userEvent.click(within(section).getByRole('button', { name: 'Accept' }));
+    await userEvent.click(
+      within(section).getByRole('button', { name: 'Accept' }),
+    );
 
     await waitFor(() =>
       expect(toastApi.getToasts()).toEqual([

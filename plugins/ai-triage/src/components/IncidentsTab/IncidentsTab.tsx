@@ -24,9 +24,9 @@ function NoIncidents(props: { serviceName: string }) {
           <code>{AI_TRIAGE_SERVICE_NAME_ANNOTATION}</code> annotation, or the
           entity name) become incidents here. Point an Alertmanager webhook
           receiver at <code>/api/ai-triage/webhooks/alertmanager</code> on the
-          Backstage backend, with an external-access token, and label the
-          alerts <code>service_name="{serviceName}"</code>. New incidents show
-          up on this page without a reload.
+          Backstage backend, with an external-access token, and label the alerts{' '}
+          <code>service_name="{serviceName}"</code>. New incidents show up on
+          this page without a reload.
         </>
       }
     />
@@ -78,7 +78,11 @@ export function IncidentsTab() {
       </Grid>
       {selectedId && (
         <Grid item xs={12}>
-          <IncidentDetail incidentId={selectedId} onClose={closeIncident} />
+          <IncidentDetail
+            key={selectedId}
+            incidentId={selectedId}
+            onClose={closeIncident}
+          />
         </Grid>
       )}
     </Grid>

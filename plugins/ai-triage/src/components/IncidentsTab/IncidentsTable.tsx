@@ -18,7 +18,9 @@ const columns: TableColumn<Incident>[] = [
     render: incident => (
       <MuiLink
         component={RouterLink}
-        href={`?${new URLSearchParams({ [INCIDENT_QUERY_PARAM]: incident.id })}`}
+        href={`?${new URLSearchParams({
+          [INCIDENT_QUERY_PARAM]: incident.id,
+        })}`}
       >
         {incident.title}
       </MuiLink>

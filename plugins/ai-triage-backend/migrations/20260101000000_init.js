@@ -137,7 +137,8 @@ exports.up = async function up(knex) {
   });
 
   await knex.schema.createTable('reviews', table => {
-    table.string('id').primary();
+    table.comment('Append-only; the highest id per hypothesis is its current review');
+    table.bigIncrements('id').primary();
     table
       .string('hypothesis_id')
       .notNullable()
@@ -150,7 +151,7 @@ exports.up = async function up(knex) {
     table.text('modified_root_cause').nullable();
     table.string('reviewer').notNullable();
     table.timestamp('created_at', { useTz: true }).notNullable();
-    table.index(['hypothesis_id', 'created_at']);
+    table.index(['hypothesis_id']);
   });
 
   await knex.schema.createTable('telemetry_spans', table => {

@@ -11,8 +11,8 @@ import {
 } from '@ai-triage/plugin-ai-triage-common';
 import request from 'supertest';
 import { aiTriagePlugin } from './plugin';
-import { loadScenario } from './tests/scenarios';
-import { createTestDatabases } from './tests/testDatabases';
+import { loadScenario } from './__testUtils__/scenarios';
+import { createTestDatabases } from './__testUtils__/testDatabases';
 
 jest.setTimeout(60_000);
 

@@ -1,8 +1,8 @@
-import { createTestDatabases } from '../tests/testDatabases';
+import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { applyDatabaseMigrations } from './migrations';
 import { DatabaseIncidentStore } from './DatabaseIncidentStore';
 import { DatabaseJobQueue } from './DatabaseJobQueue';
-import { ingestItem, testAlert } from '../tests/alerts';
+import { ingestItem, testAlert } from '../__testUtils__/alerts';
 
 jest.setTimeout(60_000);
 

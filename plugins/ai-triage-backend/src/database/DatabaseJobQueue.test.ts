@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
-import { createTestDatabases } from '../tests/testDatabases';
-import { ingestItem, testAlert } from '../tests/alerts';
+import { createTestDatabases } from '../__testUtils__/testDatabases';
+import { ingestItem, testAlert } from '../__testUtils__/alerts';
 import { applyDatabaseMigrations } from './migrations';
 import { DatabaseIncidentStore } from './DatabaseIncidentStore';
 import { DatabaseJobQueue, backoffMs } from './DatabaseJobQueue';

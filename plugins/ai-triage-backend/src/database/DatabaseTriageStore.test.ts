@@ -1,6 +1,6 @@
 import { ContextDocument } from '@ai-triage/plugin-ai-triage-common';
-import { createTestDatabases } from '../tests/testDatabases';
-import { ingestItem, testAlert } from '../tests/alerts';
+import { createTestDatabases } from '../__testUtils__/testDatabases';
+import { ingestItem, testAlert } from '../__testUtils__/alerts';
 import { applyDatabaseMigrations } from './migrations';
 import { DatabaseIncidentStore } from './DatabaseIncidentStore';
 import { DatabaseJobQueue } from './DatabaseJobQueue';

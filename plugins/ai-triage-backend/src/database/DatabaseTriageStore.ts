@@ -47,7 +47,7 @@ type HypothesisRow = {
 };
 
 type ReviewRow = {
-  id: string;
+  id: string | number;
   hypothesis_id: string;
   incident_id: string;
   decision: Review['decision'];
@@ -179,7 +179,7 @@ export class DatabaseTriageStore implements TriageStore {
         'hypothesis_id',
         rows.map(r => r.id),
       )
-      .orderBy([{ column: 'created_at' }, { column: 'id' }]);
+      .orderBy('id');
     const latestReview = new Map<string, Review>();
     for (const review of reviews) {
       latestReview.set(review.hypothesis_id, toReview(review));
@@ -213,8 +213,7 @@ export class DatabaseTriageStore implements TriageStore {
         `Hypothesis ${input.hypothesisId} not found in incident ${input.incidentId}`,
       );
     }
-    const row: ReviewRow = {
-      id: randomUUID(),
+    const row: Omit<ReviewRow, 'id'> = {
       hypothesis_id: input.hypothesisId,
       incident_id: input.incidentId,
       decision: input.review.decision,
@@ -223,8 +222,8 @@ export class DatabaseTriageStore implements TriageStore {
       reviewer: input.reviewer,
       created_at: new Date(),
     };
-    await this.knex('reviews').insert(row);
-    return toReview(row);
+    const [inserted] = await this.knex('reviews').insert(row, ['id']);
+    return toReview({ ...row, id: inserted.id ?? inserted });
   }
 }
 
@@ -252,7 +251,7 @@ function toRun(row: RunRow): TriageRun {
 
 function toReview(row: ReviewRow): Review {
   return {
-    id: row.id,
+    id: String(row.id),
     hypothesisId: row.hypothesis_id,
     decision: row.decision,
     comment: row.comment,

@@ -10,10 +10,10 @@ import {
   poisonMessageScenario,
   quietScenario,
   slowPaymentsScenario,
-} from '../enrichment/testScenarios';
-import { loadScenario } from '../tests/scenarios';
-import { createTestDatabases } from '../tests/testDatabases';
-import { testAlert } from '../tests/alerts';
+} from '../__testUtils__/testScenarios';
+import { loadScenario } from '../__testUtils__/scenarios';
+import { createTestDatabases } from '../__testUtils__/testDatabases';
+import { testAlert } from '../__testUtils__/alerts';
 import { DatabaseTelemetryStore } from '../telemetry/DatabaseTelemetryStore';
 import {
   parseOtlpLogs,

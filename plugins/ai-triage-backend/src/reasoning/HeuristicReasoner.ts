@@ -15,6 +15,8 @@ type Candidate = {
   /** Breaks ties between equally strong candidates: lower first. */
   order: number;
   hypothesis: Omit<HypothesisDraft, 'confidence'>;
+  /** Evidence this cause accounts for, which then makes no hypothesis of its own. */
+  explains?: string[];
 };
 
 // Thresholds. A dependency is suspect when its calls take a large share of the service's time or
@@ -51,9 +53,7 @@ export class HeuristicReasoner implements Reasoner {
 
   async reason(context: ContextDocument): Promise<HypothesisSet> {
     const dependencies = suspectDependencies(context);
-    const explained = new Set(
-      dependencies.flatMap(c => c.hypothesis.evidenceIds),
-    );
+    const explained = new Set(dependencies.flatMap(c => c.explains ?? []));
     const candidates = [
       ...dependencies,
       ...errorTemplates(context, explained),
@@ -143,6 +143,10 @@ function suspectDependencies(context: ContextDocument): Candidate[] {
       {
         strength: Math.min(1, strength),
         order: index,
+        explains: [
+          ...logs.map(t => t.id),
+          ...(failing ? operations.map(o => o.id) : []),
+        ],
         hypothesis: {
           rootCause: `Downstream dependency ${dep.dependency} is ${[
             slow ? 'slow' : '',

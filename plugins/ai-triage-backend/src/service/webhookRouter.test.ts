@@ -12,7 +12,7 @@ import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
 import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
 import { AlertIngestor } from '../ingest/AlertIngestor';
 import { CatalogEntityResolver } from '../ingest/EntityResolver';
-import { createTestDatabases } from '../tests/testDatabases';
+import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { createWebhookRouter } from './webhookRouter';
 
 jest.setTimeout(60_000);

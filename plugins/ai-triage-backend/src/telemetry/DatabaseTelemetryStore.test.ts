@@ -4,7 +4,7 @@ import {
   SpanRecord,
 } from '@ai-triage/plugin-ai-triage-node';
 import { applyDatabaseMigrations } from '../database/migrations';
-import { createTestDatabases } from '../tests/testDatabases';
+import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { DatabaseTelemetryStore } from './DatabaseTelemetryStore';
 
 jest.setTimeout(60_000);

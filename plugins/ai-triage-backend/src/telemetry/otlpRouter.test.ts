@@ -9,7 +9,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import request from 'supertest';
 import { applyDatabaseMigrations } from '../database/migrations';
-import { createTestDatabases } from '../tests/testDatabases';
+import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { DatabaseTelemetryStore } from './DatabaseTelemetryStore';
 import { createOtlpRouter } from './otlpRouter';
 

@@ -1,8 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
 
-const scenariosDir = path.resolve(__dirname, '../../../../examples/scenarios');
+const scenariosDir = path.resolve(
+  resolvePackagePath('@ai-triage/plugin-ai-triage-backend'),
+  '../../examples/scenarios',
+);
 
 export type Scenario = {
   scenario: Record<string, any>;

@@ -4,8 +4,8 @@ import {
   SpanRecord,
   TelemetryResult,
 } from '@ai-triage/plugin-ai-triage-node';
-import { testAlert } from '../tests/alerts';
-import { ContextBuildInput } from './ContextBuilder';
+import { testAlert } from './alerts';
+import { ContextBuildInput } from '../enrichment/ContextBuilder';
 
 /*
  * Synthetic incidents with a known root cause, for the context builder and reasoner tests.

@@ -4,7 +4,13 @@
 // BACKSTAGE_TEST_DATABASE_POSTGRES16_CONNECTION_STRING already points at one), runs
 // `backstage-cli repo test`, and stops the server again. Extra arguments go to the test runner.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -17,7 +23,8 @@ function findPostgresBin() {
   const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
   for (const version of versions) {
     const bin = join(root, version, 'bin');
-    if (existsSync(join(bin, 'initdb')) && existsSync(join(bin, 'pg_ctl'))) return bin;
+    if (existsSync(join(bin, 'initdb')) && existsSync(join(bin, 'pg_ctl')))
+      return bin;
   }
   return undefined;
 }
@@ -44,9 +51,13 @@ async function startPostgres() {
   const bin = findPostgresBin();
   if (!bin) {
     if (process.env.CI) {
-      throw new Error('PostgreSQL is not installed (apt-get install postgresql); CI needs it');
+      throw new Error(
+        'PostgreSQL is not installed (apt-get install postgresql); CI needs it',
+      );
     }
-    console.warn('PostgreSQL not found under /usr/lib/postgresql: store tests run on SQLite only');
+    console.warn(
+      'PostgreSQL not found under /usr/lib/postgresql: store tests run on SQLite only',
+    );
     return undefined;
   }
   const dir = mkdtempSync(join(tmpdir(), 'ai-triage-pg-'));
@@ -60,10 +71,25 @@ async function startPostgres() {
         : [join(bin, tool), ...args];
     run(cmd, rest, { stdio: ['ignore', 'ignore', 'inherit'] });
   };
-  exec('initdb', ['-D', join(dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
+  exec('initdb', [
+    '-D',
+    join(dir, 'data'),
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--locale=C.UTF-8',
+  ]);
   exec('pg_ctl', [
-    '-D', join(dir, 'data'), '-l', join(dir, 'server.log'), '-w', 'start',
-    '-o', `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c max_connections=200 -c fsync=off`,
+    '-D',
+    join(dir, 'data'),
+    '-l',
+    join(dir, 'server.log'),
+    '-w',
+    'start',
+    '-o',
+    `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c max_connections=200 -c fsync=off`,
   ]);
   console.log(`PostgreSQL started on 127.0.0.1:${port} (${dir})`);
   return {

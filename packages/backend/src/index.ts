@@ -13,7 +13,9 @@ backend.add(import('@backstage/plugin-catalog-backend'));
 // Allow-all keeps local use simple; production installs a policy that decides
 // ai-triage.incident.read and ai-triage.hypothesis.review.
 backend.add(import('@backstage/plugin-permission-backend'));
-backend.add(import('@backstage/plugin-permission-backend-module-allow-all-policy'));
+backend.add(
+  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
+);
 
 backend.add(import('@ai-triage/plugin-ai-triage-backend'));
 

@@ -8,12 +8,20 @@
  */
 exports.up = async function up(knex) {
   await knex.schema.createTable('deliveries', table => {
-    table.comment('Accepted webhook deliveries; (source, delivery_key) makes a re-delivery a no-op');
+    table.comment(
+      'Accepted webhook deliveries; (source, delivery_key) makes a re-delivery a no-op',
+    );
     table.string('id').primary();
     table.string('source').notNullable();
-    table.string('delivery_key').notNullable().comment('sha256 of the raw body');
+    table
+      .string('delivery_key')
+      .notNullable()
+      .comment('sha256 of the raw body');
     table.integer('alert_count').notNullable();
-    table.text('incident_ids').notNullable().comment('JSON array of the incidents it touched');
+    table
+      .text('incident_ids')
+      .notNullable()
+      .comment('JSON array of the incidents it touched');
     table.timestamp('received_at', { useTz: true }).notNullable();
     table.unique(['source', 'delivery_key']);
   });
@@ -25,7 +33,9 @@ exports.up = async function up(knex) {
       .string('active_key')
       .nullable()
       .unique()
-      .comment('correlation_key while open, NULL once resolved: at most one open incident per key');
+      .comment(
+        'correlation_key while open, NULL once resolved: at most one open incident per key',
+      );
     table.string('title').notNullable();
     table.string('entity_ref').nullable();
     table.string('service_name').notNullable();
@@ -71,7 +81,10 @@ exports.up = async function up(knex) {
     table.bigIncrements('id').primary();
     table.string('type').notNullable();
     table.string('incident_id').notNullable();
-    table.string('status').notNullable().comment('queued | running | done | dead');
+    table
+      .string('status')
+      .notNullable()
+      .comment('queued | running | done | dead');
     table.integer('attempts').notNullable().defaultTo(0);
     table.integer('max_attempts').notNullable();
     table.timestamp('run_after', { useTz: true }).notNullable();
@@ -92,7 +105,11 @@ exports.up = async function up(knex) {
       .references('id')
       .inTable('incidents')
       .onDelete('CASCADE');
-    table.bigInteger('job_id').notNullable().unique().comment('the enrich job that built it');
+    table
+      .bigInteger('job_id')
+      .notNullable()
+      .unique()
+      .comment('the enrich job that built it');
     table.integer('schema_version').notNullable();
     table.text('document').notNullable();
     table.integer('size_bytes').notNullable();
@@ -137,7 +154,9 @@ exports.up = async function up(knex) {
   });
 
   await knex.schema.createTable('reviews', table => {
-    table.comment('Append-only; the highest id per hypothesis is its current review');
+    table.comment(
+      'Append-only; the highest id per hypothesis is its current review',
+    );
     table.bigIncrements('id').primary();
     table
       .string('hypothesis_id')

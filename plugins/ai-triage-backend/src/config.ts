@@ -26,7 +26,9 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
   const positive = (key: string, fallback: number) => {
     const value = config?.getOptionalNumber(key) ?? fallback;
     if (!(value > 0)) {
-      throw new Error(`aiTriage.${key} must be a positive number, got ${value}`);
+      throw new Error(
+        `aiTriage.${key} must be a positive number, got ${value}`,
+      );
     }
     return value;
   };
@@ -42,9 +44,14 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
     },
     enrichment: {
       lookbackMs: positive('enrichment.lookbackMinutes', 15) * MINUTE,
-      providerTimeoutMs: positive('enrichment.providerTimeoutSeconds', 10) * 1000,
-      maxRecordsPerSignal: Math.floor(positive('enrichment.maxRecordsPerSignal', 5000)),
-      maxContextBytes: Math.floor(positive('enrichment.maxContextBytes', 32768)),
+      providerTimeoutMs:
+        positive('enrichment.providerTimeoutSeconds', 10) * 1000,
+      maxRecordsPerSignal: Math.floor(
+        positive('enrichment.maxRecordsPerSignal', 5000),
+      ),
+      maxContextBytes: Math.floor(
+        positive('enrichment.maxContextBytes', 32768),
+      ),
     },
     telemetry: {
       retentionMs: positive('telemetry.retentionHours', 24) * 60 * MINUTE,

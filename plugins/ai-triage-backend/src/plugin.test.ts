@@ -30,7 +30,10 @@ const checkout = {
 const asService = mockCredentials.service.header();
 const asUser = mockCredentials.user.header();
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const value = await probe();
@@ -59,7 +62,10 @@ describe('aiTriagePlugin', () => {
         ],
       });
       const nowMs = Date.now();
-      const { alert, telemetry } = loadScenario('checkout-payments-latency', nowMs);
+      const { alert, telemetry } = loadScenario(
+        'checkout-payments-latency',
+        nowMs,
+      );
 
       for (const signal of ['traces', 'metrics', 'logs'] as const) {
         const res = await request(server)
@@ -73,7 +79,10 @@ describe('aiTriagePlugin', () => {
       const delivery = await request(server)
         .post('/api/ai-triage/webhooks/alertmanager')
         .set('authorization', asService)
-        .send({ ...alert, alerts: alert.alerts.map((a: object) => ({ ...a, startsAt })) });
+        .send({
+          ...alert,
+          alerts: alert.alerts.map((a: object) => ({ ...a, startsAt })),
+        });
       expect(delivery.status).toBe(202);
       const [incidentId] = delivery.body.incidentIds;
 
@@ -82,7 +91,9 @@ describe('aiTriagePlugin', () => {
         .query({ entityRef: 'component:default/checkout' })
         .set('authorization', asUser);
       expect(listed.status).toBe(200);
-      expect((listed.body as IncidentListResponse).items.map(i => i.id)).toEqual([incidentId]);
+      expect(
+        (listed.body as IncidentListResponse).items.map(i => i.id),
+      ).toEqual([incidentId]);
 
       const detail = await waitFor('hypotheses', async () => {
         const res = await request(server)
@@ -96,7 +107,9 @@ describe('aiTriagePlugin', () => {
         serviceName: 'checkout',
         status: 'open',
       });
-      expect(detail.context?.dependencies.map(d => d.dependency)).toContain('payments');
+      expect(detail.context?.dependencies.map(d => d.dependency)).toContain(
+        'payments',
+      );
       expect(detail.hypotheses.length).toBeGreaterThanOrEqual(1);
       expect(detail.hypotheses.length).toBeLessThanOrEqual(3);
       const [top] = detail.hypotheses;
@@ -115,7 +128,9 @@ describe('aiTriagePlugin', () => {
       }
 
       const review = await request(server)
-        .post(`/api/ai-triage/incidents/${incidentId}/hypotheses/${top.id}/reviews`)
+        .post(
+          `/api/ai-triage/incidents/${incidentId}/hypotheses/${top.id}/reviews`,
+        )
         .set('authorization', asUser)
         .send({ decision: 'accepted', comment: 'payments p95 confirms it' });
       expect(review.status).toBe(201);
@@ -133,7 +148,10 @@ describe('aiTriagePlugin', () => {
 
   it('rejects bad reviews, unknown incidents and callers of the wrong kind', async () => {
     const { server } = await startTestBackend({
-      features: [aiTriagePlugin, catalogServiceMock.factory({ entities: [checkout] })],
+      features: [
+        aiTriagePlugin,
+        catalogServiceMock.factory({ entities: [checkout] }),
+      ],
     });
     const missing = await request(server)
       .get('/api/ai-triage/incidents/nope')
@@ -190,8 +208,12 @@ describe('aiTriagePlugin', () => {
       .set('authorization', asUser)
       .send({ decision: 'accepted' });
     expect(res.status).toBe(403);
-    const read = await request(server).get('/api/ai-triage/incidents').set('authorization', asUser);
+    const read = await request(server)
+      .get('/api/ai-triage/incidents')
+      .set('authorization', asUser);
     expect(read.status).toBe(403);
-    expect(res.body.error.message).toBe('Missing permission ai-triage.hypothesis.review');
+    expect(res.body.error.message).toBe(
+      'Missing permission ai-triage.hypothesis.review',
+    );
   });
 });

@@ -65,7 +65,15 @@ export const aiTriagePlugin = createBackendPlugin({
         scheduler: coreServices.scheduler,
       },
       async init(deps) {
-        const { auth, catalog, database, httpAuth, httpRouter, lifecycle, logger } = deps;
+        const {
+          auth,
+          catalog,
+          database,
+          httpAuth,
+          httpRouter,
+          lifecycle,
+          logger,
+        } = deps;
         const config = readAiTriageConfig(deps.config);
         const knex = await database.getClient();
         if (!database.migrations?.skip) {
@@ -83,11 +91,22 @@ export const aiTriagePlugin = createBackendPlugin({
         const triage = DatabaseTriageStore.create({ knex, maxAttempts });
         const telemetry = DatabaseTelemetryStore.create({ knex });
         const entities = CatalogEntityResolver.create({ catalog, auth });
-        const ingestor = AlertIngestor.create({ incidents, queue, entities, logger });
+        const ingestor = AlertIngestor.create({
+          incidents,
+          queue,
+          entities,
+          logger,
+        });
 
         const router = Router();
-        router.use('/webhooks', await createWebhookRouter({ httpAuth, ingestor }));
-        router.use('/otlp', await createOtlpRouter({ store: telemetry, httpAuth }));
+        router.use(
+          '/webhooks',
+          await createWebhookRouter({ httpAuth, ingestor }),
+        );
+        router.use(
+          '/otlp',
+          await createOtlpRouter({ store: telemetry, httpAuth }),
+        );
         router.use(
           await createRouter({
             httpAuth,
@@ -114,7 +133,9 @@ export const aiTriagePlugin = createBackendPlugin({
         });
 
         if (!config.workers.enabled) {
-          logger.info('AI triage workers are disabled on this replica (aiTriage.workers.enabled)');
+          logger.info(
+            'AI triage workers are disabled on this replica (aiTriage.workers.enabled)',
+          );
           return;
         }
         const heuristic = new HeuristicReasoner();

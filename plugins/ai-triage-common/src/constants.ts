@@ -4,7 +4,8 @@
  *
  * @public
  */
-export const AI_TRIAGE_SERVICE_NAME_ANNOTATION = 'opentelemetry.io/service-name';
+export const AI_TRIAGE_SERVICE_NAME_ANNOTATION =
+  'opentelemetry.io/service-name';
 
 /** @public */
 export const ALERT_SOURCES = ['alertmanager'] as const;

@@ -1,4 +1,7 @@
-import type { ContextDocument, HypothesisSet } from '@ai-triage/plugin-ai-triage-common';
+import type {
+  ContextDocument,
+  HypothesisSet,
+} from '@ai-triage/plugin-ai-triage-common';
 
 /** Attribute values as OpenTelemetry carries them, flattened to scalars. @public */
 export type TelemetryAttributes = Record<string, string | number | boolean>;
@@ -69,7 +72,10 @@ export type TelemetryResult = {
  */
 export interface TelemetryProvider {
   readonly name: string;
-  fetch(query: TelemetryQuery, options: { signal: AbortSignal }): Promise<TelemetryResult>;
+  fetch(
+    query: TelemetryQuery,
+    options: { signal: AbortSignal },
+  ): Promise<TelemetryResult>;
 }
 
 /**

@@ -20,6 +20,9 @@ export function testAlert(overrides: Partial<Alert> = {}): Alert {
   };
 }
 
-export function ingestItem(alert: Alert, entityRef: string | null = null): IngestAlert {
+export function ingestItem(
+  alert: Alert,
+  entityRef: string | null = null,
+): IngestAlert {
   return { alert, correlationKey: correlationKey(alert), entityRef };
 }

@@ -23,10 +23,14 @@ export function loadScenario(name: string, nowMs: number): Scenario {
   const script = `import(${JSON.stringify(path.join(dir, 'telemetry.mjs'))})
     .then(m => process.stdout.write(JSON.stringify(m.generateTelemetry({ nowMs: ${nowMs} }))))`;
   const telemetry = JSON.parse(
-    execFileSync(process.execPath, ['-e', script], { maxBuffer: 64 * 1024 * 1024 }).toString(),
+    execFileSync(process.execPath, ['-e', script], {
+      maxBuffer: 64 * 1024 * 1024,
+    }).toString(),
   );
   return {
-    scenario: JSON.parse(fs.readFileSync(path.join(dir, 'scenario.json'), 'utf8')),
+    scenario: JSON.parse(
+      fs.readFileSync(path.join(dir, 'scenario.json'), 'utf8'),
+    ),
     alert: JSON.parse(fs.readFileSync(path.join(dir, 'alert.json'), 'utf8')),
     telemetry,
   };

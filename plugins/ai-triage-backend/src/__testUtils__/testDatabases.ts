@@ -17,7 +17,9 @@ export function testDatabaseIds(): TestDatabaseId[] {
     );
   }
   // eslint-disable-next-line no-console
-  console.warn(`${POSTGRES_ENV} not set: PostgreSQL store tests skipped (npm test starts one)`);
+  console.warn(
+    `${POSTGRES_ENV} not set: PostgreSQL store tests skipped (npm test starts one)`,
+  );
   return ['SQLITE_3'];
 }
 

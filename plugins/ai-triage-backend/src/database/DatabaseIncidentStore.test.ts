@@ -9,12 +9,19 @@ jest.setTimeout(60_000);
 describe('DatabaseIncidentStore', () => {
   const databases = createTestDatabases();
 
-  async function setup(id: Parameters<typeof databases.init>[0], reopenWindowMs = 3_600_000) {
+  async function setup(
+    id: Parameters<typeof databases.init>[0],
+    reopenWindowMs = 3_600_000,
+  ) {
     const knex = await databases.init(id);
     await applyDatabaseMigrations(knex);
     return {
       knex,
-      store: DatabaseIncidentStore.create({ knex, reopenWindowMs, maxAttempts: 3 }),
+      store: DatabaseIncidentStore.create({
+        knex,
+        reopenWindowMs,
+        maxAttempts: 3,
+      }),
       queue: DatabaseJobQueue.create({ knex }),
     };
   }
@@ -48,11 +55,18 @@ describe('DatabaseIncidentStore', () => {
       });
       const alerts = await store.listAlerts(incident!.id);
       expect(alerts.map(a => a.fingerprint)).toEqual(['fp-1', 'fp-2']);
-      expect(alerts[0].labels).toEqual({ alertname: 'CheckoutHighLatency', service: 'checkout' });
+      expect(alerts[0].labels).toEqual({
+        alertname: 'CheckoutHighLatency',
+        service: 'checkout',
+      });
 
       const jobs = await queue.listJobs({ limit: 10 });
       expect(jobs).toEqual([
-        expect.objectContaining({ type: 'enrich', incidentId: incident!.id, status: 'queued' }),
+        expect.objectContaining({
+          type: 'enrich',
+          incidentId: incident!.id,
+          status: 'queued',
+        }),
       ]);
     },
   );
@@ -74,7 +88,9 @@ describe('DatabaseIncidentStore', () => {
         incidentIds: first.incidentIds,
         triagedIncidentIds: [],
       });
-      expect(Number((await knex('alerts').count({ n: '*' }).first())!.n)).toBe(1);
+      expect(Number((await knex('alerts').count({ n: '*' }).first())!.n)).toBe(
+        1,
+      );
       expect(await queue.listJobs({ limit: 10 })).toHaveLength(1);
     },
   );
@@ -94,12 +110,20 @@ describe('DatabaseIncidentStore', () => {
         source: 'alertmanager',
         deliveryKey: 'resolve',
         alerts: [
-          ingestItem(testAlert({ status: 'resolved', endsAt: '2026-11-24T10:05:00.000Z' })),
+          ingestItem(
+            testAlert({
+              status: 'resolved',
+              endsAt: '2026-11-24T10:05:00.000Z',
+            }),
+          ),
         ],
       });
       expect(resolved.incidentIds).toEqual([id]);
       expect(resolved.triagedIncidentIds).toEqual([]);
-      expect(await store.getIncident(id)).toMatchObject({ status: 'resolved', alertCount: 1 });
+      expect(await store.getIncident(id)).toMatchObject({
+        status: 'resolved',
+        alertCount: 1,
+      });
       expect((await store.listAlerts(id))[0]).toMatchObject({
         status: 'resolved',
         endsAt: '2026-11-24T10:05:00.000Z',
@@ -108,7 +132,9 @@ describe('DatabaseIncidentStore', () => {
       const refired = await store.ingest({
         source: 'alertmanager',
         deliveryKey: 'refire',
-        alerts: [ingestItem(testAlert({ startsAt: '2026-11-24T10:20:00.000Z' }))],
+        alerts: [
+          ingestItem(testAlert({ startsAt: '2026-11-24T10:20:00.000Z' })),
+        ],
       });
       expect(refired.incidentIds).toEqual([id]);
       expect(refired.triagedIncidentIds).toEqual([id]);
@@ -117,7 +143,9 @@ describe('DatabaseIncidentStore', () => {
         triageState: 'pending',
         alertCount: 1,
       });
-      expect(await queue.listJobs({ incidentId: id, limit: 10 })).toHaveLength(2);
+      expect(await queue.listJobs({ incidentId: id, limit: 10 })).toHaveLength(
+        2,
+      );
     },
   );
 
@@ -155,7 +183,9 @@ describe('DatabaseIncidentStore', () => {
         deliveryKey: 'x',
         alerts: [
           ingestItem(testAlert(), 'component:default/checkout'),
-          ingestItem(testAlert({ name: 'CheckoutErrors', fingerprint: 'fp-9' })),
+          ingestItem(
+            testAlert({ name: 'CheckoutErrors', fingerprint: 'fp-9' }),
+          ),
           ingestItem(
             testAlert({
               name: 'PaymentsDown',
@@ -170,7 +200,9 @@ describe('DatabaseIncidentStore', () => {
         entityRef: 'component:default/checkout',
         limit: 10,
       });
-      expect(byEntity.map(i => i.title)).toEqual(['CheckoutHighLatency on checkout']);
+      expect(byEntity.map(i => i.title)).toEqual([
+        'CheckoutHighLatency on checkout',
+      ]);
       const withUnlinked = await store.listIncidents({
         entityRef: 'component:default/checkout',
         serviceNames: ['checkout'],

@@ -86,7 +86,10 @@ export class DatabaseIncidentStore implements IncidentStore {
           throw error;
         }
         const existing = await this.knex('deliveries')
-          .where({ source: delivery.source, delivery_key: delivery.deliveryKey })
+          .where({
+            source: delivery.source,
+            delivery_key: delivery.deliveryKey,
+          })
           .first();
         if (existing) {
           return {
@@ -122,14 +125,22 @@ export class DatabaseIncidentStore implements IncidentStore {
 
     const groups = new Map<string, IngestAlert[]>();
     for (const item of delivery.alerts) {
-      groups.set(item.correlationKey, [...(groups.get(item.correlationKey) ?? []), item]);
+      groups.set(item.correlationKey, [
+        ...(groups.get(item.correlationKey) ?? []),
+        item,
+      ]);
     }
     const incidentIds: string[] = [];
     const triagedIncidentIds: string[] = [];
     // A fixed order keeps concurrent deliveries from locking incidents in opposite orders.
     for (const key of [...groups.keys()].sort()) {
       const items = groups.get(key)!;
-      const { incident, triage } = await this.findOrOpenIncident(tx, key, items, now);
+      const { incident, triage } = await this.findOrOpenIncident(
+        tx,
+        key,
+        items,
+        now,
+      );
       for (const { alert } of items) {
         await this.upsertAlert(tx, incident.id, alert, now);
       }
@@ -167,7 +178,9 @@ export class DatabaseIncidentStore implements IncidentStore {
     items: IngestAlert[],
     now: Date,
   ): Promise<{ incident: IncidentRow; triage: boolean }> {
-    let openQuery = tx<IncidentRow>('incidents').where('active_key', key).first();
+    let openQuery = tx<IncidentRow>('incidents')
+      .where('active_key', key)
+      .first();
     if (this.knex.client.config.client === 'pg') {
       openQuery = openQuery.forUpdate();
     }
@@ -182,7 +195,9 @@ export class DatabaseIncidentStore implements IncidentStore {
       .orderBy('last_seen_at', 'desc')
       .first();
     if (latest) {
-      const resolvedAt = latest.resolved_at ? new Date(toIso(latest.resolved_at)).getTime() : 0;
+      const resolvedAt = latest.resolved_at
+        ? new Date(toIso(latest.resolved_at)).getTime()
+        : 0;
       if (!firing) {
         return { incident: latest, triage: false };
       }
@@ -260,14 +275,19 @@ export class DatabaseIncidentStore implements IncidentStore {
     items: IngestAlert[],
     now: Date,
   ): Promise<void> {
-    const alerts: Array<Pick<AlertRow, 'status' | 'severity'>> = await tx('alerts')
+    const alerts: Array<Pick<AlertRow, 'status' | 'severity'>> = await tx(
+      'alerts',
+    )
       .where('incident_id', incident.id)
       .select('status', 'severity');
     const firing = alerts.some(a => a.status === 'firing');
     const severity = alerts
       .map(a => a.severity)
-      .reduce((worst, s) => (SEVERITIES.indexOf(s) < SEVERITIES.indexOf(worst) ? s : worst));
-    const entityRef = incident.entity_ref ?? items.find(i => i.entityRef)?.entityRef ?? null;
+      .reduce((worst, s) =>
+        SEVERITIES.indexOf(s) < SEVERITIES.indexOf(worst) ? s : worst,
+      );
+    const entityRef =
+      incident.entity_ref ?? items.find(i => i.entityRef)?.entityRef ?? null;
     await tx('incidents')
       .where('id', incident.id)
       .update({
@@ -293,7 +313,9 @@ export class DatabaseIncidentStore implements IncidentStore {
         }
         if (filter.serviceNames?.length) {
           q.orWhere(w =>
-            w.whereNull('entity_ref').whereIn('service_name', filter.serviceNames!),
+            w
+              .whereNull('entity_ref')
+              .whereIn('service_name', filter.serviceNames!),
           );
         }
       });

@@ -10,10 +10,17 @@ jest.setTimeout(60_000);
 describe('DatabaseJobQueue', () => {
   const databases = createTestDatabases();
 
-  async function setup(databaseId: Parameters<typeof databases.init>[0], incidents = 1) {
+  async function setup(
+    databaseId: Parameters<typeof databases.init>[0],
+    incidents = 1,
+  ) {
     const knex = await databases.init(databaseId);
     await applyDatabaseMigrations(knex);
-    const store = DatabaseIncidentStore.create({ knex, reopenWindowMs: 1, maxAttempts: 2 });
+    const store = DatabaseIncidentStore.create({
+      knex,
+      reopenWindowMs: 1,
+      maxAttempts: 2,
+    });
     for (let i = 0; i < incidents; i++) {
       await store.ingest({
         source: 'alertmanager',
@@ -36,7 +43,12 @@ describe('DatabaseJobQueue', () => {
       const { queue } = await setup(databaseId);
       expect(await queue.stats()).toMatchObject({ depth: 1, dead: 0 });
       const job = await queue.claim('w1', 60_000);
-      expect(job).toMatchObject({ type: 'enrich', status: 'running', attempts: 1, leaseOwner: 'w1' });
+      expect(job).toMatchObject({
+        type: 'enrich',
+        status: 'running',
+        attempts: 1,
+        leaseOwner: 'w1',
+      });
       expect(await queue.claim('w2', 60_000)).toBeUndefined();
       expect(await queue.stats()).toMatchObject({ depth: 0, oldestAgeMs: 0 });
       expect(await queue.complete(job!, 'w1')).toBe(true);
@@ -51,7 +63,11 @@ describe('DatabaseJobQueue', () => {
       const first = await queue.claim('crashed', 60_000);
       await expireLeases(knex);
       const second = await queue.claim('w2', 60_000);
-      expect(second).toMatchObject({ id: first!.id, attempts: 2, leaseOwner: 'w2' });
+      expect(second).toMatchObject({
+        id: first!.id,
+        attempts: 2,
+        leaseOwner: 'w2',
+      });
       expect(await queue.complete(first!, 'crashed')).toBe(false);
       expect(await queue.complete(second!, 'w2')).toBe(true);
     },
@@ -64,7 +80,10 @@ describe('DatabaseJobQueue', () => {
       const job = await queue.claim('w1', 60_000);
       await queue.fail(job!, 'w1', new Error('provider exploded'));
       const [retrying] = await queue.listJobs({ limit: 1 });
-      expect(retrying).toMatchObject({ status: 'queued', lastError: 'Error: provider exploded' });
+      expect(retrying).toMatchObject({
+        status: 'queued',
+        lastError: 'Error: provider exploded',
+      });
       expect(Date.parse(retrying.runAfter)).toBeGreaterThan(Date.now());
       expect(await queue.claim('w1', 60_000)).toBeUndefined();
 
@@ -73,7 +92,10 @@ describe('DatabaseJobQueue', () => {
       expect(again!.attempts).toBe(2);
       await queue.fail(again!, 'w1', new Error('still broken'));
       expect(await queue.listJobs({ status: 'dead', limit: 5 })).toEqual([
-        expect.objectContaining({ id: job!.id, lastError: 'Error: still broken' }),
+        expect.objectContaining({
+          id: job!.id,
+          lastError: 'Error: still broken',
+        }),
       ]);
       expect(await queue.stats()).toMatchObject({ depth: 0, dead: 1 });
     },
@@ -89,7 +111,9 @@ describe('DatabaseJobQueue', () => {
       await expireLeases(knex);
       expect(await queue.claim('w3', 60_000)).toBeUndefined();
       const [dead] = await queue.listJobs({ status: 'dead', limit: 1 });
-      expect(dead.lastError).toMatch(/lease of w2 expired on the last attempt \(2\/2\)/);
+      expect(dead.lastError).toMatch(
+        /lease of w2 expired on the last attempt \(2\/2\)/,
+      );
     },
   );
 

@@ -43,8 +43,14 @@ export async function insertJob(
 }
 
 /** Exponential backoff with full jitter: uniform in [base/2, base], base doubling per attempt. */
-export function backoffMs(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.max(0, attempt - 1));
+export function backoffMs(
+  attempt: number,
+  random: () => number = Math.random,
+): number {
+  const base = Math.min(
+    MAX_BACKOFF_MS,
+    BASE_BACKOFF_MS * 2 ** Math.max(0, attempt - 1),
+  );
   return Math.round(base / 2 + (random() * base) / 2);
 }
 
@@ -74,9 +80,13 @@ export class DatabaseJobQueue implements JobQueue {
         let query = tx<JobRow>('jobs')
           .where(q =>
             q
-              .where(w => w.where('status', 'queued').andWhere('run_after', '<=', now))
+              .where(w =>
+                w.where('status', 'queued').andWhere('run_after', '<=', now),
+              )
               .orWhere(w =>
-                w.where('status', 'running').andWhere('lease_expires_at', '<', now),
+                w
+                  .where('status', 'running')
+                  .andWhere('lease_expires_at', '<', now),
               ),
           )
           .orderBy([{ column: 'run_after' }, { column: 'id' }])
@@ -89,13 +99,15 @@ export class DatabaseJobQueue implements JobQueue {
           return { kind: 'empty' as const };
         }
         if (row.status === 'running' && row.attempts >= row.max_attempts) {
-          await tx('jobs').where('id', row.id).update({
-            status: 'dead',
-            lease_owner: null,
-            lease_expires_at: null,
-            last_error: `lease of ${row.lease_owner} expired on the last attempt (${row.attempts}/${row.max_attempts})`,
-            updated_at: now,
-          });
+          await tx('jobs')
+            .where('id', row.id)
+            .update({
+              status: 'dead',
+              lease_owner: null,
+              lease_expires_at: null,
+              last_error: `lease of ${row.lease_owner} expired on the last attempt (${row.attempts}/${row.max_attempts})`,
+              updated_at: now,
+            });
           return { kind: 'skipped' as const };
         }
         const claimed = {
@@ -134,7 +146,9 @@ export class DatabaseJobQueue implements JobQueue {
       .where({ id: job.id, lease_owner: workerId, status: 'running' })
       .update({
         status: dead ? 'dead' : 'queued',
-        run_after: dead ? now : new Date(now.getTime() + backoffMs(job.attempts)),
+        run_after: dead
+          ? now
+          : new Date(now.getTime() + backoffMs(job.attempts)),
         lease_owner: null,
         lease_expires_at: null,
         last_error: `${error.name}: ${error.message}`.slice(0, 4000),
@@ -147,7 +161,9 @@ export class DatabaseJobQueue implements JobQueue {
     incidentId?: string;
     limit: number;
   }): Promise<Job[]> {
-    const query = this.knex<JobRow>('jobs').orderBy('id', 'desc').limit(filter.limit);
+    const query = this.knex<JobRow>('jobs')
+      .orderBy('id', 'desc')
+      .limit(filter.limit);
     if (filter.status) {
       query.where('status', filter.status);
     }
@@ -161,15 +177,23 @@ export class DatabaseJobQueue implements JobQueue {
     const now = new Date();
     const waiting = await this.knex('jobs')
       .where('status', 'queued')
-      .orWhere(w => w.where('status', 'running').andWhere('lease_expires_at', '<', now))
+      .orWhere(w =>
+        w.where('status', 'running').andWhere('lease_expires_at', '<', now),
+      )
       .count({ count: '*' })
       .min({ oldest: 'created_at' })
       .first();
-    const dead = await this.knex('jobs').where('status', 'dead').count({ count: '*' }).first();
-    const oldest = waiting?.oldest ? new Date(toIso(waiting.oldest)).getTime() : undefined;
+    const dead = await this.knex('jobs')
+      .where('status', 'dead')
+      .count({ count: '*' })
+      .first();
+    const oldest = waiting?.oldest
+      ? new Date(toIso(waiting.oldest)).getTime()
+      : undefined;
     return {
       depth: Number(waiting?.count ?? 0),
-      oldestAgeMs: oldest === undefined ? 0 : Math.max(0, now.getTime() - oldest),
+      oldestAgeMs:
+        oldest === undefined ? 0 : Math.max(0, now.getTime() - oldest),
       dead: Number(dead?.count ?? 0),
     };
   }

@@ -13,8 +13,14 @@ function contextFor(incidentId: string): ContextDocument {
     version: 1,
     incidentId,
     serviceName: 'checkout',
-    window: { from: '2026-11-24T09:45:00.000Z', to: '2026-11-24T10:05:00.000Z' },
-    baselineWindow: { from: '2026-11-24T09:25:00.000Z', to: '2026-11-24T09:45:00.000Z' },
+    window: {
+      from: '2026-11-24T09:45:00.000Z',
+      to: '2026-11-24T10:05:00.000Z',
+    },
+    baselineWindow: {
+      from: '2026-11-24T09:25:00.000Z',
+      to: '2026-11-24T09:45:00.000Z',
+    },
     alerts: [],
     operations: [],
     dependencies: [
@@ -44,7 +50,11 @@ describe('DatabaseTriageStore', () => {
     async databaseId => {
       const knex = await databases.init(databaseId);
       await applyDatabaseMigrations(knex);
-      const incidents = DatabaseIncidentStore.create({ knex, reopenWindowMs: 1, maxAttempts: 3 });
+      const incidents = DatabaseIncidentStore.create({
+        knex,
+        reopenWindowMs: 1,
+        maxAttempts: 3,
+      });
       const queue = DatabaseJobQueue.create({ knex });
       const triage = DatabaseTriageStore.create({ knex, maxAttempts: 3 });
       const {
@@ -67,12 +77,15 @@ describe('DatabaseTriageStore', () => {
         document: contextFor(incidentId),
       });
       expect(rerun.id).toBe(context.id);
-      expect((await triage.getLatestContext(incidentId))!.document).toEqual(contextFor(incidentId));
-      expect((await incidents.getIncident(incidentId))!.triageState).toBe('reasoning');
-      expect((await queue.listJobs({ limit: 10 })).map(j => j.type).sort()).toEqual([
-        'enrich',
-        'reason',
-      ]);
+      expect((await triage.getLatestContext(incidentId))!.document).toEqual(
+        contextFor(incidentId),
+      );
+      expect((await incidents.getIncident(incidentId))!.triageState).toBe(
+        'reasoning',
+      );
+      expect(
+        (await queue.listJobs({ limit: 10 })).map(j => j.type).sort(),
+      ).toEqual(['enrich', 'reason']);
 
       const result = {
         insufficientEvidence: false,
@@ -115,7 +128,9 @@ describe('DatabaseTriageStore', () => {
         [1, 'payments is slow', null],
         [2, 'checkout pool exhausted', null],
       ]);
-      expect((await incidents.getIncident(incidentId))!.triageState).toBe('triaged');
+      expect((await incidents.getIncident(incidentId))!.triageState).toBe(
+        'triaged',
+      );
 
       await triage.addReview({
         incidentId,

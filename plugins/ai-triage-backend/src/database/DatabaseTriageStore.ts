@@ -58,7 +58,10 @@ type ReviewRow = {
 };
 
 export class DatabaseTriageStore implements TriageStore {
-  static create(options: { knex: Knex; maxAttempts: number }): DatabaseTriageStore {
+  static create(options: {
+    knex: Knex;
+    maxAttempts: number;
+  }): DatabaseTriageStore {
     return new DatabaseTriageStore(options.knex, options.maxAttempts);
   }
 
@@ -101,7 +104,9 @@ export class DatabaseTriageStore implements TriageStore {
     });
   }
 
-  async getLatestContext(incidentId: string): Promise<StoredContext | undefined> {
+  async getLatestContext(
+    incidentId: string,
+  ): Promise<StoredContext | undefined> {
     const row = await this.knex<ContextRow>('context_documents')
       .where('incident_id', incidentId)
       .orderBy('id', 'desc')

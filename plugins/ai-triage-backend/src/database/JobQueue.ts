@@ -37,7 +37,11 @@ export interface JobQueue {
   complete(job: Job, workerId: string): Promise<boolean>;
   /** Records a failed attempt: retried later with backoff, or dead after the last attempt. */
   fail(job: Job, workerId: string, error: Error): Promise<void>;
-  listJobs(filter: { status?: JobStatus; incidentId?: string; limit: number }): Promise<Job[]>;
+  listJobs(filter: {
+    status?: JobStatus;
+    incidentId?: string;
+    limit: number;
+  }): Promise<Job[]>;
   stats(): Promise<QueueStats>;
   /** Calls `listener` whenever a job is enqueued in this process. */
   onEnqueued(listener: () => void): () => void;

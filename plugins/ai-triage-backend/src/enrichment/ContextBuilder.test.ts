@@ -5,7 +5,10 @@ import {
   SpanRecord,
 } from '@ai-triage/plugin-ai-triage-node';
 import { ContextBuilder, ContextBuildInput } from './ContextBuilder';
-import { slowPaymentsScenario, WINDOW_FROM_MS } from '../__testUtils__/testScenarios';
+import {
+  slowPaymentsScenario,
+  WINDOW_FROM_MS,
+} from '../__testUtils__/testScenarios';
 
 /** A fixed permutation (reversal plus interleaving), to show the input order does not matter. */
 function shuffled<T>(items: T[] | undefined): T[] {

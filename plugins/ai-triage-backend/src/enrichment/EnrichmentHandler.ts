@@ -62,7 +62,11 @@ export class EnrichmentHandler {
       missing: [...new Set([...current.missing, ...baseline.missing])],
       truncated: [...new Set(current.result.truncated ?? [])],
     });
-    await triage.saveContext({ jobId: job.id, incidentId: incident.id, document });
+    await triage.saveContext({
+      jobId: job.id,
+      incidentId: incident.id,
+      document,
+    });
   }
 
   private async collect(
@@ -70,11 +74,19 @@ export class EnrichmentHandler {
     fromMs: number,
     toMs: number,
   ): Promise<{ result: TelemetryResult; missing: string[] }> {
-    const { providers, providerTimeoutMs, maxRecordsPerSignal, logger } = this.options;
-    const query: TelemetryQuery = { serviceName, fromMs, toMs, limit: maxRecordsPerSignal };
+    const { providers, providerTimeoutMs, maxRecordsPerSignal, logger } =
+      this.options;
+    const query: TelemetryQuery = {
+      serviceName,
+      fromMs,
+      toMs,
+      limit: maxRecordsPerSignal,
+    };
     const settled = await Promise.allSettled(
       providers.map(provider =>
-        provider.fetch(query, { signal: AbortSignal.timeout(providerTimeoutMs) }),
+        provider.fetch(query, {
+          signal: AbortSignal.timeout(providerTimeoutMs),
+        }),
       ),
     );
     const result: Required<TelemetryResult> = {
@@ -90,7 +102,11 @@ export class EnrichmentHandler {
         logger.warn(`Telemetry provider ${provider.name} failed`, {
           error: String(outcome.reason),
         });
-        missing.push(`${provider.name}: ${String(outcome.reason?.message ?? outcome.reason)}`);
+        missing.push(
+          `${provider.name}: ${String(
+            outcome.reason?.message ?? outcome.reason,
+          )}`,
+        );
         return;
       }
       result.spans.push(...(outcome.value.spans ?? []));

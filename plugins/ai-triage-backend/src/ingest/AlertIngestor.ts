@@ -45,11 +45,15 @@ export class AlertIngestor {
   ): Promise<WebhookAcceptedResponse> {
     const parsed = alertmanagerWebhookSchema.safeParse(body);
     if (!parsed.success) {
-      throw new InputError(`Invalid Alertmanager webhook: ${fromZodError(parsed.error)}`);
+      throw new InputError(
+        `Invalid Alertmanager webhook: ${fromZodError(parsed.error)}`,
+      );
     }
     const { alerts, rejected } = normalizeAlertmanager(parsed.data);
     if (rejected.length > 0) {
-      throw new InputError(`Invalid Alertmanager webhook: ${rejected.join('; ')}`);
+      throw new InputError(
+        `Invalid Alertmanager webhook: ${rejected.join('; ')}`,
+      );
     }
     const entityRefs = new Map<string, string | null>();
     for (const alert of alerts) {
@@ -89,9 +93,12 @@ export class AlertIngestor {
     try {
       return await this.entities.resolve(serviceName);
     } catch (error) {
-      this.logger.warn(`Catalog lookup for service ${serviceName} failed; storing unlinked`, {
-        error: String(error),
-      });
+      this.logger.warn(
+        `Catalog lookup for service ${serviceName} failed; storing unlinked`,
+        {
+          error: String(error),
+        },
+      );
       return null;
     }
   }

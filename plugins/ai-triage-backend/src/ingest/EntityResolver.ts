@@ -20,9 +20,15 @@ const NOT_FOUND_TTL_MS = 10_000;
  * minute (a miss for ten seconds, so a service added to the catalog is picked up soon).
  */
 export class CatalogEntityResolver implements EntityResolver {
-  private readonly cache = new Map<string, { value: string | null; expiresAt: number }>();
+  private readonly cache = new Map<
+    string,
+    { value: string | null; expiresAt: number }
+  >();
 
-  static create(options: { catalog: CatalogService; auth: AuthService }): CatalogEntityResolver {
+  static create(options: {
+    catalog: CatalogService;
+    auth: AuthService;
+  }): CatalogEntityResolver {
     return new CatalogEntityResolver(options.catalog, options.auth);
   }
 
@@ -51,7 +57,8 @@ export class CatalogEntityResolver implements EntityResolver {
     if (!entity) {
       return [];
     }
-    const annotated = entity.metadata.annotations?.[AI_TRIAGE_SERVICE_NAME_ANNOTATION];
+    const annotated =
+      entity.metadata.annotations?.[AI_TRIAGE_SERVICE_NAME_ANNOTATION];
     return [annotated ?? entity.metadata.name];
   }
 
@@ -61,7 +68,8 @@ export class CatalogEntityResolver implements EntityResolver {
       {
         filter: {
           kind: 'Component',
-          [`metadata.annotations.${AI_TRIAGE_SERVICE_NAME_ANNOTATION}`]: serviceName,
+          [`metadata.annotations.${AI_TRIAGE_SERVICE_NAME_ANNOTATION}`]:
+            serviceName,
         },
         fields: ['kind', 'metadata.name', 'metadata.namespace'],
       },

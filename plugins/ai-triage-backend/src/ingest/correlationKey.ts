@@ -17,5 +17,8 @@ export function correlationKey(alert: Alert): string {
     alert.resource['k8s.cluster.name'] ?? '',
     alert.name,
   ];
-  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(parts.join('\u0000'))
+    .digest('hex')
+    .slice(0, 32);
 }

@@ -6,7 +6,9 @@ export function fromZodError(error: ZodError): string {
     .slice(0, 10)
     .map(issue => {
       const path = issue.path
-        .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i ? '.' : ''}${part}`))
+        .map((part, i) =>
+          typeof part === 'number' ? `[${part}]` : `${i ? '.' : ''}${part}`,
+        )
         .join('');
       return `${path || '(body)'}: ${issue.message}`;
     })

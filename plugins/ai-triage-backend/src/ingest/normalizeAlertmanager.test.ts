@@ -8,13 +8,21 @@ const webhook = alertmanagerWebhookSchema.parse({
   status: 'firing',
   receiver: 'ai-triage',
   groupLabels: { alertname: 'CheckoutHighLatency' },
-  commonLabels: { alertname: 'CheckoutHighLatency', namespace: 'shop', cluster: 'eu-1' },
+  commonLabels: {
+    alertname: 'CheckoutHighLatency',
+    namespace: 'shop',
+    cluster: 'eu-1',
+  },
   commonAnnotations: { runbook: 'https://runbooks/checkout' },
   externalURL: 'http://alertmanager:9093',
   alerts: [
     {
       status: 'firing',
-      labels: { alertname: 'CheckoutHighLatency', service: 'checkout', severity: 'page' },
+      labels: {
+        alertname: 'CheckoutHighLatency',
+        service: 'checkout',
+        severity: 'page',
+      },
       annotations: { summary: 'p99 above 1s' },
       startsAt: '2026-11-24T10:00:00.123456789Z',
       endsAt: '0001-01-01T00:00:00Z',
@@ -22,7 +30,11 @@ const webhook = alertmanagerWebhookSchema.parse({
       fingerprint: 'abc123',
     },
     {
-      labels: { alertname: 'CheckoutHighLatency', job: 'checkout-api', env: 'prod' },
+      labels: {
+        alertname: 'CheckoutHighLatency',
+        job: 'checkout-api',
+        env: 'prod',
+      },
       startsAt: '2026-11-24T10:01:00Z',
     },
   ],
@@ -47,7 +59,10 @@ describe('normalizeAlertmanager', () => {
         service: 'checkout',
         severity: 'page',
       },
-      annotations: { runbook: 'https://runbooks/checkout', summary: 'p99 above 1s' },
+      annotations: {
+        runbook: 'https://runbooks/checkout',
+        summary: 'p99 above 1s',
+      },
       generatorURL: 'http://prometheus/graph',
       resource: {
         'service.name': 'checkout',
@@ -66,7 +81,9 @@ describe('normalizeAlertmanager', () => {
       'service.name': 'checkout-api',
       'deployment.environment': 'prod',
     });
-    expect(normalizeAlertmanager(webhook).alerts[1].fingerprint).toBe(old.fingerprint);
+    expect(normalizeAlertmanager(webhook).alerts[1].fingerprint).toBe(
+      old.fingerprint,
+    );
   });
 
   it('rejects alerts that name no service, saying which labels to set', () => {
@@ -81,16 +98,28 @@ describe('normalizeAlertmanager', () => {
   });
 
   it('maps severities from common conventions', () => {
-    expect(['critical', 'P1', 'error', 'warn', 'info', undefined, 'bogus'].map(mapSeverity)).toEqual(
-      ['critical', 'critical', 'high', 'warning', 'info', 'warning', 'warning'],
-    );
+    expect(
+      ['critical', 'P1', 'error', 'warn', 'info', undefined, 'bogus'].map(
+        mapSeverity,
+      ),
+    ).toEqual([
+      'critical',
+      'critical',
+      'high',
+      'warning',
+      'info',
+      'warning',
+      'warning',
+    ]);
   });
 
   it('correlates alerts of one service and cause, and separates other causes', () => {
     const [a, b] = normalizeAlertmanager(webhook).alerts;
     const twin = { ...a, fingerprint: 'other-instance' };
     expect(correlationKey(twin)).toBe(correlationKey(a));
-    expect(correlationKey({ ...a, name: 'CheckoutErrors' })).not.toBe(correlationKey(a));
+    expect(correlationKey({ ...a, name: 'CheckoutErrors' })).not.toBe(
+      correlationKey(a),
+    );
     expect(correlationKey(b)).not.toBe(correlationKey(a));
   });
 });

@@ -61,7 +61,9 @@ export function normalizeAlertmanager(webhook: AlertmanagerWebhook): {
     const serviceLabel = SERVICE_NAME_LABELS.find(key => labels[key]?.trim());
     if (!serviceLabel) {
       rejected.push(
-        `alerts[${index}].labels: no service name; set one of ${SERVICE_NAME_LABELS.join(', ')}`,
+        `alerts[${index}].labels: no service name; set one of ${SERVICE_NAME_LABELS.join(
+          ', ',
+        )}`,
       );
       return;
     }

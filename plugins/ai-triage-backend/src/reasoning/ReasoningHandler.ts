@@ -26,15 +26,22 @@ export function evidenceIdsOf(context: ContextDocument): Set<string> {
  * Keeps what a reasoner may claim: the answer must match the shared schema, evidence ids that
  * the context does not have are removed, and a hypothesis left citing nothing is dropped.
  */
-export function groundHypotheses(answer: unknown, context: ContextDocument): HypothesisSet {
+export function groundHypotheses(
+  answer: unknown,
+  context: ContextDocument,
+): HypothesisSet {
   const parsed = hypothesisSetSchema.parse(answer);
   const known = evidenceIdsOf(context);
   const hypotheses = parsed.hypotheses
-    .map(h => ({ ...h, evidenceIds: h.evidenceIds.filter(id => known.has(id)) }))
+    .map(h => ({
+      ...h,
+      evidenceIds: h.evidenceIds.filter(id => known.has(id)),
+    }))
     .filter(h => h.evidenceIds.length > 0);
   return {
     hypotheses,
-    insufficientEvidence: parsed.insufficientEvidence || hypotheses.length === 0,
+    insufficientEvidence:
+      parsed.insufficientEvidence || hypotheses.length === 0,
   };
 }
 
@@ -67,23 +74,34 @@ export class ReasoningHandler {
   async handle(job: Job): Promise<void> {
     const context = await this.triage.getLatestContext(job.incidentId);
     if (!context) {
-      throw new NotFoundError(`Incident ${job.incidentId} has no context document`);
+      throw new NotFoundError(
+        `Incident ${job.incidentId} has no context document`,
+      );
     }
     const started = Date.now();
     let reasonerName = this.reasoner.name;
     let result: HypothesisSet;
     try {
-      result = groundHypotheses(await this.reasoner.reason(context.document), context.document);
+      result = groundHypotheses(
+        await this.reasoner.reason(context.document),
+        context.document,
+      );
     } catch (error) {
       if (this.reasoner === this.fallback) {
         throw error;
       }
-      this.logger.warn(`Reasoner ${this.reasoner.name} failed; using ${this.fallback.name}`, {
-        incidentId: job.incidentId,
-        error: String(error),
-      });
+      this.logger.warn(
+        `Reasoner ${this.reasoner.name} failed; using ${this.fallback.name}`,
+        {
+          incidentId: job.incidentId,
+          error: String(error),
+        },
+      );
       reasonerName = `${this.fallback.name} (fallback)`;
-      result = groundHypotheses(await this.fallback.reason(context.document), context.document);
+      result = groundHypotheses(
+        await this.fallback.reason(context.document),
+        context.document,
+      );
     }
     await this.triage.saveTriageRun({
       incidentId: job.incidentId,

@@ -1,8 +1,14 @@
 import express from 'express';
 import Router from 'express-promise-router';
-import { HttpAuthService, PermissionsService } from '@backstage/backend-plugin-api';
+import {
+  HttpAuthService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
-import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-common';
+import {
+  AuthorizeResult,
+  BasicPermission,
+} from '@backstage/plugin-permission-common';
 import {
   IncidentDetailResponse,
   IncidentListResponse,
@@ -43,14 +49,20 @@ export async function createRouter(options: {
 
   async function authorize(req: express.Request, permission: BasicPermission) {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
-    const [decision] = await permissions.authorize([{ permission }], { credentials });
+    const [decision] = await permissions.authorize([{ permission }], {
+      credentials,
+    });
     if (decision.result !== AuthorizeResult.ALLOW) {
       throw new NotAllowedError(`Missing permission ${permission.name}`);
     }
     return credentials;
   }
 
-  function parse<T extends z.ZodTypeAny>(schema: T, value: unknown, what: string): z.infer<T> {
+  function parse<T extends z.ZodTypeAny>(
+    schema: T,
+    value: unknown,
+    what: string,
+  ): z.infer<T> {
     const parsed = schema.safeParse(value);
     if (!parsed.success) {
       throw new InputError(`Invalid ${what}: ${fromZodError(parsed.error)}`);
@@ -61,7 +73,9 @@ export async function createRouter(options: {
   router.get('/incidents', async (req, res) => {
     await authorize(req, aiTriageIncidentReadPermission);
     const query = parse(listQuerySchema, req.query, 'query');
-    const serviceNames = query.entityRef ? await entities.serviceNamesOf(query.entityRef) : [];
+    const serviceNames = query.entityRef
+      ? await entities.serviceNamesOf(query.entityRef)
+      : [];
     const items = await incidents.listIncidents({
       entityRef: query.entityRef,
       serviceNames,
@@ -93,22 +107,31 @@ export async function createRouter(options: {
     res.json(body);
   });
 
-  router.post('/incidents/:id/hypotheses/:hypothesisId/reviews', async (req, res) => {
-    const credentials = await authorize(req, aiTriageHypothesisReviewPermission);
-    const review = parse(reviewRequestSchema, req.body, 'review');
-    const created = await triage.addReview({
-      incidentId: req.params.id,
-      hypothesisId: req.params.hypothesisId,
-      reviewer: credentials.principal.userEntityRef,
-      review,
-    });
-    res.status(201).json(created);
-  });
+  router.post(
+    '/incidents/:id/hypotheses/:hypothesisId/reviews',
+    async (req, res) => {
+      const credentials = await authorize(
+        req,
+        aiTriageHypothesisReviewPermission,
+      );
+      const review = parse(reviewRequestSchema, req.body, 'review');
+      const created = await triage.addReview({
+        incidentId: req.params.id,
+        hypothesisId: req.params.hypothesisId,
+        reviewer: credentials.principal.userEntityRef,
+        review,
+      });
+      res.status(201).json(created);
+    },
+  );
 
   router.get('/jobs', async (req, res) => {
     await authorize(req, aiTriageIncidentReadPermission);
     const query = parse(jobsQuerySchema, req.query, 'query');
-    res.json({ items: await queue.listJobs(query), stats: await queue.stats() });
+    res.json({
+      items: await queue.listJobs(query),
+      stats: await queue.stats(),
+    });
   });
 
   router.get('/health', (_req, res) => {

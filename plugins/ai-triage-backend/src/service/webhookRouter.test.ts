@@ -42,7 +42,11 @@ function payload(overrides: Record<string, unknown> = {}) {
     alerts: [
       {
         status: 'firing',
-        labels: { alertname: 'CheckoutHighLatency', service: 'checkout-svc', severity: 'critical' },
+        labels: {
+          alertname: 'CheckoutHighLatency',
+          service: 'checkout-svc',
+          severity: 'critical',
+        },
         annotations: { summary: 'p99 above 1s' },
         startsAt: '2026-11-24T10:00:00Z',
         endsAt: '0001-01-01T00:00:00Z',
@@ -73,7 +77,11 @@ describe('createWebhookRouter', () => {
     await applyDatabaseMigrations(knex);
     queue = DatabaseJobQueue.create({ knex });
     const ingestor = AlertIngestor.create({
-      incidents: DatabaseIncidentStore.create({ knex, reopenWindowMs: 60_000, maxAttempts: 3 }),
+      incidents: DatabaseIncidentStore.create({
+        knex,
+        reopenWindowMs: 60_000,
+        maxAttempts: 3,
+      }),
       queue,
       entities: CatalogEntityResolver.create({
         catalog: catalogServiceMock({ entities: [checkoutEntity] }),
@@ -85,7 +93,9 @@ describe('createWebhookRouter', () => {
       .use(
         '/webhooks',
         await createWebhookRouter({
-          httpAuth: mockServices.httpAuth({ defaultCredentials: mockCredentials.service() }),
+          httpAuth: mockServices.httpAuth({
+            defaultCredentials: mockCredentials.service(),
+          }),
           ingestor,
         }),
       )
@@ -95,7 +105,9 @@ describe('createWebhookRouter', () => {
   it('accepts a delivery with 202, links the catalog entity and wakes the workers', async () => {
     const woken = jest.fn();
     queue.onEnqueued(woken);
-    const res = await request(app).post('/webhooks/alertmanager').send(payload());
+    const res = await request(app)
+      .post('/webhooks/alertmanager')
+      .send(payload());
     expect(res.status).toBe(202);
     expect(res.body).toEqual({
       deliveryId: expect.any(String),
@@ -112,17 +124,30 @@ describe('createWebhookRouter', () => {
   });
 
   it('answers a re-delivery of the same body as a duplicate and stores nothing new', async () => {
-    const first = await request(app).post('/webhooks/alertmanager').send(payload());
-    const second = await request(app).post('/webhooks/alertmanager').send(payload());
+    const first = await request(app)
+      .post('/webhooks/alertmanager')
+      .send(payload());
+    const second = await request(app)
+      .post('/webhooks/alertmanager')
+      .send(payload());
     expect(second.status).toBe(202);
     expect(second.body).toEqual({ ...first.body, duplicate: true });
-    expect(await countRows()).toEqual({ deliveries: 1, incidents: 1, alerts: 1, jobs: 1 });
+    expect(await countRows()).toEqual({
+      deliveries: 1,
+      incidents: 1,
+      alerts: 1,
+      jobs: 1,
+    });
   });
 
   it.each([
     [
       'a wrong timestamp',
-      payload({ alerts: [{ labels: { alertname: 'A', service: 's' }, startsAt: 'soon' }] }),
+      payload({
+        alerts: [
+          { labels: { alertname: 'A', service: 's' }, startsAt: 'soon' },
+        ],
+      }),
       'Invalid Alertmanager webhook: alerts[0].startsAt: must be an RFC 3339 timestamp',
     ],
     [
@@ -133,7 +158,9 @@ describe('createWebhookRouter', () => {
     [
       'an alert naming no service',
       payload({
-        alerts: [{ labels: { alertname: 'A' }, startsAt: '2026-11-24T10:00:00Z' }],
+        alerts: [
+          { labels: { alertname: 'A' }, startsAt: '2026-11-24T10:00:00Z' },
+        ],
       }),
       'Invalid Alertmanager webhook: alerts[0].labels: no service name; set one of service_name, service, job',
     ],
@@ -142,12 +169,20 @@ describe('createWebhookRouter', () => {
       payload({ status: 'burning' }),
       "Invalid Alertmanager webhook: status: Invalid enum value. Expected 'firing' | 'resolved', received 'burning'",
     ],
-  ])('rejects %s with a 400 naming the field, storing nothing', async (_, body, message) => {
-    const res = await request(app).post('/webhooks/alertmanager').send(body);
-    expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ name: 'InputError', message });
-    expect(await countRows()).toEqual({ deliveries: 0, incidents: 0, alerts: 0, jobs: 0 });
-  });
+  ])(
+    'rejects %s with a 400 naming the field, storing nothing',
+    async (_, body, message) => {
+      const res = await request(app).post('/webhooks/alertmanager').send(body);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ name: 'InputError', message });
+      expect(await countRows()).toEqual({
+        deliveries: 0,
+        incidents: 0,
+        alerts: 0,
+        jobs: 0,
+      });
+    },
+  );
 
   it('rejects a valid alert next to an invalid one as a whole', async () => {
     const good = payload().alerts[0];
@@ -156,7 +191,12 @@ describe('createWebhookRouter', () => {
       .send(payload({ alerts: [good, { ...good, startsAt: 42 }] }));
     expect(res.status).toBe(400);
     expect(res.body.error.message).toContain('alerts[1].startsAt');
-    expect(await countRows()).toEqual({ deliveries: 0, incidents: 0, alerts: 0, jobs: 0 });
+    expect(await countRows()).toEqual({
+      deliveries: 0,
+      incidents: 0,
+      alerts: 0,
+      jobs: 0,
+    });
   });
 
   it('rejects malformed JSON, other content types and oversized bodies', async () => {
@@ -171,12 +211,23 @@ describe('createWebhookRouter', () => {
       .set('content-type', 'text/plain')
       .send('hello');
     expect(text.status).toBe(415);
-    expect(text.body.error.message).toBe('Content-Type must be application/json, got text/plain');
+    expect(text.body.error.message).toBe(
+      'Content-Type must be application/json, got text/plain',
+    );
 
-    const huge = payload({ commonAnnotations: { blob: 'x'.repeat(1_100_000) } });
-    const tooLarge = await request(app).post('/webhooks/alertmanager').send(huge);
+    const huge = payload({
+      commonAnnotations: { blob: 'x'.repeat(1_100_000) },
+    });
+    const tooLarge = await request(app)
+      .post('/webhooks/alertmanager')
+      .send(huge);
     expect(tooLarge.status).toBe(413);
-    expect(await countRows()).toEqual({ deliveries: 0, incidents: 0, alerts: 0, jobs: 0 });
+    expect(await countRows()).toEqual({
+      deliveries: 0,
+      incidents: 0,
+      alerts: 0,
+      jobs: 0,
+    });
   });
 
   it('refuses callers without service credentials', async () => {
@@ -184,12 +235,16 @@ describe('createWebhookRouter', () => {
       .use(
         '/webhooks',
         await createWebhookRouter({
-          httpAuth: mockServices.httpAuth({ defaultCredentials: mockCredentials.none() }),
+          httpAuth: mockServices.httpAuth({
+            defaultCredentials: mockCredentials.none(),
+          }),
           ingestor: undefined as unknown as AlertIngestor,
         }),
       )
       .use(mockErrorHandler());
-    const res = await request(userApp).post('/webhooks/alertmanager').send(payload());
+    const res = await request(userApp)
+      .post('/webhooks/alertmanager')
+      .send(payload());
     expect(res.status).toBe(401);
   });
 });

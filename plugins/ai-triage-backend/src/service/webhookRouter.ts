@@ -27,7 +27,9 @@ export async function createWebhookRouter(options: {
       await httpAuth.credentials(req, { allow: ['service'] });
       if (!req.is('application/json')) {
         throw new UnsupportedMediaTypeError(
-          `Content-Type must be application/json, got ${req.get('content-type') ?? 'none'}`,
+          `Content-Type must be application/json, got ${
+            req.get('content-type') ?? 'none'
+          }`,
         );
       }
       next();
@@ -39,7 +41,10 @@ export async function createWebhookRouter(options: {
       },
     }),
     async (req: RawBodyRequest, res) => {
-      const accepted = await ingestor.ingestAlertmanager(req.body, req.rawBody ?? Buffer.alloc(0));
+      const accepted = await ingestor.ingestAlertmanager(
+        req.body,
+        req.rawBody ?? Buffer.alloc(0),
+      );
       res.status(202).json(accepted);
     },
   );

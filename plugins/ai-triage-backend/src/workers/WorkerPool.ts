@@ -11,7 +11,9 @@ export type JobHandler = { handle(job: Job): Promise<void> };
  * until the idle poll interval passes.
  */
 export class WorkerPool {
-  private readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly workerId = `${hostname()}:${
+    process.pid
+  }:${randomUUID().slice(0, 8)}`;
   private running = false;
   private wakeUps: Array<() => void> = [];
   private loops: Promise<void>[] = [];
@@ -42,9 +44,12 @@ export class WorkerPool {
     for (let i = 0; i < this.options.concurrency; i++) {
       this.loops.push(this.loop(`${this.workerId}#${i}`));
     }
-    this.options.logger.info(`Started ${this.options.concurrency} AI triage workers`, {
-      workerId: this.workerId,
-    });
+    this.options.logger.info(
+      `Started ${this.options.concurrency} AI triage workers`,
+      {
+        workerId: this.workerId,
+      },
+    );
   }
 
   /** Stops claiming and waits for the jobs in flight to finish. */
@@ -94,15 +99,23 @@ export class WorkerPool {
 
   private async run(job: Job, workerId: string): Promise<void> {
     const { queue, handlers, onFailure, logger } = this.options;
-    const log = logger.child({ jobId: job.id, jobType: job.type, incidentId: job.incidentId });
+    const log = logger.child({
+      jobId: job.id,
+      jobType: job.type,
+      incidentId: job.incidentId,
+    });
     try {
       await handlers[job.type].handle(job);
       if (!(await queue.complete(job, workerId))) {
-        log.warn('Job finished after its lease was taken over; the other run wins');
+        log.warn(
+          'Job finished after its lease was taken over; the other run wins',
+        );
       }
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
-      log.warn(`Job attempt ${job.attempts}/${job.maxAttempts} failed: ${error.message}`);
+      log.warn(
+        `Job attempt ${job.attempts}/${job.maxAttempts} failed: ${error.message}`,
+      );
       await queue.fail(job, workerId, error);
       if (job.attempts >= job.maxAttempts) {
         await onFailure?.(job, error);

@@ -3,7 +3,10 @@ import path from 'node:path';
 import { alertmanagerWebhookSchema } from './alertmanager';
 
 /** Real senders' payloads, kept outside the repository (see ../shared/fixtures/README.md). */
-const fixtures = path.resolve(__dirname, '../../../../../shared/fixtures/alertmanager');
+const fixtures = path.resolve(
+  __dirname,
+  '../../../../../shared/fixtures/alertmanager',
+);
 
 function fixture(file: string): unknown {
   return JSON.parse(fs.readFileSync(path.join(fixtures, file), 'utf8'));
@@ -26,7 +29,9 @@ describe('alertmanagerWebhookSchema', () => {
 
   it('keeps the alerts of a payload in order with their fields', () => {
     const parsed = alertmanagerWebhookSchema.parse(
-      fixture('captured-alertmanager-0.25.0/04-firing-group-mixed-3-resolved-2-firing.json'),
+      fixture(
+        'captured-alertmanager-0.25.0/04-firing-group-mixed-3-resolved-2-firing.json',
+      ),
     );
     expect(parsed.alerts).toHaveLength(5);
     expect(parsed.alerts.filter(a => a.status === 'resolved')).toHaveLength(3);
@@ -47,13 +52,16 @@ describe('alertmanagerWebhookSchema', () => {
   });
 
   it('rejects a payload without alerts or with an unknown status', () => {
-    expect(alertmanagerWebhookSchema.safeParse({ status: 'firing', alerts: [] }).success).toBe(
-      false,
-    );
+    expect(
+      alertmanagerWebhookSchema.safeParse({ status: 'firing', alerts: [] })
+        .success,
+    ).toBe(false);
     expect(
       alertmanagerWebhookSchema.safeParse({
         status: 'exploded',
-        alerts: [{ labels: { alertname: 'X' }, startsAt: '2026-11-24T10:00:00Z' }],
+        alerts: [
+          { labels: { alertname: 'X' }, startsAt: '2026-11-24T10:00:00Z' },
+        ],
       }).success,
     ).toBe(false);
   });

@@ -16,7 +16,9 @@ export const alertmanagerAlertSchema = z
       message: 'labels.alertname is required',
     }),
     annotations: stringMap.optional().default({}),
-    startsAt: z.string().datetime({ offset: true, message: 'must be an RFC 3339 timestamp' }),
+    startsAt: z
+      .string()
+      .datetime({ offset: true, message: 'must be an RFC 3339 timestamp' }),
     endsAt: z
       .string()
       .datetime({ offset: true, message: 'must be an RFC 3339 timestamp' })
@@ -42,7 +44,9 @@ export const alertmanagerWebhookSchema = z
     commonLabels: stringMap.optional().default({}),
     commonAnnotations: stringMap.optional().default({}),
     externalURL: z.string().optional(),
-    alerts: z.array(alertmanagerAlertSchema).min(1, 'must contain at least one alert'),
+    alerts: z
+      .array(alertmanagerAlertSchema)
+      .min(1, 'must contain at least one alert'),
   })
   .passthrough();
 

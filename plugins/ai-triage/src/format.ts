@@ -21,3 +21,12 @@ export function formatChange(changeRatio: number | null): string {
   const sign = changeRatio > 0 ? '+' : '';
   return `${sign}${formatPercent(changeRatio)}`;
 }
+
+const significant = new Intl.NumberFormat(undefined, {
+  maximumSignificantDigits: 3,
+});
+
+/** A measured value, to three significant digits. */
+export function formatValue(value: number): string {
+  return significant.format(value);
+}

@@ -14,6 +14,7 @@ import {
   formatMs,
   formatPercent,
   formatTime,
+  formatValue,
 } from '../../format';
 
 const useStyles = makeStyles(theme => ({
@@ -219,9 +220,11 @@ export function ContextCard(props: {
             evidenceId={delta.id}
             highlighted={isHighlighted(delta.id)}
             primary={<span className={classes.code}>{metricName(delta)}</span>}
-            secondary={`${delta.baseline ?? 'none'} → ${
-              delta.current
-            } (${formatChange(delta.changeRatio)})`}
+            secondary={`${
+              delta.baseline === null ? 'none' : formatValue(delta.baseline)
+            } → ${formatValue(delta.current)} (${formatChange(
+              delta.changeRatio,
+            )})`}
           />
         ))}
       </Section>

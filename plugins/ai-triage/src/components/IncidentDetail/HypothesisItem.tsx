@@ -42,6 +42,7 @@ const useStyles = makeStyles(theme => ({
   },
   evidenceChip: {
     fontFamily: 'monospace',
+    maxWidth: '100%',
   },
   steps: {
     margin: theme.spacing(0.5, 0),
@@ -190,8 +191,8 @@ export function HypothesisItem(props: {
             label={evidenceId}
             title={
               knownEvidenceIds.has(evidenceId)
-                ? 'Highlight in the context'
-                : 'Not in the context document'
+                ? evidenceId
+                : `${evidenceId} is not in the context document`
             }
             disabled={!knownEvidenceIds.has(evidenceId)}
             color={evidenceId === highlightedEvidenceId ? 'primary' : 'default'}

@@ -28,7 +28,7 @@ export interface Config {
       providerTimeoutSeconds?: number;
       /** Records per signal read from a provider. Default 5000. */
       maxRecordsPerSignal?: number;
-      /** Hard size budget of a context document, in bytes. Default 32768. */
+      /** Hard size budget of a context document, in bytes (at least 8192). Default 32768. */
       maxContextBytes?: number;
     };
     telemetry?: {

@@ -128,7 +128,9 @@ export const aiTriagePlugin = createBackendPlugin({
             const purged = await telemetry.purgeOlderThan(
               Date.now() - config.telemetry.retentionMs,
             );
-            logger.info(`Purged ${purged} telemetry records past retention`);
+            if (purged > 0) {
+              logger.info(`Purged ${purged} telemetry records past retention`);
+            }
           },
         });
 

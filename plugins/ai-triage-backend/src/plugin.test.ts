@@ -151,6 +151,9 @@ describe('aiTriagePlugin', () => {
       features: [
         aiTriagePlugin,
         catalogServiceMock.factory({ entities: [checkout] }),
+        mockServices.database.factory({
+          knex: await databases.init('SQLITE_3'),
+        }),
       ],
     });
     const missing = await request(server)
@@ -200,6 +203,9 @@ describe('aiTriagePlugin', () => {
       features: [
         aiTriagePlugin,
         catalogServiceMock.factory({ entities: [checkout] }),
+        mockServices.database.factory({
+          knex: await databases.init('SQLITE_3'),
+        }),
         mockServices.permissions.factory({ result: AuthorizeResult.DENY }),
       ],
     });

@@ -68,8 +68,12 @@ export class WorkerPool {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (!this.running) {
+      return Promise.resolve();
+    }
     return new Promise(resolve => {
       const timer = setTimeout(done, ms);
+      timer.unref();
       function done() {
         clearTimeout(timer);
         resolve();

@@ -104,10 +104,12 @@ async function startPostgres() {
 const postgres = process.env[PG_ENV] ? undefined : await startPostgres();
 const env = { ...process.env, ...(postgres ? { [PG_ENV]: postgres.url } : {}) };
 const cli = join(process.cwd(), 'node_modules', '.bin', 'backstage-cli');
-const child = spawn(cli, ['repo', 'test', ...process.argv.slice(2)], {
-  stdio: 'inherit',
-  env: { ...env, CI: env.CI ?? 'true' },
-});
+// --watchAll=false: a single run, also outside CI (where the CLI would default to watch mode).
+const child = spawn(
+  cli,
+  ['repo', 'test', '--watchAll=false', ...process.argv.slice(2)],
+  { stdio: 'inherit', env },
+);
 const stopAndExit = code => {
   try {
     postgres?.stop();

@@ -85,19 +85,9 @@ export class DatabaseIncidentStore implements IncidentStore {
         if (!isDatabaseConflictError(error)) {
           throw error;
         }
-        const existing = await this.knex('deliveries')
-          .where({
-            source: delivery.source,
-            delivery_key: delivery.deliveryKey,
-          })
-          .first();
-        if (existing) {
-          return {
-            deliveryId: existing.id,
-            duplicate: true,
-            incidentIds: JSON.parse(existing.incident_ids),
-            triagedIncidentIds: [],
-          };
+        const earlier = await this.findDelivery(this.knex, delivery);
+        if (earlier) {
+          return earlier;
         }
         if (attempt >= MAX_CONFLICT_RETRIES) {
           throw error;
@@ -111,16 +101,9 @@ export class DatabaseIncidentStore implements IncidentStore {
     delivery: IngestDelivery,
   ): Promise<IngestResult> {
     const now = new Date();
-    const known = await tx('deliveries')
-      .where({ source: delivery.source, delivery_key: delivery.deliveryKey })
-      .first();
-    if (known) {
-      return {
-        deliveryId: known.id,
-        duplicate: true,
-        incidentIds: JSON.parse(known.incident_ids),
-        triagedIncidentIds: [],
-      };
+    const earlier = await this.findDelivery(tx, delivery);
+    if (earlier) {
+      return earlier;
     }
 
     const groups = new Map<string, IngestAlert[]>();
@@ -166,6 +149,24 @@ export class DatabaseIncidentStore implements IncidentStore {
       received_at: now,
     });
     return { deliveryId, duplicate: false, incidentIds, triagedIncidentIds };
+  }
+
+  /** The answer to a delivery stored before: the same incidents, marked duplicate. */
+  private async findDelivery(
+    db: Knex,
+    delivery: IngestDelivery,
+  ): Promise<IngestResult | undefined> {
+    const row = await db('deliveries')
+      .where({ source: delivery.source, delivery_key: delivery.deliveryKey })
+      .first();
+    return row
+      ? {
+          deliveryId: row.id,
+          duplicate: true,
+          incidentIds: JSON.parse(row.incident_ids),
+          triagedIncidentIds: [],
+        }
+      : undefined;
   }
 
   /**

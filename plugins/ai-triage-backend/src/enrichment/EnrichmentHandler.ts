@@ -60,7 +60,7 @@ export class EnrichmentHandler {
       current: current.result,
       baseline: baseline.result,
       missing: [...new Set([...current.missing, ...baseline.missing])],
-      truncated: [...new Set(current.result.truncated ?? [])],
+      truncated: [...new Set(current.result.truncated)],
     });
     await triage.saveContext({
       jobId: job.id,

@@ -1,6 +1,7 @@
 import {
   ContextDocument,
   HypothesisSet,
+  evidenceIdsOf,
   hypothesisSetSchema,
 } from '@ai-triage/plugin-ai-triage-common';
 import { applyDatabaseMigrations } from '../database/migrations';
@@ -21,7 +22,6 @@ import {
   parseOtlpTraces,
 } from '../telemetry/otlpJson';
 import { HeuristicReasoner } from './HeuristicReasoner';
-import { evidenceIdsOf } from './ReasoningHandler';
 
 jest.setTimeout(60_000);
 

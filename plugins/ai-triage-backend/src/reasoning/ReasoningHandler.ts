@@ -3,24 +3,12 @@ import { NotFoundError } from '@backstage/errors';
 import {
   ContextDocument,
   HypothesisSet,
+  evidenceIdsOf,
   hypothesisSetSchema,
 } from '@ai-triage/plugin-ai-triage-common';
 import { Reasoner } from '@ai-triage/plugin-ai-triage-node';
 import { Job } from '../database/JobQueue';
 import { TriageStore } from '../database/TriageStore';
-
-/** Every evidence id a context document carries. */
-export function evidenceIdsOf(context: ContextDocument): Set<string> {
-  return new Set(
-    [
-      ...context.alerts,
-      ...context.operations,
-      ...context.dependencies,
-      ...context.logTemplates,
-      ...context.metricDeltas,
-    ].map(item => item.id),
-  );
-}
 
 /**
  * Keeps what a reasoner may claim: the answer must match the shared schema, evidence ids that

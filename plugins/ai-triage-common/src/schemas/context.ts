@@ -103,3 +103,20 @@ export type OperationSummary = z.infer<typeof operationSummarySchema>;
 export type DependencySummary = z.infer<typeof dependencySummarySchema>;
 /** @public */
 export type LogTemplate = z.infer<typeof logTemplateSchema>;
+
+/**
+ * Every evidence id a context document carries: what hypotheses may cite.
+ *
+ * @public
+ */
+export function evidenceIdsOf(context: ContextDocument): Set<string> {
+  return new Set(
+    [
+      ...context.alerts,
+      ...context.operations,
+      ...context.dependencies,
+      ...context.logTemplates,
+      ...context.metricDeltas,
+    ].map(item => item.id),
+  );
+}

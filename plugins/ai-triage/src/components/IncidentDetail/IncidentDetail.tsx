@@ -12,9 +12,9 @@ import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import CloseIcon from '@material-ui/icons/Close';
 import {
-  ContextDocument,
   Incident,
   ReviewRequest,
+  evidenceIdsOf,
 } from '@ai-triage/plugin-ai-triage-common';
 import { aiTriageApiRef } from '../../api';
 import { formatTime } from '../../format';
@@ -40,21 +40,6 @@ const useStyles = makeStyles(theme => ({
     marginTop: theme.spacing(2),
   },
 }));
-
-function evidenceIdsOf(context: ContextDocument | null): Set<string> {
-  if (!context) {
-    return new Set();
-  }
-  return new Set(
-    [
-      ...context.alerts,
-      ...context.operations,
-      ...context.dependencies,
-      ...context.logTemplates,
-      ...context.metricDeltas,
-    ].map(item => item.id),
-  );
-}
 
 function IncidentSummary(props: { incident: Incident; onClose: () => void }) {
   const { incident, onClose } = props;
@@ -154,7 +139,9 @@ export function IncidentDetail(props: {
       <Grid item xs={12} md={4}>
         <HypothesesCard
           detail={detail}
-          knownEvidenceIds={evidenceIdsOf(detail.context)}
+          knownEvidenceIds={
+            detail.context ? evidenceIdsOf(detail.context) : new Set<string>()
+          }
           highlightedEvidenceId={highlightedEvidenceId}
           onEvidenceClick={toggleEvidence}
           onReview={review}

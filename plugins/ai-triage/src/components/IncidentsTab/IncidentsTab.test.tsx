@@ -28,6 +28,8 @@ const API = 'http://localhost:7007/api/ai-triage';
 
 // Each test boots a whole app and lazy-loads the tab, which can take seconds on a busy machine.
 configure({ asyncUtilTimeout: 5000 });
+// Typing into MUI fields rerenders per keystroke; give a loaded CI machine room.
+jest.setTimeout(30_000);
 
 const server = setupServer();
 registerMswTestHooks(server);

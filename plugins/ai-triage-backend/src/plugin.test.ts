@@ -9,6 +9,8 @@ import {
   IncidentDetailResponse,
   IncidentListResponse,
 } from '@ai-triage/plugin-ai-triage-common';
+import { BackendFeature } from '@backstage/backend-plugin-api';
+import { Knex } from 'knex';
 import request from 'supertest';
 import { aiTriagePlugin } from './plugin';
 import { loadScenario } from './__testUtils__/scenarios';
@@ -29,6 +31,19 @@ const checkout = {
 
 const asService = mockCredentials.service.header();
 const asUser = mockCredentials.user.header();
+
+/** The plugin on a test backend with the checkout entity in the catalog and the given database. */
+async function startAiTriage(knex: Knex, ...extraFeatures: BackendFeature[]) {
+  const { server } = await startTestBackend({
+    features: [
+      aiTriagePlugin,
+      catalogServiceMock.factory({ entities: [checkout] }),
+      mockServices.database.factory({ knex }),
+      ...extraFeatures,
+    ],
+  });
+  return server;
+}
 
 async function waitFor<T>(
   what: string,
@@ -54,13 +69,7 @@ describe('aiTriagePlugin', () => {
     'drives an alert from the webhook to a stored review, %p',
     async databaseId => {
       const knex = await databases.init(databaseId);
-      const { server } = await startTestBackend({
-        features: [
-          aiTriagePlugin,
-          catalogServiceMock.factory({ entities: [checkout] }),
-          mockServices.database.factory({ knex }),
-        ],
-      });
+      const server = await startAiTriage(knex);
       const nowMs = Date.now();
       const { alert, telemetry } = loadScenario(
         'checkout-payments-latency',
@@ -147,15 +156,7 @@ describe('aiTriagePlugin', () => {
   );
 
   it('rejects bad reviews, unknown incidents and callers of the wrong kind', async () => {
-    const { server } = await startTestBackend({
-      features: [
-        aiTriagePlugin,
-        catalogServiceMock.factory({ entities: [checkout] }),
-        mockServices.database.factory({
-          knex: await databases.init('SQLITE_3'),
-        }),
-      ],
-    });
+    const server = await startAiTriage(await databases.init('SQLITE_3'));
     const missing = await request(server)
       .get('/api/ai-triage/incidents/nope')
       .set('authorization', asUser);
@@ -199,16 +200,10 @@ describe('aiTriagePlugin', () => {
   });
 
   it('denies reviews without the review permission', async () => {
-    const { server } = await startTestBackend({
-      features: [
-        aiTriagePlugin,
-        catalogServiceMock.factory({ entities: [checkout] }),
-        mockServices.database.factory({
-          knex: await databases.init('SQLITE_3'),
-        }),
-        mockServices.permissions.factory({ result: AuthorizeResult.DENY }),
-      ],
-    });
+    const server = await startAiTriage(
+      await databases.init('SQLITE_3'),
+      mockServices.permissions.factory({ result: AuthorizeResult.DENY }),
+    );
     const res = await request(server)
       .post('/api/ai-triage/incidents/x/hypotheses/h/reviews')
       .set('authorization', asUser)

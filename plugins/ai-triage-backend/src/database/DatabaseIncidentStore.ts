@@ -17,6 +17,7 @@ import {
   IngestResult,
 } from './IncidentStore';
 import { insertJob } from './DatabaseJobQueue';
+import { isPostgres } from './isPostgres';
 import { DbTimestamp, toIso, toIsoOrNull } from './timestamps';
 
 type IncidentRow = {
@@ -182,7 +183,7 @@ export class DatabaseIncidentStore implements IncidentStore {
     let openQuery = tx<IncidentRow>('incidents')
       .where('active_key', key)
       .first();
-    if (this.knex.client.config.client === 'pg') {
+    if (isPostgres(this.knex)) {
       openQuery = openQuery.forUpdate();
     }
     const open = await openQuery;

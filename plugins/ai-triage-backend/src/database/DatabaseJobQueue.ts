@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Knex } from 'knex';
 import { Job, JobQueue, JobStatus, JobType, QueueStats } from './JobQueue';
+import { isPostgres } from './isPostgres';
 import { toIso, toIsoOrNull } from './timestamps';
 
 type JobRow = {
@@ -69,10 +70,6 @@ export class DatabaseJobQueue implements JobQueue {
     this.events.setMaxListeners(0);
   }
 
-  private get isPostgres(): boolean {
-    return this.knex.client.config.client === 'pg';
-  }
-
   async claim(workerId: string, leaseMs: number): Promise<Job | undefined> {
     for (;;) {
       const outcome = await this.knex.transaction(async tx => {
@@ -91,7 +88,7 @@ export class DatabaseJobQueue implements JobQueue {
           )
           .orderBy([{ column: 'run_after' }, { column: 'id' }])
           .first();
-        if (this.isPostgres) {
+        if (isPostgres(this.knex)) {
           query = query.forUpdate().skipLocked();
         }
         const row: JobRow | undefined = await query;

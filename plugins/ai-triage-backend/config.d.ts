@@ -21,6 +21,25 @@ export interface Config {
        */
       reopenWindowMinutes?: number;
     };
+    /** Alert intake: hard limits per delivery (a delivery over one gets a 4xx naming it, and nothing is stored) and the catalog cache. */
+    intake?: {
+      /** Largest webhook body, in bytes; larger gets 413. Default 1048576 (1 MiB). */
+      maxBodyBytes?: number;
+      /** Alerts (or PagerDuty events) in one delivery. Default 1000. */
+      maxAlertsPerDelivery?: number;
+      /** Labels, and separately annotations, of one alert (with Alertmanager's common ones). Default 100. */
+      maxLabelsPerAlert?: number;
+      /** Characters in a label or annotation name. Default 256. */
+      maxLabelNameLength?: number;
+      /** Characters in a label value. Default 2048. */
+      maxLabelValueLength?: number;
+      /** Characters in an annotation value. Default 16384. */
+      maxAnnotationValueLength?: number;
+      /** How long a service's catalog entity is cached before it is looked up again. Default 60 seconds. */
+      catalogCacheSeconds?: number;
+      /** How long "no entity for this service" is cached; a service annotated later links after this. Default 10 seconds. */
+      catalogMissCacheSeconds?: number;
+    };
     enrichment?: {
       /** How far before the first alert enrichment looks. Default 15 minutes. */
       lookbackMinutes?: number;
@@ -34,6 +53,97 @@ export interface Config {
     telemetry?: {
       /** How long the embedded OTLP store keeps telemetry. Default 24 hours. */
       retentionHours?: number;
+      /**
+       * Telemetry back-ends read during enrichment besides the embedded store (docs/telemetry.md).
+       * An entity annotated `ai-triage.io/telemetry-providers: name1,name2` gets exactly those
+       * (`embedded` is the embedded store); other entities get every provider with `default`.
+       */
+      providers?: Array<{
+        /** prometheus (PromQL), loki (LogQL), tempo (TraceQL) or jaeger (query API). */
+        type: 'prometheus' | 'loki' | 'tempo' | 'jaeger';
+        /** Unique name, used by the annotation and in the context's `missing`. Default: the type. */
+        name?: string;
+        /** Base URL of the HTTP API, e.g. http://prometheus:9090 or http://loki:3100. */
+        baseUrl: string;
+        /**
+         * Headers sent with every request (Authorization, X-Scope-OrgID, ...).
+         * @visibility secret
+         */
+        headers?: { [name: string]: string };
+        /** Per-provider timeout; default aiTriage.enrichment.providerTimeoutSeconds. */
+        timeoutSeconds?: number;
+        /** Whether it serves entities that name no providers. Default true. */
+        default?: boolean;
+        /** prometheus, loki: the label holding service.name in the default selector. Default service_name. */
+        serviceLabel?: string;
+        /** prometheus: the rate() window. Default 60. */
+        rateWindowSeconds?: number;
+        /**
+         * prometheus: PromQL by reported metric name, replacing or adding to the defaults
+         * ($selector and $window are filled in; an empty string drops a default query).
+         */
+        queries?: { [metricName: string]: string };
+        /** tempo, jaeger: traces read per window. Default 20. */
+        maxTraces?: number;
+      }>;
+    };
+    reasoning?: {
+      /**
+       * An OpenAI-compatible chat-completions endpoint (OpenAI, Azure OpenAI, Ollama, vLLM, ...)
+       * that reasons over the context documents. Without it the deterministic heuristic
+       * reasoner answers alone; with it the heuristic answers only when the LLM fails (the run
+       * is then marked degraded). See docs/reasoning.md.
+       */
+      llm?: {
+        /** Set false to keep the block but use the heuristic reasoner. Default true. */
+        enabled?: boolean;
+        /**
+         * Base URL of the API, e.g. https://api.openai.com/v1, http://ollama:11434/v1,
+         * http://vllm:8000/v1; for Azure OpenAI the resource endpoint
+         * (https://<resource>.openai.azure.com).
+         */
+        baseUrl: string;
+        /** Model name (for Azure OpenAI the deployment name unless azure.deployment is set). */
+        model: string;
+        /**
+         * API key, sent as a bearer token (as `api-key` to Azure OpenAI). Ollama and vLLM
+         * need none unless configured to.
+         * @visibility secret
+         */
+        apiKey?: string;
+        /** Timeout of one request. Default 60 seconds. */
+        timeoutSeconds?: number;
+        /** Retries of 429 (after its Retry-After), 408, 409, 5xx and connection errors. Default 2. */
+        maxRetries?: number;
+        /** Upper bound on one call with all its retries. Default 180 seconds. */
+        budgetSeconds?: number;
+        /** Token budget of the answer. Default 2048. */
+        maxTokens?: number;
+        /** How the token budget is sent: `max_tokens` (default) or `max_completion_tokens` (OpenAI reasoning models). */
+        maxTokensParameter?: 'max_tokens' | 'max_completion_tokens';
+        /** Sampling temperature. Default 0. */
+        temperature?: number;
+        /** Sampling seed, for reproducible answers where the endpoint supports it. Default 20261124. */
+        seed?: number;
+        /**
+         * `json_schema` (structured output from the hypothesis schema, default) or
+         * `json_object` for endpoints without JSON-schema support (the shape goes in the prompt).
+         */
+        responseFormat?: 'json_schema' | 'json_object';
+        circuitBreaker?: {
+          /** Consecutive failed calls that open the circuit. Default 5. */
+          failureThreshold?: number;
+          /** How long the circuit stays open before a trial call. Default 60 seconds. */
+          halfOpenAfterSeconds?: number;
+        };
+        /** Azure OpenAI: set to use its URL scheme and `api-key` header. */
+        azure?: {
+          /** e.g. 2024-10-21. */
+          apiVersion: string;
+          /** The deployment; defaults to `model`. */
+          deployment?: string;
+        };
+      };
     };
   };
 }

@@ -1,4 +1,9 @@
 import { Config } from '@backstage/config';
+import { DEFAULT_INTAKE_LIMITS, IntakeLimits } from './ingest/IntakeLimits';
+import {
+  DEFAULT_ENTITY_CACHE_TTL,
+  EntityCacheTtl,
+} from './ingest/EntityResolver';
 
 /** The plugin's configuration with every default applied. */
 export type AiTriageConfig = {
@@ -9,6 +14,7 @@ export type AiTriageConfig = {
     maxAttempts: number;
   };
   correlation: { reopenWindowMs: number };
+  intake: { limits: IntakeLimits; catalogCache: EntityCacheTtl };
   enrichment: {
     lookbackMs: number;
     providerTimeoutMs: number;
@@ -41,6 +47,55 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
     },
     correlation: {
       reopenWindowMs: positive('correlation.reopenWindowMinutes', 60) * MINUTE,
+    },
+    intake: {
+      limits: {
+        maxBodyBytes: Math.floor(
+          positive('intake.maxBodyBytes', DEFAULT_INTAKE_LIMITS.maxBodyBytes),
+        ),
+        maxAlertsPerDelivery: Math.floor(
+          positive(
+            'intake.maxAlertsPerDelivery',
+            DEFAULT_INTAKE_LIMITS.maxAlertsPerDelivery,
+          ),
+        ),
+        maxLabelsPerAlert: Math.floor(
+          positive(
+            'intake.maxLabelsPerAlert',
+            DEFAULT_INTAKE_LIMITS.maxLabelsPerAlert,
+          ),
+        ),
+        maxLabelNameLength: Math.floor(
+          positive(
+            'intake.maxLabelNameLength',
+            DEFAULT_INTAKE_LIMITS.maxLabelNameLength,
+          ),
+        ),
+        maxLabelValueLength: Math.floor(
+          positive(
+            'intake.maxLabelValueLength',
+            DEFAULT_INTAKE_LIMITS.maxLabelValueLength,
+          ),
+        ),
+        maxAnnotationValueLength: Math.floor(
+          positive(
+            'intake.maxAnnotationValueLength',
+            DEFAULT_INTAKE_LIMITS.maxAnnotationValueLength,
+          ),
+        ),
+      },
+      catalogCache: {
+        foundMs:
+          positive(
+            'intake.catalogCacheSeconds',
+            DEFAULT_ENTITY_CACHE_TTL.foundMs / 1000,
+          ) * 1000,
+        notFoundMs:
+          positive(
+            'intake.catalogMissCacheSeconds',
+            DEFAULT_ENTITY_CACHE_TTL.notFoundMs / 1000,
+          ) * 1000,
+      },
     },
     enrichment: {
       lookbackMs: positive('enrichment.lookbackMinutes', 15) * MINUTE,

@@ -3,6 +3,8 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
 import { aiTriagePermissions } from '@ai-triage/plugin-ai-triage-common';
 import {
   Reasoner,
@@ -10,6 +12,7 @@ import {
   aiTriageReasonerExtensionPoint,
   aiTriageTelemetryProvidersExtensionPoint,
 } from '@ai-triage/plugin-ai-triage-node';
+import { metrics } from '@opentelemetry/api';
 import Router from 'express-promise-router';
 import { readAiTriageConfig } from './config';
 import { applyDatabaseMigrations } from './database/migrations';
@@ -20,12 +23,23 @@ import { ContextBuilder } from './enrichment/ContextBuilder';
 import { EnrichmentHandler } from './enrichment/EnrichmentHandler';
 import { AlertIngestor } from './ingest/AlertIngestor';
 import { CatalogEntityResolver } from './ingest/EntityResolver';
+import { DatabaseKnownAlerts } from './ingest/KnownAlerts';
 import { HeuristicReasoner } from './reasoning/HeuristicReasoner';
 import { ReasoningHandler } from './reasoning/ReasoningHandler';
+import { TriageResultPublisher } from './reasoning/TriageResultPublisher';
+import { OpenAIReasoner } from './reasoning/llm/OpenAIReasoner';
+import {
+  createOpenAIClient,
+  readLlmConfig,
+} from './reasoning/llm/readLlmConfig';
+import { CatalogEntityQuery } from './service/CatalogEntityQuery';
 import { createRouter } from './service/router';
 import { createWebhookRouter } from './service/webhookRouter';
+import { CatalogEntityAnnotations } from './telemetry/CatalogEntityAnnotations';
 import { DatabaseTelemetryStore } from './telemetry/DatabaseTelemetryStore';
+import { createTelemetryProviders } from './telemetry/providers/createTelemetryProviders';
 import { createOtlpRouter } from './telemetry/otlpRouter';
+import { QueueMetrics } from './workers/QueueMetrics';
 import { WorkerPool } from './workers/WorkerPool';
 
 /**
@@ -56,6 +70,9 @@ export const aiTriagePlugin = createBackendPlugin({
         catalog: catalogServiceRef,
         config: coreServices.rootConfig,
         database: coreServices.database,
+        events: eventsServiceRef,
+        instanceMetadata: coreServices.rootInstanceMetadata,
+        notifications: notificationService,
         httpAuth: coreServices.httpAuth,
         httpRouter: coreServices.httpRouter,
         lifecycle: coreServices.lifecycle,
@@ -82,7 +99,13 @@ export const aiTriagePlugin = createBackendPlugin({
         deps.permissionsRegistry.addPermissions(aiTriagePermissions);
 
         const { maxAttempts } = config.workers;
-        const queue = DatabaseJobQueue.create({ knex });
+        const queue = DatabaseJobQueue.create({ knex, logger });
+        const queueMetrics = QueueMetrics.register({
+          queue,
+          meter: metrics.getMeter('@ai-triage/plugin-ai-triage-backend'),
+          logger,
+        });
+        lifecycle.addShutdownHook(() => queueMetrics.unregister());
         const incidents = DatabaseIncidentStore.create({
           knex,
           maxAttempts,
@@ -90,22 +113,32 @@ export const aiTriagePlugin = createBackendPlugin({
         });
         const triage = DatabaseTriageStore.create({ knex, maxAttempts });
         const telemetry = DatabaseTelemetryStore.create({ knex });
-        const entities = CatalogEntityResolver.create({ catalog, auth });
+        const entities = CatalogEntityResolver.create({
+          catalog,
+          auth,
+          ttl: config.intake.catalogCache,
+        });
         const ingestor = AlertIngestor.create({
           incidents,
           queue,
           entities,
+          knownAlerts: DatabaseKnownAlerts.create({ knex, incidents }),
+          limits: config.intake.limits,
           logger,
         });
 
         const router = Router();
         router.use(
           '/webhooks',
-          await createWebhookRouter({ httpAuth, ingestor }),
+          await createWebhookRouter({
+            httpAuth,
+            ingestor,
+            maxBodyBytes: config.intake.limits.maxBodyBytes,
+          }),
         );
         router.use(
           '/otlp',
-          await createOtlpRouter({ store: telemetry, httpAuth }),
+          await createOtlpRouter({ store: telemetry, httpAuth, logger }),
         );
         router.use(
           await createRouter({
@@ -115,6 +148,7 @@ export const aiTriagePlugin = createBackendPlugin({
             triage,
             queue,
             entities,
+            entityQuery: CatalogEntityQuery.create({ catalog, auth }),
           }),
         );
         httpRouter.use(router);
@@ -141,6 +175,26 @@ export const aiTriagePlugin = createBackendPlugin({
           return;
         }
         const heuristic = new HeuristicReasoner();
+        const llm = readLlmConfig(deps.config);
+        const llmReasoner =
+          llm &&
+          OpenAIReasoner.create({
+            client: createOpenAIClient(llm),
+            settings: llm,
+            audit: triage,
+          });
+        const installedPlugins =
+          await deps.instanceMetadata.getInstalledPlugins();
+        const publisher = TriageResultPublisher.create({
+          events: deps.events,
+          logger,
+          // Optional: only when the notifications plugin runs in this backend.
+          notifications: installedPlugins.some(
+            p => p.pluginId === 'notifications',
+          )
+            ? deps.notifications
+            : undefined,
+        });
         const workers = WorkerPool.create({
           queue,
           concurrency: config.workers.concurrency,
@@ -150,7 +204,15 @@ export const aiTriagePlugin = createBackendPlugin({
             enrich: EnrichmentHandler.create({
               incidents,
               triage,
-              providers: [telemetry, ...extraProviders],
+              providers: [
+                telemetry,
+                ...createTelemetryProviders(deps.config),
+                ...extraProviders,
+              ],
+              entityAnnotations: CatalogEntityAnnotations.create({
+                catalog,
+                auth,
+              }),
               contextBuilder: ContextBuilder.create({
                 maxBytes: config.enrichment.maxContextBytes,
               }),
@@ -161,9 +223,11 @@ export const aiTriagePlugin = createBackendPlugin({
             }),
             reason: ReasoningHandler.create({
               triage,
-              reasoner: customReasoner ?? heuristic,
+              reasoner: customReasoner ?? llmReasoner ?? heuristic,
               fallback: heuristic,
               logger: logger.child({ worker: 'reasoning' }),
+              incidents,
+              publisher,
             }),
           },
           onFailure: job => incidents.setTriageState(job.incidentId, 'failed'),

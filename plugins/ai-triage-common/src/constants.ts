@@ -7,10 +7,27 @@
 export const AI_TRIAGE_SERVICE_NAME_ANNOTATION =
   'opentelemetry.io/service-name';
 
-/** @public */
-export const ALERT_SOURCES = ['alertmanager'] as const;
+/**
+ * The senders the webhook takes, one route each: `POST /webhooks/<source>`.
+ *
+ * @public
+ */
+export const ALERT_SOURCES = [
+  'alertmanager',
+  'grafana',
+  'pagerduty',
+  'generic',
+] as const;
 /** @public */
 export type AlertSource = (typeof ALERT_SOURCES)[number];
+
+/**
+ * The `service.name` of an alert that names no service, as OpenTelemetry SDKs call a service
+ * without a name. Its incidents are kept and listed as unlinked.
+ *
+ * @public
+ */
+export const UNKNOWN_SERVICE_NAME = 'unknown_service';
 
 /** @public */
 export const SEVERITIES = ['critical', 'high', 'warning', 'info'] as const;

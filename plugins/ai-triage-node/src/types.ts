@@ -46,6 +46,9 @@ export type MetricPoint = {
   attributes: TelemetryAttributes;
 };
 
+/** The three telemetry signals. @public */
+export type TelemetrySignal = 'spans' | 'logs' | 'metrics';
+
 /** The service and time range enrichment asks telemetry for. @public */
 export type TelemetryQuery = {
   serviceName: string;
@@ -53,6 +56,11 @@ export type TelemetryQuery = {
   toMs: number;
   /** Upper bound on records per signal; providers stop reading there and say so. */
   limit: number;
+  /**
+   * The catalog entity the incident is linked to, when it is: its ref and annotations, from
+   * which providers read per-entity overrides (for example `ai-triage.io/prometheus-selector`).
+   */
+  entity?: { ref: string; annotations: Record<string, string> };
 };
 
 /** What one provider returned; a signal it does not serve is left out. @public */
@@ -61,7 +69,12 @@ export type TelemetryResult = {
   logs?: LogRecord[];
   metrics?: MetricPoint[];
   /** Signals that hit `limit`. */
-  truncated?: Array<'spans' | 'logs' | 'metrics'>;
+  truncated?: TelemetrySignal[];
+  /**
+   * What the provider could not read although it answered (one query of several failed, say),
+   * each naming the signal or query: it goes into the context's `missing`.
+   */
+  missing?: string[];
 };
 
 /**
@@ -71,7 +84,17 @@ export type TelemetryResult = {
  * @public
  */
 export interface TelemetryProvider {
+  /** Unique among the providers; entities name providers by it (`ai-triage.io/telemetry-providers`). */
   readonly name: string;
+  /** The signals it serves, named in the context's `missing` when it fails. Default: all three. */
+  readonly signals?: TelemetrySignal[];
+  /** Its own timeout, in place of `aiTriage.enrichment.providerTimeoutSeconds`. */
+  readonly timeoutMs?: number;
+  /**
+   * Whether it serves entities that name no providers. Default true; an entity annotated
+   * `ai-triage.io/telemetry-providers` gets exactly the providers it names.
+   */
+  readonly servesAllEntities?: boolean;
   fetch(
     query: TelemetryQuery,
     options: { signal: AbortSignal },

@@ -30,3 +30,20 @@ const significant = new Intl.NumberFormat(undefined, {
 export function formatValue(value: number): string {
   return significant.format(value);
 }
+
+/** How long ago `iso` was, coarsely ("45 s", "12 min", "3 h", "2 d"). */
+export function formatAge(iso: string, nowMs: number = Date.now()): string {
+  const seconds = Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000));
+  if (seconds < 60) {
+    return `${seconds} s`;
+  }
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) {
+    return `${minutes} min`;
+  }
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) {
+    return `${hours} h`;
+  }
+  return `${Math.floor(hours / 24)} d`;
+}

@@ -1,9 +1,14 @@
 import {
   ApiBlueprint,
+  PageBlueprint,
   coreApis,
   createFrontendPlugin,
 } from '@backstage/frontend-plugin-api';
-import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
+import ReportProblemIcon from '@material-ui/icons/ReportProblem';
 import { AiTriageClient, aiTriageApiRef } from './api';
 
 /** @public */
@@ -35,14 +40,49 @@ export const aiTriageIncidentsEntityContent = EntityContentBlueprint.make({
 });
 
 /**
+ * The open-incident card on component overview pages (`entity-card:ai-triage/incidents`).
+ *
+ * @public
+ */
+export const aiTriageIncidentsEntityCard = EntityCardBlueprint.make({
+  name: 'incidents',
+  params: {
+    filter: { kind: 'component' },
+    loader: () =>
+      import('./components/IncidentsCard').then(m => <m.IncidentsCard />),
+  },
+});
+
+/**
+ * The incident feed across the catalog (`page:ai-triage`, at `/ai-triage`, with a nav item).
+ *
+ * @public
+ */
+export const aiTriageIncidentFeedPage = PageBlueprint.make({
+  params: {
+    path: '/ai-triage',
+    title: 'Incidents',
+    icon: <ReportProblemIcon />,
+    loader: () =>
+      import('./components/IncidentFeed').then(m => <m.IncidentFeedPage />),
+  },
+});
+
+/**
  * AI triage: incidents with their alerts, telemetry context and reviewable root-cause
- * hypotheses, on the pages of the services they affect.
+ * hypotheses, on the pages of the services they affect and in one feed.
  *
  * @public
  */
 export const aiTriagePlugin = createFrontendPlugin({
   pluginId: 'ai-triage',
   title: 'AI Triage',
+  icon: <ReportProblemIcon />,
   info: { packageJson: () => import('../package.json') },
-  extensions: [aiTriageApi, aiTriageIncidentsEntityContent],
+  extensions: [
+    aiTriageApi,
+    aiTriageIncidentsEntityContent,
+    aiTriageIncidentsEntityCard,
+    aiTriageIncidentFeedPage,
+  ],
 });

@@ -1,7 +1,34 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { resolvePackagePath } from '@backstage/backend-plugin-api';
+import {
+  LoggerService,
+  resolvePackagePath,
+} from '@backstage/backend-plugin-api';
+import { ConfigReader } from '@backstage/config';
+import {
+  ContextDocument,
+  HypothesisDraft,
+} from '@ai-triage/plugin-ai-triage-common';
+import { Knex } from 'knex';
+import { readAiTriageConfig } from '../config';
+import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
+import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
+import { DatabaseTriageStore } from '../database/DatabaseTriageStore';
+import { applyDatabaseMigrations } from '../database/migrations';
+import { ContextBuilder } from '../enrichment/ContextBuilder';
+import { EnrichmentHandler } from '../enrichment/EnrichmentHandler';
+import { AlertIngestor } from '../ingest/AlertIngestor';
+import { EntityResolver } from '../ingest/EntityResolver';
+import { DatabaseKnownAlerts } from '../ingest/KnownAlerts';
+import { HeuristicReasoner } from '../reasoning/HeuristicReasoner';
+import { ReasoningHandler } from '../reasoning/ReasoningHandler';
+import { DatabaseTelemetryStore } from '../telemetry/DatabaseTelemetryStore';
+import {
+  parseOtlpLogs,
+  parseOtlpMetrics,
+  parseOtlpTraces,
+} from '../telemetry/otlpJson';
 
 const scenariosDir = path.resolve(
   resolvePackagePath('@ai-triage/plugin-ai-triage-backend'),
@@ -34,4 +61,148 @@ export function loadScenario(name: string, nowMs: number): Scenario {
     alert: JSON.parse(fs.readFileSync(path.join(dir, 'alert.json'), 'utf8')),
     telemetry,
   };
+}
+
+/** The names of all example scenarios (folders of examples/scenarios with a scenario.json). */
+export function listScenarios(): string[] {
+  return fs
+    .readdirSync(scenariosDir)
+    .filter(name =>
+      fs.existsSync(path.join(scenariosDir, name, 'scenario.json')),
+    )
+    .sort();
+}
+
+/** What replaying one scenario through the pipeline gave. */
+export type ScenarioReplay = {
+  name: string;
+  rootCauseKind: string;
+  /** The hypotheses' root causes, best first. */
+  hypotheses: HypothesisDraft[];
+  insufficientEvidence: boolean;
+  /** Rank (1-3) of the first hypothesis that matches the known root cause, or null. */
+  matchRank: number | null;
+  context: ContextDocument;
+};
+
+/**
+ * Replays a scenario through the real pipeline on `knex` (a fresh database): its telemetry into
+ * the embedded OTLP store, its Alertmanager payload through the intake (normalization,
+ * correlation, the delivery transaction), then the enrich and reason jobs off the queue with the
+ * production handlers and the heuristic reasoner. Scores the stored hypotheses against the
+ * scenario's known root cause (`expected.rootCausePattern`, a case-insensitive regex that a
+ * matching hypothesis's root cause contains).
+ */
+export async function replayScenario(
+  name: string,
+  knex: Knex,
+): Promise<ScenarioReplay> {
+  const nowMs = Date.now();
+  const { scenario, alert, telemetry } = loadScenario(name, nowMs);
+  await applyDatabaseMigrations(knex);
+  const config = readAiTriageConfig(new ConfigReader({}));
+  const logger = silentLogger();
+  const queue = DatabaseJobQueue.create({ knex });
+  const incidents = DatabaseIncidentStore.create({
+    knex,
+    maxAttempts: 1,
+    reopenWindowMs: config.correlation.reopenWindowMs,
+  });
+  const triage = DatabaseTriageStore.create({ knex, maxAttempts: 1 });
+  const store = DatabaseTelemetryStore.create({ knex });
+
+  await store.ingest({
+    spans: parseOtlpTraces(telemetry.traces),
+    metrics: parseOtlpMetrics(telemetry.metrics),
+    logs: parseOtlpLogs(telemetry.logs),
+  });
+  const startsAt = new Date(
+    nowMs - (scenario.timeline?.alertStartsMinutesAgo ?? 2) * 60_000,
+  ).toISOString();
+  const body = {
+    ...alert,
+    alerts: alert.alerts.map((a: object) => ({ ...a, startsAt })),
+  };
+  const ingestor = AlertIngestor.create({
+    incidents,
+    queue,
+    entities: exampleCatalog,
+    knownAlerts: DatabaseKnownAlerts.create({ knex, incidents }),
+    limits: config.intake.limits,
+    logger,
+  });
+  const accepted = await ingestor.ingest(
+    'alertmanager',
+    body,
+    Buffer.from(JSON.stringify(body)),
+  );
+  const [incidentId] = accepted.incidentIds;
+
+  const handlers = {
+    enrich: EnrichmentHandler.create({
+      incidents,
+      triage,
+      providers: [store],
+      contextBuilder: ContextBuilder.create({
+        maxBytes: config.enrichment.maxContextBytes,
+      }),
+      lookbackMs: config.enrichment.lookbackMs,
+      providerTimeoutMs: config.enrichment.providerTimeoutMs,
+      maxRecordsPerSignal: config.enrichment.maxRecordsPerSignal,
+      logger,
+    }),
+    reason: ReasoningHandler.create({
+      triage,
+      reasoner: new HeuristicReasoner(),
+      fallback: new HeuristicReasoner(),
+      logger,
+    }),
+  };
+  for (let job = await queue.claim('replay', 60_000); job; ) {
+    await handlers[job.type as keyof typeof handlers].handle(job);
+    await queue.complete(job, 'replay');
+    job = await queue.claim('replay', 60_000);
+  }
+
+  const stored = await triage.listHypotheses(incidentId);
+  const run = await triage.getLatestRun(incidentId);
+  const context = (await triage.getLatestContext(incidentId))!.document;
+  const pattern = new RegExp(scenario.expected.rootCausePattern, 'i');
+  const index = stored.findIndex(h => pattern.test(h.rootCause));
+  return {
+    name,
+    rootCauseKind: scenario.rootCause.kind,
+    hypotheses: stored.map(h => ({
+      rootCause: h.rootCause,
+      affectedComponents: h.affectedComponents,
+      confidence: h.confidence,
+      reasoning: h.reasoning,
+      diagnosticSteps: h.diagnosticSteps,
+      evidenceIds: h.evidenceIds,
+    })),
+    insufficientEvidence: run?.insufficientEvidence ?? true,
+    matchRank: index === -1 ? null : index + 1,
+    context,
+  };
+}
+
+/** The example catalog: every service is the component of its name. */
+const exampleCatalog: EntityResolver = {
+  async resolve(serviceName) {
+    return `component:default/${serviceName}`;
+  },
+  async serviceNamesOf(entityRef) {
+    return [entityRef.split('/').pop()!];
+  },
+};
+
+function silentLogger(): LoggerService {
+  const logger: LoggerService = {
+    error() {},
+    warn() {},
+    info() {},
+    debug() {},
+    child: () => logger,
+  };
+  return logger;
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isDatabaseConflictError } from '@backstage/backend-plugin-api';
 import {
-  Alert,
   Incident,
   SEVERITIES,
   Severity,
@@ -15,8 +14,9 @@ import {
   IngestAlert,
   IngestDelivery,
   IngestResult,
+  RetriageResult,
 } from './IncidentStore';
-import { insertJob } from './DatabaseJobQueue';
+import { insertJob, insertJobs } from './DatabaseJobQueue';
 import { isPostgres } from './isPostgres';
 import { DbTimestamp, toIso, toIsoOrNull } from './timestamps';
 
@@ -55,6 +55,22 @@ type AlertRow = {
   generator_url: string | null;
   received_at: DbTimestamp;
 };
+
+/** Alerts per insert statement (well below SQLite's and PostgreSQL's bind-variable limits). */
+const UPSERT_CHUNK = 500;
+
+/** What a re-sent alert updates; its id and identity stay. */
+const ALERT_UPDATE_COLUMNS = [
+  'status',
+  'severity',
+  'starts_at',
+  'ends_at',
+  'labels',
+  'annotations',
+  'resource',
+  'generator_url',
+  'received_at',
+];
 
 /** How often a delivery is retried when a concurrent one opened the same incident first. */
 const MAX_CONFLICT_RETRIES = 3;
@@ -97,49 +113,62 @@ export class DatabaseIncidentStore implements IncidentStore {
     }
   }
 
+  /**
+   * A fixed number of statements per delivery, whatever its size: lock the incidents of its
+   * correlation keys, insert the new incidents, upsert all alerts, refresh the incidents that
+   * existed, add the enrich jobs and record the delivery.
+   */
   private async ingestIn(
     tx: Knex.Transaction,
     delivery: IngestDelivery,
   ): Promise<IngestResult> {
+    // A delivery seen before fails on the unique (source, delivery_key) at the end, which rolls
+    // everything back; ingest() then answers with the earlier delivery. Checking first would
+    // cost every delivery a round trip to save work only on rare re-deliveries.
     const now = new Date();
-    const earlier = await this.findDelivery(tx, delivery);
-    if (earlier) {
-      return earlier;
-    }
-
     const groups = new Map<string, IngestAlert[]>();
     for (const item of delivery.alerts) {
-      groups.set(item.correlationKey, [
-        ...(groups.get(item.correlationKey) ?? []),
-        item,
-      ]);
-    }
-    const incidentIds: string[] = [];
-    const triagedIncidentIds: string[] = [];
-    // A fixed order keeps concurrent deliveries from locking incidents in opposite orders.
-    for (const key of [...groups.keys()].sort()) {
-      const items = groups.get(key)!;
-      const { incident, triage } = await this.findOrOpenIncident(
-        tx,
-        key,
-        items,
-        now,
-      );
-      for (const { alert } of items) {
-        await this.upsertAlert(tx, incident.id, alert, now);
+      const group = groups.get(item.correlationKey);
+      if (group) {
+        group.push(item);
+      } else {
+        groups.set(item.correlationKey, [item]);
       }
-      await this.refreshIncident(tx, incident, items, now);
-      if (triage) {
-        await insertJob(tx, {
-          type: 'enrich',
-          incidentId: incident.id,
-          maxAttempts: this.maxAttempts,
-        });
-        triagedIncidentIds.push(incident.id);
-      }
-      incidentIds.push(incident.id);
     }
+    const keys = [...groups.keys()].sort();
+    const known = await this.lockIncidentsOf(tx, keys);
 
+    const targets = keys.map(key => {
+      const items = latestPerAlert(groups.get(key)!);
+      return { items, ...this.chooseIncident(key, items, known, now) };
+    });
+    const opened = targets.filter(t => t.opened).map(t => t.incident);
+    for (let i = 0; i < opened.length; i += UPSERT_CHUNK) {
+      await tx('incidents').insert(opened.slice(i, i + UPSERT_CHUNK));
+    }
+    await this.upsertAlerts(
+      tx,
+      targets.flatMap(t => t.items.map(item => ({ id: t.incident.id, item }))),
+      now,
+    );
+    await this.refreshIncidents(
+      tx,
+      targets.filter(t => !t.opened),
+      now,
+    );
+    const triagedIncidentIds = targets
+      .filter(t => t.triage)
+      .map(t => t.incident.id);
+    await insertJobs(
+      tx,
+      triagedIncidentIds.map(incidentId => ({
+        type: 'enrich',
+        incidentId,
+        maxAttempts: this.maxAttempts,
+      })),
+    );
+
+    const incidentIds = targets.map(t => t.incident.id);
     const deliveryId = randomUUID();
     await tx('deliveries').insert({
       id: deliveryId,
@@ -171,37 +200,64 @@ export class DatabaseIncidentStore implements IncidentStore {
   }
 
   /**
-   * The open incident of the key; else the latest one reopened when it resolved within the
+   * The incidents of the keys, in one statement. On PostgreSQL they are locked in key order, so
+   * deliveries of one key serialize and concurrent deliveries never lock in opposite orders.
+   * When two re-fires race to reopen a resolved incident, the second one waits here and then
+   * reads the row as the first committed it (open again): it neither reopens it a second time
+   * nor adds a second enrich job. Two deliveries opening the same new incident collide on the
+   * unique `active_key` instead, and ingest() retries the loser.
+   */
+  private async lockIncidentsOf(
+    tx: Knex.Transaction,
+    keys: string[],
+  ): Promise<Map<string, IncidentRow[]>> {
+    const known = new Map<string, IncidentRow[]>();
+    for (let i = 0; i < keys.length; i += UPSERT_CHUNK) {
+      let query = tx<IncidentRow>('incidents')
+        .whereIn('correlation_key', keys.slice(i, i + UPSERT_CHUNK))
+        .orderBy([{ column: 'correlation_key' }, { column: 'id' }]);
+      if (isPostgres(this.knex)) {
+        query = query.forUpdate();
+      }
+      for (const row of await query) {
+        const rows = known.get(row.correlation_key);
+        if (rows) {
+          rows.push(row);
+        } else {
+          known.set(row.correlation_key, [row]);
+        }
+      }
+    }
+    return known;
+  }
+
+  /**
+   * The open incident of the key; else the latest one, reopened when it resolved within the
    * reopen window and the delivery has a firing alert; else a new incident.
    */
-  private async findOrOpenIncident(
-    tx: Knex.Transaction,
+  private chooseIncident(
     key: string,
     items: IngestAlert[],
+    known: Map<string, IncidentRow[]>,
     now: Date,
-  ): Promise<{ incident: IncidentRow; triage: boolean }> {
-    let openQuery = tx<IncidentRow>('incidents')
-      .where('active_key', key)
-      .first();
-    if (isPostgres(this.knex)) {
-      openQuery = openQuery.forUpdate();
-    }
-    const open = await openQuery;
+  ): { incident: IncidentRow; triage: boolean; opened: boolean } {
+    const rows = known.get(key) ?? [];
+    const open = rows.find(row => row.active_key);
     if (open) {
-      return { incident: open, triage: false };
+      return { incident: open, triage: false, opened: false };
     }
-
     const firing = items.some(i => i.alert.status === 'firing');
-    const latest: IncidentRow | undefined = await tx<IncidentRow>('incidents')
-      .where('correlation_key', key)
-      .orderBy('last_seen_at', 'desc')
-      .first();
+    const latest = rows.reduce<IncidentRow | undefined>(
+      (last, row) =>
+        !last || timeOf(row.last_seen_at) > timeOf(last.last_seen_at)
+          ? row
+          : last,
+      undefined,
+    );
     if (latest) {
-      const resolvedAt = latest.resolved_at
-        ? new Date(toIso(latest.resolved_at)).getTime()
-        : 0;
+      const resolvedAt = latest.resolved_at ? timeOf(latest.resolved_at) : 0;
       if (!firing) {
-        return { incident: latest, triage: false };
+        return { incident: latest, triage: false, opened: false };
       }
       if (now.getTime() - resolvedAt <= this.reopenWindowMs) {
         return {
@@ -213,10 +269,12 @@ export class DatabaseIncidentStore implements IncidentStore {
             triage_state: 'pending',
           },
           triage: true,
+          opened: false,
         };
       }
     }
 
+    // A new incident holds exactly this delivery's alerts, so it is written final at once.
     const first = items[0];
     const resource = first.alert.resource;
     const incident: IncidentRow = {
@@ -224,11 +282,11 @@ export class DatabaseIncidentStore implements IncidentStore {
       correlation_key: key,
       active_key: firing ? key : null,
       title: `${first.alert.name} on ${resource['service.name']}`,
-      entity_ref: first.entityRef,
+      entity_ref: items.find(i => i.entityRef)?.entityRef ?? null,
       service_name: resource['service.name'],
       namespace: resource['k8s.namespace.name'] ?? null,
       cluster: resource['k8s.cluster.name'] ?? null,
-      severity: first.alert.severity,
+      severity: worstSeverity(items.map(i => i.alert.severity)),
       status: firing ? 'open' : 'resolved',
       triage_state: 'pending',
       first_seen_at: now,
@@ -236,17 +294,21 @@ export class DatabaseIncidentStore implements IncidentStore {
       resolved_at: firing ? null : now,
       updated_at: now,
     };
-    await tx('incidents').insert(incident);
-    return { incident, triage: true };
+    return { incident, triage: true, opened: true };
   }
 
-  private async upsertAlert(
+  /** Inserts or updates the delivery's alerts, in one statement per chunk. */
+  private async upsertAlerts(
     tx: Knex.Transaction,
-    incidentId: string,
-    alert: Alert,
+    alerts: Array<{ id: string; item: IngestAlert }>,
     now: Date,
   ): Promise<void> {
-    const changes = {
+    const rows = alerts.map(({ id, item: { alert } }) => ({
+      id: randomUUID(),
+      incident_id: id,
+      source: alert.source,
+      fingerprint: alert.fingerprint,
+      name: alert.name,
       status: alert.status,
       severity: alert.severity,
       starts_at: new Date(alert.startsAt),
@@ -256,73 +318,126 @@ export class DatabaseIncidentStore implements IncidentStore {
       resource: JSON.stringify(alert.resource),
       generator_url: alert.generatorURL,
       received_at: now,
-    };
-    await tx('alerts')
-      .insert({
-        id: randomUUID(),
-        incident_id: incidentId,
-        source: alert.source,
-        fingerprint: alert.fingerprint,
-        name: alert.name,
-        ...changes,
-      })
-      .onConflict(['incident_id', 'source', 'fingerprint'])
-      .merge(changes);
+    }));
+    for (let i = 0; i < rows.length; i += UPSERT_CHUNK) {
+      await tx('alerts')
+        .insert(rows.slice(i, i + UPSERT_CHUNK))
+        .onConflict(['incident_id', 'source', 'fingerprint'])
+        .merge(ALERT_UPDATE_COLUMNS);
+    }
   }
 
-  /** Severity is the worst alert's; the incident is resolved once no alert fires. */
-  private async refreshIncident(
+  /**
+   * Incidents that existed before the delivery: severity becomes the worst alert's, and the
+   * incident resolves once no alert fires. Aggregated in the database in one statement, since
+   * an incident of a long storm can hold many alerts.
+   */
+  private async refreshIncidents(
     tx: Knex.Transaction,
-    incident: IncidentRow,
-    items: IngestAlert[],
+    targets: Array<{ incident: IncidentRow; items: IngestAlert[] }>,
     now: Date,
   ): Promise<void> {
-    const alerts: Array<Pick<AlertRow, 'status' | 'severity'>> = await tx(
-      'alerts',
-    )
-      .where('incident_id', incident.id)
-      .select('status', 'severity');
-    const firing = alerts.some(a => a.status === 'firing');
-    const severity = alerts
-      .map(a => a.severity)
-      .reduce((worst, s) =>
-        SEVERITIES.indexOf(s) < SEVERITIES.indexOf(worst) ? s : worst,
+    if (targets.length === 0) {
+      return;
+    }
+    const summaries: Array<{
+      incident_id: string;
+      firing: number | string;
+      worst: number | string;
+    }> = await tx('alerts')
+      .whereIn(
+        'incident_id',
+        targets.map(t => t.incident.id),
+      )
+      .groupBy('incident_id')
+      .select(
+        'incident_id',
+        tx.raw("sum(case when status = 'firing' then 1 else 0 end) as firing"),
+        tx.raw(
+          `min(case severity ${SEVERITIES.map(() => 'when ? then ?').join(
+            ' ',
+          )} end) as worst`,
+          SEVERITIES.flatMap((severity, rank) => [severity, rank]),
+        ),
       );
-    const entityRef =
-      incident.entity_ref ?? items.find(i => i.entityRef)?.entityRef ?? null;
-    await tx('incidents')
-      .where('id', incident.id)
-      .update({
-        severity,
-        entity_ref: entityRef,
-        status: firing ? 'open' : 'resolved',
-        active_key: firing ? incident.correlation_key : null,
-        resolved_at: firing ? null : incident.resolved_at ?? now,
-        triage_state: incident.triage_state,
-        last_seen_at: now,
-        updated_at: now,
-      });
+    const byIncident = new Map(summaries.map(row => [row.incident_id, row]));
+    for (const { incident, items } of targets) {
+      const summary = byIncident.get(incident.id);
+      const firing = Number(summary?.firing ?? 0) > 0;
+      const entityRef =
+        incident.entity_ref ?? items.find(i => i.entityRef)?.entityRef ?? null;
+      await tx('incidents')
+        .where('id', incident.id)
+        .update({
+          severity: SEVERITIES[Number(summary?.worst)] ?? incident.severity,
+          entity_ref: entityRef,
+          status: firing ? 'open' : 'resolved',
+          active_key: firing ? incident.correlation_key : null,
+          resolved_at: firing ? null : incident.resolved_at ?? now,
+          triage_state: incident.triage_state,
+          last_seen_at: now,
+          updated_at: now,
+        });
+    }
   }
 
   async listIncidents(filter: IncidentFilter): Promise<Incident[]> {
     const query = this.incidentsWithCounts()
-      .orderBy('last_seen_at', 'desc')
-      .limit(filter.limit);
-    if (filter.entityRef !== undefined || filter.serviceNames?.length) {
-      query.where(q => {
-        if (filter.entityRef !== undefined) {
-          q.orWhere('entity_ref', filter.entityRef);
-        }
-        if (filter.serviceNames?.length) {
-          q.orWhere(w =>
-            w
-              .whereNull('entity_ref')
-              .whereIn('service_name', filter.serviceNames!),
-          );
-        }
-      });
-    }
+      // Open incidents first: they are what an engineer on call looks for.
+      .orderByRaw("case when status = 'open' then 0 else 1 end")
+      .orderBy([
+        { column: 'last_seen_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(filter.limit)
+      .offset(filter.offset ?? 0);
+    applyIncidentFilter(query, filter);
     return (await query).map(toIncident);
+  }
+
+  async countIncidents(
+    filter: Omit<IncidentFilter, 'limit' | 'offset'>,
+  ): Promise<number> {
+    const query = this.knex('incidents').count({ count: '*' });
+    applyIncidentFilter(query, filter);
+    const [row] = await query;
+    return Number(row?.count ?? 0);
+  }
+
+  async requestRetriage(incidentId: string): Promise<RetriageResult> {
+    return this.knex.transaction(async tx => {
+      let incidentQuery = tx<IncidentRow>('incidents')
+        .where('id', incidentId)
+        .first();
+      if (isPostgres(this.knex)) {
+        // Two concurrent requests serialize here, so only one enqueues.
+        incidentQuery = incidentQuery.forUpdate();
+      }
+      if (!(await incidentQuery)) {
+        return { outcome: 'not-found' as const };
+      }
+      const active = await tx('jobs')
+        .where('incident_id', incidentId)
+        .whereIn('status', ['queued', 'running'])
+        .first('id');
+      if (!active) {
+        await insertJob(tx, {
+          type: 'enrich',
+          incidentId,
+          maxAttempts: this.maxAttempts,
+        });
+        await tx('incidents')
+          .where('id', incidentId)
+          .update({ triage_state: 'pending', updated_at: new Date() });
+      }
+      const row = await this.incidentsWithCounts(tx)
+        .where('id', incidentId)
+        .first();
+      return {
+        outcome: active ? ('in-progress' as const) : ('queued' as const),
+        incident: toIncident(row!),
+      };
+    });
   }
 
   async getIncident(id: string): Promise<Incident | undefined> {
@@ -357,15 +472,72 @@ export class DatabaseIncidentStore implements IncidentStore {
       .update({ triage_state: state, updated_at: new Date() });
   }
 
-  private incidentsWithCounts() {
-    return this.knex<IncidentRow>('incidents').select(
+  private incidentsWithCounts(db: Knex = this.knex) {
+    return db<IncidentRow>('incidents').select(
       'incidents.*',
-      this.knex('alerts')
+      db('alerts')
         .count('*')
-        .where('alerts.incident_id', this.knex.ref('incidents.id'))
+        .where('alerts.incident_id', db.ref('incidents.id'))
         .as('alert_count'),
     );
   }
+}
+
+/** Narrows an incident query to what the filter asks for (limit and offset aside). */
+function applyIncidentFilter(
+  query: Knex.QueryBuilder,
+  filter: Omit<IncidentFilter, 'limit' | 'offset'>,
+): void {
+  if (filter.entityRef !== undefined || filter.serviceNames?.length) {
+    query.where(q => {
+      if (filter.entityRef !== undefined) {
+        q.orWhere('entity_ref', filter.entityRef);
+      }
+      if (filter.serviceNames?.length) {
+        q.orWhere(w =>
+          w
+            .whereNull('entity_ref')
+            .whereIn('service_name', filter.serviceNames!),
+        );
+      }
+    });
+  }
+  if (filter.entityRefs) {
+    query.whereIn('entity_ref', filter.entityRefs);
+  }
+  if (filter.unlinked) {
+    query.whereNull('entity_ref');
+  }
+  if (filter.severities?.length) {
+    query.whereIn('severity', filter.severities);
+  }
+  if (filter.statuses?.length) {
+    query.whereIn('status', filter.statuses);
+  }
+}
+
+/**
+ * One item per alert (source and fingerprint): a fingerprint repeated in a delivery counts once
+ * and the last one wins, as one insert statement must not update the same row twice.
+ */
+function timeOf(value: DbTimestamp): number {
+  return Date.parse(toIso(value));
+}
+
+function worstSeverity(severities: Severity[]): Severity {
+  return severities.reduce((worst, s) =>
+    SEVERITIES.indexOf(s) < SEVERITIES.indexOf(worst) ? s : worst,
+  );
+}
+
+function latestPerAlert(items: IngestAlert[]): IngestAlert[] {
+  const latest = new Map<string, IngestAlert>();
+  for (const item of items) {
+    const id = `${item.alert.source}\u0000${item.alert.fingerprint}`;
+    latest.delete(id);
+    latest.set(id, item);
+  }
+  return [...latest.values()];
 }
 
 function toIncident(row: IncidentRow): Incident {

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
+import { LoggerService } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
 import { Job, JobQueue, JobStatus, JobType, QueueStats } from './JobQueue';
 import { isPostgres } from './isPostgres';
+import { PostgresNotificationListener } from './PostgresNotificationListener';
 import { toIso, toIsoOrNull } from './timestamps';
 
 type JobRow = {
@@ -22,25 +24,45 @@ type JobRow = {
 const BASE_BACKOFF_MS = 2_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
 
+/** The PostgreSQL channel an enqueue notifies, so workers of every replica wake at once. */
+export const JOBS_CHANNEL = 'ai_triage_jobs';
+
+type NewJob = { type: JobType; incidentId: string; maxAttempts: number };
+
 /**
  * Adds a job inside the caller's transaction, so the job exists exactly when the data it works
- * on does. Used by the other Database* stores.
+ * on does. Used by the other Database* stores. On PostgreSQL a trigger on `jobs` (migration
+ * `20261124000500_queue`) notifies {@link JOBS_CHANNEL} in the same transaction; PostgreSQL
+ * delivers it on commit, drops it on rollback and folds repeats of one transaction into one.
  */
 export async function insertJob(
   tx: Knex.Transaction,
-  job: { type: JobType; incidentId: string; maxAttempts: number },
+  job: NewJob,
 ): Promise<void> {
+  await insertJobs(tx, [job]);
+}
+
+/** {@link insertJob} for several jobs, in one statement. */
+export async function insertJobs(
+  tx: Knex.Transaction,
+  jobs: NewJob[],
+): Promise<void> {
+  if (jobs.length === 0) {
+    return;
+  }
   const now = new Date();
-  await tx('jobs').insert({
-    type: job.type,
-    incident_id: job.incidentId,
-    status: 'queued',
-    attempts: 0,
-    max_attempts: job.maxAttempts,
-    run_after: now,
-    created_at: now,
-    updated_at: now,
-  });
+  await tx('jobs').insert(
+    jobs.map(job => ({
+      type: job.type,
+      incident_id: job.incidentId,
+      status: 'queued',
+      attempts: 0,
+      max_attempts: job.maxAttempts,
+      run_after: now,
+      created_at: now,
+      updated_at: now,
+    })),
+  );
 }
 
 /** Exponential backoff with full jitter: uniform in [base/2, base], base doubling per attempt. */
@@ -61,13 +83,25 @@ export function backoffMs(
  */
 export class DatabaseJobQueue implements JobQueue {
   private readonly events = new EventEmitter();
+  private readonly listener?: PostgresNotificationListener;
 
-  static create(options: { knex: Knex }): DatabaseJobQueue {
-    return new DatabaseJobQueue(options.knex);
+  static create(options: {
+    knex: Knex;
+    logger?: LoggerService;
+  }): DatabaseJobQueue {
+    return new DatabaseJobQueue(options.knex, options.logger);
   }
 
-  private constructor(private readonly knex: Knex) {
+  private constructor(private readonly knex: Knex, logger?: LoggerService) {
     this.events.setMaxListeners(0);
+    if (isPostgres(knex)) {
+      this.listener = PostgresNotificationListener.create({
+        knex,
+        channel: JOBS_CHANNEL,
+        onNotify: () => this.notifyEnqueued(),
+        logger,
+      });
+    }
   }
 
   async claim(workerId: string, leaseMs: number): Promise<Job | undefined> {
@@ -172,32 +206,80 @@ export class DatabaseJobQueue implements JobQueue {
 
   async stats(): Promise<QueueStats> {
     const now = new Date();
-    const waiting = await this.knex('jobs')
-      .where('status', 'queued')
-      .orWhere(w =>
-        w.where('status', 'running').andWhere('lease_expires_at', '<', now),
+    const waiting: Array<{
+      type: JobType;
+      count: number | string;
+      oldest: Date | number | string;
+    }> = await this.knex('jobs')
+      .where(q =>
+        q
+          .where('status', 'queued')
+          .orWhere(w =>
+            w.where('status', 'running').andWhere('lease_expires_at', '<', now),
+          ),
       )
+      .groupBy('type')
+      .select('type')
       .count({ count: '*' })
-      .min({ oldest: 'created_at' })
-      .first();
-    const dead = await this.knex('jobs')
-      .where('status', 'dead')
-      .count({ count: '*' })
-      .first();
-    const oldest = waiting?.oldest
-      ? new Date(toIso(waiting.oldest)).getTime()
-      : undefined;
+      .min({ oldest: 'created_at' });
+    const counts: Array<{
+      type: JobType;
+      status: Exclude<JobStatus, 'done'>;
+      count: number | string;
+    }> = await this.knex('jobs')
+      .whereIn('status', ['queued', 'running', 'dead'])
+      .groupBy('type', 'status')
+      .select('type', 'status')
+      .count({ count: '*' });
+    const oldestAgeMsByType: QueueStats['oldestAgeMsByType'] = {};
+    for (const row of waiting) {
+      oldestAgeMsByType[row.type] = Math.max(
+        0,
+        now.getTime() - Date.parse(toIso(row.oldest)),
+      );
+    }
     return {
-      depth: Number(waiting?.count ?? 0),
-      oldestAgeMs:
-        oldest === undefined ? 0 : Math.max(0, now.getTime() - oldest),
-      dead: Number(dead?.count ?? 0),
+      depth: waiting.reduce((sum, row) => sum + Number(row.count), 0),
+      oldestAgeMs: Math.max(0, ...Object.values(oldestAgeMsByType)),
+      dead: counts
+        .filter(row => row.status === 'dead')
+        .reduce((sum, row) => sum + Number(row.count), 0),
+      counts: counts.map(row => ({
+        type: row.type,
+        status: row.status,
+        count: Number(row.count),
+      })),
+      oldestAgeMsByType,
     };
   }
 
+  /**
+   * On PostgreSQL the first listener opens the dedicated `LISTEN` connection and the last one to
+   * unsubscribe closes it.
+   */
   onEnqueued(listener: () => void): () => void {
     this.events.on('enqueued', listener);
-    return () => this.events.off('enqueued', listener);
+    if (this.events.listenerCount('enqueued') === 1) {
+      this.listener?.start();
+    }
+    let subscribed = true;
+    return () => {
+      if (!subscribed) {
+        return;
+      }
+      subscribed = false;
+      this.events.off('enqueued', listener);
+      if (this.events.listenerCount('enqueued') === 0) {
+        this.listener?.stop();
+      }
+    };
+  }
+
+  /** Resolves once the `LISTEN` connection (PostgreSQL, while subscribed) is up or has failed. */
+  async listening(): Promise<void> {
+    if (this.events.listenerCount('enqueued') > 0) {
+      await this.listener?.start();
+    }
   }
 
   notifyEnqueued(): void {

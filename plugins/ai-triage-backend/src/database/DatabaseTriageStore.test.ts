@@ -123,6 +123,7 @@ describe('DatabaseTriageStore', () => {
         result,
       });
       expect((await triage.getLatestRun(incidentId))!.id).toBe(run.id);
+      expect(run).toMatchObject({ degraded: false, degradedReason: null });
       const hypotheses = await triage.listHypotheses(incidentId);
       expect(hypotheses.map(h => [h.rank, h.rootCause, h.review])).toEqual([
         [1, 'payments is slow', null],
@@ -163,6 +164,104 @@ describe('DatabaseTriageStore', () => {
           review: { decision: 'rejected' },
         }),
       ).rejects.toThrow(/not found in incident another-incident/);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'stores degraded runs and the audit records of LLM calls, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await applyDatabaseMigrations(knex);
+      const incidents = DatabaseIncidentStore.create({
+        knex,
+        reopenWindowMs: 1,
+        maxAttempts: 3,
+      });
+      const queue = DatabaseJobQueue.create({ knex });
+      const triage = DatabaseTriageStore.create({ knex, maxAttempts: 3 });
+      const {
+        incidentIds: [incidentId],
+      } = await incidents.ingest({
+        source: 'alertmanager',
+        deliveryKey: 'd',
+        alerts: [ingestItem(testAlert())],
+      });
+      const enrichJob = await queue.claim('w', 60_000);
+      const context = await triage.saveContext({
+        jobId: enrichJob!.id,
+        incidentId,
+        document: contextFor(incidentId),
+      });
+
+      const first = await triage.saveLlmCall({
+        incidentId,
+        reasoner: 'openai',
+        model: 'gpt-test',
+        promptVersion: 'v9',
+        attempt: 1,
+        prompt: [
+          { role: 'system', content: 'instructions' },
+          { role: 'user', content: '<context>{}</context>' },
+        ],
+        response: '{"hypotheses": [',
+        outcome: 'invalid_json',
+        error: 'Unexpected end of JSON input',
+        promptTokens: 1200,
+        completionTokens: 7,
+        totalTokens: 1207,
+        latencyMs: 812.6,
+      });
+      await triage.saveLlmCall({
+        incidentId,
+        reasoner: 'openai',
+        model: 'gpt-test',
+        promptVersion: 'v9',
+        attempt: 2,
+        prompt: [{ role: 'user', content: 'repair' }],
+        response: null,
+        outcome: 'timeout',
+        error: 'Request timed out.',
+        promptTokens: null,
+        completionTokens: null,
+        totalTokens: null,
+        latencyMs: 30_000,
+      });
+      const calls = await triage.listLlmCalls(incidentId);
+      expect(calls).toHaveLength(2);
+      expect(calls[0]).toEqual(first);
+      expect(calls[0]).toMatchObject({
+        attempt: 1,
+        outcome: 'invalid_json',
+        latencyMs: 813,
+        totalTokens: 1207,
+        prompt: [
+          { role: 'system', content: 'instructions' },
+          { role: 'user', content: '<context>{}</context>' },
+        ],
+      });
+      expect(calls[1]).toMatchObject({
+        attempt: 2,
+        outcome: 'timeout',
+        response: null,
+        promptTokens: null,
+      });
+      expect(await triage.listLlmCalls('another-incident')).toEqual([]);
+
+      const run = await triage.saveTriageRun({
+        incidentId,
+        contextId: context.id,
+        reasoner: 'heuristic (fallback)',
+        latencyMs: 4,
+        result: { hypotheses: [], insufficientEvidence: true },
+        degradedReason: 'circuit open',
+      });
+      expect(run).toMatchObject({
+        degraded: true,
+        degradedReason: 'circuit open',
+        insufficientEvidence: true,
+      });
+      expect(await triage.getLatestRun(incidentId)).toEqual(run);
+      expect(await triage.listHypotheses(incidentId)).toEqual([]);
     },
   );
 });

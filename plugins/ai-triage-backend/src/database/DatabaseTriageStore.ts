@@ -10,7 +10,13 @@ import { NotFoundError } from '@backstage/errors';
 import { Knex } from 'knex';
 import { insertJob } from './DatabaseJobQueue';
 import { DbTimestamp, toIso } from './timestamps';
-import { StoredContext, TriageRun, TriageStore } from './TriageStore';
+import {
+  LlmCallRecord,
+  StoredContext,
+  StoredLlmCall,
+  TriageRun,
+  TriageStore,
+} from './TriageStore';
 
 type ContextRow = {
   id: string | number;
@@ -28,6 +34,26 @@ type RunRow = {
   context_id: string | number;
   reasoner: string;
   insufficient_evidence: boolean | number;
+  degraded: boolean | number;
+  degraded_reason: string | null;
+  latency_ms: number;
+  created_at: DbTimestamp;
+};
+
+type LlmCallRow = {
+  id: string | number;
+  incident_id: string;
+  reasoner: string;
+  model: string;
+  prompt_version: string;
+  attempt: number;
+  prompt: string;
+  response: string | null;
+  outcome: LlmCallRecord['outcome'];
+  error: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  total_tokens: number | null;
   latency_ms: number;
   created_at: DbTimestamp;
 };
@@ -53,6 +79,8 @@ type ReviewRow = {
   decision: Review['decision'];
   comment: string | null;
   modified_root_cause: string | null;
+  modified_affected_components: string | null;
+  modified_diagnostic_steps: string | null;
   reviewer: string;
   created_at: DbTimestamp;
 };
@@ -120,6 +148,7 @@ export class DatabaseTriageStore implements TriageStore {
     reasoner: string;
     latencyMs: number;
     result: HypothesisSet;
+    degradedReason?: string;
   }): Promise<TriageRun> {
     return this.knex.transaction(async tx => {
       const existing = await tx<RunRow>('triage_runs')
@@ -135,6 +164,8 @@ export class DatabaseTriageStore implements TriageStore {
         context_id: input.contextId,
         reasoner: input.reasoner,
         insufficient_evidence: input.result.insufficientEvidence,
+        degraded: input.degradedReason !== undefined,
+        degraded_reason: input.degradedReason ?? null,
         latency_ms: Math.round(input.latencyMs),
         created_at: now,
       };
@@ -185,9 +216,12 @@ export class DatabaseTriageStore implements TriageStore {
         rows.map(r => r.id),
       )
       .orderBy('id');
-    const latestReview = new Map<string, Review>();
+    const reviewHistory = new Map<string, Review[]>();
     for (const review of reviews) {
-      latestReview.set(review.hypothesis_id, toReview(review));
+      reviewHistory.set(review.hypothesis_id, [
+        ...(reviewHistory.get(review.hypothesis_id) ?? []),
+        toReview(review),
+      ]);
     }
     return rows.map(row => ({
       id: row.id,
@@ -200,8 +234,37 @@ export class DatabaseTriageStore implements TriageStore {
       diagnosticSteps: JSON.parse(row.diagnostic_steps),
       evidenceIds: JSON.parse(row.evidence_ids),
       createdAt: toIso(row.created_at),
-      review: latestReview.get(row.id) ?? null,
+      review: reviewHistory.get(row.id)?.at(-1) ?? null,
+      reviewHistory: reviewHistory.get(row.id) ?? [],
     }));
+  }
+
+  async saveLlmCall(record: LlmCallRecord): Promise<StoredLlmCall> {
+    const row: Omit<LlmCallRow, 'id'> = {
+      incident_id: record.incidentId,
+      reasoner: record.reasoner,
+      model: record.model,
+      prompt_version: record.promptVersion,
+      attempt: record.attempt,
+      prompt: JSON.stringify(record.prompt),
+      response: record.response,
+      outcome: record.outcome,
+      error: record.error,
+      prompt_tokens: record.promptTokens,
+      completion_tokens: record.completionTokens,
+      total_tokens: record.totalTokens,
+      latency_ms: Math.round(record.latencyMs),
+      created_at: new Date(),
+    };
+    const [inserted] = await this.knex('llm_calls').insert(row, ['id']);
+    return toLlmCall({ ...row, id: inserted.id ?? inserted });
+  }
+
+  async listLlmCalls(incidentId: string): Promise<StoredLlmCall[]> {
+    const rows: LlmCallRow[] = await this.knex('llm_calls')
+      .where('incident_id', incidentId)
+      .orderBy('id');
+    return rows.map(toLlmCall);
   }
 
   async addReview(input: {
@@ -224,6 +287,12 @@ export class DatabaseTriageStore implements TriageStore {
       decision: input.review.decision,
       comment: input.review.comment ?? null,
       modified_root_cause: input.review.modifiedRootCause ?? null,
+      modified_affected_components: jsonOrNull(
+        input.review.modifiedAffectedComponents,
+      ),
+      modified_diagnostic_steps: jsonOrNull(
+        input.review.modifiedDiagnosticSteps,
+      ),
       reviewer: input.reviewer,
       created_at: new Date(),
     };
@@ -249,6 +318,8 @@ function toRun(row: RunRow): TriageRun {
     contextId: String(row.context_id),
     reasoner: row.reasoner,
     insufficientEvidence: Boolean(row.insufficient_evidence),
+    degraded: Boolean(row.degraded),
+    degradedReason: row.degraded_reason ?? null,
     latencyMs: row.latency_ms,
     createdAt: toIso(row.created_at),
   };
@@ -261,7 +332,41 @@ function toReview(row: ReviewRow): Review {
     decision: row.decision,
     comment: row.comment,
     modifiedRootCause: row.modified_root_cause,
+    modifiedAffectedComponents: row.modified_affected_components
+      ? JSON.parse(row.modified_affected_components)
+      : null,
+    modifiedDiagnosticSteps: row.modified_diagnostic_steps
+      ? JSON.parse(row.modified_diagnostic_steps)
+      : null,
     reviewer: row.reviewer,
     createdAt: toIso(row.created_at),
   };
+}
+
+function jsonOrNull(value: string[] | undefined): string | null {
+  return value ? JSON.stringify(value) : null;
+}
+
+function toLlmCall(row: LlmCallRow): StoredLlmCall {
+  return {
+    id: String(row.id),
+    incidentId: row.incident_id,
+    reasoner: row.reasoner,
+    model: row.model,
+    promptVersion: row.prompt_version,
+    attempt: row.attempt,
+    prompt: JSON.parse(row.prompt),
+    response: row.response,
+    outcome: row.outcome,
+    error: row.error,
+    promptTokens: nullableNumber(row.prompt_tokens),
+    completionTokens: nullableNumber(row.completion_tokens),
+    totalTokens: nullableNumber(row.total_tokens),
+    latencyMs: Number(row.latency_ms),
+    createdAt: toIso(row.created_at),
+  };
+}
+
+function nullableNumber(value: number | string | null): number | null {
+  return value === null ? null : Number(value);
 }

@@ -1,6 +1,8 @@
 import {
   Alert,
   Incident,
+  IncidentStatus,
+  Severity,
   StoredAlert,
   TriageState,
 } from '@ai-triage/plugin-ai-triage-common';
@@ -31,8 +33,22 @@ export type IncidentFilter = {
   entityRef?: string;
   /** Also matches incidents of these services that were stored before their entity was known. */
   serviceNames?: string[];
+  /** Only incidents linked to one of these entities (an owner's or a system's components). */
+  entityRefs?: string[];
+  /** Only incidents linked to no catalog entity. */
+  unlinked?: boolean;
+  severities?: Severity[];
+  statuses?: IncidentStatus[];
   limit: number;
+  /** Incidents to skip, in list order (open first, then the most recently seen). */
+  offset?: number;
 };
+
+/** What a re-triage request did. */
+export type RetriageResult =
+  | { outcome: 'queued'; incident: Incident }
+  | { outcome: 'in-progress'; incident: Incident }
+  | { outcome: 'not-found' };
 
 /** Incidents and their alerts. */
 export interface IncidentStore {
@@ -41,7 +57,17 @@ export interface IncidentStore {
    * into and an `enrich` job for every incident opened or reopened.
    */
   ingest(delivery: IngestDelivery): Promise<IngestResult>;
+  /** A page of incidents matching the filter: open first, then the most recently seen. */
   listIncidents(filter: IncidentFilter): Promise<Incident[]>;
+  /** How many incidents match the filter, whatever its limit and offset. */
+  countIncidents(
+    filter: Omit<IncidentFilter, 'limit' | 'offset'>,
+  ): Promise<number>;
+  /**
+   * Enqueues a new `enrich` job for the incident and marks it pending, in one transaction,
+   * unless one of its jobs is still queued or running.
+   */
+  requestRetriage(incidentId: string): Promise<RetriageResult>;
   getIncident(id: string): Promise<Incident | undefined>;
   listAlerts(incidentId: string): Promise<StoredAlert[]>;
   setTriageState(incidentId: string, state: TriageState): Promise<void>;

@@ -24,6 +24,14 @@ export type QueueStats = {
   /** Age in milliseconds of the oldest waiting job, 0 when none waits. */
   oldestAgeMs: number;
   dead: number;
+  /** Jobs per kind and status; done jobs are left out (they only accumulate). */
+  counts: Array<{
+    type: JobType;
+    status: Exclude<JobStatus, 'done'>;
+    count: number;
+  }>;
+  /** Per kind with a waiting job: age in milliseconds of its oldest waiting job. */
+  oldestAgeMsByType: Partial<Record<JobType, number>>;
 };
 
 /**
@@ -43,7 +51,10 @@ export interface JobQueue {
     limit: number;
   }): Promise<Job[]>;
   stats(): Promise<QueueStats>;
-  /** Calls `listener` whenever a job is enqueued in this process. */
+  /**
+   * Calls `listener` whenever a job may have been enqueued: in this process, and on PostgreSQL
+   * in any process sharing the database (`LISTEN`/`NOTIFY`). Returns the unsubscribe function.
+   */
   onEnqueued(listener: () => void): () => void;
   /** Tells this process's workers that jobs were enqueued. */
   notifyEnqueued(): void;

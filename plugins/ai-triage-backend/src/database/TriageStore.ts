@@ -20,12 +20,57 @@ export type TriageRun = {
   contextId: string;
   reasoner: string;
   insufficientEvidence: boolean;
+  /** The fallback answered because the configured reasoner failed (see `degradedReason`). */
+  degraded: boolean;
+  degradedReason: string | null;
   latencyMs: number;
   createdAt: string;
 };
 
+/** How one call to an LLM endpoint ended. */
+export const LLM_CALL_OUTCOMES = [
+  'ok',
+  'insufficient_evidence',
+  'invalid_json',
+  'schema_invalid',
+  'timeout',
+  'rate_limited',
+  'server_error',
+  'http_error',
+  'connection_error',
+  'circuit_open',
+] as const;
+export type LlmCallOutcome = (typeof LLM_CALL_OUTCOMES)[number];
+
+/** The audit record of one call to an LLM endpoint. Prompt and response are redacted. */
+export type LlmCallRecord = {
+  incidentId: string;
+  reasoner: string;
+  model: string;
+  promptVersion: string;
+  /** 1 for the first call, 2 for the repair call. */
+  attempt: number;
+  /** The chat messages sent, redacted. */
+  prompt: Array<{ role: string; content: string }>;
+  /** The answer text, redacted; null when none came back. */
+  response: string | null;
+  outcome: LlmCallOutcome;
+  error: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  totalTokens: number | null;
+  latencyMs: number;
+};
+
+export type StoredLlmCall = LlmCallRecord & { id: string; createdAt: string };
+
+/** Where audit records of LLM calls go. */
+export interface LlmCallAuditLog {
+  saveLlmCall(record: LlmCallRecord): Promise<StoredLlmCall>;
+}
+
 /** What enrichment and reasoning produce for an incident, and the reviews of it. */
-export interface TriageStore {
+export interface TriageStore extends LlmCallAuditLog {
   /**
    * Stores the context an enrich job built and enqueues the `reason` job, in one transaction.
    * Idempotent per job: a re-run of the same job stores nothing new.
@@ -46,10 +91,14 @@ export interface TriageStore {
     reasoner: string;
     latencyMs: number;
     result: HypothesisSet;
+    /** Why the configured reasoner did not answer, when a fallback did. */
+    degradedReason?: string;
   }): Promise<TriageRun>;
   getLatestRun(incidentId: string): Promise<TriageRun | undefined>;
   /** The hypotheses of the incident's latest run, best first, each with its latest review. */
   listHypotheses(incidentId: string): Promise<Hypothesis[]>;
+  /** The audit records of the incident's LLM calls, oldest first. */
+  listLlmCalls(incidentId: string): Promise<StoredLlmCall[]>;
   addReview(input: {
     incidentId: string;
     hypothesisId: string;

@@ -77,6 +77,10 @@ describe('ContextBuilder', () => {
         p95Ms: 1_910,
         maxMs: 1_930,
         sampleError: 'payment authorization failed: deadline exceeded',
+        service: 'checkout',
+        baselineSpanCount: 200,
+        baselineErrorCount: 0,
+        baselineP95Ms: 128,
       },
       {
         id: 'op:GET /cart',
@@ -88,6 +92,10 @@ describe('ContextBuilder', () => {
         p95Ms: 12,
         maxMs: 12,
         sampleError: null,
+        service: 'checkout',
+        baselineSpanCount: 60,
+        baselineErrorCount: 0,
+        baselineP95Ms: 12,
       },
     ]);
 
@@ -102,6 +110,9 @@ describe('ContextBuilder', () => {
         lastSeen: '2026-11-24T10:12:40.000Z',
         sample:
           'payment authorization for order 5019 timed out after 1519 ms (payments.shop.svc:8443)',
+        baselineCount: 0,
+        traceIds: [],
+        relatedIds: [],
       },
       expect.objectContaining({
         template: 'order <*> placed by user <*>',

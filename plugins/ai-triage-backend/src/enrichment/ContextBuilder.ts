@@ -5,13 +5,24 @@ import {
 } from '@ai-triage/plugin-ai-triage-common';
 import { TelemetryResult } from '@ai-triage/plugin-ai-triage-node';
 import { computeMetricDeltas } from './computeMetricDeltas';
-import { fitToBudget } from './fitToBudget';
-import { redact } from './redact';
+import { estimateTokens, fitToBudget, withSize } from './fitToBudget';
+import {
+  RedactionOptions,
+  RedactionTally,
+  Redactor,
+  tallyTotal,
+} from './redact';
 import { clip, compareText } from './stats';
 import { summarizeLogs } from './summarizeLogs';
 import { summarizeSpans } from './summarizeSpans';
 
-/** Everything enrichment collected for one incident. */
+/**
+ * Everything enrichment collected for one incident. `baseline` is the telemetry of
+ * `baselineWindow` (an equally long window before the incident): its metrics give the metric
+ * deltas, its logs and spans the `baselineCount` of log templates and the baseline figures of
+ * operations and dependencies, so a new error can be told from a steady one. Leave out a signal
+ * the baseline was not read for.
+ */
 export type ContextBuildInput = {
   incidentId: string;
   serviceName: string;
@@ -29,6 +40,9 @@ export type ContextBuildInput = {
 export const DEFAULT_MAX_CONTEXT_BYTES = 32_768;
 /** Below this a document might not hold its own header, alerts aside. */
 export const MIN_MAX_CONTEXT_BYTES = 8_192;
+/** Default token budget: what a 32 KiB document of evidence JSON comes to, with room. */
+export const DEFAULT_MAX_CONTEXT_TOKENS = 12_000;
+export const MIN_MAX_CONTEXT_TOKENS = estimateTokens(MIN_MAX_CONTEXT_BYTES);
 
 const MAX_NOTES = 10;
 const MAX_NOTE_LENGTH = 200;
@@ -36,30 +50,63 @@ const MAX_SUMMARY_LENGTH = 300;
 
 /**
  * Turns an incident's alerts and telemetry into its context document: alerts, operations and
- * dependencies from spans, log templates, metric deltas against the baseline window, with
- * secrets redacted and the whole document held to `maxBytes` of JSON. Deterministic: the same
- * input gives a byte-identical document, every list sorted most significant first.
+ * dependencies from spans (with their baseline figures and the critical paths of the slowest
+ * traces), log templates tied to traces, metric deltas against the baseline window, with secrets
+ * redacted and the whole document held to `maxBytes` of JSON and `maxTokens` estimated tokens.
+ * Deterministic: the same input in any order gives a byte-identical document, every list sorted
+ * most significant first, every evidence id derived from what it names.
  */
 export class ContextBuilder {
-  static create(options: { maxBytes?: number } = {}): ContextBuilder {
+  static create(
+    options: {
+      maxBytes?: number;
+      maxTokens?: number;
+      redaction?: RedactionOptions;
+    } = {},
+  ): ContextBuilder {
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_CONTEXT_BYTES;
     if (!Number.isInteger(maxBytes) || maxBytes < MIN_MAX_CONTEXT_BYTES) {
       throw new Error(
         `The context budget must be an integer of at least ${MIN_MAX_CONTEXT_BYTES} bytes, got ${maxBytes}`,
       );
     }
-    return new ContextBuilder(maxBytes);
+    const maxTokens = options.maxTokens ?? DEFAULT_MAX_CONTEXT_TOKENS;
+    if (!Number.isInteger(maxTokens) || maxTokens < MIN_MAX_CONTEXT_TOKENS) {
+      throw new Error(
+        `The context token budget must be an integer of at least ${MIN_MAX_CONTEXT_TOKENS} tokens, got ${maxTokens}`,
+      );
+    }
+    return new ContextBuilder(
+      maxBytes,
+      maxTokens,
+      Redactor.create(options.redaction),
+    );
   }
 
-  private constructor(private readonly maxBytes: number) {}
+  private constructor(
+    private readonly maxBytes: number,
+    private readonly maxTokens: number,
+    private readonly redactor: Redactor,
+  ) {}
 
   build(input: ContextBuildInput): ContextDocument {
-    const alerts = summarizeAlerts(input.alerts);
-    const spans = summarizeSpans(input.current.spans ?? [], input.serviceName);
-    const logs = summarizeLogs(input.current.logs ?? []);
+    const tally: RedactionTally = {};
+    const { redactor } = this;
+    const alerts = summarizeAlerts(input.alerts, redactor, tally);
+    const spans = summarizeSpans(
+      input.current.spans ?? [],
+      input.baseline.spans ?? [],
+      { serviceName: input.serviceName, redactor, tally },
+    );
+    const logTemplates = summarizeLogs(
+      input.current.logs ?? [],
+      input.baseline.logs ?? [],
+      { redactor, tally, link: spans.link },
+    );
     const metricDeltas = computeMetricDeltas(
       input.current.metrics ?? [],
       input.baseline.metrics ?? [],
+      { redactor, tally },
     );
     const document: ContextDocument = {
       version: 1,
@@ -67,24 +114,31 @@ export class ContextBuilder {
       serviceName: input.serviceName,
       window: isoWindow(input.window),
       baselineWindow: isoWindow(input.baselineWindow),
-      alerts: alerts.alerts,
+      alerts,
       operations: spans.operations,
       dependencies: spans.dependencies,
-      logTemplates: logs.logTemplates,
+      logTemplates,
       metricDeltas,
-      missing: notes(input.missing),
+      missing: notes(input.missing.map(note => redactor.redact(note, tally))),
       truncated: notes(input.truncated),
-      redactions: alerts.redactions + spans.redactions + logs.redactions,
+      // Every text above is redacted by now, so the tally is complete.
+      redactions: tallyTotal(tally),
+      redactionsByKind: Object.fromEntries(
+        Object.keys(tally)
+          .sort(compareText)
+          .map(kind => [kind, tally[kind]]),
+      ),
+      criticalPaths: spans.criticalPaths,
     };
-    return fitToBudget(document, this.maxBytes);
+    return withSize(fitToBudget(document, this.maxBytes, this.maxTokens));
   }
 }
 
-function summarizeAlerts(alerts: ContextBuildInput['alerts']): {
-  alerts: ContextDocument['alerts'];
-  redactions: number;
-} {
-  let redactions = 0;
+function summarizeAlerts(
+  alerts: ContextBuildInput['alerts'],
+  redactor: Redactor,
+  tally: RedactionTally,
+): ContextDocument['alerts'] {
   const byId = new Map<string, ContextDocument['alerts'][number]>();
   const ordered = [...alerts].sort(
     (a, b) =>
@@ -99,22 +153,18 @@ function summarizeAlerts(alerts: ContextBuildInput['alerts']): {
       alert.annotations.summary ??
       alert.annotations.description ??
       alert.annotations.message;
-    let summary: string | null = null;
-    if (text) {
-      const redacted = redact(clip(text, MAX_SUMMARY_LENGTH));
-      redactions += redacted.count;
-      summary = redacted.text;
-    }
     byId.set(id, {
       id,
       name: alert.name,
       status: alert.status,
       severity: alert.severity,
-      summary,
+      summary: text
+        ? redactor.redact(clip(text, MAX_SUMMARY_LENGTH), tally)
+        : null,
       startsAt: alert.startsAt,
     });
   }
-  return { alerts: [...byId.values()], redactions };
+  return [...byId.values()];
 }
 
 function isoWindow(window: { fromMs: number; toMs: number }): {

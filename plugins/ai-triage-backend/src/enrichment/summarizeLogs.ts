@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { LogTemplate } from '@ai-triage/plugin-ai-triage-common';
 import { LogRecord } from '@ai-triage/plugin-ai-triage-node';
-import { LogTemplateMiner } from './LogTemplateMiner';
-import { redact } from './redact';
+import { LogTemplateMiner, MessageShapes } from './LogTemplateMiner';
+import { RedactionTally, Redactor } from './redact';
 import { clip, compareText } from './stats';
+import { SpanLinker } from './summarizeSpans';
 
 /** Level names by rank, as the OpenTelemetry log data model's severity ranges name them. */
 export const LOG_LEVELS = [
@@ -18,6 +19,8 @@ export const LOG_LEVELS = [
 
 const MAX_TEMPLATE_LENGTH = 500;
 const MAX_SAMPLE_LENGTH = 500;
+/** Trace ids kept per template. */
+const MAX_TRACE_IDS = 3;
 
 /**
  * Rank of a record's level, 0 (unspecified) to 6 (fatal): from its SeverityNumber, else from
@@ -39,97 +42,248 @@ export function levelRank(
   return 0;
 }
 
-type TemplateStats = {
+/** What the incident window holds of one shape or template. */
+type WindowStats = {
   count: number;
   rank: number;
   firstMs: number;
   lastMs: number;
-  /** The latest record at the most severe level. */
+  /** The latest record at the most severe level (ties: the greater body). */
   sample: LogRecord;
+  /** Records with a trace id, the smallest trace ids first, at most MAX_TRACE_IDS. */
+  traced: LogRecord[];
+};
+
+type ShapeStats = {
+  /** The first record of the shape (in either window): the one that is mined. */
+  first: LogRecord;
+  current: WindowStats | null;
+  baselineCount: number;
+};
+
+/** What summarizeLogs needs besides the records. */
+export type LogSummaryOptions = {
+  redactor: Redactor;
+  tally: RedactionTally;
+  /** Ties a record's trace and span id to operations and dependencies. */
+  link?: SpanLinker;
 };
 
 /**
- * Log records mined into templates (see LogTemplateMiner): per template its count, most severe
- * level, first and last time seen, and one redacted sample; the template text is redacted too.
- * Ids are `log:` and a short hash of the template text, so the same template keeps its id across
- * incidents. Most severe first, then most frequent.
+ * Log records mined into templates (see LogTemplateMiner): per template its count in the
+ * incident window and in the baseline window, most severe level, first and last time seen, one
+ * redacted sample, up to three trace ids and the operations and dependencies those records were
+ * written in; the template text is redacted too. Ids are `log:` and a short hash of the template
+ * text, so the same template keeps its id across incidents. Most severe first, then the largest
+ * growth over the baseline, then most frequent.
+ *
+ * Cost grows with the number of distinct message shapes, not records: records are grouped by
+ * shape (see MessageShapes) in one pass, and one record per shape is mined, in order of first
+ * appearance (ties by text), so the result does not depend on the order of the input.
  */
-export function summarizeLogs(logs: LogRecord[]): {
-  logTemplates: LogTemplate[];
-  redactions: number;
-} {
-  const ordered = [...logs].sort(
-    (a, b) => a.timestampMs - b.timestampMs || compareText(a.body, b.body),
-  );
-  const miner = LogTemplateMiner.create();
-  const byCluster = new Map<number, TemplateStats>();
-  for (const log of ordered) {
-    const clusterId = miner.add(log.body);
+export function summarizeLogs(
+  logs: LogRecord[],
+  baselineLogs: LogRecord[],
+  options: LogSummaryOptions,
+): LogTemplate[] {
+  const { redactor, tally, link } = options;
+  const shapes = new MessageShapes<ShapeStats>();
+  const all: ShapeStats[] = [];
+  let record: LogRecord;
+  const newShape = (): ShapeStats => {
+    const created = { first: record, current: null, baselineCount: 0 };
+    all.push(created);
+    return created;
+  };
+  for (const log of baselineLogs) {
+    record = log;
+    const stats = shapes.valueOf(log.body, newShape);
+    stats.baselineCount += 1;
+    if (earlier(log, stats.first)) stats.first = log;
+  }
+  for (const log of logs) {
+    record = log;
+    const stats = shapes.valueOf(log.body, newShape);
+    if (earlier(log, stats.first)) stats.first = log;
     const rank = levelRank(log);
-    const stats = byCluster.get(clusterId);
-    if (!stats) {
-      byCluster.set(clusterId, {
+    if (!stats.current) {
+      stats.current = {
         count: 1,
         rank,
         firstMs: log.timestampMs,
         lastMs: log.timestampMs,
         sample: log,
-      });
-      continue;
-    }
-    stats.count += 1;
-    stats.lastMs = log.timestampMs;
-    if (rank >= stats.rank) {
-      stats.rank = rank;
-      stats.sample = log;
+        traced: log.traceId ? [log] : [],
+      };
+    } else {
+      addRecord(stats.current, log, rank);
     }
   }
+
+  // Mine one record per shape, oldest first, so templates grow as they would online.
+  const ordered = all.sort((a, b) => (earlier(a.first, b.first) ? -1 : 1));
+  const miner = LogTemplateMiner.create();
+  const byCluster = new Map<
+    number,
+    { current: WindowStats | null; baselineCount: number }
+  >();
+  const shapeClusters = ordered.map(stats => miner.add(stats.first.body));
+  ordered.forEach((stats, i) => {
+    const clusterId = miner.canonicalId(shapeClusters[i]);
+    const cluster = byCluster.get(clusterId);
+    if (!cluster) {
+      byCluster.set(clusterId, {
+        current: stats.current && { ...stats.current },
+        baselineCount: stats.baselineCount,
+      });
+    } else {
+      cluster.baselineCount += stats.baselineCount;
+      cluster.current = mergeWindows(cluster.current, stats.current);
+    }
+  });
 
   // Clusters whose templates ended up with the same (redacted) text are one piece of evidence.
-  let redactions = 0;
-  const byTemplate = new Map<string, TemplateStats>();
-  for (const [clusterId, stats] of byCluster) {
-    const redacted = redact(
+  const byTemplate = new Map<
+    string,
+    { current: WindowStats; baselineCount: number }
+  >();
+  for (const [clusterId, cluster] of byCluster) {
+    const text = redactor.redact(
       clip(miner.template(clusterId) ?? '', MAX_TEMPLATE_LENGTH),
+      tally,
     );
-    redactions += redacted.count;
-    const text = redacted.text;
     const existing = byTemplate.get(text);
     if (!existing) {
-      byTemplate.set(text, stats);
+      if (cluster.current) {
+        byTemplate.set(text, {
+          current: cluster.current,
+          baselineCount: cluster.baselineCount,
+        });
+      } else {
+        // Seen only in the baseline: counted in case a current cluster shares its text.
+        byTemplate.set(text, {
+          current: emptyWindow(),
+          baselineCount: cluster.baselineCount,
+        });
+      }
       continue;
     }
-    existing.count += stats.count;
-    existing.firstMs = Math.min(existing.firstMs, stats.firstMs);
-    existing.lastMs = Math.max(existing.lastMs, stats.lastMs);
-    if (
-      stats.rank > existing.rank ||
-      (stats.rank === existing.rank &&
-        stats.sample.timestampMs > existing.sample.timestampMs)
-    ) {
-      existing.rank = stats.rank;
-      existing.sample = stats.sample;
-    }
+    existing.baselineCount += cluster.baselineCount;
+    existing.current =
+      mergeWindows(existing.current, cluster.current) ?? existing.current;
   }
 
-  const ranked = [...byTemplate].sort(
-    ([textA, a], [textB, b]) =>
-      b.rank - a.rank || b.count - a.count || compareText(textA, textB),
-  );
-  const logTemplates = ranked.map(([text, stats]): LogTemplate => {
-    const sample = redact(clip(stats.sample.body, MAX_SAMPLE_LENGTH));
-    redactions += sample.count;
+  const ranked = [...byTemplate]
+    .filter(([, stats]) => stats.current.count > 0)
+    .sort(
+      ([textA, a], [textB, b]) =>
+        b.current.rank - a.current.rank ||
+        b.current.count -
+          b.baselineCount -
+          (a.current.count - a.baselineCount) ||
+        b.current.count - a.current.count ||
+        compareText(textA, textB),
+    );
+  return ranked.map(([text, { current, baselineCount }]): LogTemplate => {
+    const related = new Set<string>();
+    if (link) {
+      for (const log of current.traced) {
+        for (const id of link(log.traceId!, log.spanId)) related.add(id);
+      }
+    }
     return {
       id: `log:${shortHash(text)}`,
       template: text,
-      level: LOG_LEVELS[stats.rank],
-      count: stats.count,
-      firstSeen: new Date(stats.firstMs).toISOString(),
-      lastSeen: new Date(stats.lastMs).toISOString(),
-      sample: sample.text,
+      level: LOG_LEVELS[current.rank],
+      count: current.count,
+      firstSeen: new Date(current.firstMs).toISOString(),
+      lastSeen: new Date(current.lastMs).toISOString(),
+      sample: redactor.redact(
+        clip(current.sample.body, MAX_SAMPLE_LENGTH),
+        tally,
+      ),
+      baselineCount,
+      traceIds: current.traced.map(log => log.traceId!),
+      relatedIds: [...related].sort(compareText),
     };
   });
-  return { logTemplates, redactions };
+}
+
+/** Whether a comes before b: by time, then by text. */
+function earlier(a: LogRecord, b: LogRecord): boolean {
+  return (
+    a.timestampMs < b.timestampMs ||
+    (a.timestampMs === b.timestampMs && a.body < b.body)
+  );
+}
+
+/** Whether a is the better sample: more severe, then later, then the greater text. */
+function betterSample(
+  a: LogRecord,
+  rankA: number,
+  b: LogRecord,
+  rankB: number,
+): boolean {
+  return (
+    rankA > rankB ||
+    (rankA === rankB &&
+      (a.timestampMs > b.timestampMs ||
+        (a.timestampMs === b.timestampMs && a.body > b.body)))
+  );
+}
+
+function addRecord(stats: WindowStats, log: LogRecord, rank: number): void {
+  stats.count += 1;
+  if (log.timestampMs < stats.firstMs) stats.firstMs = log.timestampMs;
+  if (log.timestampMs > stats.lastMs) stats.lastMs = log.timestampMs;
+  if (betterSample(log, rank, stats.sample, stats.rank)) {
+    stats.rank = rank;
+    stats.sample = log;
+  }
+  if (log.traceId) addTraced(stats.traced, log);
+}
+
+/** Keeps the records of the MAX_TRACE_IDS smallest distinct trace ids. */
+function addTraced(traced: LogRecord[], log: LogRecord): void {
+  const traceId = log.traceId!;
+  if (
+    traced.length === MAX_TRACE_IDS &&
+    traceId >= traced[traced.length - 1].traceId!
+  ) {
+    return;
+  }
+  if (traced.some(other => other.traceId === traceId)) return;
+  traced.push(log);
+  traced.sort((a, b) => compareText(a.traceId!, b.traceId!));
+  if (traced.length > MAX_TRACE_IDS) traced.pop();
+}
+
+function emptyWindow(): WindowStats {
+  return {
+    count: 0,
+    rank: 0,
+    firstMs: Infinity,
+    lastMs: -Infinity,
+    sample: null as unknown as LogRecord,
+    traced: [],
+  };
+}
+
+function mergeWindows(
+  a: WindowStats | null,
+  b: WindowStats | null,
+): WindowStats | null {
+  if (!a || a.count === 0) return b && { ...b, traced: [...b.traced] };
+  if (!b || b.count === 0) return a;
+  a.count += b.count;
+  a.firstMs = Math.min(a.firstMs, b.firstMs);
+  a.lastMs = Math.max(a.lastMs, b.lastMs);
+  if (betterSample(b.sample, b.rank, a.sample, a.rank)) {
+    a.rank = b.rank;
+    a.sample = b.sample;
+  }
+  for (const log of b.traced) addTraced(a.traced, log);
+  return a;
 }
 
 function shortHash(text: string): string {

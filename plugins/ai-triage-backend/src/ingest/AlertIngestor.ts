@@ -1,20 +1,23 @@
 import { createHash } from 'node:crypto';
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { InputError } from '@backstage/errors';
 import {
+  Alert,
+  AlertSource,
   WebhookAcceptedResponse,
-  alertmanagerWebhookSchema,
 } from '@ai-triage/plugin-ai-triage-common';
-import { fromZodError } from './fromZodError';
 import { IncidentStore } from '../database/IncidentStore';
 import { JobQueue } from '../database/JobQueue';
 import { EntityResolver } from './EntityResolver';
-import { normalizeAlertmanager } from './normalizeAlertmanager';
 import { correlationKey } from './correlationKey';
+import { IntakeLimits, checkIntakeLimits } from './IntakeLimits';
+import { KnownAlerts } from './KnownAlerts';
+import { AlertEvent } from './ParsedDelivery';
+import { SOURCE_FORMATS, parseDelivery } from './parseDelivery';
 
 /**
- * The intake stage: validates a sender's payload, normalizes it to canonical alerts, links each
- * to its catalog entity and stores the delivery (with its incidents and jobs) in one transaction.
+ * The intake stage, one path for every sender: validates the payload against its source's
+ * format, normalizes it to canonical alerts, checks the intake limits, links each alert to its
+ * catalog entity and stores the delivery (with its incidents and jobs) in one transaction.
  * A payload with any invalid part is rejected whole with an InputError, and nothing is stored.
  */
 export class AlertIngestor {
@@ -22,12 +25,16 @@ export class AlertIngestor {
     incidents: IncidentStore;
     queue: JobQueue;
     entities: EntityResolver;
+    knownAlerts: KnownAlerts;
+    limits: IntakeLimits;
     logger: LoggerService;
   }): AlertIngestor {
     return new AlertIngestor(
       options.incidents,
       options.queue,
       options.entities,
+      options.knownAlerts,
+      options.limits,
       options.logger,
     );
   }
@@ -36,24 +43,25 @@ export class AlertIngestor {
     private readonly incidents: IncidentStore,
     private readonly queue: JobQueue,
     private readonly entities: EntityResolver,
+    private readonly knownAlerts: KnownAlerts,
+    private readonly limits: IntakeLimits,
     private readonly logger: LoggerService,
   ) {}
 
-  async ingestAlertmanager(
+  async ingest(
+    source: AlertSource,
     body: unknown,
     rawBody: Buffer,
   ): Promise<WebhookAcceptedResponse> {
-    const parsed = alertmanagerWebhookSchema.safeParse(body);
-    if (!parsed.success) {
-      throw new InputError(
-        `Invalid Alertmanager webhook: ${fromZodError(parsed.error)}`,
-      );
-    }
-    const { alerts, rejected } = normalizeAlertmanager(parsed.data);
-    if (rejected.length > 0) {
-      throw new InputError(
-        `Invalid Alertmanager webhook: ${rejected.join('; ')}`,
-      );
+    const parsed = parseDelivery(source, body, new Date());
+    checkIntakeLimits(parsed, this.limits, SOURCE_FORMATS[source].title);
+
+    const alerts = parsed.alerts.map(a => a.alert);
+    for (const event of parsed.events) {
+      const alert = await this.applyEvent(source, event);
+      if (alert) {
+        alerts.push(alert);
+      }
     }
     const entityRefs = new Map<string, string | null>();
     for (const alert of alerts) {
@@ -63,7 +71,7 @@ export class AlertIngestor {
       }
     }
     const result = await this.incidents.ingest({
-      source: 'alertmanager',
+      source,
       deliveryKey: createHash('sha256').update(rawBody).digest('hex'),
       alerts: alerts.map(alert => ({
         alert,
@@ -74,17 +82,50 @@ export class AlertIngestor {
     if (result.triagedIncidentIds.length > 0) {
       this.queue.notifyEnqueued();
     }
-    this.logger.info('Accepted alert delivery', {
-      source: 'alertmanager',
+    const facts = {
+      source,
       deliveryId: result.deliveryId,
       duplicate: result.duplicate,
       alerts: alerts.length,
+      ignoredEvents:
+        parsed.alerts.length + parsed.events.length - alerts.length,
+      truncatedAlerts: parsed.truncatedAlerts,
       incidents: result.incidentIds.length,
-    });
+    };
+    if (parsed.truncatedAlerts > 0) {
+      this.logger.warn(
+        `Accepted a truncated alert delivery: the sender left out ${parsed.truncatedAlerts} alerts (raise max_alerts)`,
+        facts,
+      );
+    } else {
+      this.logger.info('Accepted alert delivery', facts);
+    }
     return {
       deliveryId: result.deliveryId,
       duplicate: result.duplicate,
       incidentIds: result.incidentIds,
+    };
+  }
+
+  /** The alert an event leaves behind: the known one updated, the described one, or none. */
+  private async applyEvent(
+    source: AlertSource,
+    event: AlertEvent,
+  ): Promise<Alert | undefined> {
+    const known = await this.knownAlerts.find(source, event.fingerprint);
+    if (!known) {
+      return event.alert;
+    }
+    return {
+      ...known,
+      status: event.status,
+      startsAt:
+        event.status === 'firing' && known.status === 'resolved'
+          ? event.at
+          : known.startsAt,
+      severity: event.severity ?? known.severity,
+      endsAt: event.status === 'resolved' ? event.at : null,
+      annotations: { ...known.annotations, ...event.annotations },
     };
   }
 

@@ -11,43 +11,76 @@ export interface EntityResolver {
   serviceNamesOf(entityRef: string): Promise<string[]>;
 }
 
-const FOUND_TTL_MS = 60_000;
-const NOT_FOUND_TTL_MS = 10_000;
+/** How long answers are cached: a found entity, and a miss (shorter, so a new annotation is seen soon). */
+export type EntityCacheTtl = { foundMs: number; notFoundMs: number };
+
+export const DEFAULT_ENTITY_CACHE_TTL: EntityCacheTtl = {
+  foundMs: 60_000,
+  notFoundMs: 10_000,
+};
+
+/** Bounds the cache when a storm names many services. */
+const MAX_CACHED_SERVICES = 10_000;
 
 /**
  * Resolves through the catalog: the component whose `opentelemetry.io/service-name` annotation
- * equals the service name, else the component named like the service. Answers are cached for a
- * minute (a miss for ten seconds, so a service added to the catalog is picked up soon).
+ * equals the service name, else the component named like the service. Answers are cached and
+ * looked up again once their time is up, so an entity annotated, renamed or removed later is
+ * followed; one lookup per service runs at a time however many deliveries ask. Failed lookups
+ * are not cached.
  */
 export class CatalogEntityResolver implements EntityResolver {
   private readonly cache = new Map<
     string,
-    { value: string | null; expiresAt: number }
+    { value: Promise<string | null>; expiresAt: number }
   >();
 
   static create(options: {
     catalog: CatalogService;
     auth: AuthService;
+    ttl?: EntityCacheTtl;
+    now?: () => number;
   }): CatalogEntityResolver {
-    return new CatalogEntityResolver(options.catalog, options.auth);
+    return new CatalogEntityResolver(
+      options.catalog,
+      options.auth,
+      options.ttl ?? DEFAULT_ENTITY_CACHE_TTL,
+      options.now ?? Date.now,
+    );
   }
 
   private constructor(
     private readonly catalog: CatalogService,
     private readonly auth: AuthService,
+    private readonly ttl: EntityCacheTtl,
+    private readonly now: () => number,
   ) {}
 
   async resolve(serviceName: string): Promise<string | null> {
     const cached = this.cache.get(serviceName);
-    if (cached && cached.expiresAt > Date.now()) {
+    if (cached && cached.expiresAt > this.now()) {
       return cached.value;
     }
-    const value = await this.lookup(serviceName);
-    this.cache.set(serviceName, {
-      value,
-      expiresAt: Date.now() + (value ? FOUND_TTL_MS : NOT_FOUND_TTL_MS),
-    });
-    return value;
+    const value = this.lookup(serviceName);
+    // Until the lookup settles, concurrent callers share it.
+    const entry = { value, expiresAt: Infinity };
+    this.cache.delete(serviceName);
+    this.cache.set(serviceName, entry);
+    if (this.cache.size > MAX_CACHED_SERVICES) {
+      // Maps keep insertion order: the first key is the oldest entry.
+      this.cache.delete(this.cache.keys().next().value!);
+    }
+    try {
+      const ref = await value;
+      entry.expiresAt =
+        this.now() + (ref ? this.ttl.foundMs : this.ttl.notFoundMs);
+      return ref;
+    } catch (error) {
+      if (this.cache.get(serviceName) === entry) {
+        this.cache.delete(serviceName);
+      }
+      throw error;
+    }
   }
 
   async serviceNamesOf(entityRef: string): Promise<string[]> {

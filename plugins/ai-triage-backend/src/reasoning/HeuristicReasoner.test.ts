@@ -79,7 +79,7 @@ describe('HeuristicReasoner', () => {
       /^Downstream dependency payments is slow and failing: /,
     );
     expect(first.rootCause).toContain(
-      "its calls take 97% of checkout's request time (p95 1.87 s)",
+      "its calls take 97% of checkout's request time (p95 1.87 s, 88 ms in the baseline)",
     );
     const errorLog = context.logTemplates.find(t => t.level === 'ERROR')!;
     expect(first.evidenceIds).toEqual([
@@ -157,7 +157,7 @@ describe('HeuristicReasoner', () => {
     const [first] = answer.hypotheses;
     expect(first.confidence).toBe('medium');
     expect(first.rootCause).toMatch(
-      /^orders is saturated: db\.client\.connection\.count rose sharply/,
+      /^orders' connection pool is exhausted: db\.client\.connection\.count rose x2\.4 against the baseline window/,
     );
     expect(first.evidenceIds).toEqual([
       'metric:db.client.connection.count{db.client.connection.pool.name=orders-main,db.client.connection.state=used}',
@@ -224,12 +224,12 @@ describe('HeuristicReasoner', () => {
     ).toEqual([
       ['dep:payments', 'high'],
       ['metric:process.memory.usage', 'high'],
-      ['log:fatal', 'medium'],
+      ['metric:jvm.thread.count', 'medium'],
     ]);
-    // The failing health check (as strong as the FATAL log, but ranked after it) is the fourth.
-    expect(answer.hypotheses[1].evidenceIds).toContain(
-      'metric:jvm.thread.count',
-    );
+    // The FATAL "out of memory" log names the exhausted resource: evidence of the memory
+    // hypothesis, not a cause of its own.
+    expect(answer.hypotheses[1].evidenceIds).toContain('log:fatal');
+    expect(answer.hypotheses[1].rootCause).toMatch(/runs out of memory/);
   });
 
   it('answers insufficient evidence for an empty context', async () => {

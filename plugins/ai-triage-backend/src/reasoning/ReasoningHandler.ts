@@ -1,41 +1,20 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { NotFoundError } from '@backstage/errors';
-import {
-  ContextDocument,
-  HypothesisSet,
-  evidenceIdsOf,
-  hypothesisSetSchema,
-} from '@ai-triage/plugin-ai-triage-common';
+import { HypothesisSet } from '@ai-triage/plugin-ai-triage-common';
 import { Reasoner } from '@ai-triage/plugin-ai-triage-node';
+import { IncidentStore } from '../database/IncidentStore';
 import { Job } from '../database/JobQueue';
 import { TriageStore } from '../database/TriageStore';
+import { groundHypotheses } from './groundHypotheses';
+import { TriageResultPublisher } from './TriageResultPublisher';
 
-/**
- * Keeps what a reasoner may claim: the answer must match the shared schema, evidence ids that
- * the context does not have are removed, and a hypothesis left citing nothing is dropped.
- */
-export function groundHypotheses(
-  answer: unknown,
-  context: ContextDocument,
-): HypothesisSet {
-  const parsed = hypothesisSetSchema.parse(answer);
-  const known = evidenceIdsOf(context);
-  const hypotheses = parsed.hypotheses
-    .map(h => ({
-      ...h,
-      evidenceIds: h.evidenceIds.filter(id => known.has(id)),
-    }))
-    .filter(h => h.evidenceIds.length > 0);
-  return {
-    hypotheses,
-    insufficientEvidence:
-      parsed.insufficientEvidence || hypotheses.length === 0,
-  };
-}
+export { groundHypotheses } from './groundHypotheses';
 
 /**
  * The `reason` stage: runs the configured reasoner over the incident's latest context; if it
- * fails, the heuristic fallback answers (recorded as `<fallback> (fallback)`).
+ * fails (endpoint down, circuit open, invalid answer after the repair attempt), the heuristic
+ * fallback answers and the run is stored as degraded (reasoner `<fallback> (fallback)`, with the
+ * reason). Every finished run is published (event, notification) when a publisher is given.
  */
 export class ReasoningHandler {
   static create(options: {
@@ -43,60 +22,62 @@ export class ReasoningHandler {
     reasoner: Reasoner;
     fallback: Reasoner;
     logger: LoggerService;
+    incidents?: IncidentStore;
+    publisher?: TriageResultPublisher;
   }): ReasoningHandler {
-    return new ReasoningHandler(
-      options.triage,
-      options.reasoner,
-      options.fallback,
-      options.logger,
-    );
+    return new ReasoningHandler(options);
   }
 
   private constructor(
-    private readonly triage: TriageStore,
-    private readonly reasoner: Reasoner,
-    private readonly fallback: Reasoner,
-    private readonly logger: LoggerService,
+    private readonly options: Parameters<typeof ReasoningHandler.create>[0],
   ) {}
 
   async handle(job: Job): Promise<void> {
-    const context = await this.triage.getLatestContext(job.incidentId);
+    const { triage, reasoner, fallback, logger } = this.options;
+    const context = await triage.getLatestContext(job.incidentId);
     if (!context) {
       throw new NotFoundError(
         `Incident ${job.incidentId} has no context document`,
       );
     }
     const started = Date.now();
-    let reasonerName = this.reasoner.name;
+    let reasonerName = reasoner.name;
+    let degradedReason: string | undefined;
     let result: HypothesisSet;
     try {
       result = groundHypotheses(
-        await this.reasoner.reason(context.document),
+        await reasoner.reason(context.document),
         context.document,
       );
     } catch (error) {
-      if (this.reasoner === this.fallback) {
+      if (reasoner === fallback) {
         throw error;
       }
-      this.logger.warn(
-        `Reasoner ${this.reasoner.name} failed; using ${this.fallback.name}`,
-        {
-          incidentId: job.incidentId,
-          error: String(error),
-        },
-      );
-      reasonerName = `${this.fallback.name} (fallback)`;
+      degradedReason = String((error as Error)?.message ?? error);
+      logger.warn(`Reasoner ${reasoner.name} failed; using ${fallback.name}`, {
+        incidentId: job.incidentId,
+        error: degradedReason,
+      });
+      reasonerName = `${fallback.name} (fallback)`;
       result = groundHypotheses(
-        await this.fallback.reason(context.document),
+        await fallback.reason(context.document),
         context.document,
       );
     }
-    await this.triage.saveTriageRun({
+    const run = await triage.saveTriageRun({
       incidentId: job.incidentId,
       contextId: context.id,
       reasoner: reasonerName,
       latencyMs: Date.now() - started,
       result,
+      degradedReason,
     });
+    const { incidents, publisher } = this.options;
+    if (incidents && publisher) {
+      const incident = await incidents.getIncident(job.incidentId);
+      if (incident) {
+        await publisher.publish(incident, run, result);
+      }
+    }
   }
 }

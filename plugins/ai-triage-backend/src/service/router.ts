@@ -4,14 +4,22 @@ import {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
 import {
   AuthorizeResult,
   BasicPermission,
 } from '@backstage/plugin-permission-common';
 import {
+  INCIDENT_STATUSES,
   IncidentDetailResponse,
   IncidentListResponse,
+  RetriageResponse,
+  SEVERITIES,
   aiTriageHypothesisReviewPermission,
   aiTriageIncidentReadPermission,
   reviewRequestSchema,
@@ -22,11 +30,35 @@ import { JobQueue } from '../database/JobQueue';
 import { TriageStore } from '../database/TriageStore';
 import { EntityResolver } from '../ingest/EntityResolver';
 import { fromZodError } from '../ingest/fromZodError';
+import { EntityQuery } from './CatalogEntityQuery';
 
-const listQuerySchema = z.object({
-  entityRef: z.string().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-});
+/** A comma-separated query parameter whose values must each be one of `values`. */
+function listOf<T extends readonly [string, ...string[]]>(values: T) {
+  return z
+    .string()
+    .transform(value => value.split(',').filter(Boolean))
+    .pipe(z.array(z.enum(values)).min(1));
+}
+
+const listQuerySchema = z
+  .object({
+    entityRef: z.string().min(1).optional(),
+    owner: z.string().min(1).optional(),
+    system: z.string().min(1).optional(),
+    severity: listOf(SEVERITIES).optional(),
+    status: listOf(INCIDENT_STATUSES).optional(),
+    unlinked: z
+      .enum(['true', 'false'])
+      .transform(value => value === 'true')
+      .optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  })
+  .strict()
+  .refine(query => !(query.unlinked && (query.owner || query.system)), {
+    message: 'unlinked incidents have no owner or system; drop one filter',
+    path: ['unlinked'],
+  });
 
 const jobsQuerySchema = z.object({
   status: z.enum(['queued', 'running', 'done', 'dead']).optional(),
@@ -42,8 +74,17 @@ export async function createRouter(options: {
   triage: TriageStore;
   queue: JobQueue;
   entities: EntityResolver;
+  entityQuery: EntityQuery;
 }): Promise<express.Router> {
-  const { httpAuth, permissions, incidents, triage, queue, entities } = options;
+  const {
+    httpAuth,
+    permissions,
+    incidents,
+    triage,
+    queue,
+    entities,
+    entityQuery,
+  } = options;
   const router = Router();
   router.use(express.json({ limit: '64kb' }));
 
@@ -76,12 +117,35 @@ export async function createRouter(options: {
     const serviceNames = query.entityRef
       ? await entities.serviceNamesOf(query.entityRef)
       : [];
-    const items = await incidents.listIncidents({
+    const entityRefs =
+      query.owner || query.system
+        ? await entityQuery.entityRefsOf({
+            owner: query.owner,
+            system: query.system,
+          })
+        : undefined;
+    const filter = {
       entityRef: query.entityRef,
       serviceNames,
+      entityRefs,
+      unlinked: query.unlinked,
+      severities: query.severity,
+      statuses: query.status,
+    };
+    const [items, totalCount] = await Promise.all([
+      incidents.listIncidents({
+        ...filter,
+        limit: query.limit,
+        offset: query.offset,
+      }),
+      incidents.countIncidents(filter),
+    ]);
+    const body: IncidentListResponse = {
+      items,
+      totalCount,
+      offset: query.offset,
       limit: query.limit,
-    });
-    const body: IncidentListResponse = { items };
+    };
     res.json(body);
   });
 
@@ -97,14 +161,41 @@ export async function createRouter(options: {
       triage.listHypotheses(incident.id),
       triage.getLatestRun(incident.id),
     ]);
+    const [deadJob] =
+      incident.triageState === 'failed'
+        ? await queue.listJobs({
+            incidentId: incident.id,
+            status: 'dead',
+            limit: 1,
+          })
+        : [];
     const body: IncidentDetailResponse = {
       incident,
       alerts,
       context: context?.document ?? null,
       hypotheses,
       insufficientEvidence: run?.insufficientEvidence ?? false,
+      failureReason: deadJob?.lastError ?? null,
+      degraded: run?.degraded ?? false,
+      degradedReason: run?.degradedReason ?? null,
     };
     res.json(body);
+  });
+
+  router.post('/incidents/:id/retriage', async (req, res) => {
+    await authorize(req, aiTriageHypothesisReviewPermission);
+    const result = await incidents.requestRetriage(req.params.id);
+    if (result.outcome === 'not-found') {
+      throw new NotFoundError(`Incident ${req.params.id} not found`);
+    }
+    if (result.outcome === 'in-progress') {
+      throw new ConflictError(
+        `Incident ${req.params.id} is already being triaged; wait for the running triage to finish`,
+      );
+    }
+    queue.notifyEnqueued();
+    const body: RetriageResponse = { incident: result.incident };
+    res.status(202).json(body);
   });
 
   router.post(
@@ -124,6 +215,11 @@ export async function createRouter(options: {
       res.status(201).json(created);
     },
   );
+
+  router.get('/jobs/stats', async (req, res) => {
+    await authorize(req, aiTriageIncidentReadPermission);
+    res.json(await queue.stats());
+  });
 
   router.get('/jobs', async (req, res) => {
     await authorize(req, aiTriageIncidentReadPermission);

@@ -1,53 +1,80 @@
 import express from 'express';
 import Router from 'express-promise-router';
 import { HttpAuthService } from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
+import { ALERT_SOURCES } from '@ai-triage/plugin-ai-triage-common';
 import { AlertIngestor } from '../ingest/AlertIngestor';
+import { PayloadTooLargeError } from './PayloadTooLargeError';
 import { UnsupportedMediaTypeError } from './UnsupportedMediaTypeError';
-
-/** Largest webhook body accepted; Alertmanager's biggest groups stay far below it. */
-export const WEBHOOK_BODY_LIMIT = '1mb';
 
 type RawBodyRequest = express.Request & { rawBody?: Buffer };
 
 /**
- * `POST /webhooks/:source`: senders authenticate with a Backstage external-access token
- * (service principal). The answer is 202 once the delivery is stored; enrichment and reasoning
- * follow on the queue.
+ * `POST /webhooks/{alertmanager,grafana,pagerduty,generic}`: senders authenticate with a
+ * Backstage external-access token (service principal). The answer is 202 once the delivery is
+ * stored; enrichment and reasoning follow on the queue. A body over `maxBodyBytes` gets 413,
+ * one that is not JSON 400 or 415, all before anything is read into the store.
  */
 export async function createWebhookRouter(options: {
   httpAuth: HttpAuthService;
   ingestor: AlertIngestor;
+  maxBodyBytes: number;
 }): Promise<express.Router> {
-  const { httpAuth, ingestor } = options;
+  const { httpAuth, ingestor, maxBodyBytes } = options;
   const router = Router();
 
-  router.post(
-    '/alertmanager',
-    async (req, _res, next) => {
-      await httpAuth.credentials(req, { allow: ['service'] });
-      if (!req.is('application/json')) {
-        throw new UnsupportedMediaTypeError(
-          `Content-Type must be application/json, got ${
-            req.get('content-type') ?? 'none'
-          }`,
-        );
-      }
-      next();
+  const parseJson = express.json({
+    limit: maxBodyBytes,
+    verify: (req, _res, buf) => {
+      (req as RawBodyRequest).rawBody = Buffer.from(buf);
     },
-    express.json({
-      limit: WEBHOOK_BODY_LIMIT,
-      verify: (req, _res, buf) => {
-        (req as RawBodyRequest).rawBody = Buffer.from(buf);
+  });
+
+  for (const source of ALERT_SOURCES) {
+    router.post(
+      `/${source}`,
+      async (req, _res, next) => {
+        await httpAuth.credentials(req, { allow: ['service'] });
+        if (!req.is('application/json')) {
+          throw new UnsupportedMediaTypeError(
+            `Content-Type must be application/json, got ${
+              req.get('content-type') ?? 'none'
+            }`,
+          );
+        }
+        next();
       },
-    }),
-    async (req: RawBodyRequest, res) => {
-      const accepted = await ingestor.ingestAlertmanager(
-        req.body,
-        req.rawBody ?? Buffer.alloc(0),
-      );
-      res.status(202).json(accepted);
-    },
-  );
+      (req, res, next) =>
+        parseJson(req, res, error =>
+          next(error ? bodyError(error, maxBodyBytes) : undefined),
+        ),
+      async (req: RawBodyRequest, res) => {
+        const accepted = await ingestor.ingest(
+          source,
+          req.body,
+          req.rawBody ?? Buffer.alloc(0),
+        );
+        res.status(202).json(accepted);
+      },
+    );
+  }
 
   return router;
+}
+
+/** body-parser's errors, with a message that says what to change. */
+function bodyError(
+  error: { type?: string; length?: number; message?: string },
+  maxBodyBytes: number,
+): Error {
+  if (error.type === 'entity.too.large') {
+    const size = error.length ? ` of ${error.length} bytes` : '';
+    return new PayloadTooLargeError(
+      `Body${size} is over the limit of ${maxBodyBytes} bytes (aiTriage.intake.maxBodyBytes)`,
+    );
+  }
+  if (error.type === 'entity.parse.failed') {
+    return new InputError(`Body is not valid JSON: ${error.message}`);
+  }
+  return error as Error;
 }

@@ -1,7 +1,14 @@
 import { InputError } from '@backstage/errors';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseOtlpLogs, parseOtlpMetrics, parseOtlpTraces } from './otlpJson';
+import {
+  parseOtlpLogs,
+  parseOtlpMetrics,
+  parseOtlpTraces,
+  readOtlpLogs,
+  readOtlpMetrics,
+  readOtlpTraces,
+} from './otlpJson';
 
 /** The opentelemetry-proto examples, read in place (the repository's parent holds `shared/`). */
 const OTLP_FIXTURES = path.resolve(
@@ -363,6 +370,62 @@ describe('parseOtlpMetrics', () => {
     body.resourceMetrics[0].scopeMetrics[0].metrics[2].name = '';
     expect(() => parseOtlpMetrics(body)).toThrow(
       'resourceMetrics[0].scopeMetrics[0].metrics[2].name: expected a metric name',
+    );
+  });
+});
+
+describe('readOtlpTraces / readOtlpLogs / readOtlpMetrics (partial success)', () => {
+  it('keeps the valid records and counts the invalid ones, naming their paths', () => {
+    const body = fixture('trace.json');
+    const good = body.resourceSpans[0].scopeSpans[0].spans[0];
+    body.resourceSpans[0].scopeSpans[0].spans.push(
+      { ...good, spanId: 'zz' },
+      { ...good, spanId: 'b7ad6b7169203331', endTimeUnixNano: '1' },
+    );
+    const result = readOtlpTraces(body);
+    expect(result.records.map(s => s.spanId)).toEqual(['eee19b7ec3c1b174']);
+    expect(result.rejected).toBe(2);
+    expect(result.errorMessage).toBe(
+      'resourceSpans[0].scopeSpans[0].spans[1].spanId: expected a span id of 16 hex characters; ' +
+        'resourceSpans[0].scopeSpans[0].spans[2].endTimeUnixNano: is before startTimeUnixNano',
+    );
+  });
+
+  it('rejects every record of a resource whose service.name is too long, and keeps other resources', () => {
+    const body = fixture('logs.json');
+    const recordCount = body.resourceLogs[0].scopeLogs[0].logRecords.length;
+    body.resourceLogs.push({
+      ...body.resourceLogs[0],
+      resource: {
+        attributes: [
+          { key: 'service.name', value: { stringValue: 'x'.repeat(300) } },
+        ],
+      },
+    });
+    const result = readOtlpLogs(body);
+    expect(result.records).toHaveLength(recordCount);
+    expect(result.rejected).toBe(recordCount);
+    expect(result.errorMessage).toContain(
+      'resourceLogs[1].resource.attributes: service.name is longer than 255 characters',
+    );
+  });
+
+  it('counts the data points of an invalid metric as rejected', () => {
+    const body = fixture('metrics.json');
+    const metric = body.resourceMetrics[0].scopeMetrics[0].metrics[0];
+    const points = metric.sum.dataPoints.length;
+    metric.name = '';
+    const result = readOtlpMetrics(body);
+    expect(result.rejected).toBe(points);
+    expect(result.records.map(p => p.name)).not.toContain('my.counter');
+    expect(result.errorMessage).toBe(
+      'resourceMetrics[0].scopeMetrics[0].metrics[0].name: expected a metric name',
+    );
+  });
+
+  it('still rejects a request of the wrong structure as a whole', () => {
+    expect(() => readOtlpTraces({ resourceSpans: 'all of them' })).toThrow(
+      InputError,
     );
   });
 });

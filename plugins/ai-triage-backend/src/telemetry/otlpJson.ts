@@ -14,6 +14,11 @@ import { fromZodError } from '../ingest/fromZodError';
  * OTLP specification: trace and span ids are hex strings, 64-bit integers may be strings or
  * numbers, enums are integers, and proto3 leaves out fields that hold their default value, so
  * most fields are optional here. Unknown fields are ignored.
+ *
+ * A request whose structure is wrong (not an object, a list that is not a list) is rejected
+ * whole with an InputError. A single record that is invalid (a bad id, a time that is not a
+ * number, a resource whose service.name is too long) is left out and counted, as OTLP's
+ * partial success reports it: the exporter's other records are stored.
  */
 
 /** service.name when a resource names none, as the OpenTelemetry SDKs do. */
@@ -265,6 +270,75 @@ function bodyText(body: OtlpAnyValue | undefined): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Partial success
+
+/** Records parsed from one export, and how many were left out (OTLP partial success). */
+export type OtlpParseResult<T> = {
+  records: T[];
+  /** Records (spans, log records, data points) rejected as invalid. */
+  rejected: number;
+  /** What was wrong with the first rejected records, naming their paths; "" when none was. */
+  errorMessage: string;
+};
+
+/** Longest errorMessage of a partial success; the first problems are enough to fix a sender. */
+const MAX_ERROR_MESSAGE = 1000;
+
+class ParseResultBuilder<T> {
+  readonly records: T[] = [];
+  private rejected = 0;
+  private readonly messages: string[] = [];
+
+  /** The resource's service.name, or undefined when the resource is invalid (all rejected). */
+  serviceNameOf(
+    raw: unknown,
+    path: Array<string | number>,
+    recordCount: number,
+  ): string | undefined {
+    const resource = this.check(resourceSchema, raw, path, recordCount);
+    if (resource === undefined && raw !== undefined) return undefined;
+    return serviceNameOf(resource);
+  }
+
+  /** The record parsed, or undefined when it is invalid (then counted as `count` rejected). */
+  check<Out>(
+    schema: z.ZodType<Out, z.ZodTypeDef, unknown>,
+    raw: unknown,
+    path: Array<string | number>,
+    count = 1,
+  ): Out | undefined {
+    const parsed = schema.safeParse(raw);
+    if (parsed.success) return parsed.data;
+    this.rejected += count;
+    if (this.messages.join('; ').length < MAX_ERROR_MESSAGE) {
+      this.messages.push(
+        fromZodError(
+          new z.ZodError(
+            parsed.error.issues.map(issue => ({
+              ...issue,
+              path: [...path, ...issue.path],
+            })),
+          ),
+        ),
+      );
+    }
+    return undefined;
+  }
+
+  build(): OtlpParseResult<T> {
+    const message = this.messages.join('; ');
+    return {
+      records: this.records,
+      rejected: this.rejected,
+      errorMessage:
+        message.length > MAX_ERROR_MESSAGE
+          ? `${message.slice(0, MAX_ERROR_MESSAGE)}...`
+          : message,
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Traces
 
 const spanSchema = z
@@ -295,16 +369,16 @@ const traceRequestSchema = z.object({
   resourceSpans: z
     .array(
       z.object({
-        resource: resourceSchema,
+        resource: z.unknown(),
         scopeSpans: z
-          .array(z.object({ spans: z.array(spanSchema).optional() }))
+          .array(z.object({ spans: z.array(z.unknown()).optional() }))
           .optional(),
       }),
     )
     .optional(),
 });
 
-function peerServiceOf(
+export function peerServiceOf(
   kind: number,
   attributes: TelemetryAttributes,
 ): string | null {
@@ -327,37 +401,57 @@ function peerServiceOf(
 }
 
 /**
- * Parses an OTLP/JSON `ExportTraceServiceRequest` into span records.
+ * Parses an OTLP/JSON `ExportTraceServiceRequest` into span records; invalid spans are counted
+ * in `rejected`.
+ *
+ * @throws InputError when the request's structure is wrong
+ */
+export function readOtlpTraces(body: unknown): OtlpParseResult<SpanRecord> {
+  const request = parse(traceRequestSchema, body, 'ExportTraceServiceRequest');
+  const result = new ParseResultBuilder<SpanRecord>();
+  (request.resourceSpans ?? []).forEach((resourceSpans, r) => {
+    const records = (resourceSpans.scopeSpans ?? []).flatMap((scope, s) =>
+      (scope.spans ?? []).map((span, i) => ({
+        raw: span,
+        path: ['resourceSpans', r, 'scopeSpans', s, 'spans', i],
+      })),
+    );
+    const serviceName = result.serviceNameOf(
+      resourceSpans.resource,
+      ['resourceSpans', r, 'resource'],
+      records.length,
+    );
+    if (serviceName === undefined) return;
+    for (const { raw, path } of records) {
+      const span = result.check(spanSchema, raw, path);
+      if (!span) continue;
+      const attributes = flattenAttributes(span.attributes);
+      result.records.push({
+        traceId: span.traceId,
+        spanId: span.spanId,
+        parentSpanId: span.parentSpanId,
+        serviceName,
+        name: span.name,
+        kind: span.kind,
+        startTimeMs: nanosToMs(span.startTimeUnixNano),
+        durationMs: Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6,
+        statusCode: span.status?.code ?? 0,
+        statusMessage: span.status?.message || null,
+        peerService: peerServiceOf(span.kind, attributes),
+        attributes,
+      });
+    }
+  });
+  return result.build();
+}
+
+/**
+ * Like {@link readOtlpTraces}, but all or nothing: any invalid record rejects the request.
  *
  * @throws InputError naming the path of the first bad fields
  */
 export function parseOtlpTraces(body: unknown): SpanRecord[] {
-  const request = parse(traceRequestSchema, body, 'ExportTraceServiceRequest');
-  const spans: SpanRecord[] = [];
-  for (const resourceSpans of request.resourceSpans ?? []) {
-    const serviceName = serviceNameOf(resourceSpans.resource);
-    for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
-      for (const span of scopeSpans.spans ?? []) {
-        const attributes = flattenAttributes(span.attributes);
-        spans.push({
-          traceId: span.traceId,
-          spanId: span.spanId,
-          parentSpanId: span.parentSpanId,
-          serviceName,
-          name: span.name,
-          kind: span.kind,
-          startTimeMs: nanosToMs(span.startTimeUnixNano),
-          durationMs:
-            Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6,
-          statusCode: span.status?.code ?? 0,
-          statusMessage: span.status?.message || null,
-          peerService: peerServiceOf(span.kind, attributes),
-          attributes,
-        });
-      }
-    }
-  }
-  return spans;
+  return allOrNothing(readOtlpTraces(body), 'ExportTraceServiceRequest');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -389,9 +483,9 @@ const logsRequestSchema = z.object({
   resourceLogs: z
     .array(
       z.object({
-        resource: resourceSchema,
+        resource: z.unknown(),
         scopeLogs: z
-          .array(z.object({ logRecords: z.array(logRecordSchema).optional() }))
+          .array(z.object({ logRecords: z.array(z.unknown()).optional() }))
           .optional(),
       }),
     )
@@ -403,39 +497,59 @@ function severityName(severityNumber: number): string {
 }
 
 /**
- * Parses an OTLP/JSON `ExportLogsServiceRequest` into log records. Records without a time take
- * their observed time; a structured body becomes its JSON text; an event's name is kept as the
- * `event.name` attribute.
+ * Parses an OTLP/JSON `ExportLogsServiceRequest` into log records; invalid records are counted
+ * in `rejected`. Records without a time take their observed time; a structured body becomes
+ * its JSON text; an event's name is kept as the `event.name` attribute.
+ *
+ * @throws InputError when the request's structure is wrong
+ */
+export function readOtlpLogs(body: unknown): OtlpParseResult<LogRecord> {
+  const request = parse(logsRequestSchema, body, 'ExportLogsServiceRequest');
+  const result = new ParseResultBuilder<LogRecord>();
+  (request.resourceLogs ?? []).forEach((resourceLogs, r) => {
+    const records = (resourceLogs.scopeLogs ?? []).flatMap((scope, s) =>
+      (scope.logRecords ?? []).map((record, i) => ({
+        raw: record,
+        path: ['resourceLogs', r, 'scopeLogs', s, 'logRecords', i],
+      })),
+    );
+    const serviceName = result.serviceNameOf(
+      resourceLogs.resource,
+      ['resourceLogs', r, 'resource'],
+      records.length,
+    );
+    if (serviceName === undefined) return;
+    for (const { raw, path } of records) {
+      const record = result.check(logRecordSchema, raw, path);
+      if (!record) continue;
+      const attributes = flattenAttributes(record.attributes);
+      if (record.eventName) {
+        attributes['event.name'] = record.eventName;
+      }
+      const time = record.timeUnixNano || record.observedTimeUnixNano || 0n;
+      result.records.push({
+        serviceName,
+        timestampMs: nanosToMs(time),
+        severityText:
+          record.severityText || severityName(record.severityNumber),
+        severityNumber: record.severityNumber,
+        body: bodyText(record.body),
+        traceId: record.traceId,
+        spanId: record.spanId,
+        attributes,
+      });
+    }
+  });
+  return result.build();
+}
+
+/**
+ * Like {@link readOtlpLogs}, but all or nothing: any invalid record rejects the request.
  *
  * @throws InputError naming the path of the first bad fields
  */
 export function parseOtlpLogs(body: unknown): LogRecord[] {
-  const request = parse(logsRequestSchema, body, 'ExportLogsServiceRequest');
-  const logs: LogRecord[] = [];
-  for (const resourceLogs of request.resourceLogs ?? []) {
-    const serviceName = serviceNameOf(resourceLogs.resource);
-    for (const scopeLogs of resourceLogs.scopeLogs ?? []) {
-      for (const record of scopeLogs.logRecords ?? []) {
-        const attributes = flattenAttributes(record.attributes);
-        if (record.eventName) {
-          attributes['event.name'] = record.eventName;
-        }
-        const time = record.timeUnixNano || record.observedTimeUnixNano || 0n;
-        logs.push({
-          serviceName,
-          timestampMs: nanosToMs(time),
-          severityText:
-            record.severityText || severityName(record.severityNumber),
-          severityNumber: record.severityNumber,
-          body: bodyText(record.body),
-          traceId: record.traceId,
-          spanId: record.spanId,
-          attributes,
-        });
-      }
-    }
-  }
-  return logs;
+  return allOrNothing(readOtlpLogs(body), 'ExportLogsServiceRequest');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -492,9 +606,9 @@ const metricsRequestSchema = z.object({
   resourceMetrics: z
     .array(
       z.object({
-        resource: resourceSchema,
+        resource: z.unknown(),
         scopeMetrics: z
-          .array(z.object({ metrics: z.array(metricSchema).optional() }))
+          .array(z.object({ metrics: z.array(z.unknown()).optional() }))
           .optional(),
       }),
     )
@@ -519,56 +633,89 @@ function meanValue(point: AggregatePoint): number | undefined {
  * Parses an OTLP/JSON `ExportMetricsServiceRequest` into metric points. Gauge and sum points
  * carry their value; histogram, exponential histogram and summary points carry their mean
  * (sum / count) under the metric's own name. Points without a value (no recorded value, no
- * sum, zero count, NaN or infinite) are skipped.
+ * sum, zero count, NaN or infinite) are skipped. An invalid metric is left out and its data
+ * points are counted in `rejected`.
  *
- * @throws InputError naming the path of the first bad fields
+ * @throws InputError when the request's structure is wrong
  */
-export function parseOtlpMetrics(body: unknown): MetricPoint[] {
+export function readOtlpMetrics(body: unknown): OtlpParseResult<MetricPoint> {
   const request = parse(
     metricsRequestSchema,
     body,
     'ExportMetricsServiceRequest',
   );
-  const points: MetricPoint[] = [];
-  for (const resourceMetrics of request.resourceMetrics ?? []) {
-    const serviceName = serviceNameOf(resourceMetrics.resource);
-    for (const scopeMetrics of resourceMetrics.scopeMetrics ?? []) {
-      for (const metric of scopeMetrics.metrics ?? []) {
-        const valued: Array<{
-          point: AggregatePoint | NumberDataPoint;
-          value?: number;
-        }> = [
-          ...[metric.gauge, metric.sum].flatMap(data =>
-            (data?.dataPoints ?? []).map(point => ({
-              point,
-              value: numberValue(point),
-            })),
-          ),
-          ...[
-            metric.histogram,
-            metric.exponentialHistogram,
-            metric.summary,
-          ].flatMap(data =>
-            (data?.dataPoints ?? []).map(point => ({
-              point,
-              value: meanValue(point),
-            })),
-          ),
-        ];
-        for (const { point, value } of valued) {
-          if (value === undefined || !Number.isFinite(value)) continue;
-          points.push({
-            serviceName,
-            name: metric.name,
-            timestampMs: nanosToMs(point.timeUnixNano),
-            value,
-            attributes: flattenAttributes(point.attributes),
-          });
-        }
+  const result = new ParseResultBuilder<MetricPoint>();
+  (request.resourceMetrics ?? []).forEach((resourceMetrics, r) => {
+    const metrics = (resourceMetrics.scopeMetrics ?? []).flatMap((scope, s) =>
+      (scope.metrics ?? []).map((metric, i) => ({
+        raw: metric,
+        path: ['resourceMetrics', r, 'scopeMetrics', s, 'metrics', i],
+      })),
+    );
+    const serviceName = result.serviceNameOf(
+      resourceMetrics.resource,
+      ['resourceMetrics', r, 'resource'],
+      metrics.reduce((sum, { raw }) => sum + dataPointCount(raw), 0),
+    );
+    if (serviceName === undefined) return;
+    for (const { raw, path } of metrics) {
+      const metric = result.check(metricSchema, raw, path, dataPointCount(raw));
+      if (!metric) continue;
+      const valued: Array<{
+        point: AggregatePoint | NumberDataPoint;
+        value?: number;
+      }> = [
+        ...[metric.gauge, metric.sum].flatMap(data =>
+          (data?.dataPoints ?? []).map(point => ({
+            point,
+            value: numberValue(point),
+          })),
+        ),
+        ...[
+          metric.histogram,
+          metric.exponentialHistogram,
+          metric.summary,
+        ].flatMap(data =>
+          (data?.dataPoints ?? []).map(point => ({
+            point,
+            value: meanValue(point),
+          })),
+        ),
+      ];
+      for (const { point, value } of valued) {
+        if (value === undefined || !Number.isFinite(value)) continue;
+        result.records.push({
+          serviceName,
+          name: metric.name,
+          timestampMs: nanosToMs(point.timeUnixNano),
+          value,
+          attributes: flattenAttributes(point.attributes),
+        });
       }
     }
+  });
+  return result.build();
+}
+
+/**
+ * Like {@link readOtlpMetrics}, but all or nothing: any invalid record rejects the request.
+ *
+ * @throws InputError naming the path of the first bad fields
+ */
+export function parseOtlpMetrics(body: unknown): MetricPoint[] {
+  return allOrNothing(readOtlpMetrics(body), 'ExportMetricsServiceRequest');
+}
+
+/** Data points of a metric as sent, for counting what a rejected metric held (at least 1). */
+function dataPointCount(metric: unknown): number {
+  let count = 0;
+  if (typeof metric === 'object' && metric !== null) {
+    for (const data of Object.values(metric)) {
+      const points = (data as { dataPoints?: unknown } | null)?.dataPoints;
+      if (Array.isArray(points)) count += points.length;
+    }
   }
-  return points;
+  return Math.max(count, 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -582,6 +729,13 @@ function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   const json = JSON.stringify(value) ?? String(value);
   return json.length > 40 ? `${json.slice(0, 40)}...` : json;
+}
+
+function allOrNothing<T>(result: OtlpParseResult<T>, what: string): T[] {
+  if (result.rejected > 0) {
+    throw new InputError(`Invalid OTLP/JSON ${what}: ${result.errorMessage}`);
+  }
+  return result.records;
 }
 
 function parse<T>(

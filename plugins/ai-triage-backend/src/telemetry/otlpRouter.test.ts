@@ -43,7 +43,13 @@ describe('createOtlpRouter', () => {
     await applyDatabaseMigrations(knex);
     store = DatabaseTelemetryStore.create({ knex });
     app = express()
-      .use(await createOtlpRouter({ store, httpAuth: mockServices.httpAuth() }))
+      .use(
+        await createOtlpRouter({
+          store,
+          httpAuth: mockServices.httpAuth(),
+          logger: mockServices.logger.mock(),
+        }),
+      )
       .use(mockErrorHandler());
   });
 
@@ -84,7 +90,7 @@ describe('createOtlpRouter', () => {
     expect(spans!.map(s => s.spanId)).toEqual(['eee19b7ec3c1b174']);
   });
 
-  it('answers a malformed export with 400 naming the bad field, and stores nothing', async () => {
+  it('stores the valid spans of an export and reports the invalid ones as a partial success', async () => {
     const body = JSON.parse(fixtureText('trace.json'));
     body.resourceSpans[0].scopeSpans[0].spans.push({
       ...body.resourceSpans[0].scopeSpans[0].spans[0],
@@ -92,15 +98,27 @@ describe('createOtlpRouter', () => {
     });
     const response = await post('/v1/traces').send(body);
 
-    expect(response.status).toBe(400);
-    expect(response.body.error).toMatchObject({
-      name: 'InputError',
-      message: expect.stringContaining(
-        'resourceSpans[0].scopeSpans[0].spans[1].spanId: expected a span id of 16 hex characters',
-      ),
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      partialSuccess: {
+        rejectedSpans: 1,
+        errorMessage:
+          'resourceSpans[0].scopeSpans[0].spans[1].spanId: expected a span id of 16 hex characters',
+      },
     });
     const { spans } = await store.fetch(EXAMPLE_QUERY, { signal });
-    expect(spans).toEqual([]);
+    expect(spans!.map(s => s.spanId)).toEqual(['eee19b7ec3c1b174']);
+  });
+
+  it('answers a request of the wrong structure with 400 and a google.rpc.Status, storing nothing', async () => {
+    const response = await post('/v1/traces').send({ resourceSpans: {} });
+
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({
+      code: 3,
+      message:
+        'Invalid OTLP/JSON ExportTraceServiceRequest: resourceSpans: Expected array, received object',
+    });
   });
 
   it('answers invalid JSON with 400', async () => {
@@ -110,18 +128,26 @@ describe('createOtlpRouter', () => {
     expect(response.status).toBe(400);
   });
 
-  it('answers protobuf with 415, saying JSON is what it takes', async () => {
+  it('answers bytes that are not an OTLP protobuf message with 400, as a protobuf Status', async () => {
     const response = await post('/v1/metrics')
       .set('content-type', 'application/x-protobuf')
-      .send(Buffer.from([0x0a, 0x00]));
+      .send(Buffer.from([0x0a, 0x05, 0x01]))
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
 
-    expect(response.status).toBe(415);
-    expect(response.body.error).toEqual(
-      expect.objectContaining({
-        name: 'UnsupportedMediaTypeError',
-        message:
-          'Content-Type application/x-protobuf is not supported yet; send OTLP/JSON (application/json)',
-      }),
+    expect(response.status).toBe(400);
+    expect(response.headers['content-type']).toMatch(
+      /^application\/x-protobuf/,
+    );
+    // google.rpc.Status: field 1 (code) = 3, field 2 (message) = the text.
+    const bytes = response.body as Buffer;
+    expect(bytes.subarray(0, 2)).toEqual(Buffer.from([0x08, 0x03]));
+    expect(bytes.toString('utf8')).toContain(
+      'Invalid OTLP/protobuf ExportMetricsServiceRequest',
     );
   });
 
@@ -130,15 +156,38 @@ describe('createOtlpRouter', () => {
       .set('content-type', 'text/plain')
       .send('hello');
     expect(response.status).toBe(415);
-    expect(response.body.error.message).toBe(
-      'Content-Type must be application/json (OTLP/JSON), got text/plain',
-    );
+    expect(response.body).toEqual({
+      code: 3,
+      message:
+        'Content-Type must be application/x-protobuf or application/json (OTLP/HTTP), got text/plain',
+    });
+  });
+
+  it('answers an unknown Content-Encoding with 415', async () => {
+    const response = await post('/v1/logs')
+      .set('content-type', 'application/json')
+      .set('content-encoding', 'br')
+      .send('{}');
+    expect(response.status).toBe(415);
+    expect(response.body.message).toContain('send gzip or no Content-Encoding');
   });
 
   it('answers a body over 10mb with 413', async () => {
     const response = await post('/v1/logs')
       .set('content-type', 'application/json')
       .send(`{"pad":"${'x'.repeat(10 * 1024 * 1024)}"}`);
+    expect(response.status).toBe(413);
+    expect(response.body.message).toBe(
+      'The OTLP export is larger than the 10mb limit (after decompression)',
+    );
+  });
+
+  it('counts the limit after gzip is undone', async () => {
+    const pending = post('/v1/logs')
+      .set('content-type', 'application/json')
+      .set('content-encoding', 'gzip');
+    pending.write(zlib.gzipSync(`{"pad":"${'x'.repeat(11 * 1024 * 1024)}"}`));
+    const response = await pending;
     expect(response.status).toBe(413);
   });
 
@@ -148,6 +197,7 @@ describe('createOtlpRouter', () => {
       .set('authorization', mockCredentials.none.header())
       .send(fixtureText('trace.json'));
     expect(anonymous.status).toBe(401);
+    expect(anonymous.body.code).toBe(16);
 
     const user = await request(app)
       .post('/v1/traces')
@@ -155,6 +205,7 @@ describe('createOtlpRouter', () => {
       .set('content-type', 'application/json')
       .send(fixtureText('trace.json'));
     expect(user.status).toBe(403);
+    expect(user.body.code).toBe(7);
 
     const { spans } = await store.fetch(EXAMPLE_QUERY, { signal });
     expect(spans).toEqual([]);

@@ -22,9 +22,24 @@ describe('alertmanagerWebhookSchema', () => {
     'zulip/single_alert.json',
     'zulip/single_alert_no_url.json',
     'prometheus-msteams/prom_post_request_12_alerts.json',
+    'prometheus_bot/simpe.json',
+    'prometheus_bot/production_example.json',
   ])('accepts the real payload %s', file => {
     const parsed = alertmanagerWebhookSchema.safeParse(fixture(file));
     expect(parsed.success ? 'ok' : parsed.error.message).toBe('ok');
+  });
+
+  it('takes version 3 with a numeric groupKey, and early payloads with a numeric version', () => {
+    const v3 = alertmanagerWebhookSchema.parse(
+      fixture('prometheus_bot/simpe.json'),
+    );
+    expect(v3).toMatchObject({ version: '3', groupKey: expect.any(Number) });
+    expect(v3.truncatedAlerts).toBeUndefined();
+    const early = alertmanagerWebhookSchema.parse(
+      fixture('prometheus_bot/production_example.json'),
+    );
+    expect(early).toMatchObject({ version: 0, groupKey: 0 });
+    expect(early.alerts.every(a => a.status === undefined)).toBe(true);
   });
 
   it('keeps the alerts of a payload in order with their fields', () => {

@@ -1,52 +1,46 @@
 import { z } from 'zod';
-
-const stringMap = z.record(z.string(), z.string());
+import { alertList, alertStatus, stringMap, timestamp } from './fields';
 
 /**
- * One alert of an Alertmanager webhook (payload version 4). Fields that older Alertmanager
- * releases leave out (`status`, `fingerprint`, `generatorURL`, `endsAt`) are optional, and
- * unknown fields are tolerated.
+ * One alert of an Alertmanager webhook (payload version 4, and the version 3 and older bodies
+ * that leave out `status`, `fingerprint`, `generatorURL` or `endsAt`). Unknown fields are
+ * tolerated.
  *
  * @public
  */
 export const alertmanagerAlertSchema = z
   .object({
-    status: z.enum(['firing', 'resolved']).optional(),
+    status: alertStatus.optional(),
     labels: stringMap.refine(labels => typeof labels.alertname === 'string', {
       message: 'labels.alertname is required',
     }),
     annotations: stringMap.optional().default({}),
-    startsAt: z
-      .string()
-      .datetime({ offset: true, message: 'must be an RFC 3339 timestamp' }),
-    endsAt: z
-      .string()
-      .datetime({ offset: true, message: 'must be an RFC 3339 timestamp' })
-      .optional(),
+    startsAt: timestamp,
+    endsAt: timestamp.optional(),
     generatorURL: z.string().optional(),
     fingerprint: z.string().min(1).optional(),
   })
   .passthrough();
 
 /**
- * The body Alertmanager POSTs to a `webhook_config` receiver.
+ * The body Alertmanager POSTs to a `webhook_config` receiver. `groupKey` is a string since
+ * version 4 and a number in version 3 (early releases also sent `version` as a number);
+ * `truncatedAlerts` (alerts left out by `max_alerts`) only exists since Alertmanager 0.22.
  *
  * @public
  */
 export const alertmanagerWebhookSchema = z
   .object({
-    version: z.string().optional(),
+    version: z.union([z.string(), z.number()]).optional(),
     groupKey: z.union([z.string(), z.number()]).optional(),
     truncatedAlerts: z.number().int().nonnegative().optional(),
-    status: z.enum(['firing', 'resolved']),
+    status: alertStatus,
     receiver: z.string().optional(),
     groupLabels: stringMap.optional().default({}),
     commonLabels: stringMap.optional().default({}),
     commonAnnotations: stringMap.optional().default({}),
     externalURL: z.string().optional(),
-    alerts: z
-      .array(alertmanagerAlertSchema)
-      .min(1, 'must contain at least one alert'),
+    alerts: alertList(alertmanagerAlertSchema),
   })
   .passthrough();
 

@@ -9,9 +9,48 @@ export type WebhookAcceptedResponse = {
   incidentIds: string[];
 };
 
-/** @public */
+/**
+ * One page of incidents, open ones first, then the most recently seen.
+ *
+ * @public
+ */
 export type IncidentListResponse = {
   items: Incident[];
+  /** How many incidents match the query in all. */
+  totalCount: number;
+  /** The offset of the first item. */
+  offset: number;
+  limit: number;
+};
+
+/**
+ * Query parameters of `GET /incidents`. Severities and statuses are comma-separated lists.
+ *
+ * @public
+ */
+export type IncidentListQuery = {
+  /** Incidents of this entity, including unlinked ones of its service name. */
+  entityRef?: string;
+  /** Incidents of the entities this group or user owns (`team-a` or `group:default/team-a`). */
+  owner?: string;
+  /** Incidents of the entities in this system (`shop` or `system:default/shop`). */
+  system?: string;
+  severity?: string;
+  status?: string;
+  /** `true`: only incidents no catalog entity was found for. */
+  unlinked?: boolean;
+  limit?: number;
+  offset?: number;
+};
+
+/**
+ * The answer to `POST /incidents/:id/retriage`: the incident, pending again with a new
+ * `enrich` job queued.
+ *
+ * @public
+ */
+export type RetriageResponse = {
+  incident: Incident;
 };
 
 /** @public */
@@ -24,4 +63,9 @@ export type IncidentDetailResponse = {
   context: ContextDocument | null;
   hypotheses: Hypothesis[];
   insufficientEvidence: boolean;
+  /** Why triage failed (the last error of the incident's dead job), when it did. */
+  failureReason?: string | null;
+  /** The fallback reasoner answered because the configured one failed. */
+  degraded?: boolean;
+  degradedReason?: string | null;
 };

@@ -12,6 +12,8 @@ export const metricDeltaSchema = z.object({
   baseline: z.number().nullable(),
   current: z.number(),
   changeRatio: z.number().nullable(),
+  /** current - baseline; null without a baseline. */
+  change: z.number().nullable().optional(),
 });
 
 /**
@@ -29,6 +31,13 @@ export const operationSummarySchema = z.object({
   p95Ms: z.number(),
   maxMs: z.number(),
   sampleError: z.string().nullable(),
+  /** The service the operation belongs to (the incident's service). */
+  service: z.string().optional(),
+  /** Spans of this operation in the baseline window (0 when it did not run there). */
+  baselineSpanCount: z.number().int().optional(),
+  baselineErrorCount: z.number().int().optional(),
+  /** p95 latency in the baseline window; null when it did not run there. */
+  baselineP95Ms: z.number().nullable().optional(),
 });
 
 /**
@@ -45,6 +54,16 @@ export const dependencySummarySchema = z.object({
   p95Ms: z.number(),
   /** Share of the service's server-span time spent waiting on this dependency (0..1). */
   latencyShare: z.number(),
+  /**
+   * Share of the service's failed entry spans (server or consumer) whose trace holds a failed
+   * call to this dependency (0..1).
+   */
+  errorShare: z.number().optional(),
+  /** Calls in the baseline window (0 when there were none). */
+  baselineCallCount: z.number().int().optional(),
+  baselineErrorCount: z.number().int().optional(),
+  /** p95 latency in the baseline window; null without calls there. */
+  baselineP95Ms: z.number().nullable().optional(),
 });
 
 /**
@@ -60,6 +79,39 @@ export const logTemplateSchema = z.object({
   firstSeen: z.string(),
   lastSeen: z.string(),
   sample: z.string(),
+  /** Records of this template in the baseline window: 0 means it is new. */
+  baselineCount: z.number().int().optional(),
+  /** Up to three trace ids of its records (smallest first), to tie logs to traces. */
+  traceIds: z.array(z.string()).optional(),
+  /** Ids of the operations and dependencies whose spans emitted its records (by trace/span id). */
+  relatedIds: z.array(z.string()).optional(),
+});
+
+/**
+ * One step of a trace's critical path: the span that kept its parent waiting longest.
+ *
+ * @public
+ */
+export const criticalPathStepSchema = z.object({
+  service: z.string(),
+  operation: z.string(),
+  durationMs: z.number(),
+  /** Time of this span not covered by its child on the path. */
+  selfMs: z.number(),
+  error: z.boolean(),
+});
+
+/**
+ * The critical path of one of the slowest traces through the service.
+ *
+ * @public
+ */
+export const criticalPathSchema = z.object({
+  id: z.string(),
+  traceId: z.string(),
+  durationMs: z.number(),
+  error: z.boolean(),
+  steps: z.array(criticalPathStepSchema),
 });
 
 /**
@@ -91,6 +143,14 @@ export const contextDocumentSchema = z.object({
   missing: z.array(z.string()),
   truncated: z.array(z.string()),
   redactions: z.number().int(),
+  /** Redactions by kind (`email`, `jwt`, `custom:<name>`, ...); they add up to `redactions`. */
+  redactionsByKind: z.record(z.string(), z.number().int()).optional(),
+  /** Critical paths of the slowest traces, slowest first. */
+  criticalPaths: z.array(criticalPathSchema).optional(),
+  /** Size of this document as stored: UTF-8 bytes of its JSON, and an estimate of its tokens. */
+  size: z
+    .object({ bytes: z.number().int(), estimatedTokens: z.number().int() })
+    .optional(),
 });
 
 /** @public */
@@ -103,6 +163,8 @@ export type OperationSummary = z.infer<typeof operationSummarySchema>;
 export type DependencySummary = z.infer<typeof dependencySummarySchema>;
 /** @public */
 export type LogTemplate = z.infer<typeof logTemplateSchema>;
+/** @public */
+export type CriticalPath = z.infer<typeof criticalPathSchema>;
 
 /**
  * Every evidence id a context document carries: what hypotheses may cite.
@@ -117,6 +179,7 @@ export function evidenceIdsOf(context: ContextDocument): Set<string> {
       ...context.dependencies,
       ...context.logTemplates,
       ...context.metricDeltas,
+      ...(context.criticalPaths ?? []),
     ].map(item => item.id),
   );
 }

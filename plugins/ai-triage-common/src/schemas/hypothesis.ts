@@ -49,9 +49,31 @@ export const reviewRequestSchema = z
     decision: z.enum(REVIEW_DECISIONS),
     comment: z.string().max(2000).optional(),
     modifiedRootCause: z.string().min(1).max(500).optional(),
+    /** The corrected affected components, when the reviewer changed them. */
+    modifiedAffectedComponents: z
+      .array(z.string().min(1).max(200))
+      .max(10)
+      .optional(),
+    /** The corrected diagnostic steps, when the reviewer changed them. */
+    modifiedDiagnosticSteps: z
+      .array(z.string().min(1).max(500))
+      .max(10)
+      .optional(),
   })
   .strict()
   .superRefine((review, ctx) => {
+    for (const field of [
+      'modifiedAffectedComponents',
+      'modifiedDiagnosticSteps',
+    ] as const) {
+      if (review.decision !== 'modified' && review[field]) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [field],
+          message: 'is only allowed when decision is "modified"',
+        });
+      }
+    }
     if (review.decision === 'modified' && !review.modifiedRootCause) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
@@ -78,6 +100,10 @@ export type Review = {
   decision: ReviewDecision;
   comment: string | null;
   modifiedRootCause: string | null;
+  /** Set when a modifying reviewer corrected the affected components. */
+  modifiedAffectedComponents?: string[] | null;
+  /** Set when a modifying reviewer corrected the diagnostic steps. */
+  modifiedDiagnosticSteps?: string[] | null;
   reviewer: string;
   createdAt: string;
 };
@@ -90,4 +116,38 @@ export type Hypothesis = HypothesisDraft & {
   createdAt: string;
   /** The latest review, if any. */
   review: Review | null;
+  /** Every review of the hypothesis, oldest first (who reviewed what and when). */
+  reviewHistory?: Review[];
+};
+
+/**
+ * The events-service topic on which every finished triage is published.
+ *
+ * @public
+ */
+export const AI_TRIAGE_RESULTS_TOPIC = 'ai-triage.results';
+
+/**
+ * The payload of an `ai-triage.results` event: what a triage run concluded about an incident.
+ * `degraded` is set when the configured reasoner failed and the heuristic fallback answered.
+ *
+ * @public
+ */
+export type TriageResultEvent = {
+  incidentId: string;
+  runId: string;
+  entityRef: string | null;
+  serviceName: string;
+  title: string;
+  severity: string;
+  reasoner: string;
+  degraded: boolean;
+  degradedReason: string | null;
+  insufficientEvidence: boolean;
+  hypotheses: Array<
+    Pick<HypothesisDraft, 'rootCause' | 'confidence' | 'evidenceIds'> & {
+      rank: number;
+    }
+  >;
+  createdAt: string;
 };

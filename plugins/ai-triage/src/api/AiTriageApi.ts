@@ -1,7 +1,9 @@
 import { createApiRef } from '@backstage/frontend-plugin-api';
 import {
   IncidentDetailResponse,
+  IncidentListQuery,
   IncidentListResponse,
+  RetriageResponse,
   Review,
   ReviewRequest,
 } from '@ai-triage/plugin-ai-triage-common';
@@ -12,8 +14,8 @@ import {
  * @public
  */
 export interface AiTriageApi {
-  /** The incidents of one catalog entity, newest first. */
-  listIncidents(options: { entityRef: string }): Promise<IncidentListResponse>;
+  /** One page of incidents matching the query: open ones first, then the most recently seen. */
+  listIncidents(query: IncidentListQuery): Promise<IncidentListResponse>;
   /** One incident with its alerts, context document and hypotheses. */
   getIncident(incidentId: string): Promise<IncidentDetailResponse>;
   /** Accepts, modifies or rejects a hypothesis as the signed-in user. */
@@ -22,6 +24,8 @@ export interface AiTriageApi {
     hypothesisId: string,
     request: ReviewRequest,
   ): Promise<Review>;
+  /** Runs enrichment and reasoning for the incident again. */
+  retriageIncident(incidentId: string): Promise<RetriageResponse>;
 }
 
 /** @public */

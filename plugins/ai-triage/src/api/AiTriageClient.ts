@@ -2,7 +2,9 @@ import { DiscoveryApi, FetchApi } from '@backstage/frontend-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import {
   IncidentDetailResponse,
+  IncidentListQuery,
   IncidentListResponse,
+  RetriageResponse,
   Review,
   ReviewRequest,
 } from '@ai-triage/plugin-ai-triage-common';
@@ -22,9 +24,14 @@ export class AiTriageClient implements AiTriageApi {
     this.fetchApi = options.fetchApi;
   }
 
-  listIncidents(options: { entityRef: string }): Promise<IncidentListResponse> {
-    const query = new URLSearchParams({ entityRef: options.entityRef });
-    return this.request(`/incidents?${query}`);
+  listIncidents(query: IncidentListQuery): Promise<IncidentListResponse> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== '') {
+        params.set(key, String(value));
+      }
+    }
+    return this.request(`/incidents?${params}`);
   }
 
   getIncident(incidentId: string): Promise<IncidentDetailResponse> {
@@ -45,6 +52,13 @@ export class AiTriageClient implements AiTriageApi {
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(request),
       },
+    );
+  }
+
+  retriageIncident(incidentId: string): Promise<RetriageResponse> {
+    return this.request(
+      `/incidents/${encodeURIComponent(incidentId)}/retriage`,
+      { method: 'POST' },
     );
   }
 

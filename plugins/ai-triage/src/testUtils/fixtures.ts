@@ -3,6 +3,7 @@ import {
   ContextDocument,
   Hypothesis,
   Incident,
+  IncidentListResponse,
   StoredAlert,
 } from '@ai-triage/plugin-ai-triage-common';
 
@@ -11,7 +12,11 @@ import {
 export const entity: Entity = {
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Component',
-  metadata: { name: 'checkout', namespace: 'default' },
+  metadata: {
+    name: 'checkout',
+    namespace: 'default',
+    annotations: { 'opentelemetry.io/service-name': 'checkout' },
+  },
   spec: { type: 'service', lifecycle: 'production', owner: 'team-a' },
 };
 
@@ -132,3 +137,25 @@ export const hypothesis: Hypothesis = {
   createdAt: '2026-01-10T10:06:00.000Z',
   review: null,
 };
+
+/** The list answer for one page holding `items`. */
+export function listResponse(
+  items: Incident[],
+  page: { totalCount?: number; offset?: number; limit?: number } = {},
+): IncidentListResponse {
+  return {
+    items,
+    totalCount: page.totalCount ?? items.length,
+    offset: page.offset ?? 0,
+    limit: page.limit ?? 20,
+  };
+}
+
+/** `count` incidents of the checkout service, newest first. */
+export function manyIncidents(count: number, offset = 0): Incident[] {
+  return Array.from({ length: count }, (_, i) => ({
+    ...incident,
+    id: `inc-${offset + i + 1}`,
+    title: `Incident ${offset + i + 1}`,
+  }));
+}

@@ -16,6 +16,7 @@ import {
   formatTime,
   formatValue,
 } from '../../format';
+import { DeltaChart } from './DeltaChart';
 
 const useStyles = makeStyles(theme => ({
   section: {
@@ -156,7 +157,10 @@ export function ContextCard(props: {
         ))}
       </Section>
 
-      <Section title="Top operations" isEmpty={context.operations.length === 0}>
+      <Section
+        title="Failing and slow operations"
+        isEmpty={context.operations.length === 0}
+      >
         {context.operations.map(operation => (
           <EvidenceItem
             key={operation.id}
@@ -177,7 +181,10 @@ export function ContextCard(props: {
         ))}
       </Section>
 
-      <Section title="Dependencies" isEmpty={context.dependencies.length === 0}>
+      <Section
+        title="Downstream dependencies"
+        isEmpty={context.dependencies.length === 0}
+      >
         {context.dependencies.map(dependency => (
           <EvidenceItem
             key={dependency.id}
@@ -220,11 +227,16 @@ export function ContextCard(props: {
             evidenceId={delta.id}
             highlighted={isHighlighted(delta.id)}
             primary={<span className={classes.code}>{metricName(delta)}</span>}
-            secondary={`${
-              delta.baseline === null ? 'none' : formatValue(delta.baseline)
-            } → ${formatValue(delta.current)} (${formatChange(
-              delta.changeRatio,
-            )})`}
+            secondary={
+              <>
+                <DeltaChart delta={delta} />
+                {`${
+                  delta.baseline === null ? 'none' : formatValue(delta.baseline)
+                } → ${formatValue(delta.current)} (${formatChange(
+                  delta.changeRatio,
+                )})`}
+              </>
+            }
           />
         ))}
       </Section>

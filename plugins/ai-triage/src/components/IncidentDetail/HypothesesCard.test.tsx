@@ -1,5 +1,6 @@
 import { mockApis, renderInTestApp } from '@backstage/frontend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { screen } from '@testing-library/react';
 import { IncidentDetailResponse } from '@ai-triage/plugin-ai-triage-common';
 import { context, hypothesis, incident } from '../../testUtils/fixtures';
@@ -23,7 +24,10 @@ function renderCard(detail: Partial<IncidentDetailResponse>) {
       onEvidenceClick={jest.fn()}
       onReview={jest.fn()}
     />,
-    { apis: [permissionApi] },
+    {
+      apis: [permissionApi],
+      mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef },
+    },
   );
 }
 
@@ -61,6 +65,62 @@ describe('HypothesesCard', () => {
     expect(
       await screen.findByText(/too little evidence for a root cause/),
     ).toBeInTheDocument();
+  });
+
+  it('names the reason triage failed', async () => {
+    renderCard({
+      incident: { ...incident, triageState: 'failed' },
+      hypotheses: [],
+      failureReason: 'enrich: context store unreachable',
+    });
+
+    expect(
+      await screen.findByText(
+        'The pipeline gave up on this incident: enrich: context store unreachable',
+      ),
+    ).toBeInTheDocument();
+  });
+
+  it('says plainly when the fallback reasoner answered', async () => {
+    renderCard({ degraded: true, degradedReason: 'circuit open' });
+
+    expect(
+      await screen.findByText(
+        /Degraded result: the fallback reasoner answered/,
+      ),
+    ).toBeInTheDocument();
+    expect(screen.getByText(/\(circuit open\)/)).toBeInTheDocument();
+  });
+
+  it('shows who reviewed a hypothesis before', async () => {
+    const review = (
+      id: string,
+      decision: 'accepted' | 'rejected',
+      who: string,
+    ) => ({
+      id,
+      hypothesisId: hypothesis.id,
+      decision,
+      comment: null,
+      modifiedRootCause: null,
+      reviewer: `user:default/${who}`,
+      createdAt: '2026-01-10T10:10:00.000Z',
+    });
+    const history = [
+      review('1', 'rejected', 'bob'),
+      review('2', 'accepted', 'jane'),
+    ];
+    renderCard({
+      hypotheses: [
+        { ...hypothesis, review: history[1], reviewHistory: history },
+      ],
+    });
+
+    expect(await screen.findByText('Earlier reviews (1)')).toBeInTheDocument();
+    expect(screen.getByText('Rejected')).toBeInTheDocument();
+    expect(screen.getByText('bob')).toBeInTheDocument();
+    expect(screen.getByText('Accepted')).toBeInTheDocument();
+    expect(screen.getByText('jane')).toBeInTheDocument();
   });
 
   it('says when triage failed', async () => {

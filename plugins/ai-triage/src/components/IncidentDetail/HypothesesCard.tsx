@@ -23,14 +23,18 @@ function Placeholder(props: { detail: IncidentDetailResponse }) {
       <WarningPanel
         severity="error"
         title="Triage failed"
-        message={`The pipeline gave up on this incident. The reason is on its dead job: GET /api/ai-triage/jobs?incidentId=${incident.id}&status=dead`}
+        message={
+          props.detail.failureReason
+            ? `The pipeline gave up on this incident: ${props.detail.failureReason}`
+            : `The pipeline gave up on this incident. The reason is on its dead job: GET /api/ai-triage/jobs?incidentId=${incident.id}&status=dead`
+        }
       />
     );
   }
   return (
     <Typography color="textSecondary">
       {insufficientEvidence
-        ? 'The context holds too little evidence for a root cause. Check what is missing in the context.'
+        ? 'Insufficient evidence: the context holds too little evidence for a root cause. Check what is missing in the context.'
         : 'No hypotheses were produced.'}
     </Typography>
   );
@@ -58,11 +62,20 @@ export function HypothesesCard(props: {
       title="Hypotheses"
       subheader={
         detail.insufficientEvidence && detail.hypotheses.length > 0
-          ? 'The reasoner reported insufficient evidence; treat these as weak.'
+          ? 'Insufficient evidence: the reasoner found too little in the context; treat these as weak.'
           : undefined
       }
       variant="gridItem"
     >
+      {detail.degraded && (
+        <WarningPanel
+          severity="warning"
+          title="Degraded result: the fallback reasoner answered"
+          message={`The configured reasoner did not answer${
+            detail.degradedReason ? ` (${detail.degradedReason})` : ''
+          }, so these hypotheses come from the deterministic heuristic reasoner. Re-triage once the reasoner is back.`}
+        />
+      )}
       {detail.hypotheses.length === 0 ? (
         <Placeholder detail={detail} />
       ) : (

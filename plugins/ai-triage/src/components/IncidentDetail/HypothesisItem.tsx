@@ -82,6 +82,16 @@ function ReviewSummary(props: { review: Review }) {
           Corrected root cause: {review.modifiedRootCause}
         </Typography>
       )}
+      {review.modifiedAffectedComponents && (
+        <Typography variant="body2">
+          Corrected components: {review.modifiedAffectedComponents.join(', ')}
+        </Typography>
+      )}
+      {review.modifiedDiagnosticSteps && (
+        <Typography variant="body2">
+          Corrected steps: {review.modifiedDiagnosticSteps.join('; ')}
+        </Typography>
+      )}
       {review.comment && (
         <Typography variant="body2" color="textSecondary">
           {review.comment}
@@ -207,6 +217,21 @@ export function HypothesisItem(props: {
       </Typography>
 
       {hypothesis.review && <ReviewSummary review={hypothesis.review} />}
+      {(hypothesis.reviewHistory?.length ?? 0) > 1 && (
+        <details>
+          <summary>
+            <Typography variant="caption">
+              Earlier reviews ({hypothesis.reviewHistory!.length - 1})
+            </Typography>
+          </summary>
+          {hypothesis
+            .reviewHistory!.slice(0, -1)
+            .reverse()
+            .map(review => (
+              <ReviewSummary key={review.id} review={review} />
+            ))}
+        </details>
+      )}
 
       <div className={classes.actions}>
         <Button
@@ -241,6 +266,15 @@ export function HypothesisItem(props: {
           rootCause={
             hypothesis.review?.modifiedRootCause ?? hypothesis.rootCause
           }
+          affectedComponents={
+            hypothesis.review?.modifiedAffectedComponents ??
+            hypothesis.affectedComponents
+          }
+          diagnosticSteps={
+            hypothesis.review?.modifiedDiagnosticSteps ??
+            hypothesis.diagnosticSteps
+          }
+          original={hypothesis}
           submitting={submitting}
           onCancel={() => setDialog(undefined)}
           onSubmit={submit}

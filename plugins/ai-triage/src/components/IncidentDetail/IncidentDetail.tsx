@@ -4,16 +4,21 @@ import {
   Progress,
   ResponseErrorPanel,
 } from '@backstage/core-components';
-import { useApi } from '@backstage/frontend-plugin-api';
+import { coreApis, useApi } from '@backstage/frontend-plugin-api';
+import { ResponseError } from '@backstage/errors';
+import { usePermission } from '@backstage/plugin-permission-react';
+import Button from '@material-ui/core/Button';
 import Grid from '@material-ui/core/Grid';
 import IconButton from '@material-ui/core/IconButton';
 import LinearProgress from '@material-ui/core/LinearProgress';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import CloseIcon from '@material-ui/icons/Close';
+import ReplayIcon from '@material-ui/icons/Replay';
 import {
   Incident,
   ReviewRequest,
+  aiTriageHypothesisReviewPermission,
   evidenceIdsOf,
 } from '@ai-triage/plugin-ai-triage-common';
 import { aiTriageApiRef } from '../../api';
@@ -39,10 +44,59 @@ const useStyles = makeStyles(theme => ({
   progress: {
     marginTop: theme.spacing(2),
   },
+  actions: {
+    display: 'flex',
+    alignItems: 'center',
+    gap: theme.spacing(1),
+  },
 }));
 
-function IncidentSummary(props: { incident: Incident; onClose: () => void }) {
-  const { incident, onClose } = props;
+function RetriageButton(props: { incident: Incident; onDone: () => void }) {
+  const { incident, onDone } = props;
+  const api = useApi(aiTriageApiRef);
+  const toastApi = useApi(coreApis.toast);
+  const { allowed } = usePermission({
+    permission: aiTriageHypothesisReviewPermission,
+  });
+  const [submitting, setSubmitting] = useState(false);
+  if (!allowed) {
+    return null;
+  }
+  const retriage = async () => {
+    setSubmitting(true);
+    try {
+      await api.retriageIncident(incident.id);
+      onDone();
+    } catch (error) {
+      toastApi.post({
+        title: 'Re-triage was not started',
+        description:
+          error instanceof ResponseError ? error.cause.message : String(error),
+        status: 'danger',
+      });
+    } finally {
+      setSubmitting(false);
+    }
+  };
+  return (
+    <Button
+      size="small"
+      variant="outlined"
+      startIcon={<ReplayIcon />}
+      disabled={submitting || isTriageRunning(incident.triageState)}
+      onClick={retriage}
+    >
+      Re-triage
+    </Button>
+  );
+}
+
+function IncidentSummary(props: {
+  incident: Incident;
+  onClose: () => void;
+  onRetriaged: () => void;
+}) {
+  const { incident, onClose, onRetriaged } = props;
   const classes = useStyles();
   const location = [incident.serviceName, incident.namespace, incident.cluster]
     .filter(Boolean)
@@ -51,9 +105,12 @@ function IncidentSummary(props: { incident: Incident; onClose: () => void }) {
     <InfoCard
       title={incident.title}
       action={
-        <IconButton aria-label="Close incident" onClick={onClose}>
-          <CloseIcon />
-        </IconButton>
+        <div className={classes.actions}>
+          <RetriageButton incident={incident} onDone={onRetriaged} />
+          <IconButton aria-label="Close incident" onClick={onClose}>
+            <CloseIcon />
+          </IconButton>
+        </div>
       }
     >
       <div className={classes.facts}>
@@ -116,7 +173,11 @@ export function IncidentDetail(props: {
   return (
     <Grid container spacing={3}>
       <Grid item xs={12}>
-        <IncidentSummary incident={detail.incident} onClose={onClose} />
+        <IncidentSummary
+          incident={detail.incident}
+          onClose={onClose}
+          onRetriaged={reload}
+        />
       </Grid>
       {error && (
         <Grid item xs={12}>

@@ -22,6 +22,18 @@ type ReviewDialogProps = {
   onSubmit: (request: ReviewRequest) => void;
 };
 
+/** The non-empty lines of a multi-line field, trimmed. */
+function lines(text: string): string[] {
+  return text
+    .split('\n')
+    .map(line => line.trim())
+    .filter(Boolean);
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
 function optionalComment(comment: string): { comment?: string } {
   const trimmed = comment.trim();
   return trimmed ? { comment: trimmed } : {};
@@ -33,10 +45,20 @@ function optionalComment(comment: string): { comment?: string } {
  * @internal
  */
 export function ModifyHypothesisDialog(
-  props: ReviewDialogProps & { rootCause: string },
+  props: ReviewDialogProps & {
+    rootCause: string;
+    affectedComponents: string[];
+    diagnosticSteps: string[];
+    /** The hypothesis as the reasoner made it: lists equal to these are not sent. */
+    original: { affectedComponents: string[]; diagnosticSteps: string[] };
+  },
 ) {
   const { submitting, onCancel, onSubmit } = props;
   const [rootCause, setRootCause] = useState(props.rootCause);
+  const [components, setComponents] = useState(
+    props.affectedComponents.join('\n'),
+  );
+  const [steps, setSteps] = useState(props.diagnosticSteps.join('\n'));
   const [comment, setComment] = useState('');
   const rootCauseError = rootCause.trim()
     ? undefined
@@ -45,9 +67,17 @@ export function ModifyHypothesisDialog(
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!rootCauseError) {
+      const modifiedComponents = lines(components);
+      const modifiedSteps = lines(steps);
       onSubmit({
         decision: 'modified',
         modifiedRootCause: rootCause.trim(),
+        ...(sameList(modifiedComponents, props.original.affectedComponents)
+          ? {}
+          : { modifiedAffectedComponents: modifiedComponents }),
+        ...(sameList(modifiedSteps, props.original.diagnosticSteps)
+          ? {}
+          : { modifiedDiagnosticSteps: modifiedSteps }),
         ...optionalComment(comment),
       });
     }
@@ -72,6 +102,26 @@ export function ModifyHypothesisDialog(
             helperText={rootCauseError}
             inputProps={{ maxLength: ROOT_CAUSE_MAX_LENGTH }}
             required
+            multiline
+            fullWidth
+            margin="normal"
+          />
+          <TextField
+            id="ai-triage-modify-components"
+            label="Affected components"
+            value={components}
+            onChange={event => setComponents(event.target.value)}
+            helperText="One per line."
+            multiline
+            fullWidth
+            margin="normal"
+          />
+          <TextField
+            id="ai-triage-modify-steps"
+            label="Diagnostic steps"
+            value={steps}
+            onChange={event => setSteps(event.target.value)}
+            helperText="One per line, in the order to check them."
             multiline
             fullWidth
             margin="normal"

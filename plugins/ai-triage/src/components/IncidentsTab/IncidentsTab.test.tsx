@@ -15,13 +15,15 @@ import {
   Review,
   ReviewRequest,
 } from '@ai-triage/plugin-ai-triage-common';
-import { aiTriagePlugin } from '../../plugin';
+import { aiTriageApi, aiTriageIncidentsEntityContent } from '../../plugin';
 import {
   alert,
   context,
   entity,
   hypothesis,
   incident,
+  listResponse,
+  manyIncidents,
 } from '../../testUtils/fixtures';
 
 const API = 'http://localhost:7007/api/ai-triage';
@@ -35,22 +37,35 @@ const server = setupServer();
 registerMswTestHooks(server);
 
 /** Serves one incident and records the reviews posted for it. */
-function serveIncident(options: { reviewStatus?: number } = {}) {
+function serveIncident(
+  options: {
+    reviewStatus?: number;
+    detail?: Partial<IncidentDetailResponse>;
+  } = {},
+) {
   const posted: ReviewRequest[] = [];
+  const retriaged: string[] = [];
   let latestReview: Review | null = null;
+  let current: Incident = incident;
   server.use(
     http.get(`${API}/incidents`, () =>
-      HttpResponse.json({ items: [incident] }),
+      HttpResponse.json(listResponse([current])),
     ),
     http.get(`${API}/incidents/inc-1`, () => {
       const body: IncidentDetailResponse = {
-        incident,
+        incident: current,
         alerts: [alert],
         context,
         hypotheses: [{ ...hypothesis, review: latestReview }],
         insufficientEvidence: false,
+        ...options.detail,
       };
       return HttpResponse.json(body);
+    }),
+    http.post(`${API}/incidents/inc-1/retriage`, () => {
+      retriaged.push('inc-1');
+      current = { ...incident, triageState: 'pending' };
+      return HttpResponse.json({ incident: current }, { status: 202 });
     }),
     http.post(
       `${API}/incidents/inc-1/hypotheses/hyp-1/reviews`,
@@ -75,6 +90,8 @@ function serveIncident(options: { reviewStatus?: number } = {}) {
           decision: body.decision,
           comment: body.comment ?? null,
           modifiedRootCause: body.modifiedRootCause ?? null,
+          modifiedAffectedComponents: body.modifiedAffectedComponents ?? null,
+          modifiedDiagnosticSteps: body.modifiedDiagnosticSteps ?? null,
           reviewer: 'user:default/jane',
           createdAt: '2026-01-10T10:10:00.000Z',
         };
@@ -82,14 +99,20 @@ function serveIncident(options: { reviewStatus?: number } = {}) {
       },
     ),
   );
-  return posted;
+  return { posted, retriaged };
 }
 
-function renderTab(options: { initialRoute?: string } = {}) {
+function renderTab(
+  options: { initialRoute?: string; entity?: typeof entity } = {},
+) {
   const toastApi = mockApis.toast();
   renderTestApp({
-    features: [aiTriagePlugin],
-    extensions: [createTestEntityPage({ entity })],
+    // The tab alone: the plugin's overview card would render on the test entity page too.
+    extensions: [
+      createTestEntityPage({ entity: options.entity ?? entity }),
+      aiTriageApi,
+      aiTriageIncidentsEntityContent,
+    ],
     apis: [mockApis.permission({ authorize: AuthorizeResult.ALLOW }), toastApi],
     initialRouteEntries: options.initialRoute
       ? [options.initialRoute]
@@ -110,11 +133,11 @@ async function hypothesisSection() {
 
 describe('IncidentsTab', () => {
   it("lists the entity's incidents", async () => {
-    const requestedRefs: Array<string | null> = [];
+    const requests: URLSearchParams[] = [];
     server.use(
       http.get(`${API}/incidents`, ({ request }) => {
-        requestedRefs.push(new URL(request.url).searchParams.get('entityRef'));
-        return HttpResponse.json({ items: [incident] });
+        requests.push(new URL(request.url).searchParams);
+        return HttpResponse.json(listResponse([incident]));
       }),
     );
     renderTab();
@@ -126,13 +149,129 @@ describe('IncidentsTab', () => {
     expect(within(row).getByText('open')).toBeInTheDocument();
     expect(within(row).getByText('Triaged')).toBeInTheDocument();
     expect(within(row).getByText('2')).toBeInTheDocument();
-    expect(requestedRefs[0]).toBe('component:default/checkout');
+    expect(within(row).getByText(/^\d+ (s|min|h|d)$/)).toBeInTheDocument();
+    expect(Object.fromEntries(requests[0])).toEqual({
+      entityRef: 'component:default/checkout',
+      limit: '20',
+      offset: '0',
+    });
+  });
+
+  it('asks the API for one page of 500 incidents at a time', async () => {
+    const requests: URLSearchParams[] = [];
+    server.use(
+      http.get(`${API}/incidents`, ({ request }) => {
+        const params = new URL(request.url).searchParams;
+        requests.push(params);
+        const offset = Number(params.get('offset'));
+        const limit = Number(params.get('limit'));
+        return HttpResponse.json(
+          listResponse(manyIncidents(limit, offset), {
+            totalCount: 500,
+            offset,
+            limit,
+          }),
+        );
+      }),
+    );
+    renderTab();
+
+    expect(await screen.findByText('Incident 1')).toBeInTheDocument();
+    expect(screen.getByText('Incident 20')).toBeInTheDocument();
+    expect(screen.queryByText('Incident 21')).not.toBeInTheDocument();
+    expect(screen.getByText('1-20 of 500')).toBeInTheDocument();
+    expect(requests.every(r => r.get('limit') === '20')).toBe(true);
+
+    await userEvent.click(screen.getByRole('button', { name: 'Next page' }));
+    expect(await screen.findByText('Incident 21')).toBeInTheDocument();
+    expect(screen.queryByText('Incident 1')).not.toBeInTheDocument();
+    expect(requests.at(-1)!.get('offset')).toBe('20');
+  });
+
+  it('tells how to link an entity without the service-name annotation', async () => {
+    server.use(
+      http.get(`${API}/incidents`, () => HttpResponse.json(listResponse([]))),
+    );
+    renderTab({
+      entity: {
+        ...entity,
+        metadata: { name: 'checkout', namespace: 'default' },
+      },
+    });
+
+    expect(
+      await screen.findByText('opentelemetry.io/service-name', {
+        exact: false,
+        selector: 'code',
+      }),
+    ).toBeInTheDocument();
+    expect(screen.getByText(/Missing Annotation/i)).toBeInTheDocument();
+  });
+
+  it('shows an error when the incidents cannot be loaded', async () => {
+    server.use(
+      http.get(`${API}/incidents`, () =>
+        HttpResponse.json(
+          {
+            error: { name: 'Error', message: 'database is down' },
+            response: { statusCode: 500 },
+          },
+          { status: 500 },
+        ),
+      ),
+    );
+    renderTab();
+
+    expect(
+      (await screen.findAllByText(/database is down/)).length,
+    ).toBeGreaterThan(0);
+    expect(screen.queryByRole('table')).not.toBeInTheDocument();
+  });
+
+  it('renders alert text as text, never as HTML', async () => {
+    const hostile = '<img src=x onerror="window.__pwned=1">';
+    serveIncident({
+      detail: {
+        alerts: [
+          {
+            ...alert,
+            labels: { ...alert.labels, note: hostile },
+            annotations: { summary: hostile, description: '<b>bold</b>' },
+          },
+        ],
+      },
+    });
+    renderTab({ initialRoute: '/?incident=inc-1' });
+
+    expect(
+      await screen.findByText(hostile, { selector: 'p' }),
+    ).toBeInTheDocument();
+    expect(screen.getByText(`note=${hostile}`)).toBeInTheDocument();
+    expect(screen.getByText('<b>bold</b>')).toBeInTheDocument();
+    expect(document.querySelector('img[src="x"]')).toBeNull();
+    expect(document.querySelector('b')).toBeNull();
+    expect((window as { __pwned?: number }).__pwned).toBeUndefined();
+  });
+
+  it('re-triages an incident on demand', async () => {
+    const { retriaged } = serveIncident();
+    renderTab({ initialRoute: '/?incident=inc-1' });
+
+    await hypothesisSection();
+    await userEvent.click(screen.getByRole('button', { name: 'Re-triage' }));
+
+    await waitFor(() => expect(retriaged).toEqual(['inc-1']));
+    expect(
+      await screen.findByText('Triage in progress: Queued'),
+    ).toBeInTheDocument();
   });
 
   it('explains how to send alerts, and shows a new incident without a reload', async () => {
     let items: Incident[] = [];
     server.use(
-      http.get(`${API}/incidents`, () => HttpResponse.json({ items })),
+      http.get(`${API}/incidents`, () =>
+        HttpResponse.json(listResponse(items)),
+      ),
     );
     renderTab();
 
@@ -225,7 +364,7 @@ describe('IncidentsTab', () => {
   });
 
   it('accepts a hypothesis and shows the review', async () => {
-    const posted = serveIncident();
+    const { posted } = serveIncident();
     renderTab({ initialRoute: '/?incident=inc-1' });
 
     const section = await hypothesisSection();
@@ -239,7 +378,7 @@ describe('IncidentsTab', () => {
   });
 
   it('requires a root cause to modify a hypothesis', async () => {
-    const posted = serveIncident();
+    const { posted } = serveIncident();
     renderTab({ initialRoute: '/?incident=inc-1' });
 
     const section = await hypothesisSection();
@@ -264,11 +403,25 @@ describe('IncidentsTab', () => {
     await userEvent.type(rootCause, '{enter}');
     expect(posted).toEqual([]);
 
-    await userEvent.type(rootCause, 'A slow query holds connections');
-    await userEvent.type(
+    // Pasting instead of typing: each keystroke rerenders the dialog, slow on a busy machine.
+    await userEvent.click(rootCause);
+    await userEvent.paste('A slow query holds connections');
+    const components = within(dialog).getByRole('textbox', {
+      name: 'Affected components',
+    });
+    expect(components).toHaveValue('checkout\npayments-db');
+    await userEvent.click(components);
+    await userEvent.paste('\nreports');
+    const steps = within(dialog).getByRole('textbox', {
+      name: 'Diagnostic steps',
+    });
+    await userEvent.clear(steps);
+    await userEvent.click(steps);
+    await userEvent.paste('Find the slow query in pg_stat_activity');
+    await userEvent.click(
       within(dialog).getByRole('textbox', { name: 'Comment' }),
-      'Pool size is fine',
     );
+    await userEvent.paste('Pool size is fine');
     await userEvent.click(save);
 
     await waitFor(() =>
@@ -276,10 +429,22 @@ describe('IncidentsTab', () => {
         {
           decision: 'modified',
           modifiedRootCause: 'A slow query holds connections',
+          modifiedAffectedComponents: ['checkout', 'payments-db', 'reports'],
+          modifiedDiagnosticSteps: ['Find the slow query in pg_stat_activity'],
           comment: 'Pool size is fine',
         },
       ]),
     );
+    expect(
+      await within(section).findByText(
+        'Corrected components: checkout, payments-db, reports',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      within(section).getByText(
+        'Corrected steps: Find the slow query in pg_stat_activity',
+      ),
+    ).toBeInTheDocument();
     expect(
       await within(section).findByText(
         'Corrected root cause: A slow query holds connections',
@@ -288,8 +453,8 @@ describe('IncidentsTab', () => {
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
   });
 
-  it('rejects a hypothesis with an optional reason', async () => {
-    const posted = serveIncident();
+  it('rejects a hypothesis with a reason', async () => {
+    const { posted } = serveIncident();
     renderTab({ initialRoute: '/?incident=inc-1' });
 
     const section = await hypothesisSection();
@@ -300,10 +465,21 @@ describe('IncidentsTab', () => {
       name: 'Reject hypothesis',
     });
     await userEvent.click(
+      within(dialog).getByRole('textbox', { name: 'Reason' }),
+    );
+    await userEvent.paste('Pool metrics are flat');
+    await userEvent.click(
       within(dialog).getByRole('button', { name: 'Reject' }),
     );
 
-    await waitFor(() => expect(posted).toEqual([{ decision: 'rejected' }]));
+    await waitFor(() =>
+      expect(posted).toEqual([
+        { decision: 'rejected', comment: 'Pool metrics are flat' },
+      ]),
+    );
+    expect(
+      await within(section).findByText('Pool metrics are flat'),
+    ).toBeInTheDocument();
     expect(await within(section).findByText('Rejected')).toBeInTheDocument();
   });
 

@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import {
   EmptyState,
   Progress,
@@ -5,12 +6,18 @@ import {
 } from '@backstage/core-components';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { useAppSearchParams } from '@backstage/frontend-plugin-api';
-import { useEntity } from '@backstage/plugin-catalog-react';
+import {
+  MissingAnnotationEmptyState,
+  useEntity,
+} from '@backstage/plugin-catalog-react';
 import Grid from '@material-ui/core/Grid';
 import { AI_TRIAGE_SERVICE_NAME_ANNOTATION } from '@ai-triage/plugin-ai-triage-common';
 import { useIncidents } from '../../hooks/useIncidents';
 import { IncidentDetail } from '../IncidentDetail';
 import { INCIDENT_QUERY_PARAM, IncidentsTable } from './IncidentsTable';
+
+/** Incidents per page: the tab asks the API for one page at a time. */
+export const INCIDENTS_PAGE_SIZE = 20;
 
 function NoIncidents(props: { serviceName: string }) {
   const { serviceName } = props;
@@ -34,14 +41,19 @@ function NoIncidents(props: { serviceName: string }) {
 }
 
 /**
- * The Incidents tab of an entity page: the entity's incidents, and the one selected with the
- * `?incident=` query parameter in detail.
+ * The Incidents tab of an entity page: the entity's incidents, a page at a time, and the one
+ * selected with the `?incident=` query parameter in detail.
  *
  * @public
  */
 export function IncidentsTab() {
   const { entity } = useEntity();
-  const { value, error } = useIncidents(stringifyEntityRef(entity));
+  const [page, setPage] = useState(0);
+  const { value, error } = useIncidents({
+    entityRef: stringifyEntityRef(entity),
+    limit: INCIDENTS_PAGE_SIZE,
+    offset: page * INCIDENTS_PAGE_SIZE,
+  });
   const [searchParams, setSearchParams] = useAppSearchParams();
   const selectedId = searchParams.get(INCIDENT_QUERY_PARAM) ?? undefined;
 
@@ -56,9 +68,20 @@ export function IncidentsTab() {
     return error ? <ResponseErrorPanel error={error} /> : <Progress />;
   }
 
-  const serviceName =
-    entity.metadata.annotations?.[AI_TRIAGE_SERVICE_NAME_ANNOTATION] ??
-    entity.metadata.name;
+  const annotatedServiceName =
+    entity.metadata.annotations?.[AI_TRIAGE_SERVICE_NAME_ANNOTATION];
+  const isEmpty = value.items.length === 0 && page === 0;
+  let empty = null;
+  if (isEmpty) {
+    // Without the annotation, alerts still link by entity name; say how to link explicitly.
+    empty = annotatedServiceName ? (
+      <NoIncidents serviceName={annotatedServiceName} />
+    ) : (
+      <MissingAnnotationEmptyState
+        annotation={AI_TRIAGE_SERVICE_NAME_ANNOTATION}
+      />
+    );
+  }
   return (
     <Grid container spacing={3}>
       {error && (
@@ -70,10 +93,17 @@ export function IncidentsTab() {
         </Grid>
       )}
       <Grid item xs={12}>
-        {value.items.length === 0 ? (
-          <NoIncidents serviceName={serviceName} />
-        ) : (
-          <IncidentsTable incidents={value.items} selectedId={selectedId} />
+        {empty ?? (
+          <IncidentsTable
+            incidents={value.items}
+            selectedId={selectedId}
+            paging={{
+              page,
+              pageSize: INCIDENTS_PAGE_SIZE,
+              totalCount: value.totalCount ?? value.items.length,
+              onPageChange: setPage,
+            }}
+          />
         )}
       </Grid>
       {selectedId && (

@@ -1,77 +1,136 @@
 import { Table, TableColumn } from '@backstage/core-components';
 import { RouterLink } from '@backstage/frontend-plugin-api';
+import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import MuiLink from '@material-ui/core/Link';
+import TablePagination from '@material-ui/core/TablePagination';
+import Typography from '@material-ui/core/Typography';
 import { useTheme } from '@material-ui/core/styles';
 import { Incident } from '@ai-triage/plugin-ai-triage-common';
-import { formatTime } from '../../format';
+import { formatAge, formatTime } from '../../format';
 import { SeverityChip, TriageStateLabel } from '../IncidentLabels';
-
-const PAGE_SIZE = 10;
 
 /** The query parameter that holds the selected incident, so a reload shows it again. */
 export const INCIDENT_QUERY_PARAM = 'incident';
 
-const columns: TableColumn<Incident>[] = [
-  {
-    title: 'Incident',
-    field: 'title',
-    render: incident => (
-      <MuiLink
-        component={RouterLink}
-        href={`?${new URLSearchParams({
-          [INCIDENT_QUERY_PARAM]: incident.id,
-        })}`}
-      >
-        {incident.title}
-      </MuiLink>
-    ),
-  },
-  {
-    title: 'Severity',
-    field: 'severity',
-    render: incident => <SeverityChip severity={incident.severity} />,
-  },
-  { title: 'Status', field: 'status' },
-  {
-    title: 'Triage',
-    field: 'triageState',
-    render: incident => <TriageStateLabel state={incident.triageState} />,
-  },
-  {
-    title: 'First seen',
-    field: 'firstSeenAt',
-    render: incident => formatTime(incident.firstSeenAt),
-  },
-  {
-    title: 'Last seen',
-    field: 'lastSeenAt',
-    render: incident => formatTime(incident.lastSeenAt),
-  },
-  { title: 'Alerts', field: 'alertCount', type: 'numeric' },
-];
+/** A link to the incident on the current page (`?incident=<id>`). */
+export function incidentQueryHref(incident: Incident): string {
+  return `?${new URLSearchParams({ [INCIDENT_QUERY_PARAM]: incident.id })}`;
+}
 
-/** @internal */
+/** The page of the list the table shows, counted from 0. @internal */
+export type IncidentsPage = {
+  page: number;
+  pageSize: number;
+  totalCount: number;
+  onPageChange: (page: number) => void;
+};
+
+function columns(options: {
+  incidentHref: (incident: Incident) => string;
+  showEntity: boolean;
+}): TableColumn<Incident>[] {
+  const entityColumn: TableColumn<Incident> = {
+    title: 'Service',
+    field: 'entityRef',
+    render: incident =>
+      incident.entityRef ? (
+        <EntityRefLink entityRef={incident.entityRef} defaultKind="component" />
+      ) : (
+        <Typography variant="body2" color="textSecondary">
+          {incident.serviceName} (unlinked)
+        </Typography>
+      ),
+  };
+  return [
+    {
+      title: 'Incident',
+      field: 'title',
+      render: incident => (
+        <MuiLink component={RouterLink} href={options.incidentHref(incident)}>
+          {incident.title}
+        </MuiLink>
+      ),
+    },
+    ...(options.showEntity ? [entityColumn] : []),
+    {
+      title: 'Severity',
+      field: 'severity',
+      render: incident => <SeverityChip severity={incident.severity} />,
+    },
+    { title: 'Status', field: 'status' },
+    {
+      title: 'Triage',
+      field: 'triageState',
+      render: incident => <TriageStateLabel state={incident.triageState} />,
+    },
+    {
+      title: 'Age',
+      field: 'firstSeenAt',
+      render: incident => (
+        <span title={`First seen ${formatTime(incident.firstSeenAt)}`}>
+          {formatAge(incident.firstSeenAt)}
+        </span>
+      ),
+    },
+    {
+      title: 'Last seen',
+      field: 'lastSeenAt',
+      render: incident => formatTime(incident.lastSeenAt),
+    },
+    { title: 'Alerts', field: 'alertCount', type: 'numeric' },
+  ];
+}
+
+/**
+ * One page of incidents. Paging happens on the server: the table shows what it is given and
+ * asks for another page through `paging.onPageChange`.
+ *
+ * @internal
+ */
 export function IncidentsTable(props: {
   incidents: Incident[];
+  paging: IncidentsPage;
   selectedId?: string;
+  title?: string;
+  showEntity?: boolean;
+  incidentHref?: (incident: Incident) => string;
 }) {
-  const { incidents, selectedId } = props;
+  const {
+    incidents,
+    paging,
+    selectedId,
+    title = 'Incidents',
+    showEntity = false,
+    incidentHref = incidentQueryHref,
+  } = props;
   const theme = useTheme();
   return (
-    <Table<Incident>
-      title="Incidents"
-      columns={columns}
-      data={incidents}
-      options={{
-        search: false,
-        padding: 'dense',
-        paging: incidents.length > PAGE_SIZE,
-        pageSize: PAGE_SIZE,
-        rowStyle: incident =>
-          incident.id === selectedId
-            ? { backgroundColor: theme.palette.action.selected }
-            : {},
-      }}
-    />
+    <>
+      <Table<Incident>
+        title={title}
+        columns={columns({ incidentHref, showEntity })}
+        data={incidents}
+        options={{
+          search: false,
+          sorting: false,
+          padding: 'dense',
+          paging: false,
+          rowStyle: incident =>
+            incident.id === selectedId
+              ? { backgroundColor: theme.palette.action.selected }
+              : {},
+        }}
+      />
+      {paging.totalCount > paging.pageSize && (
+        <TablePagination
+          component="div"
+          count={paging.totalCount}
+          page={paging.page}
+          rowsPerPage={paging.pageSize}
+          rowsPerPageOptions={[]}
+          onPageChange={(_event, page) => paging.onPageChange(page)}
+        />
+      )}
+    </>
   );
 }

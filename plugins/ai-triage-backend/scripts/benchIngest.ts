@@ -1,0 +1,504 @@
+/**
+ * `npm run bench:ingest`: alert intake throughput through the real plugin over real HTTP.
+ *
+ * For each database (SQLite in memory; PostgreSQL from
+ * BACKSTAGE_TEST_DATABASE_POSTGRES16_CONNECTION_STRING, else one started on loopback as
+ * `npm test` does) it starts the plugin on a test backend, sends Alertmanager webhooks of 50 alerts
+ * from concurrent senders, writes the same rows straight through knex for comparison, then sends
+ * a storm of 100,000 alerts over 500 services and counts the incidents it left. It prints one JSON
+ * line per database.
+ *
+ *   npm run bench:ingest [-- --senders 8 --payloads 400 --storm-alerts 100000 --only postgres]
+ *
+ * `load1m` in the output is the machine's load average when the database's run started: on a
+ * shared machine, compare runs only at a similar load.
+ */
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+} from 'node:fs';
+import { AddressInfo, createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import knexFactory, { Knex } from 'knex';
+import { aiTriagePlugin } from '../src/plugin';
+import { applyDatabaseMigrations } from '../src/database/migrations';
+
+const PG_ENV = 'BACKSTAGE_TEST_DATABASE_POSTGRES16_CONNECTION_STRING';
+const ALERTS_PER_PAYLOAD = 50;
+const INSTANCES = 25;
+const ALERT_NAMES = [
+  'HighErrorRate',
+  'HighLatency',
+  'PodCrashLooping',
+  'CPUThrottling',
+];
+
+const { values: args } = parseArgs({
+  options: {
+    senders: { type: 'string', default: '8' },
+    payloads: { type: 'string', default: '400' },
+    'storm-alerts': { type: 'string', default: '100000' },
+    'storm-services': { type: 'string', default: '500' },
+    only: { type: 'string' },
+  },
+});
+const senders = Number(args.senders);
+const throughputPayloads = Number(args.payloads);
+const stormAlerts = Number(args['storm-alerts']);
+const stormServices = Number(args['storm-services']);
+
+type AlertmanagerAlert = {
+  status: 'firing' | 'resolved';
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  generatorURL: string;
+  fingerprint: string;
+};
+
+/**
+ * Alerts of `services` services, each firing 4 alert names on 25 instances (100 distinct alerts
+ * per service), `rounds` times over (Alertmanager re-notifies), in 50-alert Alertmanager payloads.
+ */
+function alertmanagerPayloads(
+  prefix: string,
+  services: number,
+  rounds: number,
+  limit: number,
+): { bodies: string[]; alerts: number; incidents: number; distinct: number } {
+  const startsAt = new Date(Date.now() - 60_000).toISOString();
+  const all: AlertmanagerAlert[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (let s = 0; s < services; s++) {
+      for (const [n, alertname] of ALERT_NAMES.entries()) {
+        for (let i = 0; i < INSTANCES; i++) {
+          const service = `${prefix}-svc-${s}`;
+          all.push({
+            status: 'firing',
+            labels: {
+              alertname,
+              service,
+              namespace: 'prod',
+              severity: i % 5 === 0 ? 'critical' : 'warning',
+              instance: `${service}-${i}:8080`,
+            },
+            annotations: {
+              summary: `${alertname} on ${service} instance ${i}`,
+              description: `round ${round}`,
+            },
+            startsAt,
+            endsAt: '0001-01-01T00:00:00Z',
+            generatorURL: `http://prometheus:9090/graph?g0.expr=${alertname}`,
+            fingerprint: `${prefix}-${s}-${n}-${i}`,
+          });
+        }
+      }
+    }
+  }
+  const alerts = all.slice(0, limit);
+  const bodies: string[] = [];
+  for (let i = 0; i < alerts.length; i += ALERTS_PER_PAYLOAD) {
+    const group = alerts.slice(i, i + ALERTS_PER_PAYLOAD);
+    bodies.push(
+      JSON.stringify({
+        version: '4',
+        groupKey: `{}:{service="${group[0].labels.service}"}`,
+        truncatedAlerts: 0,
+        status: 'firing',
+        receiver: 'ai-triage',
+        groupLabels: { service: group[0].labels.service },
+        commonLabels: { service: group[0].labels.service, namespace: 'prod' },
+        commonAnnotations: {},
+        externalURL: 'http://alertmanager:9093',
+        alerts: group,
+      }),
+    );
+  }
+  const keys = new Set(
+    alerts.map(a => `${a.labels.service}/${a.labels.alertname}`),
+  );
+  const distinct = new Set(alerts.map(a => a.fingerprint));
+  return {
+    bodies,
+    alerts: alerts.length,
+    incidents: keys.size,
+    distinct: distinct.size,
+  };
+}
+
+/** Runs `work` over `items` with `concurrency` loops; returns each call's latency in ms. */
+async function runConcurrently<T>(
+  items: T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<{ latencies: number[]; seconds: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const item = items[next++];
+        const t0 = process.hrtime.bigint();
+        await work(item);
+        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+    }),
+  );
+  return {
+    latencies,
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+  };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[
+    Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
+  ];
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/**
+ * The rows the intake stores for a payload, written straight through knex in one transaction
+ * per payload: the delivery, its incidents, its alerts and one enrich job per new incident.
+ */
+async function writeDirect(knex: Knex, body: string): Promise<void> {
+  const payload = JSON.parse(body) as { alerts: AlertmanagerAlert[] };
+  const now = new Date();
+  const incidents = new Map<string, string>();
+  for (const a of payload.alerts) {
+    const key = `${a.labels.service}/${a.labels.alertname}`;
+    if (!incidents.has(key)) {
+      incidents.set(key, randomUUID());
+    }
+  }
+  await knex.transaction(async tx => {
+    await tx('deliveries').insert({
+      id: randomUUID(),
+      source: 'alertmanager',
+      delivery_key: randomUUID(),
+      alert_count: payload.alerts.length,
+      incident_ids: JSON.stringify([...incidents.values()]),
+      received_at: now,
+    });
+    await tx('incidents').insert(
+      [...incidents].map(([key, id]) => ({
+        id,
+        correlation_key: key,
+        active_key: `${key}/${id}`,
+        title: key,
+        entity_ref: null,
+        service_name: key.split('/')[0],
+        namespace: 'prod',
+        cluster: null,
+        severity: 'critical',
+        status: 'open',
+        triage_state: 'pending',
+        first_seen_at: now,
+        last_seen_at: now,
+        resolved_at: null,
+        updated_at: now,
+      })),
+    );
+    await tx('alerts').insert(
+      payload.alerts.map(a => ({
+        id: randomUUID(),
+        incident_id: incidents.get(`${a.labels.service}/${a.labels.alertname}`),
+        source: 'alertmanager',
+        fingerprint: a.fingerprint,
+        name: a.labels.alertname,
+        status: a.status,
+        severity: a.labels.severity,
+        starts_at: new Date(a.startsAt),
+        ends_at: null,
+        labels: JSON.stringify(a.labels),
+        annotations: JSON.stringify(a.annotations),
+        resource: JSON.stringify({ 'service.name': a.labels.service }),
+        generator_url: a.generatorURL,
+        received_at: now,
+      })),
+    );
+    await tx('jobs').insert(
+      [...incidents.values()].map(id => ({
+        type: 'enrich',
+        incident_id: id,
+        status: 'queued',
+        attempts: 0,
+        max_attempts: 5,
+        run_after: now,
+        created_at: now,
+        updated_at: now,
+      })),
+    );
+  });
+}
+
+type Target = {
+  database: string;
+  /** A fresh, empty database; `close` drops it. */
+  open(): Promise<{ knex: Knex; close(): Promise<void> }>;
+};
+
+function sqliteTarget(): Target {
+  return {
+    database: 'sqlite (better-sqlite3, in memory)',
+    async open() {
+      const knex = knexFactory({
+        client: 'better-sqlite3',
+        connection: ':memory:',
+        useNullAsDefault: true,
+      });
+      return { knex, close: () => knex.destroy() };
+    },
+  };
+}
+
+function postgresTarget(url: string): Target {
+  const admin = knexFactory({ client: 'pg', connection: url });
+  return {
+    database: 'postgresql',
+    async open() {
+      const name = `bench_ingest_${randomUUID()
+        .replace(/-/g, '')
+        .slice(0, 12)}`;
+      await admin.raw('create database ??', [name]);
+      const connection = new URL(url);
+      connection.pathname = `/${name}`;
+      const knex = knexFactory({
+        client: 'pg',
+        connection: connection.toString(),
+        pool: { min: 0, max: 20 },
+      });
+      return {
+        knex,
+        async close() {
+          await knex.destroy();
+          await admin.raw('drop database if exists ?? with (force)', [name]);
+        },
+      };
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A throwaway PostgreSQL server on loopback, started as `npm test` does. */
+async function startPostgres(): Promise<
+  { url: string; stop(): void } | undefined
+> {
+  const root = '/usr/lib/postgresql';
+  const version = existsSync(root)
+    ? readdirSync(root).sort((a, b) => Number(b) - Number(a))[0]
+    : undefined;
+  if (!version) {
+    return undefined;
+  }
+  const bin = join(root, version, 'bin');
+  const dir = mkdtempSync(join(tmpdir(), 'ai-triage-bench-pg-'));
+  chmodSync(dir, 0o777);
+  const port = await freePort();
+  const exec = (tool: string, toolArgs: string[]) => {
+    const [cmd, ...rest] =
+      process.getuid?.() === 0
+        ? ['runuser', '-u', 'postgres', '--', join(bin, tool), ...toolArgs]
+        : [join(bin, tool), ...toolArgs];
+    const result = spawnSync(cmd, rest, {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    if (result.status !== 0) {
+      throw new Error(`${tool} exited with ${result.status}`);
+    }
+  };
+  exec('initdb', [
+    '-D',
+    join(dir, 'data'),
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--locale=C.UTF-8',
+  ]);
+  exec('pg_ctl', [
+    '-D',
+    join(dir, 'data'),
+    '-l',
+    join(dir, 'server.log'),
+    '-w',
+    'start',
+    '-o',
+    `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c max_connections=200`,
+  ]);
+  return {
+    url: `postgresql://postgres@127.0.0.1:${port}`,
+    stop() {
+      exec('pg_ctl', ['-D', join(dir, 'data'), '-m', 'immediate', 'stop']);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function count(knex: Knex, table: string): Promise<number> {
+  const [row] = await knex(table).count({ n: '*' });
+  return Number(row.n);
+}
+
+async function bench(target: Target) {
+  const load1m = Math.round(loadavg()[0] * 10) / 10;
+  const direct = await target.open();
+  const served = await target.open();
+  try {
+    await applyDatabaseMigrations(direct.knex);
+    const { server } = await startTestBackend({
+      features: [
+        aiTriagePlugin,
+        catalogServiceMock.factory({ entities: [] }),
+        mockServices.database.factory({ knex: served.knex }),
+        mockServices.rootConfig.factory({
+          // Intake only: the enrich/reason workers would compete for the same two cores.
+          data: { aiTriage: { workers: { enabled: false } } },
+        }),
+      ],
+    });
+    const { port } = server.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}/api/ai-triage/webhooks/alertmanager`;
+    const headers = {
+      'content-type': 'application/json',
+      authorization: mockCredentials.service.header(),
+    };
+    const send = async (body: string) => {
+      const res = await fetch(url, { method: 'POST', headers, body });
+      const text = await res.text();
+      if (res.status !== 202) {
+        throw new Error(`webhook answered ${res.status}: ${text}`);
+      }
+    };
+
+    const services = Math.ceil(
+      (throughputPayloads * ALERTS_PER_PAYLOAD) /
+        (ALERT_NAMES.length * INSTANCES),
+    );
+    const warmup = alertmanagerPayloads('warm', 2, 1, 400);
+    await runConcurrently(warmup.bodies, senders, send);
+    const load = alertmanagerPayloads(
+      'tp',
+      services,
+      1,
+      throughputPayloads * ALERTS_PER_PAYLOAD,
+    );
+    const http = await runConcurrently(load.bodies, senders, send);
+    const directRun = await runConcurrently(load.bodies, senders, body =>
+      writeDirect(direct.knex, body),
+    );
+    const httpRate = load.alerts / http.seconds;
+    const directRate = load.alerts / directRun.seconds;
+
+    const storm = alertmanagerPayloads(
+      'storm',
+      stormServices,
+      Math.max(
+        1,
+        Math.ceil(
+          stormAlerts / (stormServices * ALERT_NAMES.length * INSTANCES),
+        ),
+      ),
+      stormAlerts,
+    );
+    const before = {
+      incidents: await count(served.knex, 'incidents'),
+      alerts: await count(served.knex, 'alerts'),
+    };
+    const stormRun = await runConcurrently(storm.bodies, senders, send);
+    const after = {
+      incidents: await count(served.knex, 'incidents'),
+      alerts: await count(served.knex, 'alerts'),
+    };
+    await server.stop?.();
+
+    return {
+      database: target.database,
+      load1m,
+      payloadAlerts: ALERTS_PER_PAYLOAD,
+      senders,
+      alerts: load.alerts,
+      httpAlertsPerSec: Math.round(httpRate),
+      directAlertsPerSec: Math.round(directRate),
+      httpToDirectRatio: Math.round((httpRate / directRate) * 100) / 100,
+      p50Ms: round1(percentile(http.latencies, 50)),
+      p99Ms: round1(percentile(http.latencies, 99)),
+      storm: {
+        alerts: storm.alerts,
+        services: stormServices,
+        alertsPerSec: Math.round(storm.alerts / stormRun.seconds),
+        p99Ms: round1(percentile(stormRun.latencies, 99)),
+        incidents: after.incidents - before.incidents,
+        expectedIncidents: storm.incidents,
+        alertRows: after.alerts - before.alerts,
+        expectedAlertRows: storm.distinct,
+      },
+    };
+  } finally {
+    await served.close();
+    await direct.close();
+  }
+}
+
+async function main() {
+  const targets: Target[] = [];
+  let started: { url: string; stop(): void } | undefined;
+  if (!args.only || args.only === 'sqlite') {
+    targets.push(sqliteTarget());
+  }
+  if (!args.only || args.only === 'postgres') {
+    let url = process.env[PG_ENV];
+    if (!url) {
+      started = await startPostgres();
+      url = started?.url;
+    }
+    if (url) {
+      targets.push(postgresTarget(url));
+    } else {
+      process.stderr.write(
+        `PostgreSQL not found and ${PG_ENV} not set: skipping it\n`,
+      );
+    }
+  }
+  try {
+    for (const target of targets) {
+      process.stdout.write(`${JSON.stringify(await bench(target))}\n`);
+    }
+  } finally {
+    started?.stop();
+  }
+  process.exit(0);
+}
+
+main().catch(error => {
+  process.stderr.write(`${error.stack ?? error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,62 @@
+import knexFactory from 'knex';
+import {
+  ScenarioReplay,
+  listScenarios,
+  replayScenario,
+} from '../src/__testUtils__/scenarios';
+
+/**
+ * Accuracy of the heuristic reasoner on the example incident scenarios:
+ *
+ *   npm run bench:scenarios [-- --verbose]
+ *
+ * Replays every scenario in examples/scenarios through the real pipeline (OTLP store, intake,
+ * enrichment, heuristic reasoning) on a fresh in-memory SQLite database each, then prints per
+ * scenario the rank of the first hypothesis matching the known root cause, and the top-1 and
+ * top-3 accuracy over all scenarios. `--verbose` also prints every hypothesis.
+ */
+async function main() {
+  const verbose = process.argv.includes('--verbose');
+  const results: ScenarioReplay[] = [];
+  for (const name of listScenarios()) {
+    const knex = knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: ':memory:' },
+      useNullAsDefault: true,
+    });
+    try {
+      const replay = await replayScenario(name, knex);
+      results.push(replay);
+      const rank = replay.matchRank ? `#${replay.matchRank}` : 'miss';
+      process.stdout.write(
+        `${rank.padEnd(5)} ${name.padEnd(36)} ${replay.rootCauseKind.padEnd(
+          26,
+        )} top: ${replay.hypotheses[0]?.rootCause.slice(0, 110) ?? '(insufficient evidence)'}\n`,
+      );
+      if (verbose) {
+        replay.hypotheses.forEach((h, i) =>
+          process.stdout.write(
+            `        ${i + 1}. [${h.confidence}] ${h.rootCause}\n           evidence: ${h.evidenceIds.join(', ')}\n`,
+          ),
+        );
+      }
+    } finally {
+      await knex.destroy();
+    }
+  }
+  const top1 = results.filter(r => r.matchRank === 1).length;
+  const top3 = results.filter(r => r.matchRank !== null).length;
+  const percent = (n: number) => `${Math.round((n / results.length) * 100)}%`;
+  process.stdout.write(
+    `\nscenarios: ${results.length}  top-1 accuracy: ${top1}/${
+      results.length
+    } (${percent(top1)})  top-3 accuracy: ${top3}/${results.length} (${percent(
+      top3,
+    )})\n`,
+  );
+}
+
+main().catch(error => {
+  process.stderr.write(`${error?.stack ?? error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,189 @@
+import {
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { EventParams, eventsServiceRef } from '@backstage/plugin-events-node';
+import {
+  AI_TRIAGE_RESULTS_TOPIC,
+  TriageResultEvent,
+} from '@ai-triage/plugin-ai-triage-common';
+import express from 'express';
+import request from 'supertest';
+import { aiTriagePlugin } from '../plugin';
+import { loadScenario } from '../__testUtils__/scenarios';
+import { createTestDatabases } from '../__testUtils__/testDatabases';
+
+jest.setTimeout(60_000);
+
+const checkout = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name: 'checkout',
+    namespace: 'default',
+    annotations: { 'opentelemetry.io/service-name': 'checkout' },
+  },
+  spec: { type: 'service', lifecycle: 'production', owner: 'team-checkout' },
+};
+
+/** A plugin of the same backend that subscribes to the results topic. */
+function resultListener(received: EventParams[]) {
+  return createBackendPlugin({
+    pluginId: 'results-listener',
+    register(env) {
+      env.registerInit({
+        deps: { events: eventsServiceRef },
+        async init({ events }) {
+          await events.subscribe({
+            id: 'results-listener',
+            topics: [AI_TRIAGE_RESULTS_TOPIC],
+            onEvent: async event => {
+              received.push(event);
+            },
+          });
+        },
+      });
+    },
+  });
+}
+
+/**
+ * Stands in for the notifications backend: the plugin id `notifications` and the route that
+ * `@backstage/plugin-notifications-node`'s client posts to (`POST /api/notifications`).
+ */
+function notificationsBackend(received: Array<{ body: any; auth?: string }>) {
+  return createBackendPlugin({
+    pluginId: 'notifications',
+    register(env) {
+      env.registerInit({
+        deps: { httpRouter: coreServices.httpRouter },
+        async init({ httpRouter }) {
+          const router = express.Router();
+          router.use(express.json());
+          router.post('/', (req, res) => {
+            received.push({ body: req.body, auth: req.headers.authorization });
+            res.json([]);
+          });
+          httpRouter.use(router);
+        },
+      });
+    },
+  });
+}
+
+async function triageExample(server: any) {
+  const nowMs = Date.now();
+  const { alert, telemetry } = loadScenario('checkout-payments-latency', nowMs);
+  for (const signal of ['traces', 'metrics', 'logs'] as const) {
+    const res = await request(server)
+      .post(`/api/ai-triage/otlp/v1/${signal}`)
+      .set('authorization', mockCredentials.service.header())
+      .send(telemetry[signal] as object);
+    expect(res.status).toBe(200);
+  }
+  const startsAt = new Date(nowMs - 2 * 60_000).toISOString();
+  const delivery = await request(server)
+    .post('/api/ai-triage/webhooks/alertmanager')
+    .set('authorization', mockCredentials.service.header())
+    .send({
+      ...alert,
+      alerts: alert.alerts.map((a: object) => ({ ...a, startsAt })),
+    });
+  expect(delivery.status).toBe(202);
+  return delivery.body.incidentIds[0] as string;
+}
+
+async function waitFor(what: string, done: () => boolean) {
+  const deadline = Date.now() + 20_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise(resolve => setTimeout(resolve, 50));
+  }
+}
+
+describe('triage results', () => {
+  const databases = createTestDatabases();
+
+  it('publish an ai-triage.results event and notify the owners of the entity', async () => {
+    const events: EventParams[] = [];
+    const notifications: Array<{ body: any; auth?: string }> = [];
+    const { server } = await startTestBackend({
+      features: [
+        aiTriagePlugin,
+        catalogServiceMock.factory({ entities: [checkout] }),
+        mockServices.database.factory({
+          knex: await databases.init('SQLITE_3'),
+        }),
+        resultListener(events),
+        notificationsBackend(notifications),
+      ],
+    });
+
+    const incidentId = await triageExample(server);
+    await waitFor('the results event', () => events.length > 0);
+    await waitFor('the notification', () => notifications.length > 0);
+
+    const [event] = events;
+    expect(event.topic).toBe('ai-triage.results');
+    const payload = event.eventPayload as TriageResultEvent;
+    expect(payload).toMatchObject({
+      incidentId,
+      entityRef: 'component:default/checkout',
+      serviceName: 'checkout',
+      reasoner: 'heuristic',
+      degraded: false,
+      insufficientEvidence: false,
+    });
+    expect(payload.hypotheses[0]).toMatchObject({
+      rank: 1,
+      confidence: 'high',
+    });
+    expect(payload.hypotheses[0].rootCause).toMatch(/payments/);
+    expect(payload.hypotheses[0].evidenceIds[0]).toBe('dep:payments');
+
+    const [{ body, auth }] = notifications;
+    expect(auth).toMatch(/^Bearer /);
+    expect(body).toMatchObject({
+      recipients: { type: 'entity', entityRef: 'component:default/checkout' },
+      payload: {
+        topic: 'ai-triage.results',
+        scope: `ai-triage:${incidentId}`,
+        link: '/catalog/default/component/checkout/incidents',
+        severity: 'critical',
+      },
+    });
+    expect(body.payload.title).toMatch(/^Triage: /);
+    expect(body.payload.description).toMatch(
+      /^Most likely \(high confidence\): .*payments/,
+    );
+  });
+
+  it('still publish the event when the notifications plugin is not installed', async () => {
+    const events: EventParams[] = [];
+    const { server } = await startTestBackend({
+      features: [
+        aiTriagePlugin,
+        catalogServiceMock.factory({ entities: [checkout] }),
+        mockServices.database.factory({
+          knex: await databases.init('SQLITE_3'),
+        }),
+        resultListener(events),
+      ],
+    });
+    const incidentId = await triageExample(server);
+    await waitFor('the results event', () => events.length > 0);
+    expect((events[0].eventPayload as TriageResultEvent).incidentId).toBe(
+      incidentId,
+    );
+    const detail = await request(server)
+      .get(`/api/ai-triage/incidents/${incidentId}`)
+      .set('authorization', mockCredentials.user.header());
+    expect(detail.body.incident.triageState).toBe('triaged');
+  });
+});

@@ -1,0 +1,431 @@
+import {
+  mockCredentials,
+  mockErrorHandler,
+  mockServices,
+} from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  IncidentDetailResponse,
+  IncidentListResponse,
+  RetriageResponse,
+} from '@ai-triage/plugin-ai-triage-common';
+import express from 'express';
+import { Knex } from 'knex';
+import request from 'supertest';
+import { ingestItem, testAlert } from '../__testUtils__/alerts';
+import { createTestDatabases } from '../__testUtils__/testDatabases';
+import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
+import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
+import { DatabaseTriageStore } from '../database/DatabaseTriageStore';
+import { applyDatabaseMigrations } from '../database/migrations';
+import { CatalogEntityResolver } from '../ingest/EntityResolver';
+import { CatalogEntityQuery } from './CatalogEntityQuery';
+import { createRouter } from './router';
+
+jest.setTimeout(120_000);
+
+function component(name: string, owner: string, system: string): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name, namespace: 'default' },
+    spec: { type: 'service', lifecycle: 'production', owner, system },
+    relations: [
+      { type: 'ownedBy', targetRef: `group:default/${owner}` },
+      { type: 'partOf', targetRef: `system:default/${system}` },
+    ],
+  };
+}
+
+const entities = [
+  component('checkout', 'team-checkout', 'shop'),
+  component('payments', 'team-payments', 'shop'),
+  component('reports', 'team-payments', 'backoffice'),
+];
+
+const asUser = mockCredentials.user.header();
+const CHECKOUT = 'component:default/checkout';
+
+async function startApi(
+  knex: Knex,
+  permission:
+    | AuthorizeResult.ALLOW
+    | AuthorizeResult.DENY = AuthorizeResult.ALLOW,
+) {
+  const incidents = DatabaseIncidentStore.create({
+    knex,
+    reopenWindowMs: 3_600_000,
+    maxAttempts: 3,
+  });
+  const queue = DatabaseJobQueue.create({ knex });
+  const catalog = catalogServiceMock({ entities });
+  const auth = mockServices.auth();
+  const router = await createRouter({
+    httpAuth: mockServices.httpAuth(),
+    permissions: mockServices.permissions({ result: permission }),
+    incidents,
+    triage: DatabaseTriageStore.create({ knex, maxAttempts: 3 }),
+    queue,
+    entities: CatalogEntityResolver.create({ catalog, auth }),
+    entityQuery: CatalogEntityQuery.create({ catalog, auth }),
+  });
+  const app = express().use(router).use(mockErrorHandler());
+  return { app, incidents, queue };
+}
+
+async function list(app: express.Express, query: Record<string, string>) {
+  const res = await request(app)
+    .get('/incidents')
+    .query(query)
+    .set('Authorization', asUser);
+  expect(res.status).toBe(200);
+  return res.body as IncidentListResponse;
+}
+
+describe('createRouter', () => {
+  const databases = createTestDatabases();
+
+  async function setup(databaseId: Parameters<typeof databases.init>[0]) {
+    const knex = await databases.init(databaseId);
+    await applyDatabaseMigrations(knex);
+    return { knex, ...(await startApi(knex)) };
+  }
+
+  it.each(databases.eachSupportedId())(
+    'pages 500 incidents of one entity, open ones first, %p',
+    async databaseId => {
+      const { app, incidents } = await setup(databaseId);
+      // Every fifth alert arrives resolved, so its incident is stored resolved.
+      await incidents.ingest({
+        source: 'alertmanager',
+        deliveryKey: 'many',
+        alerts: Array.from({ length: 500 }, (_, i) =>
+          ingestItem(
+            testAlert({
+              name: `Alert${String(i).padStart(3, '0')}`,
+              fingerprint: `fp-${i}`,
+              status: i % 5 === 0 ? 'resolved' : 'firing',
+            }),
+            CHECKOUT,
+          ),
+        ),
+      });
+
+      const first = await list(app, { entityRef: CHECKOUT, limit: '20' });
+      expect(first.items).toHaveLength(20);
+      expect(first).toMatchObject({ totalCount: 500, offset: 0, limit: 20 });
+      expect(first.items.every(i => i.status === 'open')).toBe(true);
+
+      const last = await list(app, {
+        entityRef: CHECKOUT,
+        limit: '20',
+        offset: '480',
+      });
+      expect(last.items).toHaveLength(20);
+      expect(last.items.every(i => i.status === 'resolved')).toBe(true);
+
+      const second = await list(app, {
+        entityRef: CHECKOUT,
+        limit: '20',
+        offset: '20',
+      });
+      const seen = new Set([...first.items, ...second.items].map(i => i.id));
+      expect(seen.size).toBe(40);
+
+      // Without a limit the API still answers one bounded page.
+      const unbounded = await list(app, { entityRef: CHECKOUT });
+      expect(unbounded.items).toHaveLength(50);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'filters by owner, system, severity, status and unlinked, %p',
+    async databaseId => {
+      const { app, incidents } = await setup(databaseId);
+      await incidents.ingest({
+        source: 'alertmanager',
+        deliveryKey: 'mixed',
+        alerts: [
+          ingestItem(testAlert({ name: 'CheckoutSlow' }), CHECKOUT),
+          ingestItem(
+            testAlert({
+              name: 'PaymentsDown',
+              fingerprint: 'fp-p',
+              severity: 'critical',
+              resource: { 'service.name': 'payments' },
+            }),
+            'component:default/payments',
+          ),
+          ingestItem(
+            testAlert({
+              name: 'ReportsLate',
+              fingerprint: 'fp-r',
+              status: 'resolved',
+              resource: { 'service.name': 'reports' },
+            }),
+            'component:default/reports',
+          ),
+          ingestItem(
+            testAlert({
+              name: 'BatchFailed',
+              fingerprint: 'fp-b',
+              resource: { 'service.name': 'legacy-batch' },
+            }),
+          ),
+        ],
+      });
+      const titles = async (query: Record<string, string>) =>
+        (await list(app, query)).items.map(i => i.title).sort();
+
+      expect(await titles({ owner: 'team-payments' })).toEqual([
+        'PaymentsDown on payments',
+        'ReportsLate on reports',
+      ]);
+      expect(await titles({ owner: 'group:default/team-checkout' })).toEqual([
+        'CheckoutSlow on checkout',
+      ]);
+      expect(await titles({ system: 'shop' })).toEqual([
+        'CheckoutSlow on checkout',
+        'PaymentsDown on payments',
+      ]);
+      expect(await titles({ owner: 'team-payments', system: 'shop' })).toEqual([
+        'PaymentsDown on payments',
+      ]);
+      expect(await titles({ owner: 'nobody' })).toEqual([]);
+      expect(await titles({ severity: 'critical,high' })).toEqual([
+        'PaymentsDown on payments',
+      ]);
+      expect(await titles({ status: 'resolved' })).toEqual([
+        'ReportsLate on reports',
+      ]);
+      expect(await titles({ unlinked: 'true' })).toEqual([
+        'BatchFailed on legacy-batch',
+      ]);
+      expect((await list(app, {})).totalCount).toBe(4);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'rejects a bad list query naming the parameter, %p',
+    async databaseId => {
+      const { app } = await setup(databaseId);
+      for (const [query, named] of [
+        [{ severity: 'urgent' }, 'severity'],
+        [{ status: 'open,closed' }, 'status'],
+        [{ limit: '1000' }, 'limit'],
+        [{ offset: '-1' }, 'offset'],
+        [{ unlinked: 'yes' }, 'unlinked'],
+        [{ unlinked: 'true', owner: 'team-a' }, 'unlinked'],
+        [{ colour: 'red' }, 'colour'],
+      ] as const) {
+        const res = await request(app)
+          .get('/incidents')
+          .query(query)
+          .set('Authorization', asUser);
+        expect(res.status).toBe(400);
+        expect(res.body.error.message).toContain(named);
+      }
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    're-triages on demand: one new enrich job, the incident pending again, %p',
+    async databaseId => {
+      const { knex, app, incidents, queue } = await setup(databaseId);
+      const {
+        incidentIds: [id],
+      } = await incidents.ingest({
+        source: 'alertmanager',
+        deliveryKey: 'one',
+        alerts: [ingestItem(testAlert(), CHECKOUT)],
+      });
+
+      // The ingest's own enrich job is still queued: a second triage would race it.
+      const busy = await request(app)
+        .post(`/incidents/${id}/retriage`)
+        .set('Authorization', asUser);
+      expect(busy.status).toBe(409);
+      expect(busy.body.error.message).toContain('already being triaged');
+
+      // The pipeline gave up on the incident: its job is dead.
+      await knex('jobs')
+        .where('incident_id', id)
+        .update({ status: 'dead', last_error: 'context store unreachable' });
+      await incidents.setTriageState(id, 'failed');
+      const failed = await request(app)
+        .get(`/incidents/${id}`)
+        .set('Authorization', asUser);
+      expect((failed.body as IncidentDetailResponse).failureReason).toBe(
+        'context store unreachable',
+      );
+
+      const res = await request(app)
+        .post(`/incidents/${id}/retriage`)
+        .set('Authorization', asUser);
+      expect(res.status).toBe(202);
+      expect((res.body as RetriageResponse).incident).toMatchObject({
+        id,
+        triageState: 'pending',
+      });
+      const queued = await queue.listJobs({
+        incidentId: id,
+        status: 'queued',
+        limit: 10,
+      });
+      expect(queued).toEqual([
+        expect.objectContaining({ type: 'enrich', incidentId: id }),
+      ]);
+
+      const missing = await request(app)
+        .post('/incidents/no-such-incident/retriage')
+        .set('Authorization', asUser);
+      expect(missing.status).toBe(404);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'keeps every review with who changed what, and rejects a bad one, %p',
+    async databaseId => {
+      const { knex, app, incidents, queue } = await setup(databaseId);
+      const triage = DatabaseTriageStore.create({ knex, maxAttempts: 3 });
+      const {
+        incidentIds: [id],
+      } = await incidents.ingest({
+        source: 'alertmanager',
+        deliveryKey: 'reviewed',
+        alerts: [ingestItem(testAlert(), CHECKOUT)],
+      });
+      const [enrich] = await queue.listJobs({ incidentId: id, limit: 1 });
+      const context = await triage.saveContext({
+        jobId: enrich.id,
+        incidentId: id,
+        document: {
+          version: 1,
+          incidentId: id,
+          serviceName: 'checkout',
+          window: { from: '2026-11-24T09:45:00Z', to: '2026-11-24T10:05:00Z' },
+          baselineWindow: {
+            from: '2026-11-24T09:25:00Z',
+            to: '2026-11-24T09:45:00Z',
+          },
+          alerts: [],
+          operations: [],
+          dependencies: [
+            {
+              id: 'dep:payments',
+              dependency: 'payments',
+              callCount: 10,
+              errorCount: 2,
+              errorRate: 0.2,
+              p95Ms: 2100,
+              latencyShare: 0.9,
+            },
+          ],
+          logTemplates: [],
+          metricDeltas: [],
+          missing: [],
+          truncated: [],
+          redactions: 0,
+        },
+      });
+      await triage.saveTriageRun({
+        incidentId: id,
+        contextId: context.id,
+        reasoner: 'heuristic',
+        latencyMs: 1,
+        result: {
+          insufficientEvidence: false,
+          hypotheses: [
+            {
+              rootCause: 'payments is slow',
+              affectedComponents: ['checkout', 'payments'],
+              confidence: 'high',
+              reasoning: 'most time is spent in payments',
+              diagnosticSteps: ['Check payments latency'],
+              evidenceIds: ['dep:payments'],
+            },
+          ],
+        },
+      });
+      const [hypothesis] = await triage.listHypotheses(id);
+      const reviews = `/incidents/${id}/hypotheses/${hypothesis.id}/reviews`;
+
+      const bad = await request(app)
+        .post(reviews)
+        .set('Authorization', asUser)
+        .send({ decision: 'accepted', modifiedDiagnosticSteps: ['x'] });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.message).toContain('modifiedDiagnosticSteps');
+
+      expect(
+        (
+          await request(app)
+            .post(reviews)
+            .set('Authorization', asUser)
+            .send({ decision: 'rejected', comment: 'looks wrong' })
+        ).status,
+      ).toBe(201);
+      expect(
+        (
+          await request(app)
+            .post(reviews)
+            .set('Authorization', asUser)
+            .send({
+              decision: 'modified',
+              modifiedRootCause: 'payments pool exhausted',
+              modifiedAffectedComponents: ['payments'],
+              modifiedDiagnosticSteps: ['Check the pool size of payments'],
+              comment: 'the pool, not the service',
+            })
+        ).status,
+      ).toBe(201);
+
+      const detail = (
+        await request(app).get(`/incidents/${id}`).set('Authorization', asUser)
+      ).body as IncidentDetailResponse;
+      const [reviewed] = detail.hypotheses;
+      expect(reviewed.review).toMatchObject({
+        decision: 'modified',
+        modifiedRootCause: 'payments pool exhausted',
+        modifiedAffectedComponents: ['payments'],
+        modifiedDiagnosticSteps: ['Check the pool size of payments'],
+        reviewer: 'user:default/mock',
+      });
+      expect(reviewed.reviewHistory?.map(r => [r.decision, r.comment])).toEqual(
+        [
+          ['rejected', 'looks wrong'],
+          ['modified', 'the pool, not the service'],
+        ],
+      );
+      expect(detail).toMatchObject({ degraded: false, failureReason: null });
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'refuses a re-triage without the review permission, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await applyDatabaseMigrations(knex);
+      const { app, incidents, queue } = await startApi(
+        knex,
+        AuthorizeResult.DENY,
+      );
+      const {
+        incidentIds: [id],
+      } = await incidents.ingest({
+        source: 'alertmanager',
+        deliveryKey: 'denied',
+        alerts: [ingestItem(testAlert(), CHECKOUT)],
+      });
+      const res = await request(app)
+        .post(`/incidents/${id}/retriage`)
+        .set('Authorization', asUser);
+      expect(res.status).toBe(403);
+      expect(await queue.listJobs({ incidentId: id, limit: 10 })).toHaveLength(
+        1,
+      );
+    },
+  );
+});

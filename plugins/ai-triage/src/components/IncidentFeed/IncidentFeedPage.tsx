@@ -1,0 +1,278 @@
+import { useEffect, useState } from 'react';
+import {
+  Content,
+  EmptyState,
+  Progress,
+  ResponseErrorPanel,
+} from '@backstage/core-components';
+import { stringifyEntityRef } from '@backstage/catalog-model';
+import { useApi, useAppSearchParams } from '@backstage/frontend-plugin-api';
+import {
+  catalogApiRef,
+  useEntityRefLink,
+} from '@backstage/plugin-catalog-react';
+import Checkbox from '@material-ui/core/Checkbox';
+import FormControl from '@material-ui/core/FormControl';
+import FormControlLabel from '@material-ui/core/FormControlLabel';
+import Grid from '@material-ui/core/Grid';
+import InputLabel from '@material-ui/core/InputLabel';
+import MenuItem from '@material-ui/core/MenuItem';
+import Select from '@material-ui/core/Select';
+import { makeStyles } from '@material-ui/core/styles';
+import {
+  INCIDENT_STATUSES,
+  Incident,
+  IncidentListQuery,
+  SEVERITIES,
+} from '@ai-triage/plugin-ai-triage-common';
+import { useIncidents } from '../../hooks/useIncidents';
+import { IncidentDetail } from '../IncidentDetail';
+import {
+  INCIDENT_QUERY_PARAM,
+  IncidentsTable,
+  incidentQueryHref,
+} from '../IncidentsTab/IncidentsTable';
+
+/** Incidents per page of the feed. */
+export const FEED_PAGE_SIZE = 25;
+
+const FILTERS = ['owner', 'system', 'severity', 'status'] as const;
+type FilterName = (typeof FILTERS)[number];
+
+const useStyles = makeStyles(theme => ({
+  filters: {
+    display: 'flex',
+    flexWrap: 'wrap',
+    alignItems: 'center',
+    gap: theme.spacing(2),
+  },
+  select: {
+    minWidth: 180,
+  },
+}));
+
+/** Groups and systems of the catalog, the choices of the owner and system filters. */
+function useFilterChoices() {
+  const catalogApi = useApi(catalogApiRef);
+  const [choices, setChoices] = useState<{
+    owners: string[];
+    systems: string[];
+  }>({ owners: [], systems: [] });
+  useEffect(() => {
+    let cancelled = false;
+    catalogApi
+      .getEntities({
+        filter: { kind: ['Group', 'System'] },
+        fields: ['kind', 'metadata.name', 'metadata.namespace'],
+      })
+      .then(({ items }) => {
+        if (cancelled) return;
+        const refs = (kind: string) =>
+          items
+            .filter(e => e.kind.toLocaleLowerCase('en-US') === kind)
+            .map(e => stringifyEntityRef(e))
+            .sort();
+        setChoices({ owners: refs('group'), systems: refs('system') });
+      })
+      // Without the catalog the filters still take what is in the URL.
+      .catch(() => {});
+    return () => {
+      cancelled = true;
+    };
+  }, [catalogApi]);
+  return choices;
+}
+
+function FilterSelect(props: {
+  name: FilterName;
+  label: string;
+  value: string;
+  choices: readonly string[];
+  onChange: (name: FilterName, value: string) => void;
+}) {
+  const { name, label, value, choices, onChange } = props;
+  const classes = useStyles();
+  const id = `ai-triage-feed-${name}`;
+  // A value from the URL that the catalog did not list stays selectable.
+  const options =
+    value && !choices.includes(value) ? [value, ...choices] : choices;
+  return (
+    <FormControl className={classes.select} size="small">
+      <InputLabel id={`${id}-label`}>{label}</InputLabel>
+      <Select
+        labelId={`${id}-label`}
+        id={id}
+        value={value}
+        onChange={event => onChange(name, String(event.target.value))}
+      >
+        <MenuItem value="">
+          <em>Any</em>
+        </MenuItem>
+        {options.map(option => (
+          <MenuItem key={option} value={option}>
+            {option}
+          </MenuItem>
+        ))}
+      </Select>
+    </FormControl>
+  );
+}
+
+/**
+ * Every incident across the catalog, filterable by owner, system, severity, status and whether
+ * it is linked to an entity. Filters and the page live in the URL, so a view can be shared.
+ *
+ * @public
+ */
+export function IncidentFeedPage() {
+  const classes = useStyles();
+  const [searchParams, setSearchParams] = useAppSearchParams();
+  const { owners, systems } = useFilterChoices();
+  const entityLink = useEntityRefLink();
+
+  const filter = Object.fromEntries(
+    FILTERS.map(name => [name, searchParams.get(name) ?? '']),
+  ) as Record<FilterName, string>;
+  const unlinked = searchParams.get('unlinked') === 'true';
+  const page = Math.max(0, Number(searchParams.get('page')) || 0);
+  const selectedId = searchParams.get(INCIDENT_QUERY_PARAM) ?? undefined;
+
+  const query: IncidentListQuery = {
+    owner: unlinked ? undefined : filter.owner || undefined,
+    system: unlinked ? undefined : filter.system || undefined,
+    severity: filter.severity || undefined,
+    status: filter.status || undefined,
+    unlinked: unlinked || undefined,
+    limit: FEED_PAGE_SIZE,
+    offset: page * FEED_PAGE_SIZE,
+  };
+  const { value, error } = useIncidents(query);
+
+  const update = (changes: Record<string, string | undefined>) =>
+    setSearchParams(previous => {
+      const next = new URLSearchParams(previous);
+      for (const [key, v] of Object.entries(changes)) {
+        if (v) {
+          next.set(key, v);
+        } else {
+          next.delete(key);
+        }
+      }
+      return next;
+    });
+  const setFilter = (name: FilterName, v: string) =>
+    update({ [name]: v, page: undefined });
+
+  // Linked incidents open on their entity's Incidents tab; unlinked ones open here.
+  const incidentHref = (incident: Incident) =>
+    incident.entityRef
+      ? `${entityLink(incident.entityRef).replace(
+          /\/$/,
+          '',
+        )}/incidents${incidentQueryHref(incident)}`
+      : incidentQueryHref(incident);
+
+  let list;
+  if (!value) {
+    list = error ? <ResponseErrorPanel error={error} /> : <Progress />;
+  } else if (value.items.length === 0 && page === 0) {
+    list = (
+      <EmptyState
+        missing="data"
+        title="No incidents match"
+        description="Incidents appear here as soon as an alert arrives; change the filters to see more."
+      />
+    );
+  } else {
+    list = (
+      <IncidentsTable
+        title={`Incidents (${value.totalCount})`}
+        incidents={value.items}
+        selectedId={selectedId}
+        showEntity
+        incidentHref={incidentHref}
+        paging={{
+          page,
+          pageSize: FEED_PAGE_SIZE,
+          totalCount: value.totalCount,
+          onPageChange: p => update({ page: p ? String(p) : undefined }),
+        }}
+      />
+    );
+  }
+
+  return (
+    <Content>
+      <Grid container spacing={3}>
+        <Grid item xs={12}>
+          <div className={classes.filters} role="search">
+            <FilterSelect
+              name="owner"
+              label="Owner"
+              value={unlinked ? '' : filter.owner}
+              choices={owners}
+              onChange={setFilter}
+            />
+            <FilterSelect
+              name="system"
+              label="System"
+              value={unlinked ? '' : filter.system}
+              choices={systems}
+              onChange={setFilter}
+            />
+            <FilterSelect
+              name="severity"
+              label="Severity"
+              value={filter.severity}
+              choices={SEVERITIES}
+              onChange={setFilter}
+            />
+            <FilterSelect
+              name="status"
+              label="Status"
+              value={filter.status}
+              choices={INCIDENT_STATUSES}
+              onChange={setFilter}
+            />
+            <FormControlLabel
+              control={
+                <Checkbox
+                  checked={unlinked}
+                  onChange={event =>
+                    update({
+                      unlinked: event.target.checked ? 'true' : undefined,
+                      owner: undefined,
+                      system: undefined,
+                      page: undefined,
+                    })
+                  }
+                />
+              }
+              label="Unlinked only"
+            />
+          </div>
+        </Grid>
+        {value && error && (
+          <Grid item xs={12}>
+            <ResponseErrorPanel
+              title="The incident list could not be refreshed; showing the last answer"
+              error={error}
+            />
+          </Grid>
+        )}
+        <Grid item xs={12}>
+          {list}
+        </Grid>
+        {selectedId && (
+          <Grid item xs={12}>
+            <IncidentDetail
+              key={selectedId}
+              incidentId={selectedId}
+              onClose={() => update({ [INCIDENT_QUERY_PARAM]: undefined })}
+            />
+          </Grid>
+        )}
+      </Grid>
+    </Content>
+  );
+}

@@ -255,14 +255,13 @@ async function main() {
     await waitForHttp(`${baseUrl}/`, backend);
     log(`backend and app up on ${baseUrl}`);
     runDemo(baseUrl);
-    const hostile = await postHostileAlert(baseUrl);
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: CHROMIUM_ARGS,
     });
     const page = await browser.newPage({
-      viewport: { width: 1440, height: 1000 },
+      viewport: { width: 1440, height: 1100 },
     });
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
     const dialogs = [];
@@ -306,9 +305,11 @@ async function main() {
     await page.getByText('Downstream dependencies').waitFor();
     await first.getByRole('button', { name: 'Accept' }).click();
     await first.getByText('Accepted', { exact: true }).waitFor();
+    await page
+      .getByRole('button', { name: 'Close incident' })
+      .evaluate(element => element.closest('.MuiCard-root').scrollIntoView());
     await page.screenshot({
       path: path.join(SCREENSHOTS, 'incident-view.png'),
-      fullPage: true,
     });
 
     // The review is stored: a reload shows it again, with who made it.
@@ -318,12 +319,30 @@ async function main() {
       .first();
     await reloaded.getByText('Accepted', { exact: true }).waitFor();
     const reviewText = await reloaded.textContent();
-    if (!/Accepted by\s*guest/.test(reviewText)) {
+    if (!/Accepted by\s*guest/i.test(reviewText)) {
       throw new Error(`review after reload lacks the reviewer: ${reviewText}`);
     }
     log('review survives a reload');
 
+    // The overview card counts the open incident and names the top hypothesis.
+    await page.goto(`${baseUrl}/catalog/default/component/checkout`);
+    await page.getByText('open incident', { exact: true }).waitFor();
+    await page.getByText(/^Top hypothesis \(high confidence\)/).waitFor();
+    log('overview card shows the open incident and its top hypothesis');
+
+    // The incident feed across the catalog, with its nav item.
+    await page.getByRole('link', { name: 'Incidents' }).first().click();
+    await page.waitForURL(url => url.pathname === '/ai-triage');
+    await page
+      .getByRole('link', { name: 'CheckoutHighLatency on checkout' })
+      .waitFor();
+    await page.screenshot({
+      path: path.join(SCREENSHOTS, 'incident-feed.png'),
+    });
+    log('incident feed lists the incident');
+
     // Alert text with HTML in it is shown as text and never runs.
+    const hostile = await postHostileAlert(baseUrl);
     await page.goto(tabUrl);
     await page
       .getByRole('link', { name: 'CheckoutHtmlInjection on checkout' })
@@ -337,16 +356,6 @@ async function main() {
       );
     }
     log('alert HTML is rendered as text');
-
-    // The incident feed across the catalog.
-    await page.goto(`${baseUrl}/ai-triage`);
-    await page
-      .getByRole('link', { name: 'CheckoutHighLatency on checkout' })
-      .waitFor();
-    await page.screenshot({
-      path: path.join(SCREENSHOTS, 'incident-feed.png'),
-    });
-    log('incident feed lists the incidents');
 
     log(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {

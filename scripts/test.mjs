@@ -3,6 +3,7 @@
 // starts Debian's PostgreSQL on loopback in a temporary folder (unless
 // BACKSTAGE_TEST_DATABASE_POSTGRES16_CONNECTION_STRING already points at one), runs
 // `backstage-cli repo test`, and stops the server again. Extra arguments go to the test runner.
+// Then, without extra arguments, it runs the end-to-end browser test (e2e/portal.e2e.mjs).
 import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -119,4 +120,25 @@ const stopAndExit = code => {
 };
 process.on('SIGINT', () => child.kill('SIGINT'));
 process.on('SIGTERM', () => child.kill('SIGTERM'));
-child.on('exit', code => stopAndExit(code ?? 1));
+
+// After the unit tests: the end-to-end browser test (e2e/portal.e2e.mjs) with Debian's Chromium.
+// Skipped when a test pattern was given; outside CI also when Chromium is not installed.
+function runEndToEnd() {
+  if (process.argv.length > 2) {
+    return 0;
+  }
+  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(chromium) && !process.env.CI) {
+    console.warn(
+      `${chromium} not found: end-to-end browser test skipped (apt-get install chromium)`,
+    );
+    return 0;
+  }
+  const e2e = spawnSync(process.execPath, ['e2e/portal.e2e.mjs'], {
+    stdio: 'inherit',
+    env,
+  });
+  return e2e.status ?? 1;
+}
+
+child.on('exit', code => stopAndExit(code === 0 ? runEndToEnd() : code ?? 1));

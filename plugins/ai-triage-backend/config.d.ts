@@ -49,6 +49,20 @@ export interface Config {
       maxRecordsPerSignal?: number;
       /** Hard size budget of a context document, in bytes (at least 8192). Default 32768. */
       maxContextBytes?: number;
+      /**
+       * Hard budget of a context document in estimated tokens (UTF-8 bytes / 3; at least 2731).
+       * Default 12000.
+       */
+      maxContextTokens?: number;
+      /** What is masked in a context document besides secrets (keys, tokens, passwords). */
+      redaction?: {
+        /** Mask e-mail addresses. Default true. */
+        emails?: boolean;
+        /** Mask IPv4 and IPv6 addresses. Default false. */
+        ipAddresses?: boolean;
+        /** More values to mask: JavaScript regular expressions, counted as `custom:<name>`. */
+        patterns?: Array<{ name: string; pattern: string }>;
+      };
     };
     telemetry?: {
       /** How long the embedded OTLP store keeps telemetry. Default 24 hours. */

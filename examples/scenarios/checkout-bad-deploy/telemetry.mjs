@@ -33,20 +33,37 @@ export function generateTelemetry({ nowMs, seed = 4102 }) {
           selfMs: random.between(3, 6),
           calls: [inventory],
           error: ERROR,
-          logs: [{ level: 'ERROR', body: `unhandled error in POST /checkout: ${ERROR}` }],
+          logs: [
+            {
+              level: 'ERROR',
+              body: `unhandled error in POST /checkout: ${ERROR}`,
+            },
+          ],
         };
       }
       return {
         selfMs: random.between(3, 6),
         calls: [
           inventory,
-          { peer: 'payments', name: 'POST /payments/charge', durationMs: random.between(30, 45) },
+          {
+            peer: 'payments',
+            name: 'POST /payments/charge',
+            durationMs: random.between(30, 45),
+          },
         ],
-        logs: [{ level: 'INFO', body: `order ord-${random.int(10000, 99999)} placed` }],
+        logs: [
+          {
+            level: 'INFO',
+            body: `order ord-${random.int(10000, 99999)} placed`,
+          },
+        ],
       };
     },
     metrics: [
-      { name: 'process.cpu.utilization', value: ({ random }) => noisy(random, 0.3) },
+      {
+        name: 'process.cpu.utilization',
+        value: ({ random }) => noisy(random, 0.3),
+      },
       {
         name: 'process.memory.usage',
         unit: 'By',

@@ -13,10 +13,16 @@ export const TIMELINE = {
 
 function dnsFailure(random, host) {
   return random.chance(0.6)
-    ? { durationMs: random.between(1, 4), error: `dial tcp: lookup ${host} on 10.96.0.10:53: no such host` }
+    ? {
+        durationMs: random.between(1, 4),
+        error: `dial tcp: lookup ${host} on 10.96.0.10:53: no such host`,
+      }
     : {
         durationMs: 5_000 + random.between(0, 5),
-        error: `dial tcp: lookup ${host} on 10.96.0.10:53: read udp 10.244.1.17:${random.int(30000, 60000)}->10.96.0.10:53: i/o timeout`,
+        error: `dial tcp: lookup ${host} on 10.96.0.10:53: read udp 10.244.1.17:${random.int(
+          30000,
+          60000,
+        )}->10.96.0.10:53: i/o timeout`,
       };
 }
 
@@ -39,17 +45,42 @@ export function generateTelemetry({ nowMs, seed = 4105 }) {
         const host = `${peer}.shop.svc.cluster.local`;
         if (degraded && random.chance(peer === 'cart' ? 0.45 : 0.3)) {
           const failure = dnsFailure(random, host);
-          calls.push({ peer, name, ...failure, attributes: { 'server.address': host } });
-          logs.push({ level: 'ERROR', body: `request to ${peer} failed: Get "http://${host}:8080${name.split(' ')[1]}": ${failure.error}`, afterCall: calls.length - 1 });
+          calls.push({
+            peer,
+            name,
+            ...failure,
+            attributes: { 'server.address': host },
+          });
+          logs.push({
+            level: 'ERROR',
+            body: `request to ${peer} failed: Get "http://${host}:8080${
+              name.split(' ')[1]
+            }": ${failure.error}`,
+            afterCall: calls.length - 1,
+          });
           error = `upstream ${peer} unavailable`;
           break;
         }
-        calls.push({ peer, name, durationMs: random.between(8, 20), attributes: { 'server.address': host } });
+        calls.push({
+          peer,
+          name,
+          durationMs: random.between(8, 20),
+          attributes: { 'server.address': host },
+        });
       }
-      return { selfMs: random.between(2, 5), calls, logs, error, httpStatus: error ? 502 : 200 };
+      return {
+        selfMs: random.between(2, 5),
+        calls,
+        logs,
+        error,
+        httpStatus: error ? 502 : 200,
+      };
     },
     metrics: [
-      { name: 'process.cpu.utilization', value: ({ random }) => noisy(random, 0.25) },
+      {
+        name: 'process.cpu.utilization',
+        value: ({ random }) => noisy(random, 0.25),
+      },
     ],
   });
 }

@@ -13,7 +13,7 @@ export const TIMELINE = {
 };
 
 const ERROR =
-  "Failed to deserialize message at offset 88231 from topic orders partition 3: Unexpected token '<', \"<!DOCTYPE html>\" is not valid JSON";
+  'Failed to deserialize message at offset 88231 from topic orders partition 3: Unexpected token \'<\', "<!DOCTYPE html>" is not valid JSON';
 
 export function generateTelemetry({ nowMs, seed = 4108 }) {
   return simulateService({
@@ -34,19 +34,39 @@ export function generateTelemetry({ nowMs, seed = 4108 }) {
         : {
             selfMs: random.between(1, 3),
             calls: [
-              { peer: 'inventory-db', name: 'UPDATE stock', durationMs: random.between(3, 8) },
+              {
+                peer: 'inventory-db',
+                name: 'UPDATE stock',
+                durationMs: random.between(3, 8),
+              },
             ],
-            logs: [{ level: 'INFO', body: `reserved ${random.int(1, 5)} items for order ord-${random.int(10000, 99999)}` }],
+            logs: [
+              {
+                level: 'INFO',
+                body: `reserved ${random.int(
+                  1,
+                  5,
+                )} items for order ord-${random.int(10000, 99999)}`,
+              },
+            ],
           },
     metrics: [
       {
         name: 'messaging.kafka.consumer.lag',
         unit: '{message}',
-        attributes: { 'messaging.destination.name': 'orders', 'messaging.consumer.group.name': 'inventory' },
+        attributes: {
+          'messaging.destination.name': 'orders',
+          'messaging.consumer.group.name': 'inventory',
+        },
         value: ({ random, degraded, minutesDegraded }) =>
-          degraded ? 30 + minutesDegraded * 400 + random.int(0, 20) : random.int(2, 18),
+          degraded
+            ? 30 + minutesDegraded * 400 + random.int(0, 20)
+            : random.int(2, 18),
       },
-      { name: 'process.cpu.utilization', value: ({ random }) => noisy(random, 0.15) },
+      {
+        name: 'process.cpu.utilization',
+        value: ({ random }) => noisy(random, 0.15),
+      },
     ],
   });
 }

@@ -174,18 +174,30 @@ export function simulateService(options) {
         ? { code: StatusCode.ERROR, message: plan.error }
         : { code: StatusCode.UNSET },
     });
-    requests.push({ startMs, durationMs: endMs - startMs, degraded, error: !!plan.error });
+    requests.push({
+      startMs,
+      durationMs: endMs - startMs,
+      degraded,
+      error: !!plan.error,
+    });
   }
 
-  for (const event of options.events?.({ degradedFromMs: degradedFrom, nowMs, random }) ??
-    []) {
+  for (const event of options.events?.({
+    degradedFromMs: degradedFrom,
+    nowMs,
+    random,
+  }) ?? []) {
     log(event.timeMs, event.level, event.body, null, event.attributes ?? {});
   }
 
   // Per-minute metrics: the request duration histogram, and the scenario's own series.
   const serverDuration = [];
   const series = (options.metrics ?? []).map(() => []);
-  for (let from = trafficFrom, minute = 0; from + MINUTE <= nowMs; from += MINUTE, minute++) {
+  for (
+    let from = trafficFrom, minute = 0;
+    from + MINUTE <= nowMs;
+    from += MINUTE, minute++
+  ) {
     const to = from + MINUTE;
     const inMinute = requests.filter(r => r.startMs >= from && r.startMs < to);
     if (entryKind === SpanKind.SERVER) {
@@ -195,7 +207,9 @@ export function simulateService(options) {
           bounds: DURATION_BOUNDS,
           startMs: from,
           endMs: to,
-          attributes: { 'http.route': options.route ?? options.operation.split(' ')[1] },
+          attributes: {
+            'http.route': options.route ?? options.operation.split(' ')[1],
+          },
         }),
       );
     }
@@ -252,7 +266,9 @@ export function simulateService(options) {
       resourceSpans: [{ resource, scopeSpans: [{ scope: SCOPE, spans }] }],
     },
     metrics: {
-      resourceMetrics: [{ resource, scopeMetrics: [{ scope: SCOPE, metrics }] }],
+      resourceMetrics: [
+        { resource, scopeMetrics: [{ scope: SCOPE, metrics }] },
+      ],
     },
     logs: {
       resourceLogs: [

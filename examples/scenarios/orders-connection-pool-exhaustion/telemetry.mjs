@@ -32,16 +32,26 @@ export function generateTelemetry({ nowMs, seed = 4101 }) {
           selfMs: random.between(2, 5),
           calls: [
             inventory,
-            { peer: 'orders-db', name: 'INSERT orders', durationMs: random.between(3, 8) },
+            {
+              peer: 'orders-db',
+              name: 'INSERT orders',
+              durationMs: random.between(3, 8),
+            },
           ],
-          logs: [{ level: 'INFO', body: `order ord-${random.int(10000, 99999)} created` }],
+          logs: [
+            {
+              level: 'INFO',
+              body: `order ord-${random.int(10000, 99999)} created`,
+            },
+          ],
         };
       }
       if (random.chance(0.2)) {
         return {
           selfMs: 1_000 + random.between(1, 4),
           calls: [inventory],
-          error: 'HikariPool-1 - Connection is not available, request timed out after 1000ms.',
+          error:
+            'HikariPool-1 - Connection is not available, request timed out after 1000ms.',
           logs: [
             {
               level: 'ERROR',
@@ -54,9 +64,18 @@ export function generateTelemetry({ nowMs, seed = 4101 }) {
         selfMs: random.between(300, 950),
         calls: [
           inventory,
-          { peer: 'orders-db', name: 'INSERT orders', durationMs: random.between(3, 9) },
+          {
+            peer: 'orders-db',
+            name: 'INSERT orders',
+            durationMs: random.between(3, 9),
+          },
         ],
-        logs: [{ level: 'INFO', body: `order ord-${random.int(10000, 99999)} created` }],
+        logs: [
+          {
+            level: 'INFO',
+            body: `order ord-${random.int(10000, 99999)} created`,
+          },
+        ],
       };
     },
     metrics: [

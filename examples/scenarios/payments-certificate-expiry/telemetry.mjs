@@ -23,7 +23,11 @@ export function generateTelemetry({ nowMs, seed = 4104 }) {
     requestIntervalMs: 3_000,
     request: ({ random, degraded }) => {
       const order = `ord-${random.int(10000, 99999)}`;
-      const lookup = { peer: 'payments-db', name: 'SELECT payment_methods', durationMs: random.between(2, 6) };
+      const lookup = {
+        peer: 'payments-db',
+        name: 'SELECT payment_methods',
+        durationMs: random.between(2, 6),
+      };
       if (degraded) {
         return {
           selfMs: random.between(2, 4),
@@ -34,7 +38,10 @@ export function generateTelemetry({ nowMs, seed = 4104 }) {
               name: 'POST /v2/charges',
               durationMs: random.between(12, 28),
               error: TLS_ERROR,
-              attributes: { 'server.address': 'api.cardgateway.example', 'error.type': 'tls' },
+              attributes: {
+                'server.address': 'api.cardgateway.example',
+                'error.type': 'tls',
+              },
             },
           ],
           error: 'charge failed: card-gateway unreachable',
@@ -57,13 +64,20 @@ export function generateTelemetry({ nowMs, seed = 4104 }) {
             durationMs: random.between(110, 190),
             attributes: { 'server.address': 'api.cardgateway.example' },
           },
-          { peer: 'payments-db', name: 'INSERT charges', durationMs: random.between(3, 7) },
+          {
+            peer: 'payments-db',
+            name: 'INSERT charges',
+            durationMs: random.between(3, 7),
+          },
         ],
         logs: [{ level: 'INFO', body: `charge for order ${order} captured` }],
       };
     },
     metrics: [
-      { name: 'process.cpu.utilization', value: ({ random }) => noisy(random, 0.18) },
+      {
+        name: 'process.cpu.utilization',
+        value: ({ random }) => noisy(random, 0.18),
+      },
     ],
   });
 }

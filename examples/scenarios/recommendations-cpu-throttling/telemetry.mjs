@@ -29,12 +29,14 @@ export function generateTelemetry({ nowMs, seed = 4106 }) {
     metrics: [
       {
         name: 'k8s.container.cpu_limit_utilization',
-        value: ({ random, degraded }) => (degraded ? random.between(0.97, 1) : noisy(random, 0.45)),
+        value: ({ random, degraded }) =>
+          degraded ? random.between(0.97, 1) : noisy(random, 0.45),
       },
       {
         name: 'container.cpu.throttling_data.throttled_periods',
         unit: '{period}',
-        value: ({ random, degraded }) => (degraded ? random.int(420, 580) : random.int(0, 3)),
+        value: ({ random, degraded }) =>
+          degraded ? random.int(420, 580) : random.int(0, 3),
       },
       {
         name: 'process.memory.usage',

@@ -26,7 +26,11 @@ export function generateTelemetry({ nowMs, seed = 4109 }) {
     requestIntervalMs: 4_000,
     request: ({ random, degraded }) => {
       const id = random.int(100000, 999999);
-      const query = { peer: 'reports-db', name: 'SELECT orders', durationMs: random.between(40, 90) };
+      const query = {
+        peer: 'reports-db',
+        name: 'SELECT orders',
+        durationMs: random.between(40, 90),
+      };
       if (degraded && random.chance(0.65)) {
         const error = `write /var/data/exports/report-${id}.csv: no space left on device`;
         return {
@@ -40,7 +44,12 @@ export function generateTelemetry({ nowMs, seed = 4109 }) {
       return {
         selfMs: random.between(30, 60),
         calls: [query],
-        logs: [{ level: 'INFO', body: `export ${id} written (${random.int(200, 900)} KiB)` }],
+        logs: [
+          {
+            level: 'INFO',
+            body: `export ${id} written (${random.int(200, 900)} KiB)`,
+          },
+        ],
       };
     },
     metrics: [
@@ -48,10 +57,19 @@ export function generateTelemetry({ nowMs, seed = 4109 }) {
         name: 'system.filesystem.utilization',
         attributes: VOLUME,
         value: ({ random, degraded, minute }) =>
-          degraded ? random.between(0.998, 1) : Math.min(0.99, 0.92 + minute * 0.0015),
+          degraded
+            ? random.between(0.998, 1)
+            : Math.min(0.99, 0.92 + minute * 0.0015),
       },
-      { name: 'process.cpu.utilization', value: ({ random }) => noisy(random, 0.12) },
-      { name: 'process.memory.usage', unit: 'By', value: ({ random }) => noisy(random, 210e6, 0.02) },
+      {
+        name: 'process.cpu.utilization',
+        value: ({ random }) => noisy(random, 0.12),
+      },
+      {
+        name: 'process.memory.usage',
+        unit: 'By',
+        value: ({ random }) => noisy(random, 210e6, 0.02),
+      },
     ],
   });
 }

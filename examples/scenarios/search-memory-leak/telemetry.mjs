@@ -38,7 +38,15 @@ export function generateTelemetry({ nowMs, seed = 4103 }) {
           calls: [opensearch],
           error: OOM,
           httpStatus: 503,
-          logs: [{ level: 'FATAL', body: `Exception in thread "http-nio-8080-exec-${random.int(1, 40)}" ${OOM}` }],
+          logs: [
+            {
+              level: 'FATAL',
+              body: `Exception in thread "http-nio-8080-exec-${random.int(
+                1,
+                40,
+              )}" ${OOM}`,
+            },
+          ],
         };
       }
       // Stop-the-world GC pauses.
@@ -48,22 +56,33 @@ export function generateTelemetry({ nowMs, seed = 4103 }) {
       {
         name: 'jvm.memory.used',
         unit: 'By',
-        attributes: { 'jvm.memory.pool.name': 'G1 Old Gen', 'jvm.memory.type': 'heap' },
+        attributes: {
+          'jvm.memory.pool.name': 'G1 Old Gen',
+          'jvm.memory.type': 'heap',
+        },
         value: ({ random, minute }) =>
-          Math.min(1_990 * MB, noisy(random, 420 * MB, 0.02) + Math.max(0, minute - 10) * 75 * MB),
+          Math.min(
+            1_990 * MB,
+            noisy(random, 420 * MB, 0.02) + Math.max(0, minute - 10) * 75 * MB,
+          ),
       },
       {
         name: 'jvm.gc.duration',
         unit: 's',
         attributes: { 'jvm.gc.name': 'G1 Old Generation' },
-        value: ({ random, degraded }) => (degraded ? random.between(2.5, 6) : random.between(0.01, 0.03)),
+        value: ({ random, degraded }) =>
+          degraded ? random.between(2.5, 6) : random.between(0.01, 0.03),
       },
       {
         name: 'k8s.container.restarts',
         unit: '{restart}',
-        value: ({ degraded, minutesDegraded }) => (degraded ? Math.floor(minutesDegraded / 2.5) + 1 : 0),
+        value: ({ degraded, minutesDegraded }) =>
+          degraded ? Math.floor(minutesDegraded / 2.5) + 1 : 0,
       },
-      { name: 'process.cpu.utilization', value: ({ random, degraded }) => noisy(random, degraded ? 0.55 : 0.35) },
+      {
+        name: 'process.cpu.utilization',
+        value: ({ random, degraded }) => noisy(random, degraded ? 0.55 : 0.35),
+      },
     ],
     events: ({ degradedFromMs }) =>
       [0, 1, 2, 3].flatMap(n => {

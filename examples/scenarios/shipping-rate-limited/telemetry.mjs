@@ -22,41 +22,70 @@ export function generateTelemetry({ nowMs, seed = 4107 }) {
     operation: 'POST /shipping/quote',
     requestIntervalMs: 3_000,
     request: ({ random, degraded }) => {
-      const zones = { peer: 'shipping-db', name: 'SELECT zones', durationMs: random.between(2, 5) };
+      const zones = {
+        peer: 'shipping-db',
+        name: 'SELECT zones',
+        durationMs: random.between(2, 5),
+      };
       const ok = () => ({
         peer: 'carrier-api',
         name: 'POST /v1/rates',
         durationMs: random.between(90, 160),
-        attributes: { 'server.address': HOST, 'http.response.status_code': 200 },
+        attributes: {
+          'server.address': HOST,
+          'http.response.status_code': 200,
+        },
       });
       const limited = () => ({
         peer: 'carrier-api',
         name: 'POST /v1/rates',
         durationMs: random.between(15, 30),
         error: '429 Too Many Requests',
-        attributes: { 'server.address': HOST, 'http.response.status_code': 429 },
+        attributes: {
+          'server.address': HOST,
+          'http.response.status_code': 429,
+        },
       });
       if (degraded && random.chance(0.4)) {
         const order = `ord-${random.int(10000, 99999)}`;
         return {
           selfMs: random.between(2, 4),
-          calls: [zones, limited(), { ...limited(), durationMs: 250 + random.between(15, 30) }],
+          calls: [
+            zones,
+            limited(),
+            { ...limited(), durationMs: 250 + random.between(15, 30) },
+          ],
           error: 'carrier quote unavailable',
           httpStatus: 503,
           logs: [
-            { level: 'WARN', body: `carrier-api rate limited quote request (429 Too Many Requests), retry-after ${random.int(10, 30)}s`, afterCall: 1 },
-            { level: 'ERROR', body: `shipping quote for order ${order} failed: carrier-api answered 429 Too Many Requests after 1 retry` },
+            {
+              level: 'WARN',
+              body: `carrier-api rate limited quote request (429 Too Many Requests), retry-after ${random.int(
+                10,
+                30,
+              )}s`,
+              afterCall: 1,
+            },
+            {
+              level: 'ERROR',
+              body: `shipping quote for order ${order} failed: carrier-api answered 429 Too Many Requests after 1 retry`,
+            },
           ],
         };
       }
       return {
         selfMs: random.between(2, 4),
         calls: [zones, ok()],
-        logs: [{ level: 'INFO', body: `quote ${random.int(100000, 999999)} issued` }],
+        logs: [
+          { level: 'INFO', body: `quote ${random.int(100000, 999999)} issued` },
+        ],
       };
     },
     metrics: [
-      { name: 'process.cpu.utilization', value: ({ random }) => noisy(random, 0.2) },
+      {
+        name: 'process.cpu.utilization',
+        value: ({ random }) => noisy(random, 0.2),
+      },
     ],
   });
 }

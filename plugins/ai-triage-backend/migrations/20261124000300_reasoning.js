@@ -12,7 +12,9 @@ exports.up = async function up(knex) {
       .boolean('degraded')
       .notNullable()
       .defaultTo(false)
-      .comment('true when the fallback reasoner answered because the configured one failed');
+      .comment(
+        'true when the fallback reasoner answered because the configured one failed',
+      );
     table
       .text('degraded_reason')
       .nullable()

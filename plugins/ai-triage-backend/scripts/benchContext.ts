@@ -26,6 +26,11 @@ const SIZES = [
 ];
 
 const SERVICE = 'checkout';
+const METRIC_NAMES = [
+  'http.server.request.duration',
+  'http.client.request.duration',
+  'process.cpu.utilization',
+];
 const FROM_MS = Date.parse('2026-11-24T10:00:00.000Z');
 const WINDOW_MS = 15 * 60_000;
 
@@ -304,12 +309,7 @@ function telemetry(
     for (let minute = 0; minute < 15; minute++) {
       metrics.push({
         serviceName: SERVICE,
-        name:
-          series % 3 === 0
-            ? 'http.server.request.duration'
-            : series % 3 === 1
-            ? 'http.client.request.duration'
-            : 'process.cpu.utilization',
+        name: METRIC_NAMES[series % 3],
         timestampMs: fromMs + minute * 60_000,
         value: (failing && series % 3 === 1 ? 10 : 1) * (0.1 + r()),
         attributes: { 'http.route': `/route/${series}` },

@@ -31,12 +31,17 @@ async function main() {
       process.stdout.write(
         `${rank.padEnd(5)} ${name.padEnd(36)} ${replay.rootCauseKind.padEnd(
           26,
-        )} top: ${replay.hypotheses[0]?.rootCause.slice(0, 110) ?? '(insufficient evidence)'}\n`,
+        )} top: ${
+          replay.hypotheses[0]?.rootCause.slice(0, 110) ??
+          '(insufficient evidence)'
+        }\n`,
       );
       if (verbose) {
         replay.hypotheses.forEach((h, i) =>
           process.stdout.write(
-            `        ${i + 1}. [${h.confidence}] ${h.rootCause}\n           evidence: ${h.evidenceIds.join(', ')}\n`,
+            `        ${i + 1}. [${h.confidence}] ${
+              h.rootCause
+            }\n           evidence: ${h.evidenceIds.join(', ')}\n`,
           ),
         );
       }

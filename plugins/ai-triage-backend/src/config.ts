@@ -1,4 +1,5 @@
 import { Config } from '@backstage/config';
+import { RedactionOptions } from './enrichment/redact';
 import { DEFAULT_INTAKE_LIMITS, IntakeLimits } from './ingest/IntakeLimits';
 import {
   DEFAULT_ENTITY_CACHE_TTL,
@@ -20,6 +21,8 @@ export type AiTriageConfig = {
     providerTimeoutMs: number;
     maxRecordsPerSignal: number;
     maxContextBytes: number;
+    maxContextTokens: number;
+    redaction: RedactionOptions;
   };
   telemetry: { retentionMs: number };
 };
@@ -107,6 +110,22 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
       maxContextBytes: Math.floor(
         positive('enrichment.maxContextBytes', 32768),
       ),
+      maxContextTokens: Math.floor(
+        positive('enrichment.maxContextTokens', 12000),
+      ),
+      redaction: {
+        emails:
+          config?.getOptionalBoolean('enrichment.redaction.emails') ?? true,
+        ipAddresses:
+          config?.getOptionalBoolean('enrichment.redaction.ipAddresses') ??
+          false,
+        patterns: (
+          config?.getOptionalConfigArray('enrichment.redaction.patterns') ?? []
+        ).map(pattern => ({
+          name: pattern.getString('name'),
+          pattern: pattern.getString('pattern'),
+        })),
+      },
     },
     telemetry: {
       retentionMs: positive('telemetry.retentionHours', 24) * 60 * MINUTE,

@@ -215,6 +215,8 @@ export const aiTriagePlugin = createBackendPlugin({
               }),
               contextBuilder: ContextBuilder.create({
                 maxBytes: config.enrichment.maxContextBytes,
+                maxTokens: config.enrichment.maxContextTokens,
+                redaction: config.enrichment.redaction,
               }),
               lookbackMs: config.enrichment.lookbackMs,
               providerTimeoutMs: config.enrichment.providerTimeoutMs,

@@ -3,6 +3,7 @@ import {
   PageBlueprint,
   coreApis,
   createFrontendPlugin,
+  createRouteRef,
 } from '@backstage/frontend-plugin-api';
 import {
   EntityCardBlueprint,
@@ -10,6 +11,13 @@ import {
 } from '@backstage/plugin-catalog-react/alpha';
 import ReportProblemIcon from '@material-ui/icons/ReportProblem';
 import { AiTriageClient, aiTriageApiRef } from './api';
+
+/**
+ * The incident feed page; its route ref also makes the page a nav item.
+ *
+ * @public
+ */
+export const incidentFeedRouteRef = createRouteRef();
 
 /** @public */
 export const aiTriageApi = ApiBlueprint.make({
@@ -61,6 +69,7 @@ export const aiTriageIncidentsEntityCard = EntityCardBlueprint.make({
 export const aiTriageIncidentFeedPage = PageBlueprint.make({
   params: {
     path: '/ai-triage',
+    routeRef: incidentFeedRouteRef,
     title: 'Incidents',
     icon: <ReportProblemIcon />,
     loader: () =>
@@ -79,6 +88,7 @@ export const aiTriagePlugin = createFrontendPlugin({
   title: 'AI Triage',
   icon: <ReportProblemIcon />,
   info: { packageJson: () => import('../package.json') },
+  routes: { incidentFeed: incidentFeedRouteRef },
   extensions: [
     aiTriageApi,
     aiTriageIncidentsEntityContent,

@@ -3,7 +3,8 @@
  * span with a failing client call, two logs (one tied to the server span) and a counter and a
  * histogram with the OpenTelemetry SDK, exports them with the SDK's own OTLP/HTTP exporters to
  * OTLP_BASE_URL (`.../v1`) with `Authorization: Bearer $OTLP_TOKEN`, in OTLP_ENCODING (`json` or
- * `protobuf`), and prints one JSON line: the ids it generated and each export's result.
+ * `protobuf`), and prints one JSON line: the ids it generated and each export's result. The SDK's
+ * own environment variables apply too (OTEL_EXPORTER_OTLP_COMPRESSION=gzip, say).
  *
  *   node --require @backstage/cli/config/nodeTransform.cjs src/__testUtils__/otelSdkExporterProcess.ts
  *

@@ -73,6 +73,27 @@ export function listScenarios(): string[] {
     .sort();
 }
 
+/** The example catalog: every service is the component of its name. */
+const exampleCatalog: EntityResolver = {
+  async resolve(serviceName) {
+    return `component:default/${serviceName}`;
+  },
+  async serviceNamesOf(entityRef) {
+    return [entityRef.split('/').pop()!];
+  },
+};
+
+function silentLogger(): LoggerService {
+  const logger: LoggerService = {
+    error() {},
+    warn() {},
+    info() {},
+    debug() {},
+    child: () => logger,
+  };
+  return logger;
+}
+
 /** What replaying one scenario through the pipeline gave. */
 export type ScenarioReplay = {
   name: string;
@@ -184,25 +205,4 @@ export async function replayScenario(
     matchRank: index === -1 ? null : index + 1,
     context,
   };
-}
-
-/** The example catalog: every service is the component of its name. */
-const exampleCatalog: EntityResolver = {
-  async resolve(serviceName) {
-    return `component:default/${serviceName}`;
-  },
-  async serviceNamesOf(entityRef) {
-    return [entityRef.split('/').pop()!];
-  },
-};
-
-function silentLogger(): LoggerService {
-  const logger: LoggerService = {
-    error() {},
-    warn() {},
-    info() {},
-    debug() {},
-    child: () => logger,
-  };
-  return logger;
 }

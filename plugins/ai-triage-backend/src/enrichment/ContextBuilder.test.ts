@@ -1,4 +1,8 @@
-import { contextDocumentSchema } from '@ai-triage/plugin-ai-triage-common';
+import {
+  ContextDocument,
+  contextDocumentSchema,
+  evidenceIdsOf,
+} from '@ai-triage/plugin-ai-triage-common';
 import {
   LogRecord,
   MetricPoint,
@@ -17,6 +21,117 @@ function shuffled<T>(items: T[] | undefined): T[] {
     ...reversed.filter((_, i) => i % 2 === 1),
     ...reversed.filter((_, i) => i % 2 === 0),
   ];
+}
+
+/** A span of the traces below; times in ms after the window opens. */
+function traceSpan(
+  traceId: string,
+  spanId: string,
+  parentSpanId: string | null,
+  serviceName: string,
+  name: string,
+  kind: number,
+  startMs: number,
+  durationMs: number,
+  options: { peer?: string; error?: string } = {},
+): SpanRecord {
+  return {
+    traceId,
+    spanId,
+    parentSpanId,
+    serviceName,
+    name,
+    kind,
+    startTimeMs: WINDOW_FROM_MS + startMs,
+    durationMs,
+    statusCode: options.error ? 2 : 0,
+    statusMessage: options.error ?? null,
+    peerService: options.peer ?? null,
+    attributes: {},
+  };
+}
+
+/**
+ * Ten checkout traces: each a server span calling redis and then payments, whose own server
+ * span calls the card network; the payments call fails in traces 7-9, which are also the
+ * slowest. Trace t is `t` in hex, 32 digits.
+ */
+function checkoutTraces(fromMs = 0): SpanRecord[] {
+  return Array.from({ length: 10 }, (_, t) => {
+    const traceId = t.toString(16).padStart(32, '0');
+    const failing = t >= 7;
+    const paymentsMs = failing ? 900 + t * 10 : 100 + t;
+    const error = failing ? { error: 'deadline exceeded' } : {};
+    const at = fromMs + t * 1_000;
+    return [
+      span(
+        traceId,
+        'a1',
+        null,
+        'checkout',
+        'POST /checkout',
+        2,
+        at,
+        paymentsMs + 20,
+        error,
+      ),
+      traceSpan(traceId, 'a2', 'a1', 'checkout', 'GET', 3, at + 2, 5, {
+        peer: 'redis',
+      }),
+      span(
+        traceId,
+        'a3',
+        'a1',
+        'checkout',
+        'POST /charge',
+        3,
+        at + 10,
+        paymentsMs,
+        { peer: 'payments', ...error },
+      ),
+      span(
+        traceId,
+        'b1',
+        'a3',
+        'payments',
+        'POST /charge',
+        2,
+        at + 11,
+        paymentsMs - 2,
+        error,
+      ),
+      span(
+        traceId,
+        'b2',
+        'b1',
+        'payments',
+        'authorize',
+        3,
+        at + 12,
+        paymentsMs - 50,
+        { peer: 'card-network', ...error },
+      ),
+    ];
+  }).flat();
+}
+
+function logRecord(
+  timestampMs: number,
+  severityNumber: number,
+  body: string,
+  traceId: string | null = null,
+  spanId: string | null = null,
+): LogRecord {
+  return {
+    serviceName: 'checkout',
+    timestampMs,
+    severityText: '',
+    severityNumber,
+    body,
+    traceId,
+    spanId,
+    attributes: {},
+  };
 }
 
 describe('ContextBuilder', () => {
@@ -268,9 +383,14 @@ describe('ContextBuilder', () => {
     expect(document.logTemplates[0].sample).toBe(
       'retrying login with password=[REDACTED] for card [REDACTED]',
     );
-    // 1 e-mail + 1 bearer token + 2 in the log sample + the password in its template (the
-    // miner already masked the card number there).
-    expect(document.redactions).toBe(5);
+    // 1 e-mail + 1 bearer token + 2 in the log message before mining + 2 in its sample.
+    expect(document.redactions).toBe(6);
+    expect(document.redactionsByKind).toEqual({
+      authorization: 1,
+      'card-number': 2,
+      email: 1,
+      'secret-value': 2,
+    });
   });
 
   it('passes on what is missing or truncated, sorted and without repeats', () => {
@@ -297,6 +417,250 @@ describe('ContextBuilder', () => {
       logTemplates: [],
       metricDeltas: [],
     });
+  });
+
+  it('ties logs to traces, shows critical paths and tells new errors from steady ones', () => {
+    const input = slowPaymentsScenario();
+    const trace = (t: number) => t.toString(16).padStart(32, '0');
+    const document = builder.build({
+      ...input,
+      current: {
+        spans: checkoutTraces(),
+        logs: [
+          // New in the incident window, written inside the failing payments calls.
+          ...[9, 8, 7].map(t =>
+            logRecord(
+              WINDOW_FROM_MS + t * 1_000,
+              17,
+              `charge ${t}00 failed: deadline exceeded`,
+              trace(t),
+              'a3',
+            ),
+          ),
+          // Steady: as frequent in the baseline; written by the entry span (no span id).
+          ...[0, 1, 2, 3].map(t =>
+            logRecord(
+              WINDOW_FROM_MS + t * 1_000,
+              13,
+              `cart 5${t} is stale, refreshing`,
+              trace(t),
+            ),
+          ),
+        ],
+      },
+      baseline: {
+        spans: checkoutTraces(-15 * 60_000).filter(
+          record => record.traceId < trace(7),
+        ),
+        logs: [0, 1, 2, 3, 4].map(t =>
+          logRecord(
+            WINDOW_FROM_MS - 60_000 + t,
+            13,
+            `cart 6${t} is stale, refreshing`,
+          ),
+        ),
+      },
+    });
+    expect(contextDocumentSchema.parse(document)).toEqual(document);
+
+    expect(
+      document.logTemplates.map(t => [
+        t.template,
+        t.level,
+        t.count,
+        t.baselineCount,
+        t.traceIds,
+        t.relatedIds,
+      ]),
+    ).toEqual([
+      [
+        'charge <*> failed: deadline exceeded',
+        'ERROR',
+        3,
+        0,
+        [trace(7), trace(8), trace(9)],
+        ['dep:payments'],
+      ],
+      [
+        'cart <*> is stale, refreshing',
+        'WARN',
+        4,
+        5,
+        [trace(0), trace(1), trace(2)],
+        ['op:POST /checkout'],
+      ],
+    ]);
+
+    const [payments, redis] = document.dependencies;
+    expect(payments).toMatchObject({
+      id: 'dep:payments',
+      callCount: 10,
+      errorCount: 3,
+      errorShare: 1,
+      baselineCallCount: 7,
+      baselineErrorCount: 0,
+      baselineP95Ms: 106,
+    });
+    expect(redis).toMatchObject({
+      id: 'dep:redis',
+      errorShare: 0,
+      baselineCallCount: 7,
+    });
+    // Only the service's own spans make operations; payments' spans stay on the critical paths.
+    expect(document.operations.map(o => o.id)).toEqual(['op:POST /checkout']);
+    expect(document.operations[0]).toMatchObject({
+      service: 'checkout',
+      errorCount: 3,
+      baselineSpanCount: 7,
+      baselineErrorCount: 0,
+      baselineP95Ms: 126,
+    });
+
+    expect(document.criticalPaths).toEqual([
+      {
+        id: `trace:${trace(9)}`,
+        traceId: trace(9),
+        durationMs: 1_010,
+        error: true,
+        steps: [
+          {
+            service: 'checkout',
+            operation: 'POST /checkout',
+            durationMs: 1_010,
+            selfMs: 20,
+            error: true,
+          },
+          {
+            service: 'checkout',
+            operation: 'POST /charge',
+            durationMs: 990,
+            selfMs: 2,
+            error: true,
+          },
+          {
+            service: 'payments',
+            operation: 'POST /charge',
+            durationMs: 988,
+            selfMs: 48,
+            error: true,
+          },
+          {
+            service: 'payments',
+            operation: 'authorize',
+            durationMs: 940,
+            selfMs: 940,
+            error: true,
+          },
+        ],
+      },
+      expect.objectContaining({ id: `trace:${trace(8)}`, durationMs: 1_000 }),
+      expect.objectContaining({ id: `trace:${trace(7)}`, durationMs: 990 }),
+    ]);
+    expect(evidenceIdsOf(document)).toContain(`trace:${trace(9)}`);
+  });
+
+  it('keeps evidence ids stable when other telemetry comes and goes', () => {
+    const input = slowPaymentsScenario();
+    const first = builder.build(input);
+    const second = builder.build({
+      ...input,
+      incidentId: 'inc-other',
+      current: {
+        ...input.current,
+        logs: [
+          ...input.current.logs!,
+          logRecord(WINDOW_FROM_MS, 9, 'cache warmed in 31 ms'),
+        ],
+        spans: [...input.current.spans!, ...checkoutTraces()],
+      },
+    });
+    const ids = (document: ContextDocument) => [
+      ...document.logTemplates.map(t => `${t.id} ${t.template}`),
+      ...document.metricDeltas.map(d => d.id),
+    ];
+    for (const id of ids(first)) expect(ids(second)).toContain(id);
+    expect(second.operations.map(o => o.id)).toEqual(
+      expect.arrayContaining(first.operations.map(o => o.id)),
+    );
+  });
+
+  it('holds the document to a token budget and states its size', () => {
+    const input = slowPaymentsScenario();
+    const logs = Array.from({ length: 3_000 }, (_, i) =>
+      logRecord(
+        WINDOW_FROM_MS + i,
+        9,
+        `step ${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(
+          97 + ((i / 26) % 26),
+        )}${String.fromCharCode(97 + ((i / 676) % 26))} done`,
+      ),
+    );
+    const document = ContextBuilder.create({ maxTokens: 3_000 }).build({
+      ...input,
+      current: { ...input.current, logs },
+    });
+    const json = JSON.stringify(document);
+    expect(document.size).toEqual({
+      bytes: Buffer.byteLength(json, 'utf8'),
+      estimatedTokens: Math.ceil(Buffer.byteLength(json, 'utf8') / 3),
+    });
+    expect(document.size!.estimatedTokens).toBeLessThanOrEqual(3_000);
+    expect(document.size!.estimatedTokens).toBeGreaterThan(2_700);
+    expect(document.truncated).toContainEqual(
+      expect.stringMatching(/^logTemplates: kept \d+ of \d+$/),
+    );
+    expect(() => ContextBuilder.create({ maxTokens: 100 })).toThrow(
+      'The context token budget must be an integer of at least 2731 tokens, got 100',
+    );
+  });
+
+  it('redacts with the configured rules everywhere text enters the document', () => {
+    const input = slowPaymentsScenario();
+    const secretHost = 'db-7.corp.internal';
+    const redacting = ContextBuilder.create({
+      redaction: {
+        ipAddresses: true,
+        patterns: [
+          { name: 'internal-host', pattern: '[a-z0-9-]+\\.corp\\.internal' },
+        ],
+      },
+    });
+    const document = redacting.build({
+      ...input,
+      current: {
+        spans: checkoutTraces().map(s =>
+          s.name === 'GET' ? { ...s, name: `GET ${secretHost}` } : s,
+        ),
+        logs: [
+          logRecord(WINDOW_FROM_MS, 17, `lost 10.9.8.7 and ${secretHost}`),
+        ],
+        metrics: [
+          {
+            serviceName: 'checkout',
+            name: 'db.client.connections',
+            timestampMs: WINDOW_FROM_MS,
+            value: 3,
+            attributes: { 'server.address': secretHost },
+          },
+        ],
+      },
+      missing: [`loki: connect ECONNREFUSED 10.0.0.9:3100`],
+    });
+    const json = JSON.stringify(document);
+    expect(json).not.toContain(secretHost);
+    expect(json).not.toContain('10.9.8.7');
+    expect(json).not.toContain('10.0.0.9');
+    expect(document.missing).toEqual([
+      'loki: connect ECONNREFUSED [REDACTED]:3100',
+    ]);
+    expect(document.redactionsByKind).toEqual({
+      // The span name, the log message (once per shape, before mining), its sample, the metric
+      // attribute; the redis call is on no critical path, so its name never enters the document.
+      'custom:internal-host': 3,
+      // The log message, its sample and the provider error.
+      'ip-address': 3,
+    });
+    expect(document.redactions).toBe(6);
   });
 
   it('refuses a budget too small to hold a document', () => {

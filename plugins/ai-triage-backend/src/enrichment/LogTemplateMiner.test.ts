@@ -1,6 +1,7 @@
-import { LogTemplateMiner, tokenize } from './LogTemplateMiner';
+import { LogTemplateMiner, MessageShapes, tokenize } from './LogTemplateMiner';
 import {
   groupingAccuracy,
+  LOGHUB_SYSTEMS,
   readLoghubDataset,
   SHARED_LOGHUB_DIR,
 } from '../__testUtils__/loghub';
@@ -106,6 +107,41 @@ describe('LogTemplateMiner', () => {
         count: 4,
       },
     ]);
+  });
+
+  it('groups messages by shape: digits 1-9 alike, mixed hex runs alike', () => {
+    const shapes = new MessageShapes<string>();
+    const shapeOf = (message: string) => shapes.valueOf(message, () => message);
+    expect(shapeOf('request 3fa9b2c1 done in 35 ms')).toBe(
+      shapeOf('request 0b9a7c1e done in 99 ms'),
+    );
+    expect(shapeOf('request 3fa9b2c1 done in 35 ms')).toBe(
+      shapeOf('request 3fa9b2c1 done in 12 ms'),
+    );
+    for (const other of [
+      'request 3fa9b2c1 done in 350 ms',
+      'request 12345678 done in 35 ms',
+      'request 3fa9b2c1 done in 30 ms',
+      'request feedface done in 35 ms',
+      'request 3fa9b2c1 sent in 35 ms',
+    ]) {
+      expect(shapeOf(other)).toBe(other);
+    }
+  });
+
+  it('masks messages of one shape at the same places, on every Loghub sample', () => {
+    // What only a kept character may tell apart: hex-class characters, written as h.
+    const masked = (message: string) =>
+      tokenize(message)
+        .join(' ')
+        .replace(/[0-9a-fA-F]/g, 'h');
+    for (const system of LOGHUB_SYSTEMS) {
+      const shapes = new MessageShapes<string>();
+      for (const { content } of loadLoghub(system)) {
+        const first = shapes.valueOf(content, () => content);
+        expect(masked(content)).toBe(masked(first));
+      }
+    }
   });
 
   it('is deterministic', () => {

@@ -256,19 +256,30 @@ export class LogTemplateMiner {
   }
 }
 
+const MIN_HEX_RUN = 4;
+/** What every character of a mixed hex run is written as (not a hex character itself). */
+const MIXED_HEX = 104;
+
+/** By ASCII code: 1 for 0-9, 2 for a-f, 3 for A-F, 0 otherwise. */
+const HEX_CLASS = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) HEX_CLASS[c] = 1;
+for (let c = 97; c <= 102; c++) HEX_CLASS[c] = 2;
+for (let c = 65; c <= 70; c++) HEX_CLASS[c] = 3;
+
 /**
  * Groups messages by shape. Two messages have the same shape when they are equal after cutting
- * to the mined length, writing each of the digits 1-9 as 1, and writing the letters a-f (A-F) as
- * a (A) inside hex runs: runs of at least four of [0-9a-fA-F] that hold a digit. The masks treat
- * all digits 1-9 alike and all letters of a hex run alike (the letters they name literally, in
- * month names, `0x` and the `b`/`B` of units, never stand inside such a run where the mask could
- * match), so messages of one shape are masked at the same places and differ at most in
- * characters the masks keep (`utf8`, `utf9`). Mining one message per shape and counting the
- * others with it saves masking repeated messages whose ids and numbers differ.
+ * to the mined length, writing each of the digits 1-9 as 1, and writing every character of a
+ * mixed hex run (at least four of [0-9a-fA-F], with both a digit and a letter) as one symbol.
+ * The masks treat the digits 1-9 alike, and a mixed hex run only by its length and its
+ * neighbours (the letters they name literally, in month names, `0x` and the `b`/`B` of units,
+ * never stand in such a run where the mask could match), so messages of one shape are masked at
+ * the same places and differ at most in characters the masks keep (`utf8`, `utf9`). Mining one
+ * message per shape and counting the others with it saves masking repeated messages whose ids
+ * and numbers differ.
  *
- * For speed a shape is known by two 31-bit hashes of it, computed in one pass without building a
- * string: two different shapes mix only if both hashes collide (for a million shapes, a chance
- * of about one in ten million).
+ * For speed a shape is known by two hashes of it (30 and 31 bits), computed in one pass without
+ * building a string: two different shapes mix only if both collide (for a million shapes, a
+ * chance of about one in ten million).
  */
 export class MessageShapes<T> {
   private readonly buckets = new Map<
@@ -288,24 +299,23 @@ export class MessageShapes<T> {
       const kind = c < 128 ? HEX_CLASS[c] : 0;
       if (kind !== 0) {
         if (i >= runEnd) {
-          // A hex run starts here: find where it ends and whether it holds a digit.
+          // A hex run starts here: find where it ends and what it holds.
           let end = i;
           let digit = false;
+          let letter = false;
           while (end < length) {
             const next = message.charCodeAt(end);
             const k = next < 128 ? HEX_CLASS[next] : 0;
             if (k === 0) break;
             if (k === 1) digit = true;
+            else letter = true;
             end += 1;
           }
           runEnd = end;
-          mapRun = digit && end - i >= MIN_HEX_RUN;
+          mapRun = digit && letter && end - i >= MIN_HEX_RUN;
         }
-        if (kind === 1) {
-          if (c !== 48) c = 49;
-        } else if (mapRun) {
-          c = kind === 2 ? 97 : 65;
-        }
+        if (mapRun) c = MIXED_HEX;
+        else if (kind === 1 && c !== 48) c = 49;
       }
       key = Math.imul(key ^ c, 0x01000193);
       check = Math.imul(check ^ c, 0x5bd1e995);
@@ -328,14 +338,6 @@ export class MessageShapes<T> {
     return value;
   }
 }
-
-const MIN_HEX_RUN = 4;
-
-/** By ASCII code: 1 for 0-9, 2 for a-f, 3 for A-F, 0 otherwise. */
-const HEX_CLASS = new Uint8Array(128);
-for (let c = 48; c <= 57; c++) HEX_CLASS[c] = 1;
-for (let c = 97; c <= 102; c++) HEX_CLASS[c] = 2;
-for (let c = 65; c <= 70; c++) HEX_CLASS[c] = 3;
 
 /** Masks the variables of a message and splits it into tokens. */
 export function tokenize(message: string): string[] {

@@ -1,4 +1,4 @@
-import { redact } from './redact';
+import { redact, RedactionTally, Redactor } from './redact';
 
 describe('redact', () => {
   it.each([
@@ -64,5 +64,154 @@ describe('redact', () => {
       'token=[REDACTED] user=[REDACTED] password=[REDACTED] password=[REDACTED]',
     );
     expect(count).toBe(4);
+  });
+});
+
+/**
+ * Secrets written for this test (none is real): each is built from parts at run time so that
+ * secret scanners do not take the source for a leak.
+ */
+const fake = (...parts: string[]) => parts.join('');
+const SECRETS = {
+  github: fake('gh', 'p_', 'R4nd0mT0k3nF0rT3st1ngOnly000000000001'),
+  githubFineGrained: fake('github', '_pat_', '11AAAAAAA0', 'x'.repeat(40)),
+  gitlab: fake('gl', 'pat-', 'Zx9Yw8Vu7Ts6Rq5Po4Nm'),
+  slack: fake('xo', 'xb-', '1234567890-0987654321-AbCdEfGhIjKlMnOp'),
+  slackWebhook: fake(
+    'https://hooks.slack.com/services/',
+    'T00000000/B00000000/',
+    'XXXXXXXXXXXXXXXXXXXXXXXX',
+  ),
+  stripe: fake('sk', '_live_', '51Hx', 'q'.repeat(20)),
+  stripeWebhook: fake('wh', 'sec_', 'AbCdEfGhIjKlMnOpQrStUvWx'),
+  openai: fake('sk', '-proj-', 'Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8'),
+  anthropic: fake('sk', '-ant-', 'api03-', 'Zz9Yy8Xx7Ww6Vv5Uu4Tt3'),
+  google: fake('AI', 'za', 'SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q'),
+  npm: fake('np', 'm_', 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8'),
+  sendgrid: fake(
+    'S',
+    'G.',
+    'abcdefghijklmnop1234',
+    '.',
+    'QRSTUVWXYZ0123456789abcd',
+  ),
+  huggingFace: fake('h', 'f_', 'AbCdEfGhIjKlMnOpQrStUvWxYz012345'),
+  awsKeyId: fake('AK', 'IA', 'Z7Q3W9E1R5T8Y2U4'),
+  awsSecret: fake('wJalrXUtnFEMI', '/K7MDENG/bPxRfiCY', 'EXAMPLEKEY'),
+  jwt: fake(
+    'eyJhbGciOiJSUzI1NiJ9',
+    '.eyJzdWIiOiJ1c2VyLTQyIiwiYWRtaW4iOnRydWV9',
+    '.c2lnbmF0dXJlLW5vdC1yZWFs',
+  ),
+  bearer: fake('opaque', 'AccessToken', '7f3a9c'),
+  basic: fake('dXNlcjpw', 'YXNzd29yZA=='),
+  urlPassword: fake('Tr0ub4dor', '&3horse'),
+  dbPassword: fake('correct', '-horse-battery'),
+  privateKeyBody: fake(
+    'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC',
+    'BKcwggSjAgEAAoIBAQC7',
+  ),
+  clientSecret: fake('cs', '_9f8e7d6c5b4a'),
+  sessionId: fake('sess', '-0a1b2c3d4e'),
+  email: fake('jane.roe', '@', 'corp.example'),
+  card: fake('5555 5555 ', '5555 4444'),
+};
+
+/** Log lines, span errors and alert texts a service could really write, each with secrets in it. */
+const CORPUS = [
+  `git clone failed for https://x-access-token:${SECRETS.github}@github.com/acme/shop.git`,
+  `using token ${SECRETS.githubFineGrained} for the release API`,
+  `GITLAB_TOKEN=${SECRETS.gitlab} ci job 4411 started`,
+  `slack notify failed (token ${SECRETS.slack}): channel_not_found`,
+  `posting to ${SECRETS.slackWebhook} returned 404`,
+  `stripe.Charge.create(api_key="${SECRETS.stripe}") raised CardError`,
+  `verifying webhook with secret ${SECRETS.stripeWebhook}`,
+  `openai request with key ${SECRETS.openai} hit the rate limit`,
+  `anthropic client init: x-api-key: ${SECRETS.anthropic}`,
+  `maps geocode https://maps.googleapis.com/maps/api/geocode/json?address=x&key=${SECRETS.google}`,
+  `npm publish with //registry.npmjs.org/:_authToken=${SECRETS.npm}`,
+  `sendgrid: Authorization: Bearer ${SECRETS.sendgrid}`,
+  `downloading model with HF token ${SECRETS.huggingFace}`,
+  `s3 PutObject denied for ${SECRETS.awsKeyId} in eu-west-1`,
+  `env AWS_SECRET_ACCESS_KEY=${SECRETS.awsSecret} loaded`,
+  `{"aws_secret_access_key": "${SECRETS.awsSecret}", "region": "eu-west-1"}`,
+  `rejected JWT ${SECRETS.jwt} (expired)`,
+  `upstream returned 401 for Authorization: Bearer ${SECRETS.bearer}`,
+  `proxy auth: Authorization: Basic ${SECRETS.basic}`,
+  `connecting to amqp://shop:${SECRETS.urlPassword}@rabbit.internal:5672/`,
+  `db config {"host":"pg","user":"shop","password":"${SECRETS.dbPassword}"}`,
+  `PGPASSWORD='${SECRETS.dbPassword}' psql -h pg`,
+  `loaded key -----BEGIN PRIVATE KEY-----\n${SECRETS.privateKeyBody}\n-----END PRIVATE KEY-----`,
+  `oauth exchange client_id=shop&client_secret=${SECRETS.clientSecret}&grant_type=x`,
+  `cookie session_id=${SECRETS.sessionId}; Path=/`,
+  `password reset mail to ${SECRETS.email} bounced`,
+  `charging card ${SECRETS.card} for order 1017`,
+];
+
+describe('redaction corpus', () => {
+  it.each(CORPUS.map(line => [line]))('leaves no secret in %j', line => {
+    const { text, count } = redact(line);
+    for (const secret of Object.values(SECRETS)) {
+      expect(text).not.toContain(secret);
+    }
+    expect(count).toBeGreaterThan(0);
+    expect(text).toContain('[REDACTED]');
+  });
+
+  it('covers every secret of the corpus', () => {
+    const corpus = CORPUS.join('\n');
+    for (const secret of Object.values(SECRETS)) {
+      expect(corpus).toContain(secret);
+    }
+  });
+});
+
+describe('Redactor', () => {
+  it('masks IP addresses only when configured, and e-mails unless switched off', () => {
+    const line =
+      'login by ops@example.com from 10.1.2.3 and fe80::1ff:fe23:4567:890a';
+    expect(Redactor.create().redact(line)).toBe(
+      'login by [REDACTED] from 10.1.2.3 and fe80::1ff:fe23:4567:890a',
+    );
+    const tally: RedactionTally = {};
+    expect(
+      Redactor.create({ emails: false, ipAddresses: true }).redact(line, tally),
+    ).toBe('login by ops@example.com from [REDACTED] and [REDACTED]');
+    expect(tally).toEqual({ 'ip-address': 2 });
+  });
+
+  it('masks custom patterns from config and counts them by name', () => {
+    const redactor = Redactor.create({
+      patterns: [
+        { name: 'customer-id', pattern: 'CUST-\\d{6}' },
+        {
+          name: 'internal-host',
+          pattern: '\\b[a-z0-9-]+\\.corp\\.internal\\b',
+        },
+      ],
+    });
+    const tally: RedactionTally = {};
+    expect(
+      redactor.redact(
+        'CUST-004211 and CUST-998877 failed on db-7.corp.internal, password=x',
+        tally,
+      ),
+    ).toBe(
+      '[REDACTED] and [REDACTED] failed on [REDACTED], password=[REDACTED]',
+    );
+    expect(tally).toEqual({
+      'custom:customer-id': 2,
+      'custom:internal-host': 1,
+      'secret-value': 1,
+    });
+  });
+
+  it('refuses an invalid or empty-matching custom pattern', () => {
+    expect(() =>
+      Redactor.create({ patterns: [{ name: 'broken', pattern: '(' }] }),
+    ).toThrow(/Redaction pattern broken is not a valid regular expression/);
+    expect(() =>
+      Redactor.create({ patterns: [{ name: 'everything', pattern: 'x*' }] }),
+    ).toThrow('Redaction pattern everything matches the empty string');
   });
 });

@@ -70,7 +70,7 @@ export type LogSummaryOptions = {
 };
 
 /**
- * Log records mined into templates (see LogTemplateMiner): per template its count in the
+ * Log records mined into templates (see LogTemplateMiner) after redaction: per template its count in the
  * incident window and in the baseline window, most severe level, first and last time seen, one
  * redacted sample, up to three trace ids and the operations and dependencies those records were
  * written in; the template text is redacted too. Ids are `log:` and a short hash of the template
@@ -127,7 +127,11 @@ export function summarizeLogs(
     number,
     { current: WindowStats | null; baselineCount: number }
   >();
-  const shapeClusters = ordered.map(stats => miner.add(stats.first.body));
+  // Messages are redacted before they are mined, so that no template keeps a piece of a secret
+  // the masks cut up (`db-<*>.corp.internal`); each shape's redactions count once.
+  const shapeClusters = ordered.map(stats =>
+    miner.add(redactor.redact(stats.first.body, tally)),
+  );
   ordered.forEach((stats, i) => {
     const clusterId = miner.canonicalId(shapeClusters[i]);
     const cluster = byCluster.get(clusterId);

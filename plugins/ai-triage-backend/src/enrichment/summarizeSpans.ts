@@ -295,12 +295,11 @@ function linker(
   operationOf: (span: SpanRecord) => string,
   dependencyOf: (span: SpanRecord) => string,
 ): SpanLinker {
-  const evidenceOf = (span: SpanRecord) =>
-    isOperation(span)
-      ? `op:${operationOf(span)}`
-      : span.kind === KIND.client
-      ? `dep:${dependencyOf(span)}`
-      : null;
+  const evidenceOf = (span: SpanRecord): string | null => {
+    if (isOperation(span)) return `op:${operationOf(span)}`;
+    if (span.kind === KIND.client) return `dep:${dependencyOf(span)}`;
+    return null;
+  };
   const bySpan = new Map<string, SpanRecord>();
   const entriesByTrace = new Map<string, SpanRecord[]>();
   for (const span of own) {

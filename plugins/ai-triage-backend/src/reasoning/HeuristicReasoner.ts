@@ -573,7 +573,7 @@ function sharedNameResolution(
         affectedComponents: [service, 'dns', ...peers],
         reasoning: sentences(
           `Calls to ${peers.length} different dependencies fail with DNS errors in the same window.`,
-          ...dns.map(c => c.hypothesis.reasoning.split('. ')[0] + '.'),
+          ...dns.map(c => `${c.hypothesis.reasoning.split('. ')[0]}.`),
         ),
         diagnosticSteps: [
           `Check the cluster DNS: kubectl -n kube-system get pods -l k8s-app=kube-dns, its logs, replicas and CPU.`,
@@ -663,7 +663,12 @@ function errorTemplates(
       if (template.level === 'FATAL') strength += 0.1;
       if (erroring.length) strength += 0.1;
       const text = clip(template.template, 160);
-      const appeared = template.baselineCount === 0;
+      let baselineNote = '';
+      if (template.baselineCount === 0) {
+        baselineNote = ' and never in the baseline window';
+      } else if (template.baselineCount !== undefined) {
+        baselineNote = ` (${template.baselineCount} in the baseline window)`;
+      }
       const prefix = template.template.split('<*>')[0].trim().slice(0, 60);
       return {
         strength: Math.min(1, strength),
@@ -687,13 +692,10 @@ function errorTemplates(
           reasoning: sentences(
             `The ${template.level} log template "${text}" repeats ${
               template.count
-            } times in the incident window${
-              appeared
-                ? ' and never in the baseline window'
-                : template.baselineCount !== undefined
-                ? ` (${template.baselineCount} in the baseline window)`
-                : ''
-            }; a sample reads "${clip(template.sample, 200)}".`,
+            } times in the incident window${baselineNote}}; a sample reads "${clip(
+              template.sample,
+              200,
+            )}".`,
             erroring.length > 0 &&
               `Failing operations at the same time: ${erroring
                 .slice(0, 3)

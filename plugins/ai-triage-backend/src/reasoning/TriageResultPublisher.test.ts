@@ -8,7 +8,11 @@ import {
   startTestBackend,
 } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { EventParams, eventsServiceRef } from '@backstage/plugin-events-node';
+import {
+  EventParams,
+  eventsServiceFactory,
+  eventsServiceRef,
+} from '@backstage/plugin-events-node';
 import {
   AI_TRIAGE_RESULTS_TOPIC,
   TriageResultEvent,
@@ -120,6 +124,11 @@ describe('triage results', () => {
         mockServices.database.factory({
           knex: await databases.init('SQLITE_3'),
         }),
+        // The real events service (the test backend's default mock is one per plugin).
+        eventsServiceFactory,
+        mockServices.rootConfig.factory({
+          data: { events: { useEventBus: 'never' } },
+        }),
         resultListener(events),
         notificationsBackend(notifications),
       ],
@@ -172,6 +181,11 @@ describe('triage results', () => {
         catalogServiceMock.factory({ entities: [checkout] }),
         mockServices.database.factory({
           knex: await databases.init('SQLITE_3'),
+        }),
+        // The real events service (the test backend's default mock is one per plugin).
+        eventsServiceFactory,
+        mockServices.rootConfig.factory({
+          data: { events: { useEventBus: 'never' } },
         }),
         resultListener(events),
       ],

@@ -23,7 +23,9 @@ describe('heuristic reasoner on the example scenarios', () => {
 
   beforeAll(async () => {
     for (const name of listScenarios()) {
-      replays.push(await replayScenario(name, await databases.init('SQLITE_3')));
+      replays.push(
+        await replayScenario(name, await databases.init('SQLITE_3')),
+      );
     }
   });
 
@@ -40,9 +42,7 @@ describe('heuristic reasoner on the example scenarios', () => {
       expect(replay.hypotheses.length).toBeLessThanOrEqual(3);
       for (const hypothesis of replay.hypotheses) {
         expect(hypothesis.evidenceIds.length).toBeGreaterThan(0);
-        expect(hypothesis.evidenceIds.filter(id => !known.has(id))).toEqual(
-          [],
-        );
+        expect(hypothesis.evidenceIds.filter(id => !known.has(id))).toEqual([]);
       }
     }
   });
@@ -50,9 +50,7 @@ describe('heuristic reasoner on the example scenarios', () => {
   it(`finds the known root cause first in at least ${
     MIN_TOP1 * 100
   }% and among the top three in at least ${MIN_TOP3 * 100}%`, () => {
-    const ranks = Object.fromEntries(
-      replays.map(r => [r.name, r.matchRank]),
-    );
+    const ranks = Object.fromEntries(replays.map(r => [r.name, r.matchRank]));
     const top1 = replays.filter(r => r.matchRank === 1).length;
     const top3 = replays.filter(r => r.matchRank !== null).length;
     // The per-scenario ranks are in the failure message.

@@ -59,6 +59,7 @@ describe('the embedded OTLP receiver with the OpenTelemetry SDK exporters', () =
   async function exportWithSdk(options: {
     base: string;
     encoding: 'json' | 'protobuf';
+    gzip?: boolean;
     serviceName: string;
     token: string;
   }) {
@@ -76,6 +77,7 @@ describe('the embedded OTLP receiver with the OpenTelemetry SDK exporters', () =
           OTLP_ENCODING: options.encoding,
           OTLP_SERVICE_NAME: options.serviceName,
           OTLP_TOKEN: options.token,
+          OTEL_EXPORTER_OTLP_COMPRESSION: options.gzip ? 'gzip' : 'none',
         },
         timeout: 60_000,
       },
@@ -87,17 +89,26 @@ describe('the embedded OTLP receiver with the OpenTelemetry SDK exporters', () =
     };
   }
 
-  const cases = databases
-    .eachSupportedId()
-    .flatMap(([databaseId]) =>
-      (['json', 'protobuf'] as const).map(
-        encoding => [encoding, databaseId] as const,
-      ),
-    );
+  const cases = databases.eachSupportedId().flatMap(([databaseId]) =>
+    (
+      [
+        ['json', false],
+        ['protobuf', true],
+      ] as const
+    ).map(
+      ([encoding, gzip]) =>
+        [
+          `${encoding}${gzip ? ' with gzip' : ''}`,
+          databaseId,
+          encoding,
+          gzip,
+        ] as const,
+    ),
+  );
 
   it.each(cases)(
     'stores the spans, logs and metrics the SDK exporters send as %s, %s',
-    async (encoding, databaseId) => {
+    async (_name, databaseId, encoding, gzip) => {
       const knex = await databases.init(databaseId);
       const base = await startBackend(knex);
       const serviceName = `checkout-${encoding}`;
@@ -106,6 +117,7 @@ describe('the embedded OTLP receiver with the OpenTelemetry SDK exporters', () =
       const sent = await exportWithSdk({
         base,
         encoding,
+        gzip,
         serviceName,
         token: TOKEN,
       });

@@ -12,6 +12,16 @@ import { applyDatabaseMigrations } from '../database/migrations';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { DatabaseTelemetryStore } from './DatabaseTelemetryStore';
 import { createOtlpRouter } from './otlpRouter';
+// The official OTLP messages, to write a protobuf export as an exporter would.
+import otlpRoot from 'otlp-transformer-generated-protos/build/src/generated/root';
+
+function traceMessages(): { request: any; response: any } {
+  const v1 = (otlpRoot as any).opentelemetry.proto.collector.trace.v1;
+  return {
+    request: v1.ExportTraceServiceRequest,
+    response: v1.ExportTraceServiceResponse,
+  };
+}
 
 jest.setTimeout(60_000);
 
@@ -149,6 +159,61 @@ describe('createOtlpRouter', () => {
     expect(bytes.toString('utf8')).toContain(
       'Invalid OTLP/protobuf ExportMetricsServiceRequest',
     );
+  });
+
+  it('stores an OTLP/protobuf export and answers partial success in protobuf', async () => {
+    const { request: Request, response: Response } = traceMessages();
+    const span = (spanId: string) => ({
+      traceId: Buffer.from('5b8efff798038103d269b633813fc60c', 'hex'),
+      spanId: Buffer.from(spanId, 'hex'),
+      name: 'GET /cart',
+      kind: 2,
+      startTimeUnixNano: '1544712660000000000',
+      endTimeUnixNano: '1544712661000000000',
+    });
+    const body = Request.encode({
+      resourceSpans: [
+        {
+          resource: {
+            attributes: [
+              { key: 'service.name', value: { stringValue: 'my.service' } },
+            ],
+          },
+          // the second span's id has 3 bytes instead of 8
+          scopeSpans: [{ spans: [span('eee19b7ec3c1b174'), span('abcdef')] }],
+        },
+      ],
+    }).finish();
+
+    const response = await post('/v1/traces')
+      .set('content-type', 'application/x-protobuf')
+      .send(Buffer.from(body))
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
+
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toMatch(
+      /^application\/x-protobuf/,
+    );
+    expect(
+      Response.toObject(Response.decode(response.body as Buffer), {
+        longs: Number,
+      }),
+    ).toEqual({
+      partialSuccess: {
+        rejectedSpans: 1,
+        errorMessage:
+          'resourceSpans[0].scopeSpans[0].spans[1].spanId: expected a span id of 16 hex characters',
+      },
+    });
+    const { spans } = await store.fetch(EXAMPLE_QUERY, { signal });
+    expect(spans!.map(s => [s.spanId, s.name, s.durationMs])).toEqual([
+      ['eee19b7ec3c1b174', 'GET /cart', 1000],
+    ]);
   });
 
   it('answers other content types with 415', async () => {

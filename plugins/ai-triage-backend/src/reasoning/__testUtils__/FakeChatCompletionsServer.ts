@@ -101,9 +101,17 @@ export class FakeChatCompletionsServer {
         receivedAtMs: Date.now(),
       };
       this.requests.push(request);
-      if (request.method !== 'POST' || !/\/chat\/completions(\?|$)/.test(request.path)) {
+      if (
+        request.method !== 'POST' ||
+        !/\/chat\/completions(\?|$)/.test(request.path)
+      ) {
         this.send(res, 404, {
-          error: { message: `Unknown route ${request.path}`, type: 'invalid_request_error', param: null, code: null },
+          error: {
+            message: `Unknown route ${request.path}`,
+            type: 'invalid_request_error',
+            param: null,
+            code: null,
+          },
         });
         return;
       }
@@ -112,7 +120,10 @@ export class FakeChatCompletionsServer {
       const respond = () => {
         if (res.destroyed) return;
         if ('content' in reply) {
-          const usage = reply.usage ?? { prompt_tokens: 1000, completion_tokens: 100 };
+          const usage = reply.usage ?? {
+            prompt_tokens: 1000,
+            completion_tokens: 100,
+          };
           this.send(res, 200, {
             id: `chatcmpl-${this.requests.length}`,
             object: 'chat.completion',
@@ -122,7 +133,11 @@ export class FakeChatCompletionsServer {
             choices: [
               {
                 index: 0,
-                message: { role: 'assistant', content: reply.content, refusal: null },
+                message: {
+                  role: 'assistant',
+                  content: reply.content,
+                  refusal: null,
+                },
                 logprobs: null,
                 finish_reason: 'stop',
               },

@@ -62,10 +62,7 @@ export class LlmTelemetry {
   }
 
   /** Reports the breaker's state on every metric collection. */
-  observeCircuitState(
-    reasoner: string,
-    state: () => CircuitState,
-  ): void {
+  observeCircuitState(reasoner: string, state: () => CircuitState): void {
     this.meter
       .createObservableGauge('ai_triage.reasoner.circuit_state', {
         description:

@@ -401,6 +401,25 @@ describe('OpenAIReasoner against a chat-completions server', () => {
     await meterProvider.shutdown();
   });
 
+  it('puts the answer shape in the prompt for endpoints without JSON-schema support', async () => {
+    const { context } = await storedContext();
+    server.reply({
+      content: `\`\`\`json\n${JSON.stringify(paymentsAnswer())}\n\`\`\``,
+    });
+    const answer = await createReasoner({
+      responseFormat: 'json_object',
+      maxTokensParameter: 'max_completion_tokens',
+    }).reason(context);
+    expect(answer).toEqual(paymentsAnswer());
+    const [request] = server.requests;
+    expect(request.body.response_format).toEqual({ type: 'json_object' });
+    expect(request.body.max_completion_tokens).toBe(1024);
+    expect(request.body.max_tokens).toBeUndefined();
+    expect(request.body.messages[0].content).toContain(
+      'The JSON object has this shape',
+    );
+  });
+
   it('repairs invalid JSON with one more call', async () => {
     const { incidentId, context } = await storedContext();
     server.reply(
@@ -423,7 +442,9 @@ describe('OpenAIReasoner against a chat-completions server', () => {
     expect(repair[2].content).toBe(
       'Sure! Here is the analysis: {"hypotheses": [',
     );
-    expect(repair[3].content).toMatch(/^Your answer was not valid: it is not JSON/);
+    expect(repair[3].content).toMatch(
+      /^Your answer was not valid: it is not JSON/,
+    );
     const calls = await triage.listLlmCalls(incidentId);
     expect(calls.map(c => [c.attempt, c.outcome])).toEqual([
       [1, 'invalid_json'],
@@ -498,7 +519,10 @@ describe('OpenAIReasoner against a chat-completions server', () => {
 
     // Nothing grounded at all: "insufficient evidence", stored as a normal run.
     server.reply({
-      content: JSON.stringify({ ...answer, hypotheses: [answer.hypotheses[0]] }),
+      content: JSON.stringify({
+        ...answer,
+        hypotheses: [answer.hypotheses[0]],
+      }),
     });
     await createHandler(createReasoner()).handle(reasonJob(incidentId));
     expect(await triage.getLatestRun(incidentId)).toMatchObject({
@@ -692,14 +716,16 @@ describe('OpenAIReasoner against a chat-completions server', () => {
     const fence = splitFence(user);
     expect(fence.inside).toContain('IGNORE ALL PREVIOUS INSTRUCTIONS');
     expect(fence.before + fence.after).not.toContain('IGNORE');
-    expect(server.requests[1].body.messages[0].content).not.toContain(
-      'IGNORE',
-    );
+    expect(server.requests[1].body.messages[0].content).not.toContain('IGNORE');
     // The fenced JSON is still the exact document, injected text included, as data.
     expect(JSON.parse(fence.inside)).toEqual(injected.context);
 
     // Even a model that does obey cannot make it through: its answer cites no real evidence.
-    server.replyAlways(() => gullible({ body: { messages: [{ content: INJECTION }, { content: '' }] } }));
+    server.replyAlways(() =>
+      gullible({
+        body: { messages: [{ content: INJECTION }, { content: '' }] },
+      }),
+    );
     await expect(reasoner.reason(injected.context)).resolves.toEqual({
       hypotheses: [],
       insufficientEvidence: true,

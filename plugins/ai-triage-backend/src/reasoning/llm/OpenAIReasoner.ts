@@ -272,7 +272,8 @@ export class OpenAIReasoner implements Reasoner {
   ): Promise<void> {
     let outcome: LlmCallOutcome;
     if (!parsed.ok) outcome = parsed.outcome;
-    else if (parsed.value.insufficientEvidence) outcome = 'insufficient_evidence';
+    else if (parsed.value.insufficientEvidence)
+      outcome = 'insufficient_evidence';
     else outcome = 'ok';
     this.telemetry.recordCall({
       model: this.settings.model,
@@ -303,7 +304,11 @@ export class OpenAIReasoner implements Reasoner {
 /** Parses and validates an answer's text against the shared schema. */
 function parseAnswer(content: string | null): Parsed {
   if (content === null || content.trim() === '') {
-    return { ok: false, outcome: 'invalid_json', problem: 'the answer was empty' };
+    return {
+      ok: false,
+      outcome: 'invalid_json',
+      problem: 'the answer was empty',
+    };
   }
   let json: unknown;
   try {
@@ -355,7 +360,10 @@ function classifyFailure(error: unknown): LlmEndpointError {
     (error as Error)?.name === 'TimeoutError' ||
     (error as Error)?.name === 'AbortError'
   ) {
-    return new LlmEndpointError('timeout', `The LLM call timed out: ${message}`);
+    return new LlmEndpointError(
+      'timeout',
+      `The LLM call timed out: ${message}`,
+    );
   }
   if (error instanceof APIConnectionError) {
     return new LlmEndpointError('connection_error', message);

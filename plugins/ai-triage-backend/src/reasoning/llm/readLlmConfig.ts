@@ -78,7 +78,8 @@ export function readLlmConfig(rootConfig: Config): LlmConfig | undefined {
       failureThreshold: Math.floor(
         positive('circuitBreaker.failureThreshold', 5),
       ),
-      halfOpenAfterMs: positive('circuitBreaker.halfOpenAfterSeconds', 60) * 1000,
+      halfOpenAfterMs:
+        positive('circuitBreaker.halfOpenAfterSeconds', 60) * 1000,
     },
     azure: azure
       ? {

@@ -28,11 +28,8 @@ export function createTelemetryProviders(
       );
     }
     const baseUrl = entry.getString('baseUrl');
-    try {
-      // eslint-disable-next-line no-new
-      new URL(baseUrl);
-    } catch {
-      throw new Error(`${where}.baseUrl is not a URL: ${baseUrl}`);
+    if (!/^https?:$/.test(URL.parse(baseUrl)?.protocol ?? '')) {
+      throw new Error(`${where}.baseUrl is not an http(s) URL: ${baseUrl}`);
     }
     const headers: Record<string, string> = {};
     const headersConfig = entry.getOptionalConfig('headers');

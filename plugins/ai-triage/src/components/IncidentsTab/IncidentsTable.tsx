@@ -45,6 +45,7 @@ function columns(options: {
     {
       title: 'Incident',
       field: 'title',
+      cellStyle: { minWidth: 260 },
       render: incident => (
         <MuiLink component={RouterLink} href={options.incidentHref(incident)}>
           {incident.title}

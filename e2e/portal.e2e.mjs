@@ -247,6 +247,14 @@ async function main() {
   const workDir = mkdtempSync(path.join(tmpdir(), 'ai-triage-e2e-'));
   const port = await freePort();
   const backend = startBackend(port, workDir);
+  // Never leave the backend behind, whatever ends this process.
+  process.on('exit', () => backend.stop());
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      backend.stop();
+      process.exit(1);
+    });
+  }
   let browser;
   let failed = false;
   try {
@@ -273,15 +281,26 @@ async function main() {
     // Sign in as guest (the app's default sign-in page with the guest provider).
     await page.goto(`${baseUrl}/`);
     await page.getByRole('button', { name: 'Enter' }).click();
-    await page.waitForURL(url => !url.pathname.includes('sign-in'));
+    // Signed in once the app shell (its sidebar) replaces the sign-in page.
+    await page.getByRole('link', { name: 'Settings' }).waitFor();
 
     // The Incidents tab of the checkout service.
     const tabUrl = `${baseUrl}/catalog/default/component/checkout/incidents`;
-    await page.goto(tabUrl);
     const incidentLink = page.getByRole('link', {
       name: 'CheckoutHighLatency on checkout',
     });
-    await incidentLink.waitFor();
+    // The catalog reads examples/entities.yaml after start-up; until then the entity page is
+    // "not found", so load it again until the tab shows the incident.
+    for (let attempt = 1; ; attempt++) {
+      await page.goto(tabUrl);
+      try {
+        await incidentLink.waitFor({ timeout: 15_000 });
+        break;
+      } catch (error) {
+        if (attempt >= 6) throw error;
+        log(`tab not ready yet (attempt ${attempt}), reloading`);
+      }
+    }
     // Triage runs in the backend's workers; the tab polls until it is done.
     await page
       .getByRole('row')

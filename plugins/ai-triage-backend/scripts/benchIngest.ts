@@ -9,7 +9,7 @@
  * a storm of 100,000 alerts over 500 services and counts the incidents it left. It prints one JSON
  * line per database.
  *
- *   npm run bench:ingest [-- --senders 8 --payloads 400 --storm-alerts 100000 --only postgres]
+ *   npm run bench:ingest [-- --senders 4 --payloads 400 --storm-alerts 100000 --only postgres]
  *
  * `load1m` in the output is the machine's load average when the database's run started: on a
  * shared machine, compare runs only at a similar load.
@@ -53,7 +53,7 @@ const ALERT_NAMES = [
 
 const { values: args } = parseArgs({
   options: {
-    senders: { type: 'string', default: '8' },
+    senders: { type: 'string', default: '4' },
     payloads: { type: 'string', default: '400' },
     'storm-alerts': { type: 'string', default: '100000' },
     'storm-services': { type: 'string', default: '500' },

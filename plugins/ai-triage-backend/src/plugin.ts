@@ -182,6 +182,7 @@ export const aiTriagePlugin = createBackendPlugin({
             client: createOpenAIClient(llm),
             settings: llm,
             audit: triage,
+            logger: logger.child({ worker: 'reasoning' }),
           });
         const installedPlugins =
           await deps.instanceMetadata.getInstalledPlugins();

@@ -45,10 +45,16 @@ export type Scenario = {
  * Loads an example scenario as `npm run demo` sends it: its alert and the OTLP telemetry its
  * generator makes for `nowMs` (the generator is an ES module, so a child Node runs it).
  */
-export function loadScenario(name: string, nowMs: number): Scenario {
+export function loadScenario(
+  name: string,
+  nowMs: number,
+  seed?: number,
+): Scenario {
   const dir = path.join(scenariosDir, name);
   const script = `import(${JSON.stringify(path.join(dir, 'telemetry.mjs'))})
-    .then(m => process.stdout.write(JSON.stringify(m.generateTelemetry({ nowMs: ${nowMs} }))))`;
+    .then(m => process.stdout.write(JSON.stringify(m.generateTelemetry(${JSON.stringify(
+      { nowMs, seed },
+    )}))))`;
   const telemetry = JSON.parse(
     execFileSync(process.execPath, ['-e', script], {
       maxBuffer: 64 * 1024 * 1024,
@@ -107,7 +113,7 @@ export type ScenarioReplay = {
 };
 
 /**
- * Replays a scenario through the real pipeline on `knex` (a fresh database): its telemetry into
+ * Replays a scenario (with its generator's default seed, or another one) through the real pipeline on `knex` (a fresh database): its telemetry into
  * the embedded OTLP store, its Alertmanager payload through the intake (normalization,
  * correlation, the delivery transaction), then the enrich and reason jobs off the queue with the
  * production handlers and the heuristic reasoner. Scores the stored hypotheses against the
@@ -117,9 +123,14 @@ export type ScenarioReplay = {
 export async function replayScenario(
   name: string,
   knex: Knex,
+  options: { seed?: number } = {},
 ): Promise<ScenarioReplay> {
   const nowMs = Date.now();
-  const { scenario, alert, telemetry } = loadScenario(name, nowMs);
+  const { scenario, alert, telemetry } = loadScenario(
+    name,
+    nowMs,
+    options.seed,
+  );
   await applyDatabaseMigrations(knex);
   const config = readAiTriageConfig(new ConfigReader({}));
   const logger = silentLogger();

@@ -257,20 +257,20 @@ export class DatabaseJobQueue implements JobQueue {
    * On PostgreSQL the first listener opens the dedicated `LISTEN` connection and the last one to
    * unsubscribe closes it.
    */
-  onEnqueued(listener: () => void): () => void {
+  onEnqueued(listener: () => void): () => Promise<void> {
     this.events.on('enqueued', listener);
     if (this.events.listenerCount('enqueued') === 1) {
       this.listener?.start();
     }
     let subscribed = true;
-    return () => {
+    return async () => {
       if (!subscribed) {
         return;
       }
       subscribed = false;
       this.events.off('enqueued', listener);
       if (this.events.listenerCount('enqueued') === 0) {
-        this.listener?.stop();
+        await this.listener?.stop();
       }
     };
   }

@@ -53,9 +53,10 @@ export interface JobQueue {
   stats(): Promise<QueueStats>;
   /**
    * Calls `listener` whenever a job may have been enqueued: in this process, and on PostgreSQL
-   * in any process sharing the database (`LISTEN`/`NOTIFY`). Returns the unsubscribe function.
+   * in any process sharing the database (`LISTEN`/`NOTIFY`). Returns the unsubscribe function,
+   * which resolves once the last subscriber's listening connection is closed.
    */
-  onEnqueued(listener: () => void): () => void;
+  onEnqueued(listener: () => void): () => Promise<void>;
   /** Tells this process's workers that jobs were enqueued. */
   notifyEnqueued(): void;
 }

@@ -64,7 +64,7 @@ function checkoutTraces(fromMs = 0): SpanRecord[] {
     const error = failing ? { error: 'deadline exceeded' } : {};
     const at = fromMs + t * 1_000;
     return [
-      span(
+      traceSpan(
         traceId,
         'a1',
         null,
@@ -78,7 +78,7 @@ function checkoutTraces(fromMs = 0): SpanRecord[] {
       traceSpan(traceId, 'a2', 'a1', 'checkout', 'GET', 3, at + 2, 5, {
         peer: 'redis',
       }),
-      span(
+      traceSpan(
         traceId,
         'a3',
         'a1',
@@ -89,7 +89,7 @@ function checkoutTraces(fromMs = 0): SpanRecord[] {
         paymentsMs,
         { peer: 'payments', ...error },
       ),
-      span(
+      traceSpan(
         traceId,
         'b1',
         'a3',
@@ -100,7 +100,7 @@ function checkoutTraces(fromMs = 0): SpanRecord[] {
         paymentsMs - 2,
         error,
       ),
-      span(
+      traceSpan(
         traceId,
         'b2',
         'b1',
@@ -416,6 +416,20 @@ describe('ContextBuilder', () => {
       dependencies: [],
       logTemplates: [],
       metricDeltas: [],
+    });
+  });
+
+  it('gives no baseline figures for signals the baseline window was not read for', () => {
+    const input = slowPaymentsScenario();
+    const document = builder.build({ ...input, baseline: {} });
+    expect(document.logTemplates[0]).not.toHaveProperty('baselineCount');
+    expect(document.operations[0]).not.toHaveProperty('baselineSpanCount');
+    expect(document.dependencies[0]).not.toHaveProperty('baselineCallCount');
+    const read = builder.build({ ...input, baseline: { logs: [], spans: [] } });
+    expect(read.logTemplates[0].baselineCount).toBe(0);
+    expect(read.operations[0]).toMatchObject({
+      baselineSpanCount: 0,
+      baselineP95Ms: null,
     });
   });
 

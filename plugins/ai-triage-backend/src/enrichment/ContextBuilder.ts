@@ -95,12 +95,12 @@ export class ContextBuilder {
     const alerts = summarizeAlerts(input.alerts, redactor, tally);
     const spans = summarizeSpans(
       input.current.spans ?? [],
-      input.baseline.spans ?? [],
+      input.baseline.spans,
       { serviceName: input.serviceName, redactor, tally },
     );
     const logTemplates = summarizeLogs(
       input.current.logs ?? [],
-      input.baseline.logs ?? [],
+      input.baseline.logs,
       { redactor, tally, link: spans.link },
     );
     const metricDeltas = computeMetricDeltas(

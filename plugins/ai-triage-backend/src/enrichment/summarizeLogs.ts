@@ -83,7 +83,8 @@ export type LogSummaryOptions = {
  */
 export function summarizeLogs(
   logs: LogRecord[],
-  baselineLogs: LogRecord[],
+  /** The baseline window's records; undefined when it was not read (no `baselineCount` then). */
+  baselineLogs: LogRecord[] | undefined,
   options: LogSummaryOptions,
 ): LogTemplate[] {
   const { redactor, tally, link } = options;
@@ -95,7 +96,7 @@ export function summarizeLogs(
     all.push(created);
     return created;
   };
-  for (const log of baselineLogs) {
+  for (const log of baselineLogs ?? []) {
     record = log;
     const stats = shapes.valueOf(log.body, newShape);
     stats.baselineCount += 1;
@@ -206,7 +207,7 @@ export function summarizeLogs(
         clip(current.sample.body, MAX_SAMPLE_LENGTH),
         tally,
       ),
-      baselineCount,
+      ...(baselineLogs ? { baselineCount } : {}),
       traceIds: current.traced.map(log => log.traceId!),
       relatedIds: [...related].sort(compareText),
     };

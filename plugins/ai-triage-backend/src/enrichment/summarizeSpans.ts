@@ -58,7 +58,8 @@ const isError = (span: SpanRecord) => span.statusCode === STATUS_ERROR;
  */
 export function summarizeSpans(
   spans: SpanRecord[],
-  baselineSpans: SpanRecord[],
+  /** The baseline window's spans; undefined when they were not read (no baseline figures then). */
+  baselineSpans: SpanRecord[] | undefined,
   options: SpanSummaryOptions,
 ): {
   operations: OperationSummary[];
@@ -77,7 +78,7 @@ export function summarizeSpans(
     return redacted;
   };
   const own = spans.filter(span => span.serviceName === serviceName);
-  const ownBaseline = baselineSpans.filter(
+  const ownBaseline = (baselineSpans ?? []).filter(
     span => span.serviceName === serviceName,
   );
   const operationOf = (span: SpanRecord) => name(span.name);
@@ -115,7 +116,7 @@ export function summarizeSpans(
             ? null
             : redactor.redact(clip(message, MAX_SAMPLE_ERROR_LENGTH), tally),
         service: serviceName,
-        ...baselineFigures(before),
+        ...(baselineSpans ? baselineFigures(before) : {}),
       };
     },
   );
@@ -158,9 +159,13 @@ export function summarizeSpans(
           failedEntryTraces.size > 0
             ? round(failedHere.size / failedEntryTraces.size, 4)
             : 0,
-        baselineCallCount: baseline.baselineSpanCount,
-        baselineErrorCount: baseline.baselineErrorCount,
-        baselineP95Ms: baseline.baselineP95Ms,
+        ...(baselineSpans
+          ? {
+              baselineCallCount: baseline.baselineSpanCount,
+              baselineErrorCount: baseline.baselineErrorCount,
+              baselineP95Ms: baseline.baselineP95Ms,
+            }
+          : {}),
       };
     },
   );

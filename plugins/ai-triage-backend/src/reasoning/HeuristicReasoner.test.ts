@@ -232,6 +232,118 @@ describe('HeuristicReasoner', () => {
     expect(answer.hypotheses[1].rootCause).toMatch(/runs out of memory/);
   });
 
+  it('does not suspect a dependency that takes most of the time but is as fast as in the baseline', async () => {
+    const answer = await reasonValid({
+      ...emptyContext(),
+      dependencies: [
+        {
+          id: 'dep:reports-db',
+          dependency: 'reports-db',
+          callCount: 100,
+          errorCount: 0,
+          errorRate: 0,
+          p95Ms: 88,
+          latencyShare: 0.64,
+          baselineCallCount: 110,
+          baselineErrorCount: 0,
+          baselineP95Ms: 86,
+        },
+      ],
+    });
+    expect(answer).toEqual({ hypotheses: [], insufficientEvidence: true });
+  });
+
+  it('takes a deploy followed by a new error for the cause, and a deploy alone for a weak lead', async () => {
+    const rollout = {
+      id: 'log:rollout',
+      template:
+        'Deployment checkout rolled out: 3 of 3 replicas updated to revision <*>',
+      level: 'INFO',
+      count: 1,
+      firstSeen: '2026-11-24T10:04:00.000Z',
+      lastSeen: '2026-11-24T10:04:00.000Z',
+      sample:
+        'Deployment checkout rolled out: 3 of 3 replicas updated to revision 42',
+      baselineCount: 0,
+    };
+    const crash = {
+      id: 'log:crash',
+      template: 'unhandled error: TypeError: <*> is undefined',
+      level: 'ERROR',
+      count: 40,
+      firstSeen: '2026-11-24T10:04:30.000Z',
+      lastSeen: '2026-11-24T10:14:00.000Z',
+      sample: 'unhandled error: TypeError: price is undefined',
+      baselineCount: 0,
+    };
+    const broken = await reasonValid({
+      ...emptyContext(),
+      logTemplates: [crash, rollout],
+    });
+    expect(broken.hypotheses).toHaveLength(1);
+    expect(broken.hypotheses[0]).toMatchObject({
+      confidence: 'high',
+      evidenceIds: ['log:rollout', 'log:crash'],
+    });
+    expect(broken.hypotheses[0].rootCause).toMatch(
+      /^A recent change \(deploy\) of checkout broke it: .*revision 42.* a new error began right after it/,
+    );
+
+    const quiet = await reasonValid({
+      ...emptyContext(),
+      logTemplates: [rollout],
+    });
+    expect(quiet.hypotheses.map(h => [h.confidence, h.evidenceIds])).toEqual([
+      ['low', ['log:rollout']],
+    ]);
+    // An error template that was as frequent before the deploy is not blamed on it.
+    const old = await reasonValid({
+      ...emptyContext(),
+      logTemplates: [{ ...crash, baselineCount: 38 }, rollout],
+    });
+    expect(old.hypotheses.map(h => h.confidence)).toEqual(['low']);
+  });
+
+  it('reads how a failing dependency fails from its errors', async () => {
+    const dependency = {
+      id: 'dep:carrier-api',
+      dependency: 'carrier-api',
+      callCount: 400,
+      errorCount: 150,
+      errorRate: 0.375,
+      p95Ms: 30,
+      latencyShare: 0.2,
+      errorShare: 1,
+      baselineCallCount: 400,
+      baselineErrorCount: 0,
+      baselineP95Ms: 150,
+    };
+    const answer = await reasonValid({
+      ...emptyContext(),
+      dependencies: [dependency],
+      logTemplates: [
+        {
+          id: 'log:429',
+          template: 'carrier-api answered 429 Too Many Requests for quote <*>',
+          level: 'WARN',
+          count: 150,
+          firstSeen: '2026-11-24T10:04:00.000Z',
+          lastSeen: '2026-11-24T10:14:00.000Z',
+          sample: 'carrier-api answered 429 Too Many Requests for quote 7',
+          baselineCount: 0,
+        },
+      ],
+    });
+    expect(answer.hypotheses).toHaveLength(1);
+    expect(answer.hypotheses[0].rootCause).toMatch(
+      /^carrier-api rate-limits checkout: calls are rejected with 429 Too Many Requests/,
+    );
+    expect(answer.hypotheses[0].evidenceIds).toEqual([
+      'dep:carrier-api',
+      'log:429',
+    ]);
+  });
+
   it('answers insufficient evidence for an empty context', async () => {
     await expect(reasonValid(emptyContext())).resolves.toEqual({
       hypotheses: [],

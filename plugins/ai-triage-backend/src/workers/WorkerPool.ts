@@ -7,8 +7,9 @@ export type JobHandler = { handle(job: Job): Promise<void> };
 
 /**
  * Runs jobs from the queue with a fixed number of loops. A loop that finds nothing sleeps until
- * a job is enqueued in this process or, for jobs enqueued elsewhere and retries that come due,
- * until the idle poll interval passes.
+ * the queue reports an enqueue (in this process, or on PostgreSQL in any replica through
+ * `LISTEN`/`NOTIFY`) or, for retries and expired leases coming due, until the idle poll
+ * interval passes.
  */
 export class WorkerPool {
   private readonly workerId = `${hostname()}:${
@@ -17,7 +18,7 @@ export class WorkerPool {
   private running = false;
   private wakeUps: Array<() => void> = [];
   private loops: Promise<void>[] = [];
-  private unsubscribe?: () => void;
+  private unsubscribe?: () => Promise<void>;
 
   static create(options: {
     queue: JobQueue;
@@ -55,9 +56,9 @@ export class WorkerPool {
   /** Stops claiming and waits for the jobs in flight to finish. */
   async stop(): Promise<void> {
     this.running = false;
-    this.unsubscribe?.();
     this.wakeAll();
-    await Promise.all(this.loops);
+    await Promise.all([this.unsubscribe?.(), ...this.loops]);
+    this.unsubscribe = undefined;
     this.loops = [];
   }
 

@@ -1,3 +1,4 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
 import {
   ContextDocument,
   HypothesisSet,
@@ -78,7 +79,26 @@ type Parsed =
   | { ok: true; value: HypothesisSet }
   | { ok: false; outcome: 'invalid_json' | 'schema_invalid'; problem: string };
 
-const RESPONSE_FORMAT_NAME = 'triage_hypotheses';
+/**
+ * The `response_format` generated from the shared zod schema. String length limits are left out
+ * of the JSON schema (OpenAI's strict mode does not take `minLength`/`maxLength`); the zod
+ * validation of every answer still enforces them, and a violation gets the repair attempt.
+ */
+const RESPONSE_FORMAT = (() => {
+  const format = zodResponseFormat(hypothesisSetSchema, 'triage_hypotheses');
+  const strip = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(strip);
+    } else if (node && typeof node === 'object') {
+      const record = node as Record<string, unknown>;
+      delete record.minLength;
+      delete record.maxLength;
+      Object.values(record).forEach(strip);
+    }
+  };
+  strip(format.json_schema.schema);
+  return format;
+})();
 
 /**
  * The `openai` reasoner: asks any OpenAI-compatible chat-completions endpoint (OpenAI, Azure
@@ -106,6 +126,8 @@ export class OpenAIReasoner implements Reasoner {
     settings: OpenAIReasonerSettings;
     audit: LlmCallAuditLog;
     telemetry?: LlmTelemetry;
+    /** Told when the circuit opens, half-opens and closes. */
+    logger?: LoggerService;
   }): OpenAIReasoner {
     const breaker = circuitBreaker(handleAll, {
       halfOpenAfter: options.settings.circuitBreaker.halfOpenAfterMs,
@@ -115,6 +137,18 @@ export class OpenAIReasoner implements Reasoner {
     });
     const telemetry = options.telemetry ?? LlmTelemetry.create();
     telemetry.observeCircuitState('openai', () => breaker.state);
+    const { logger } = options;
+    if (logger) {
+      breaker.onBreak(() =>
+        logger.warn(
+          `LLM circuit opened after ${options.settings.circuitBreaker.failureThreshold} failed calls; the heuristic reasoner answers until a trial call succeeds`,
+        ),
+      );
+      breaker.onHalfOpen(() =>
+        logger.info('LLM circuit half-open: trying one call'),
+      );
+      breaker.onReset(() => logger.info('LLM circuit closed again'));
+    }
     return new OpenAIReasoner(
       options.client,
       options.settings,
@@ -257,7 +291,7 @@ export class OpenAIReasoner implements Reasoner {
       [s.maxTokensParameter]: s.maxTokens,
       response_format:
         s.responseFormat === 'json_schema'
-          ? zodResponseFormat(hypothesisSetSchema, RESPONSE_FORMAT_NAME)
+          ? RESPONSE_FORMAT
           : ({ type: 'json_object' } as const),
       stream: false as const,
     };

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import {
   LogRecord,
   MetricPoint,
@@ -330,7 +331,11 @@ function main(args: string[]) {
   }
   const builder = ContextBuilder.create();
   const lines = [
-    `ContextBuilder.build on in-memory records (incident window plus a baseline window of the same volume); Node ${process.version}; median of ${runs} runs`,
+    `ContextBuilder.build on in-memory records (incident window plus a baseline window of the same volume); Node ${
+      process.version
+    }; median of ${runs} runs; load average ${os
+      .loadavg()[0]
+      .toFixed(2)} at the start`,
     '',
     '| Log lines | Spans | Context bytes | Estimated tokens | Log templates | Build time (ms) |',
     '|---:|---:|---:|---:|---:|---:|',

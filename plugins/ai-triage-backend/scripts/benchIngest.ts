@@ -1,7 +1,7 @@
 /**
  * `npm run bench:ingest`: alert intake throughput through the real plugin over real HTTP.
  *
- * For each database (SQLite in memory; PostgreSQL from
+ * For each database (SQLite in memory and in a file; PostgreSQL from
  * BACKSTAGE_TEST_DATABASE_POSTGRES16_CONNECTION_STRING, else one started on loopback as
  * `npm test` does) it starts the plugin on a test backend, sends Alertmanager webhooks of 50 alerts
  * from concurrent senders, writes the same rows straight through knex for comparison (and through
@@ -338,16 +338,31 @@ type Target = {
   open(): Promise<{ knex: Knex; close(): Promise<void> }>;
 };
 
-function sqliteTarget(): Target {
+/** SQLite in memory, or in a file in a temporary folder (as a single-node install keeps it). */
+function sqliteTarget(storage: 'memory' | 'file'): Target {
   return {
-    database: 'sqlite (better-sqlite3, in memory)',
+    database: `sqlite (better-sqlite3, ${storage})`,
     async open() {
+      const dir =
+        storage === 'file'
+          ? mkdtempSync(join(tmpdir(), 'ai-triage-bench-sqlite-'))
+          : undefined;
       const knex = knexFactory({
         client: 'better-sqlite3',
-        connection: ':memory:',
+        connection: dir
+          ? { filename: join(dir, 'ai-triage.sqlite') }
+          : ':memory:',
         useNullAsDefault: true,
       });
-      return { knex, close: () => knex.destroy() };
+      return {
+        knex,
+        async close() {
+          await knex.destroy();
+          if (dir) {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        },
+      };
     },
   };
 }
@@ -578,7 +593,7 @@ async function main() {
   const targets: Target[] = [];
   let started: { url: string; stop(): void } | undefined;
   if (!args.only || args.only === 'sqlite') {
-    targets.push(sqliteTarget());
+    targets.push(sqliteTarget('memory'), sqliteTarget('file'));
   }
   if (!args.only || args.only === 'postgres') {
     let url = process.env[PG_ENV];

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { LogTemplateMiner } from '../src/enrichment/LogTemplateMiner';
 import {
@@ -79,7 +80,9 @@ function print(
   const average = (values: number[]) =>
     values.reduce((sum, v) => sum + v, 0) / values.length;
   const lines = [
-    `Loghub 2k datasets in ${dir}; Node ${process.version}, one core`,
+    `Loghub 2k datasets in ${dir}; Node ${
+      process.version
+    }, one core; load average ${os.loadavg()[0].toFixed(2)} at the end`,
     '',
     '| System | Grouping accuracy | Lines/s |',
     '|---|---:|---:|',

@@ -5,6 +5,7 @@ import {
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { aiTriagePermissions } from '@ai-triage/plugin-ai-triage-common';
 import {
   Reasoner,
@@ -33,6 +34,7 @@ import {
   readLlmConfig,
 } from './reasoning/llm/readLlmConfig';
 import { CatalogEntityQuery } from './service/CatalogEntityQuery';
+import { IncidentSignaller } from './service/IncidentSignaller';
 import { createRouter } from './service/router';
 import { createWebhookRouter } from './service/webhookRouter';
 import { CatalogEntityAnnotations } from './telemetry/CatalogEntityAnnotations';
@@ -80,6 +82,7 @@ export const aiTriagePlugin = createBackendPlugin({
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         scheduler: coreServices.scheduler,
+        signals: signalsServiceRef,
       },
       async init(deps) {
         const {
@@ -149,6 +152,10 @@ export const aiTriagePlugin = createBackendPlugin({
             queue,
             entities,
             entityQuery: CatalogEntityQuery.create({ catalog, auth }),
+            signaller: IncidentSignaller.create({
+              signals: deps.signals,
+              logger,
+            }),
           }),
         );
         httpRouter.use(router);

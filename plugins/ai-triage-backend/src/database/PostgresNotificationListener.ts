@@ -7,7 +7,6 @@ type ListenConnection = {
   on(event: 'notification', listener: (message: unknown) => void): void;
   on(event: 'error' | 'end', listener: (error?: unknown) => void): void;
   removeAllListeners(event?: string): void;
-  processID?: number;
 };
 
 const MIN_RECONNECT_MS = 500;
@@ -67,11 +66,6 @@ export class PostgresNotificationListener {
       await this.release();
     });
     return this.transitions;
-  }
-
-  /** The server process id of the listening connection, when connected (for tests and logs). */
-  get serverProcessId(): number | undefined {
-    return this.connection?.processID;
   }
 
   private async connect(): Promise<void> {

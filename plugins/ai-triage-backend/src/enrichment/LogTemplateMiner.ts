@@ -318,8 +318,7 @@ export class MessageShapes<T> {
         else if (kind === 1 && c !== 48) c = 49;
       }
       key = Math.imul(key ^ c, 0x01000193);
-      check = Math.imul(check ^ c, 0x5bd1e995);
-      check ^= check >>> 15;
+      check = (Math.imul(check, 31) + c) | 0;
     }
     // 30 and 31 bits: small integers, the fastest kind of Map key and compare.
     key &= 0x3fffffff;

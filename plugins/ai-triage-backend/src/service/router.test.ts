@@ -22,6 +22,7 @@ import { DatabaseTriageStore } from '../database/DatabaseTriageStore';
 import { applyDatabaseMigrations } from '../database/migrations';
 import { CatalogEntityResolver } from '../ingest/EntityResolver';
 import { CatalogEntityQuery } from './CatalogEntityQuery';
+import { IncidentSignaller } from './IncidentSignaller';
 import { createRouter } from './router';
 
 jest.setTimeout(120_000);
@@ -62,6 +63,8 @@ async function startApi(
   const queue = DatabaseJobQueue.create({ knex });
   const catalog = catalogServiceMock({ entities });
   const auth = mockServices.auth();
+  // Signals as the signals service would deliver them to open pages.
+  const signalled: unknown[] = [];
   const router = await createRouter({
     httpAuth: mockServices.httpAuth(),
     permissions: mockServices.permissions({ result: permission }),
@@ -70,9 +73,17 @@ async function startApi(
     queue,
     entities: CatalogEntityResolver.create({ catalog, auth }),
     entityQuery: CatalogEntityQuery.create({ catalog, auth }),
+    signaller: IncidentSignaller.create({
+      signals: {
+        async publish(signal) {
+          signalled.push(signal);
+        },
+      },
+      logger: mockServices.logger.mock(),
+    }),
   });
   const app = express().use(router).use(mockErrorHandler());
-  return { app, incidents, queue };
+  return { app, incidents, queue, signalled };
 }
 
 async function list(app: express.Express, query: Record<string, string>) {
@@ -233,7 +244,9 @@ describe('createRouter', () => {
   it.each(databases.eachSupportedId())(
     're-triages on demand: one new enrich job, the incident pending again, %p',
     async databaseId => {
-      const { knex, app, incidents, queue } = await setup(databaseId);
+      const { knex, app, incidents, queue, signalled } = await setup(
+        databaseId,
+      );
       const {
         incidentIds: [id],
       } = await incidents.ingest({
@@ -278,6 +291,14 @@ describe('createRouter', () => {
         expect.objectContaining({ type: 'enrich', incidentId: id }),
       ]);
 
+      expect(signalled).toEqual([
+        {
+          recipients: { type: 'broadcast' },
+          channel: 'ai-triage:incidents',
+          message: { incidentId: id, change: 'retriaged' },
+        },
+      ]);
+
       const missing = await request(app)
         .post('/incidents/no-such-incident/retriage')
         .set('Authorization', asUser);
@@ -288,7 +309,9 @@ describe('createRouter', () => {
   it.each(databases.eachSupportedId())(
     'keeps every review with who changed what, and rejects a bad one, %p',
     async databaseId => {
-      const { knex, app, incidents, queue } = await setup(databaseId);
+      const { knex, app, incidents, queue, signalled } = await setup(
+        databaseId,
+      );
       const triage = DatabaseTriageStore.create({ knex, maxAttempts: 3 });
       const {
         incidentIds: [id],
@@ -400,6 +423,15 @@ describe('createRouter', () => {
         ],
       );
       expect(detail).toMatchObject({ degraded: false, failureReason: null });
+      // The two stored reviews were signalled; the refused one was not.
+      expect(signalled).toEqual([
+        expect.objectContaining({
+          message: { incidentId: id, change: 'reviewed' },
+        }),
+        expect.objectContaining({
+          message: { incidentId: id, change: 'reviewed' },
+        }),
+      ]);
     },
   );
 

@@ -31,6 +31,7 @@ import { TriageStore } from '../database/TriageStore';
 import { EntityResolver } from '../ingest/EntityResolver';
 import { fromZodError } from '../ingest/fromZodError';
 import { EntityQuery } from './CatalogEntityQuery';
+import { IncidentSignaller } from './IncidentSignaller';
 
 /** A comma-separated query parameter whose values must each be one of `values`. */
 function listOf<T extends readonly [string, ...string[]]>(values: T) {
@@ -75,6 +76,8 @@ export async function createRouter(options: {
   queue: JobQueue;
   entities: EntityResolver;
   entityQuery: EntityQuery;
+  /** Tells open portal pages about reviews and re-triage at once. */
+  signaller?: IncidentSignaller;
 }): Promise<express.Router> {
   const {
     httpAuth,
@@ -84,6 +87,7 @@ export async function createRouter(options: {
     queue,
     entities,
     entityQuery,
+    signaller,
   } = options;
   const router = Router();
   router.use(express.json({ limit: '64kb' }));
@@ -194,6 +198,7 @@ export async function createRouter(options: {
       );
     }
     queue.notifyEnqueued();
+    await signaller?.incidentChanged(result.incident.id, 'retriaged');
     const body: RetriageResponse = { incident: result.incident };
     res.status(202).json(body);
   });
@@ -212,6 +217,7 @@ export async function createRouter(options: {
         reviewer: credentials.principal.userEntityRef,
         review,
       });
+      await signaller?.incidentChanged(req.params.id, 'reviewed');
       res.status(201).json(created);
     },
   );

@@ -69,3 +69,21 @@ export type IncidentDetailResponse = {
   degraded?: boolean;
   degradedReason?: string | null;
 };
+
+/**
+ * The Backstage signals channel on which the backend announces that an incident changed, so
+ * open pages reload it at once instead of waiting for their next poll.
+ *
+ * @public
+ */
+export const AI_TRIAGE_SIGNAL_CHANNEL = 'ai-triage:incidents';
+
+/**
+ * The message on {@link AI_TRIAGE_SIGNAL_CHANNEL}.
+ *
+ * @public
+ */
+export type IncidentChangedSignal = {
+  incidentId: string;
+  change: 'reviewed' | 'retriaged';
+};

@@ -1,6 +1,11 @@
-import { useCallback } from 'react';
+import { useCallback, useEffect } from 'react';
 import { useApi } from '@backstage/frontend-plugin-api';
-import { IncidentListQuery } from '@ai-triage/plugin-ai-triage-common';
+import { useSignal } from '@backstage/plugin-signals-react';
+import {
+  AI_TRIAGE_SIGNAL_CHANNEL,
+  IncidentChangedSignal,
+  IncidentListQuery,
+} from '@ai-triage/plugin-ai-triage-common';
 import { aiTriageApiRef } from '../api';
 import { usePolling } from './usePolling';
 
@@ -8,7 +13,39 @@ import { usePolling } from './usePolling';
 export const POLL_INTERVAL_MS = 3000;
 
 /**
- * One page of incidents matching the query, polled so that new ones appear while the page is
+ * Polls `load` every `intervalMs`, and where the Backstage signals plugin is installed also
+ * reloads at once when the backend signals a change that `matches` accepts (reviews and
+ * re-triage by others). Polling stays on either way: it also covers new incidents and triage
+ * progress.
+ *
+ * @internal
+ */
+export function useLiveValue<T>(
+  load: () => Promise<T>,
+  options: {
+    matches?: (signal: IncidentChangedSignal) => boolean;
+    intervalMs?: number;
+  } = {},
+) {
+  const { matches = () => true, intervalMs = POLL_INTERVAL_MS } = options;
+  const { lastSignal } = useSignal<IncidentChangedSignal>(
+    AI_TRIAGE_SIGNAL_CHANNEL,
+  );
+  const state = usePolling(load, intervalMs);
+  const { reload } = state;
+  const relevant = lastSignal !== null && matches(lastSignal);
+  useEffect(() => {
+    if (relevant) {
+      reload();
+    }
+    // Every signal is a new object; `relevant` follows from it.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [lastSignal, reload]);
+  return state;
+}
+
+/**
+ * One page of incidents matching the query, kept live so that new ones appear while the page is
  * open. Only the page shown is requested, however many incidents there are.
  *
  * @internal
@@ -21,11 +58,11 @@ export function useIncidents(query: IncidentListQuery) {
     () => api.listIncidents(JSON.parse(key) as IncidentListQuery),
     [api, key],
   );
-  return usePolling(load, POLL_INTERVAL_MS);
+  return useLiveValue(load);
 }
 
 /**
- * One incident with its alerts, context and hypotheses, polled so that triage progress and
+ * One incident with its alerts, context and hypotheses, kept live so that triage progress and
  * reviews by others show up without a reload.
  *
  * @internal
@@ -36,5 +73,7 @@ export function useIncident(incidentId: string) {
     () => api.getIncident(incidentId),
     [api, incidentId],
   );
-  return usePolling(load, POLL_INTERVAL_MS);
+  return useLiveValue(load, {
+    matches: signal => signal.incidentId === incidentId,
+  });
 }

@@ -11,8 +11,7 @@ import { useEntity, useEntityRefLink } from '@backstage/plugin-catalog-react';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import { aiTriageApiRef } from '../../api';
-import { POLL_INTERVAL_MS } from '../../hooks/useIncidents';
-import { usePolling } from '../../hooks/usePolling';
+import { useLiveValue } from '../../hooks/useIncidents';
 import { formatAge } from '../../format';
 import { SeverityChip, TriageStateLabel } from '../IncidentLabels';
 import { incidentQueryHref } from '../IncidentsTab/IncidentsTable';
@@ -61,7 +60,7 @@ export function IncidentsCard() {
       topHypothesis: detail?.hypotheses[0],
     };
   }, [api, entityRef]);
-  const { value, error } = usePolling(load, POLL_INTERVAL_MS);
+  const { value, error } = useLiveValue(load);
 
   let body;
   if (!value) {

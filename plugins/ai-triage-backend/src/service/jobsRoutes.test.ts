@@ -6,15 +6,16 @@ import {
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import request from 'supertest';
 import { aiTriagePlugin } from '../plugin';
+import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 
 jest.setTimeout(60_000);
 
-describe('GET /jobs/stats', () => {
+describe('the jobs API', () => {
   const databases = createTestDatabases();
 
   it.each(databases.eachSupportedId())(
-    'reports queued jobs per kind on a replica whose workers are off, %p',
+    'reports queue stats, and lists a dead job with its last error, on a replica whose workers are off, %p',
     async databaseId => {
       const knex = await databases.init(databaseId);
       const { server } = await startTestBackend({
@@ -23,7 +24,9 @@ describe('GET /jobs/stats', () => {
           catalogServiceMock.factory({ entities: [] }),
           mockServices.database.factory({ knex }),
           mockServices.rootConfig.factory({
-            data: { aiTriage: { workers: { enabled: false } } },
+            data: {
+              aiTriage: { workers: { enabled: false, maxAttempts: 1 } },
+            },
           }),
         ],
       });
@@ -57,6 +60,32 @@ describe('GET /jobs/stats', () => {
         counts: [{ type: 'enrich', status: 'queued', count: 1 }],
       });
       expect(res.body.oldestAgeMsByType.enrich).toBeGreaterThanOrEqual(0);
+
+      // A worker elsewhere fails the job on its only attempt: it is dead, with its error.
+      const queue = DatabaseJobQueue.create({ knex });
+      const job = await queue.claim('worker-elsewhere', 60_000);
+      await queue.fail(job!, 'worker-elsewhere', new Error('provider down'));
+      const dead = await request(server)
+        .get('/api/ai-triage/jobs?status=dead')
+        .set('Authorization', mockCredentials.user.header());
+      expect(dead.status).toBe(200);
+      expect(dead.body.items).toEqual([
+        expect.objectContaining({
+          id: job!.id,
+          type: 'enrich',
+          status: 'dead',
+          attempts: 1,
+          lastError: 'Error: provider down',
+        }),
+      ]);
+      const stats = await request(server)
+        .get('/api/ai-triage/jobs/stats')
+        .set('Authorization', mockCredentials.user.header());
+      expect(stats.body).toMatchObject({
+        depth: 0,
+        dead: 1,
+        counts: [{ type: 'enrich', status: 'dead', count: 1 }],
+      });
     },
   );
 });

@@ -61,6 +61,7 @@ async function startApi(
     maxAttempts: 3,
   });
   const queue = DatabaseJobQueue.create({ knex });
+  const triage = DatabaseTriageStore.create({ knex, maxAttempts: 3 });
   const catalog = catalogServiceMock({ entities });
   const auth = mockServices.auth();
   // Signals as the signals service would deliver them to open pages.
@@ -69,7 +70,7 @@ async function startApi(
     httpAuth: mockServices.httpAuth(),
     permissions: mockServices.permissions({ result: permission }),
     incidents,
-    triage: DatabaseTriageStore.create({ knex, maxAttempts: 3 }),
+    triage,
     queue,
     entities: CatalogEntityResolver.create({ catalog, auth }),
     entityQuery: CatalogEntityQuery.create({ catalog, auth }),
@@ -83,7 +84,7 @@ async function startApi(
     }),
   });
   const app = express().use(router).use(mockErrorHandler());
-  return { app, incidents, queue, signalled };
+  return { app, incidents, queue, triage, signalled };
 }
 
 async function list(app: express.Express, query: Record<string, string>) {
@@ -458,6 +459,52 @@ describe('createRouter', () => {
       expect(await queue.listJobs({ incidentId: id, limit: 10 })).toHaveLength(
         1,
       );
+    },
+  );
+  it.each(databases.eachSupportedId())(
+    'lists the audit records of the LLM calls of an incident, %p',
+    async databaseId => {
+      const { app, incidents, triage } = await setup(databaseId);
+      const {
+        incidentIds: [id],
+      } = await incidents.ingest({
+        source: 'alertmanager',
+        deliveryKey: 'audited',
+        alerts: [ingestItem(testAlert(), CHECKOUT)],
+      });
+      await triage.saveLlmCall({
+        incidentId: id,
+        reasoner: 'openai',
+        model: 'gpt-test',
+        promptVersion: 'triage-v1',
+        attempt: 1,
+        prompt: [{ role: 'system', content: 'You triage incidents.' }],
+        response: '{"hypotheses":[]}',
+        outcome: 'ok',
+        error: null,
+        promptTokens: 120,
+        completionTokens: 8,
+        totalTokens: 128,
+        latencyMs: 42,
+      });
+
+      const res = await request(app)
+        .get(`/incidents/${id}/llm-calls`)
+        .set('Authorization', asUser);
+      expect(res.status).toBe(200);
+      expect(res.body.items).toEqual([
+        expect.objectContaining({
+          incidentId: id,
+          model: 'gpt-test',
+          promptVersion: 'triage-v1',
+          outcome: 'ok',
+          totalTokens: 128,
+        }),
+      ]);
+      const missing = await request(app)
+        .get('/incidents/no-such-incident/llm-calls')
+        .set('Authorization', asUser);
+      expect(missing.status).toBe(404);
     },
   );
 });

@@ -186,6 +186,17 @@ export async function createRouter(options: {
     res.json(body);
   });
 
+  // The audit trail of the LLM calls made for an incident: redacted prompts and answers,
+  // model, prompt version, tokens, latency and outcome.
+  router.get('/incidents/:id/llm-calls', async (req, res) => {
+    await authorize(req, aiTriageIncidentReadPermission);
+    const incident = await incidents.getIncident(req.params.id);
+    if (!incident) {
+      throw new NotFoundError(`Incident ${req.params.id} not found`);
+    }
+    res.json({ items: await triage.listLlmCalls(incident.id) });
+  });
+
   router.post('/incidents/:id/retriage', async (req, res) => {
     await authorize(req, aiTriageHypothesisReviewPermission);
     const result = await incidents.requestRetriage(req.params.id);

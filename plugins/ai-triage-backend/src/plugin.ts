@@ -143,6 +143,10 @@ export const aiTriagePlugin = createBackendPlugin({
           '/otlp',
           await createOtlpRouter({ store: telemetry, httpAuth, logger }),
         );
+        const signaller = IncidentSignaller.create({
+          signals: deps.signals,
+          logger,
+        });
         router.use(
           await createRouter({
             httpAuth,
@@ -152,10 +156,7 @@ export const aiTriagePlugin = createBackendPlugin({
             queue,
             entities,
             entityQuery: CatalogEntityQuery.create({ catalog, auth }),
-            signaller: IncidentSignaller.create({
-              signals: deps.signals,
-              logger,
-            }),
+            signaller,
           }),
         );
         httpRouter.use(router);
@@ -196,6 +197,7 @@ export const aiTriagePlugin = createBackendPlugin({
         const publisher = TriageResultPublisher.create({
           events: deps.events,
           logger,
+          signaller,
           // Optional: only when the notifications plugin runs in this backend.
           notifications: installedPlugins.some(
             p => p.pluginId === 'notifications',

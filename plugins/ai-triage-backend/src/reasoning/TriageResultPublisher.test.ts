@@ -36,8 +36,11 @@ const checkout = {
   spec: { type: 'service', lifecycle: 'production', owner: 'team-checkout' },
 };
 
-/** A plugin of the same backend that subscribes to the results topic. */
-function resultListener(received: EventParams[]) {
+/**
+ * A plugin of the same backend that subscribes to the results topic, and to the topic on which
+ * the default signals service hands signals to the signals backend.
+ */
+function resultListener(received: EventParams[], signals: EventParams[] = []) {
   return createBackendPlugin({
     pluginId: 'results-listener',
     register(env) {
@@ -49,6 +52,13 @@ function resultListener(received: EventParams[]) {
             topics: [AI_TRIAGE_RESULTS_TOPIC],
             onEvent: async event => {
               received.push(event);
+            },
+          });
+          await events.subscribe({
+            id: 'signals-listener',
+            topics: ['signals'],
+            onEvent: async event => {
+              signals.push(event);
             },
           });
         },
@@ -114,8 +124,9 @@ async function waitFor(what: string, done: () => boolean) {
 describe('triage results', () => {
   const databases = createTestDatabases();
 
-  it('publish an ai-triage.results event and notify the owners of the entity', async () => {
+  it('publish an ai-triage.results event, signal open pages and notify the owners of the entity', async () => {
     const events: EventParams[] = [];
+    const signals: EventParams[] = [];
     const notifications: Array<{ body: any; auth?: string }> = [];
     const { server } = await startTestBackend({
       features: [
@@ -129,7 +140,7 @@ describe('triage results', () => {
         mockServices.rootConfig.factory({
           data: { events: { useEventBus: 'never' } },
         }),
-        resultListener(events),
+        resultListener(events, signals),
         notificationsBackend(notifications),
       ],
     });
@@ -137,6 +148,12 @@ describe('triage results', () => {
     const incidentId = await triageExample(server);
     await waitFor('the results event', () => events.length > 0);
     await waitFor('the notification', () => notifications.length > 0);
+    await waitFor('the signal', () => signals.length > 0);
+    expect(signals[0].eventPayload).toMatchObject({
+      channel: 'ai-triage:incidents',
+      recipients: { type: 'broadcast' },
+      message: { incidentId, change: 'triaged' },
+    });
 
     const [event] = events;
     expect(event.topic).toBe('ai-triage.results');

@@ -9,6 +9,7 @@ import {
   TriageResultEvent,
 } from '@ai-triage/plugin-ai-triage-common';
 import { TriageRun } from '../database/TriageStore';
+import { IncidentSignaller } from '../service/IncidentSignaller';
 
 const NOTIFICATION_SEVERITY = {
   critical: 'critical',
@@ -29,11 +30,14 @@ export class TriageResultPublisher {
     logger: LoggerService;
     /** Absent when the notifications plugin is not installed. */
     notifications?: NotificationService;
+    /** Tells open portal pages that the incident has a result. */
+    signaller?: IncidentSignaller;
   }): TriageResultPublisher {
     return new TriageResultPublisher(
       options.events,
       options.logger,
       options.notifications,
+      options.signaller,
     );
   }
 
@@ -41,6 +45,7 @@ export class TriageResultPublisher {
     private readonly events: EventsService,
     private readonly logger: LoggerService,
     private readonly notifications: NotificationService | undefined,
+    private readonly signaller: IncidentSignaller | undefined,
   ) {}
 
   async publish(
@@ -100,6 +105,7 @@ export class TriageResultPublisher {
         });
       }
     }
+    await this.signaller?.incidentChanged(incident.id, 'triaged');
     return event;
   }
 }

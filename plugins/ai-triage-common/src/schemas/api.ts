@@ -85,5 +85,5 @@ export const AI_TRIAGE_SIGNAL_CHANNEL = 'ai-triage:incidents';
  */
 export type IncidentChangedSignal = {
   incidentId: string;
-  change: 'reviewed' | 'retriaged';
+  change: 'triaged' | 'reviewed' | 'retriaged';
 };

@@ -24,7 +24,6 @@ import { ContextBuilder } from './enrichment/ContextBuilder';
 import { EnrichmentHandler } from './enrichment/EnrichmentHandler';
 import { AlertIngestor } from './ingest/AlertIngestor';
 import { CatalogEntityResolver } from './ingest/EntityResolver';
-import { DatabaseKnownAlerts } from './ingest/KnownAlerts';
 import { HeuristicReasoner } from './reasoning/HeuristicReasoner';
 import { ReasoningHandler } from './reasoning/ReasoningHandler';
 import { TriageResultPublisher } from './reasoning/TriageResultPublisher';
@@ -125,7 +124,6 @@ export const aiTriagePlugin = createBackendPlugin({
           incidents,
           queue,
           entities,
-          knownAlerts: DatabaseKnownAlerts.create({ knex, incidents }),
           limits: config.intake.limits,
           logger,
         });

@@ -20,7 +20,6 @@ import { ContextBuilder } from '../enrichment/ContextBuilder';
 import { EnrichmentHandler } from '../enrichment/EnrichmentHandler';
 import { AlertIngestor } from '../ingest/AlertIngestor';
 import { EntityResolver } from '../ingest/EntityResolver';
-import { DatabaseKnownAlerts } from '../ingest/KnownAlerts';
 import { HeuristicReasoner } from '../reasoning/HeuristicReasoner';
 import { ReasoningHandler } from '../reasoning/ReasoningHandler';
 import { DatabaseTelemetryStore } from '../telemetry/DatabaseTelemetryStore';
@@ -159,7 +158,6 @@ export async function replayScenario(
     incidents,
     queue,
     entities: exampleCatalog,
-    knownAlerts: DatabaseKnownAlerts.create({ knex, incidents }),
     limits: config.intake.limits,
     logger,
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDatabaseConflictError } from '@backstage/backend-plugin-api';
 import {
+  Alert,
   Incident,
   SEVERITIES,
   Severity,
@@ -175,6 +176,7 @@ export class DatabaseIncidentStore implements IncidentStore {
       source: delivery.source,
       delivery_key: delivery.deliveryKey,
       alert_count: delivery.alerts.length,
+      truncated_alerts: delivery.truncatedAlerts ?? 0,
       incident_ids: JSON.stringify(incidentIds),
       received_at: now,
     });
@@ -451,19 +453,21 @@ export class DatabaseIncidentStore implements IncidentStore {
       .orderBy([{ column: 'starts_at' }, { column: 'fingerprint' }]);
     return rows.map(row => ({
       id: row.id,
-      source: row.source as StoredAlert['source'],
-      fingerprint: row.fingerprint,
-      name: row.name,
-      status: row.status,
-      severity: row.severity,
-      startsAt: toIso(row.starts_at),
-      endsAt: toIsoOrNull(row.ends_at),
-      labels: JSON.parse(row.labels),
-      annotations: JSON.parse(row.annotations),
-      generatorURL: row.generator_url,
-      resource: JSON.parse(row.resource),
+      ...toAlert(row),
       receivedAt: toIso(row.received_at),
     }));
+  }
+
+  async findAlert(
+    source: string,
+    fingerprint: string,
+  ): Promise<Alert | undefined> {
+    // Indexed on (source, fingerprint) by the intake migration.
+    const row: AlertRow | undefined = await this.knex('alerts')
+      .where({ source, fingerprint })
+      .orderBy('received_at', 'desc')
+      .first();
+    return row ? toAlert(row) : undefined;
   }
 
   async setTriageState(incidentId: string, state: TriageState): Promise<void> {
@@ -555,5 +559,21 @@ function toIncident(row: IncidentRow): Incident {
     firstSeenAt: toIso(row.first_seen_at),
     lastSeenAt: toIso(row.last_seen_at),
     alertCount: Number(row.alert_count ?? 0),
+  };
+}
+
+function toAlert(row: AlertRow): Alert {
+  return {
+    source: row.source as Alert['source'],
+    fingerprint: row.fingerprint,
+    name: row.name,
+    status: row.status,
+    severity: row.severity,
+    startsAt: toIso(row.starts_at),
+    endsAt: toIsoOrNull(row.ends_at),
+    labels: JSON.parse(row.labels),
+    annotations: JSON.parse(row.annotations),
+    generatorURL: row.generator_url,
+    resource: JSON.parse(row.resource),
   };
 }

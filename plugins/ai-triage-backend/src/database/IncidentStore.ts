@@ -19,6 +19,8 @@ export type IngestDelivery = {
   /** Identifies the delivery; the same key twice is a no-op. */
   deliveryKey: string;
   alerts: IngestAlert[];
+  /** Alerts the sender left out of the delivery (Alertmanager's `truncatedAlerts`). */
+  truncatedAlerts?: number;
 };
 
 export type IngestResult = {
@@ -70,5 +72,7 @@ export interface IncidentStore {
   requestRetriage(incidentId: string): Promise<RetriageResult>;
   getIncident(id: string): Promise<Incident | undefined>;
   listAlerts(incidentId: string): Promise<StoredAlert[]>;
+  /** The latest stored alert of the source with this fingerprint (the sender's id), if any. */
+  findAlert(source: string, fingerprint: string): Promise<Alert | undefined>;
   setTriageState(incidentId: string, state: TriageState): Promise<void>;
 }

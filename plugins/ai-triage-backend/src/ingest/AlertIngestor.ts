@@ -10,7 +10,6 @@ import { JobQueue } from '../database/JobQueue';
 import { EntityResolver } from './EntityResolver';
 import { correlationKey } from './correlationKey';
 import { IntakeLimits, checkIntakeLimits } from './IntakeLimits';
-import { KnownAlerts } from './KnownAlerts';
 import { AlertEvent } from './ParsedDelivery';
 import { SOURCE_FORMATS, parseDelivery } from './parseDelivery';
 
@@ -25,7 +24,6 @@ export class AlertIngestor {
     incidents: IncidentStore;
     queue: JobQueue;
     entities: EntityResolver;
-    knownAlerts: KnownAlerts;
     limits: IntakeLimits;
     logger: LoggerService;
   }): AlertIngestor {
@@ -33,7 +31,6 @@ export class AlertIngestor {
       options.incidents,
       options.queue,
       options.entities,
-      options.knownAlerts,
       options.limits,
       options.logger,
     );
@@ -43,7 +40,6 @@ export class AlertIngestor {
     private readonly incidents: IncidentStore,
     private readonly queue: JobQueue,
     private readonly entities: EntityResolver,
-    private readonly knownAlerts: KnownAlerts,
     private readonly limits: IntakeLimits,
     private readonly logger: LoggerService,
   ) {}
@@ -78,6 +74,7 @@ export class AlertIngestor {
         correlationKey: correlationKey(alert),
         entityRef: entityRefs.get(alert.resource['service.name']) ?? null,
       })),
+      truncatedAlerts: parsed.truncatedAlerts,
     });
     if (result.triagedIncidentIds.length > 0) {
       this.queue.notifyEnqueued();
@@ -112,7 +109,7 @@ export class AlertIngestor {
     source: AlertSource,
     event: AlertEvent,
   ): Promise<Alert | undefined> {
-    const known = await this.knownAlerts.find(source, event.fingerprint);
+    const known = await this.incidents.findAlert(source, event.fingerprint);
     if (!known) {
       return event.alert;
     }

@@ -15,7 +15,6 @@ import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
 import { AlertIngestor } from '../ingest/AlertIngestor';
 import { CatalogEntityResolver } from '../ingest/EntityResolver';
 import { IntakeLimits } from '../ingest/IntakeLimits';
-import { DatabaseKnownAlerts } from '../ingest/KnownAlerts';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { webhookPayloads } from '../__testUtils__/webhookPayloads';
 import { createWebhookRouter } from './webhookRouter';
@@ -85,7 +84,6 @@ describe('createWebhookRouter', () => {
         auth: mockServices.auth(),
         now,
       }),
-      knownAlerts: DatabaseKnownAlerts.create({ knex, incidents }),
       limits,
       logger: mockServices.logger.mock(),
     });
@@ -109,7 +107,7 @@ describe('createWebhookRouter', () => {
     async databaseId => {
       const { knex, queue, app } = await setup(databaseId);
       const woken = jest.fn();
-      queue.onEnqueued(woken);
+      const unsubscribe = queue.onEnqueued(woken);
       for (const source of ALERT_SOURCES) {
         const res = await request(app)
           .post(`/webhooks/${source}`)
@@ -146,6 +144,22 @@ describe('createWebhookRouter', () => {
       const sources = await knex('alerts').distinct('source').pluck('source');
       expect(sources.sort()).toEqual([...ALERT_SOURCES].sort());
       expect(woken).toHaveBeenCalled();
+      await unsubscribe();
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'records how many alerts a truncated Alertmanager delivery left out, %p',
+    async databaseId => {
+      const { knex, app } = await setup(databaseId);
+      const res = await request(app)
+        .post('/webhooks/alertmanager')
+        .send({ ...webhookPayloads.alertmanager(), truncatedAlerts: 3 });
+      expect(res.status).toBe(202);
+      const delivery = await knex('deliveries')
+        .where('id', res.body.deliveryId)
+        .first('truncated_alerts', 'alert_count');
+      expect(delivery).toEqual({ truncated_alerts: 3, alert_count: 1 });
     },
   );
 

@@ -14,9 +14,9 @@ export const POLL_INTERVAL_MS = 3000;
 
 /**
  * Polls `load` every `intervalMs`, and where the Backstage signals plugin is installed also
- * reloads at once when the backend signals a change that `matches` accepts (reviews and
- * re-triage by others). Polling stays on either way: it also covers new incidents and triage
- * progress.
+ * reloads at once when the backend signals a change that `matches` accepts (a finished triage,
+ * reviews and re-triage by others). Polling stays on either way: it also covers new incidents
+ * and triage progress.
  *
  * @internal
  */

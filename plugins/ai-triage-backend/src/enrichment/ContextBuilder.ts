@@ -98,11 +98,11 @@ export class ContextBuilder {
       input.baseline.spans,
       { serviceName: input.serviceName, redactor, tally },
     );
-    const logTemplates = summarizeLogs(
-      input.current.logs ?? [],
-      input.baseline.logs,
-      { redactor, tally, link: spans.link },
-    );
+    const logs = summarizeLogs(input.current.logs ?? [], input.baseline.logs, {
+      redactor,
+      tally,
+      link: spans.link,
+    });
     const metricDeltas = computeMetricDeltas(
       input.current.metrics ?? [],
       input.baseline.metrics ?? [],
@@ -117,10 +117,10 @@ export class ContextBuilder {
       alerts,
       operations: spans.operations,
       dependencies: spans.dependencies,
-      logTemplates,
+      logTemplates: logs.logTemplates,
       metricDeltas,
       missing: notes(input.missing.map(note => redactor.redact(note, tally))),
-      truncated: notes(input.truncated),
+      truncated: notes([...input.truncated, ...logs.notes]),
       // Every text above is redacted by now, so the tally is complete.
       redactions: tallyTotal(tally),
       redactionsByKind: Object.fromEntries(

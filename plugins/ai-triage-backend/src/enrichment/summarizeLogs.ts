@@ -67,7 +67,21 @@ export type LogSummaryOptions = {
   tally: RedactionTally;
   /** Ties a record's trace and span id to operations and dependencies. */
   link?: SpanLinker;
+  /** Baseline records counted one by one; above it `baselineCount` comes from a sample. */
+  maxBaselineLogs?: number;
 };
+
+/** Default of `maxBaselineLogs`. */
+export const MAX_BASELINE_LOGS = 100_000;
+
+/**
+ * Whether a record is in a 1-in-`stride` sample, by its timestamp alone (so the sample does not
+ * depend on the order of the records): the high bits of a multiplicative hash of it.
+ */
+function inSample(timestampMs: number, stride: number): boolean {
+  const hash = Math.imul(timestampMs % 4294967296 | 0, 0x9e3779b1) >>> 0;
+  return hash < 4294967296 / stride;
+}
 
 /**
  * Log records mined into templates (see LogTemplateMiner) after redaction: per template its count in the
@@ -76,6 +90,9 @@ export type LogSummaryOptions = {
  * written in; the template text is redacted too. Ids are `log:` and a short hash of the template
  * text, so the same template keeps its id across incidents. Most severe first, then the largest
  * growth over the baseline, then most frequent.
+ *
+ * A baseline of more than `maxBaselineLogs` records (default 100,000) is counted from a sample of
+ * its records chosen by timestamp (order-independent), its counts scaled up; a note says so.
  *
  * Cost grows with the number of distinct message shapes, not records: records are grouped by
  * shape (see MessageShapes) in one pass, and one record per shape is mined, in order of first
@@ -86,7 +103,7 @@ export function summarizeLogs(
   /** The baseline window's records; undefined when it was not read (no `baselineCount` then). */
   baselineLogs: LogRecord[] | undefined,
   options: LogSummaryOptions,
-): LogTemplate[] {
+): { logTemplates: LogTemplate[]; notes: string[] } {
   const { redactor, tally, link } = options;
   const shapes = new MessageShapes<ShapeStats>();
   const all: ShapeStats[] = [];
@@ -96,10 +113,20 @@ export function summarizeLogs(
     all.push(created);
     return created;
   };
+  // The baseline only tells new templates from steady ones: past a size, a sample counts it.
+  const baselineSize = baselineLogs?.length ?? 0;
+  const maxBaseline = options.maxBaselineLogs ?? MAX_BASELINE_LOGS;
+  const stride =
+    baselineSize > maxBaseline ? Math.ceil(baselineSize / maxBaseline) : 1;
+  const notes =
+    stride > 1
+      ? [`logs: baseline counted from a sample of 1 in ${stride} records`]
+      : [];
   for (const log of baselineLogs ?? []) {
+    if (stride > 1 && !inSample(log.timestampMs, stride)) continue;
     record = log;
     const stats = shapes.valueOf(log.body, newShape);
-    stats.baselineCount += 1;
+    stats.baselineCount += stride;
     if (earlier(log, stats.first)) stats.first = log;
   }
   for (const log of logs) {
@@ -189,29 +216,32 @@ export function summarizeLogs(
         b.current.count - a.current.count ||
         compareText(textA, textB),
     );
-  return ranked.map(([text, { current, baselineCount }]): LogTemplate => {
-    const related = new Set<string>();
-    if (link) {
-      for (const log of current.traced) {
-        for (const id of link(log.traceId!, log.spanId)) related.add(id);
+  const logTemplates = ranked.map(
+    ([text, { current, baselineCount }]): LogTemplate => {
+      const related = new Set<string>();
+      if (link) {
+        for (const log of current.traced) {
+          for (const id of link(log.traceId!, log.spanId)) related.add(id);
+        }
       }
-    }
-    return {
-      id: `log:${shortHash(text)}`,
-      template: text,
-      level: LOG_LEVELS[current.rank],
-      count: current.count,
-      firstSeen: new Date(current.firstMs).toISOString(),
-      lastSeen: new Date(current.lastMs).toISOString(),
-      sample: redactor.redact(
-        clip(current.sample.body, MAX_SAMPLE_LENGTH),
-        tally,
-      ),
-      ...(baselineLogs ? { baselineCount } : {}),
-      traceIds: current.traced.map(log => log.traceId!),
-      relatedIds: [...related].sort(compareText),
-    };
-  });
+      return {
+        id: `log:${shortHash(text)}`,
+        template: text,
+        level: LOG_LEVELS[current.rank],
+        count: current.count,
+        firstSeen: new Date(current.firstMs).toISOString(),
+        lastSeen: new Date(current.lastMs).toISOString(),
+        sample: redactor.redact(
+          clip(current.sample.body, MAX_SAMPLE_LENGTH),
+          tally,
+        ),
+        ...(baselineLogs ? { baselineCount } : {}),
+        traceIds: current.traced.map(log => log.traceId!),
+        relatedIds: [...related].sort(compareText),
+      };
+    },
+  );
+  return { logTemplates, notes };
 }
 
 /** Whether a comes before b: by time, then by text. */

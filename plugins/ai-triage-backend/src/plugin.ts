@@ -24,6 +24,7 @@ import { ContextBuilder } from './enrichment/ContextBuilder';
 import { EnrichmentHandler } from './enrichment/EnrichmentHandler';
 import { AlertIngestor } from './ingest/AlertIngestor';
 import { CatalogEntityResolver } from './ingest/EntityResolver';
+import { IncidentLinker } from './ingest/IncidentLinker';
 import { HeuristicReasoner } from './reasoning/HeuristicReasoner';
 import { ReasoningHandler } from './reasoning/ReasoningHandler';
 import { TriageResultPublisher } from './reasoning/TriageResultPublisher';
@@ -171,6 +172,16 @@ export const aiTriagePlugin = createBackendPlugin({
             if (purged > 0) {
               logger.info(`Purged ${purged} telemetry records past retention`);
             }
+          },
+        });
+
+        const linker = IncidentLinker.create({ incidents, entities, logger });
+        await deps.scheduler.scheduleTask({
+          id: 'ai-triage-link-incidents',
+          frequency: { minutes: 1 },
+          timeout: { minutes: 1 },
+          fn: async () => {
+            await linker.linkUnlinkedIncidents();
           },
         });
 

@@ -470,6 +470,22 @@ export class DatabaseIncidentStore implements IncidentStore {
     return row ? toAlert(row) : undefined;
   }
 
+  async listUnlinkedServiceNames(limit: number): Promise<string[]> {
+    return this.knex('incidents')
+      .whereNull('entity_ref')
+      .distinct('service_name')
+      .orderBy('service_name')
+      .limit(limit)
+      .pluck('service_name');
+  }
+
+  async linkService(serviceName: string, entityRef: string): Promise<number> {
+    return this.knex('incidents')
+      .whereNull('entity_ref')
+      .where('service_name', serviceName)
+      .update({ entity_ref: entityRef });
+  }
+
   async setTriageState(incidentId: string, state: TriageState): Promise<void> {
     await this.knex('incidents')
       .where('id', incidentId)

@@ -1,0 +1,91 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { UNKNOWN_SERVICE_NAME } from '@ai-triage/plugin-ai-triage-common';
+import { ingestItem, testAlert } from '../__testUtils__/alerts';
+import { createTestDatabases } from '../__testUtils__/testDatabases';
+import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
+import { applyDatabaseMigrations } from '../database/migrations';
+import { CatalogEntityResolver } from './EntityResolver';
+import { IncidentLinker } from './IncidentLinker';
+
+jest.setTimeout(60_000);
+
+function service(name: string, owner = 'team-a'): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: {
+      name,
+      namespace: 'default',
+      annotations: { 'opentelemetry.io/service-name': `${name}-svc` },
+    },
+    spec: { type: 'service', lifecycle: 'production', owner },
+  };
+}
+
+function alertOf(serviceName: string, fingerprint: string) {
+  return testAlert({
+    fingerprint,
+    labels: { alertname: 'HighErrorRate', service: serviceName },
+    resource: { 'service.name': serviceName },
+  });
+}
+
+describe('IncidentLinker', () => {
+  const databases = createTestDatabases();
+
+  it.each(databases.eachSupportedId())(
+    'links incidents stored unlinked once the catalog knows their service, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await applyDatabaseMigrations(knex);
+      const incidents = DatabaseIncidentStore.create({
+        knex,
+        reopenWindowMs: 60_000,
+        maxAttempts: 3,
+      });
+      // The alerts arrived before the catalog had the entities.
+      await incidents.ingest({
+        source: 'alertmanager',
+        deliveryKey: 'early',
+        alerts: [
+          ingestItem(alertOf('checkout-svc', 'fp-c')),
+          ingestItem(alertOf('payments-svc', 'fp-p')),
+          ingestItem(alertOf(UNKNOWN_SERVICE_NAME, 'fp-u')),
+        ],
+      });
+      expect(await incidents.listUnlinkedServiceNames(10)).toEqual([
+        'checkout-svc',
+        'payments-svc',
+        UNKNOWN_SERVICE_NAME,
+      ]);
+
+      // Now the catalog knows checkout, not payments.
+      const linker = IncidentLinker.create({
+        incidents,
+        entities: CatalogEntityResolver.create({
+          catalog: catalogServiceMock({ entities: [service('checkout')] }),
+          auth: mockServices.auth(),
+        }),
+        logger: mockServices.logger.mock(),
+      });
+      expect(await linker.linkUnlinkedIncidents()).toBe(1);
+
+      const stored = await incidents.listIncidents({ limit: 10 });
+      expect(
+        Object.fromEntries(stored.map(i => [i.serviceName, i.entityRef])),
+      ).toEqual({
+        'checkout-svc': 'component:default/checkout',
+        'payments-svc': null,
+        [UNKNOWN_SERVICE_NAME]: null,
+      });
+      expect(await incidents.listUnlinkedServiceNames(10)).toEqual([
+        'payments-svc',
+        UNKNOWN_SERVICE_NAME,
+      ]);
+      // A second run finds nothing more to link.
+      expect(await linker.linkUnlinkedIncidents()).toBe(0);
+    },
+  );
+});

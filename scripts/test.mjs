@@ -5,52 +5,15 @@
 // `backstage-cli repo test`, and stops the server again. Extra arguments go to the test runner.
 // Then, without extra arguments, it runs the end-to-end browser test (e2e/portal.e2e.mjs).
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import net from 'node:net';
+import { startPostgres } from './lib/postgres.mjs';
 
 const PG_ENV = 'BACKSTAGE_TEST_DATABASE_POSTGRES16_CONNECTION_STRING';
 
-function findPostgresBin() {
-  const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
-  for (const version of versions) {
-    const bin = join(root, version, 'bin');
-    if (existsSync(join(bin, 'initdb')) && existsSync(join(bin, 'pg_ctl')))
-      return bin;
-  }
-  return undefined;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function run(cmd, args, options = {}) {
-  const result = spawnSync(cmd, args, { stdio: 'inherit', ...options });
-  if (result.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} exited with ${result.status}`);
-  }
-}
-
-async function startPostgres() {
-  const bin = findPostgresBin();
-  if (!bin) {
+async function startTestPostgres() {
+  const postgres = await startPostgres({ settings: { fsync: 'off' } });
+  if (!postgres) {
     if (process.env.CI) {
       throw new Error(
         'PostgreSQL is not installed (apt-get install postgresql); CI needs it',
@@ -61,48 +24,11 @@ async function startPostgres() {
     );
     return undefined;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'ai-triage-pg-'));
-  chmodSync(dir, 0o777);
-  const port = await freePort();
-  // initdb refuses to run as root, so the server runs as the postgres user the package creates.
-  const exec = (tool, args) => {
-    const [cmd, ...rest] =
-      process.getuid?.() === 0
-        ? ['runuser', '-u', 'postgres', '--', join(bin, tool), ...args]
-        : [join(bin, tool), ...args];
-    run(cmd, rest, { stdio: ['ignore', 'ignore', 'inherit'] });
-  };
-  exec('initdb', [
-    '-D',
-    join(dir, 'data'),
-    '-U',
-    'postgres',
-    '--auth=trust',
-    '-E',
-    'UTF8',
-    '--locale=C.UTF-8',
-  ]);
-  exec('pg_ctl', [
-    '-D',
-    join(dir, 'data'),
-    '-l',
-    join(dir, 'server.log'),
-    '-w',
-    'start',
-    '-o',
-    `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c max_connections=200 -c fsync=off`,
-  ]);
-  console.log(`PostgreSQL started on 127.0.0.1:${port} (${dir})`);
-  return {
-    url: `postgresql://postgres@127.0.0.1:${port}`,
-    stop() {
-      exec('pg_ctl', ['-D', join(dir, 'data'), '-m', 'immediate', 'stop']);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  console.log(`PostgreSQL started at ${postgres.url} (${postgres.dir})`);
+  return postgres;
 }
 
-const postgres = process.env[PG_ENV] ? undefined : await startPostgres();
+const postgres = process.env[PG_ENV] ? undefined : await startTestPostgres();
 const env = { ...process.env, ...(postgres ? { [PG_ENV]: postgres.url } : {}) };
 const cli = join(process.cwd(), 'node_modules', '.bin', 'backstage-cli');
 // --watchAll=false: a single run, also outside CI (where the CLI would default to watch mode).

@@ -14,15 +14,8 @@
  * `load1m` in the output is the machine's load average when the database's run started: on a
  * shared machine, compare runs only at a similar load.
  */
-import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-} from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -40,6 +33,9 @@ import { applyDatabaseMigrations } from '../src/database/migrations';
 import { DatabaseIncidentStore } from '../src/database/DatabaseIncidentStore';
 import { IngestDelivery } from '../src/database/IncidentStore';
 import { correlationKey } from '../src/ingest/correlationKey';
+// The repository's test tooling (also used by scripts/test.mjs); benchmarks are not published.
+// eslint-disable-next-line @backstage/no-relative-monorepo-imports
+import { startPostgres } from '../../../scripts/lib/postgres.mjs';
 
 const PG_ENV = 'BACKSTAGE_TEST_DATABASE_POSTGRES16_CONNECTION_STRING';
 const ALERTS_PER_PAYLOAD = 50;
@@ -394,73 +390,6 @@ function postgresTarget(url: string): Target {
   };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A throwaway PostgreSQL server on loopback, started as `npm test` does. */
-async function startPostgres(): Promise<
-  { url: string; stop(): void } | undefined
-> {
-  const root = '/usr/lib/postgresql';
-  const version = existsSync(root)
-    ? readdirSync(root).sort((a, b) => Number(b) - Number(a))[0]
-    : undefined;
-  if (!version) {
-    return undefined;
-  }
-  const bin = join(root, version, 'bin');
-  const dir = mkdtempSync(join(tmpdir(), 'ai-triage-bench-pg-'));
-  chmodSync(dir, 0o777);
-  const port = await freePort();
-  const exec = (tool: string, toolArgs: string[]) => {
-    const [cmd, ...rest] =
-      process.getuid?.() === 0
-        ? ['runuser', '-u', 'postgres', '--', join(bin, tool), ...toolArgs]
-        : [join(bin, tool), ...toolArgs];
-    const result = spawnSync(cmd, rest, {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    if (result.status !== 0) {
-      throw new Error(`${tool} exited with ${result.status}`);
-    }
-  };
-  exec('initdb', [
-    '-D',
-    join(dir, 'data'),
-    '-U',
-    'postgres',
-    '--auth=trust',
-    '-E',
-    'UTF8',
-    '--locale=C.UTF-8',
-  ]);
-  exec('pg_ctl', [
-    '-D',
-    join(dir, 'data'),
-    '-l',
-    join(dir, 'server.log'),
-    '-w',
-    'start',
-    '-o',
-    `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c max_connections=200`,
-  ]);
-  return {
-    url: `postgresql://postgres@127.0.0.1:${port}`,
-    stop() {
-      exec('pg_ctl', ['-D', join(dir, 'data'), '-m', 'immediate', 'stop']);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 async function count(knex: Knex, table: string): Promise<number> {
   const [row] = await knex(table).count({ n: '*' });
   return Number(row.n);
@@ -598,7 +527,7 @@ async function main() {
   if (!args.only || args.only === 'postgres') {
     let url = process.env[PG_ENV];
     if (!url) {
-      started = await startPostgres();
+      started = await startPostgres({ prefix: 'ai-triage-bench-pg-' });
       url = started?.url;
     }
     if (url) {

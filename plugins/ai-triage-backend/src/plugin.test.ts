@@ -1,66 +1,21 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   IncidentDetailResponse,
   IncidentListResponse,
 } from '@ai-triage/plugin-ai-triage-common';
-import { BackendFeature } from '@backstage/backend-plugin-api';
-import { Knex } from 'knex';
 import request from 'supertest';
-import { aiTriagePlugin } from './plugin';
-import { loadScenario } from './__testUtils__/scenarios';
+import {
+  deliverScenario,
+  startAiTriageBackend,
+  waitFor,
+} from './__testUtils__/testBackend';
 import { createTestDatabases } from './__testUtils__/testDatabases';
 
 jest.setTimeout(60_000);
 
-const checkout = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: {
-    name: 'checkout',
-    namespace: 'default',
-    annotations: { 'opentelemetry.io/service-name': 'checkout' },
-  },
-  spec: { type: 'service', lifecycle: 'production', owner: 'team-checkout' },
-};
-
 const asService = mockCredentials.service.header();
 const asUser = mockCredentials.user.header();
-
-/** The plugin on a test backend with the checkout entity in the catalog and the given database. */
-async function startAiTriage(knex: Knex, ...extraFeatures: BackendFeature[]) {
-  const { server } = await startTestBackend({
-    features: [
-      aiTriagePlugin,
-      catalogServiceMock.factory({ entities: [checkout] }),
-      mockServices.database.factory({ knex }),
-      ...extraFeatures,
-    ],
-  });
-  return server;
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what}`);
-    }
-    await new Promise(resolve => setTimeout(resolve, 50));
-  }
-}
 
 describe('aiTriagePlugin', () => {
   const databases = createTestDatabases();
@@ -69,31 +24,8 @@ describe('aiTriagePlugin', () => {
     'drives an alert from the webhook to a stored review, %p',
     async databaseId => {
       const knex = await databases.init(databaseId);
-      const server = await startAiTriage(knex);
-      const nowMs = Date.now();
-      const { alert, telemetry } = loadScenario(
-        'checkout-payments-latency',
-        nowMs,
-      );
-
-      for (const signal of ['traces', 'metrics', 'logs'] as const) {
-        const res = await request(server)
-          .post(`/api/ai-triage/otlp/v1/${signal}`)
-          .set('authorization', asService)
-          .send(telemetry[signal] as object);
-        expect(res.status).toBe(200);
-      }
-
-      const startsAt = new Date(nowMs - 2 * 60_000).toISOString();
-      const delivery = await request(server)
-        .post('/api/ai-triage/webhooks/alertmanager')
-        .set('authorization', asService)
-        .send({
-          ...alert,
-          alerts: alert.alerts.map((a: object) => ({ ...a, startsAt })),
-        });
-      expect(delivery.status).toBe(202);
-      const [incidentId] = delivery.body.incidentIds;
+      const server = await startAiTriageBackend({ knex });
+      const incidentId = await deliverScenario(server);
 
       const listed = await request(server)
         .get('/api/ai-triage/incidents')
@@ -156,7 +88,9 @@ describe('aiTriagePlugin', () => {
   );
 
   it('rejects bad reviews, unknown incidents and callers of the wrong kind', async () => {
-    const server = await startAiTriage(await databases.init('SQLITE_3'));
+    const server = await startAiTriageBackend({
+      knex: await databases.init('SQLITE_3'),
+    });
     const missing = await request(server)
       .get('/api/ai-triage/incidents/nope')
       .set('authorization', asUser);
@@ -200,10 +134,12 @@ describe('aiTriagePlugin', () => {
   });
 
   it('denies reviews without the review permission', async () => {
-    const server = await startAiTriage(
-      await databases.init('SQLITE_3'),
-      mockServices.permissions.factory({ result: AuthorizeResult.DENY }),
-    );
+    const server = await startAiTriageBackend({
+      knex: await databases.init('SQLITE_3'),
+      features: [
+        mockServices.permissions.factory({ result: AuthorizeResult.DENY }),
+      ],
+    });
     const res = await request(server)
       .post('/api/ai-triage/incidents/x/hypotheses/h/reviews')
       .set('authorization', asUser)

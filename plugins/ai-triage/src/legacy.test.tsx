@@ -20,9 +20,13 @@ import {
   EntityAiTriageContent,
   aiTriageLegacyPlugin,
 } from './legacy';
-import { entity, incident, listResponse } from './testUtils/fixtures';
-
-const API = 'http://localhost:7007/api/ai-triage';
+import {
+  API,
+  detailResponse,
+  entity,
+  incident,
+  listResponse,
+} from './testUtils/fixtures';
 
 configure({ asyncUtilTimeout: 5000 });
 
@@ -53,13 +57,9 @@ describe('legacy frontend system exports', () => {
         HttpResponse.json(listResponse([incident])),
       ),
       http.get(`${API}/incidents/inc-1`, () =>
-        HttpResponse.json({
-          incident,
-          alerts: [],
-          context: null,
-          hypotheses: [],
-          insufficientEvidence: false,
-        }),
+        HttpResponse.json(
+          detailResponse({ alerts: [], context: null, hypotheses: [] }),
+        ),
       ),
     );
     await renderInTestApp(

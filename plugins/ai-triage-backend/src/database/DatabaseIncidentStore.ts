@@ -536,10 +536,6 @@ function applyIncidentFilter(
   }
 }
 
-/**
- * One item per alert (source and fingerprint): a fingerprint repeated in a delivery counts once
- * and the last one wins, as one insert statement must not update the same row twice.
- */
 function timeOf(value: DbTimestamp): number {
   return Date.parse(toIso(value));
 }
@@ -550,6 +546,10 @@ function worstSeverity(severities: Severity[]): Severity {
   );
 }
 
+/**
+ * One item per alert (source and fingerprint): a fingerprint repeated in a delivery counts once
+ * and the last one wins, as one insert statement must not update the same row twice.
+ */
 function latestPerAlert(items: IngestAlert[]): IngestAlert[] {
   const latest = new Map<string, IngestAlert>();
   for (const item of items) {

@@ -28,7 +28,7 @@ describe('DatabaseJobQueue', () => {
         alerts: [ingestItem(testAlert({ name: `Alert${i}` }))],
       });
     }
-    return { knex, queue: DatabaseJobQueue.create({ knex }) };
+    return { knex, incidents: store, queue: DatabaseJobQueue.create({ knex }) };
   }
 
   async function expireLeases(knex: Knex) {
@@ -104,8 +104,8 @@ describe('DatabaseJobQueue', () => {
   it.each(databases.eachSupportedId())(
     'marks a job dead when its lease expires on the last attempt, %p',
     async databaseId => {
-      const { queue, knex } = await setup(databaseId);
-      await queue.claim('w1', 60_000);
+      const { queue, knex, incidents } = await setup(databaseId);
+      const first = await queue.claim('w1', 60_000);
       await expireLeases(knex);
       await queue.claim('w2', 60_000);
       await expireLeases(knex);
@@ -114,6 +114,10 @@ describe('DatabaseJobQueue', () => {
       expect(dead.lastError).toMatch(
         /lease of w2 expired on the last attempt \(2\/2\)/,
       );
+      // The worker that died cannot report it: the incident's triage shows failed all the same.
+      expect(
+        (await incidents.getIncident(first!.incidentId))!.triageState,
+      ).toBe('failed');
     },
   );
 

@@ -139,6 +139,11 @@ export class DatabaseJobQueue implements JobQueue {
               last_error: `lease of ${row.lease_owner} expired on the last attempt (${row.attempts}/${row.max_attempts})`,
               updated_at: now,
             });
+          // Nobody is left to report it (the worker died): fail the incident's triage here, as
+          // the worker does after a failed last attempt, so the portal shows it failed.
+          await tx('incidents')
+            .where('id', row.incident_id)
+            .update({ triage_state: 'failed', updated_at: now });
           return { kind: 'skipped' as const };
         }
         const claimed = {

@@ -1,6 +1,7 @@
-import { ContextDocument } from '@ai-triage/plugin-ai-triage-common';
+import { Knex } from 'knex';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { ingestItem, testAlert } from '../__testUtils__/alerts';
+import { slowPaymentsContext } from '../__testUtils__/contexts';
 import { applyDatabaseMigrations } from './migrations';
 import { DatabaseIncidentStore } from './DatabaseIncidentStore';
 import { DatabaseJobQueue } from './DatabaseJobQueue';
@@ -8,38 +9,25 @@ import { DatabaseTriageStore } from './DatabaseTriageStore';
 
 jest.setTimeout(60_000);
 
-function contextFor(incidentId: string): ContextDocument {
-  return {
-    version: 1,
-    incidentId,
-    serviceName: 'checkout',
-    window: {
-      from: '2026-11-24T09:45:00.000Z',
-      to: '2026-11-24T10:05:00.000Z',
-    },
-    baselineWindow: {
-      from: '2026-11-24T09:25:00.000Z',
-      to: '2026-11-24T09:45:00.000Z',
-    },
-    alerts: [],
-    operations: [],
-    dependencies: [
-      {
-        id: 'dep:payments',
-        dependency: 'payments',
-        callCount: 10,
-        errorCount: 2,
-        errorRate: 0.2,
-        p95Ms: 2100,
-        latencyShare: 0.9,
-      },
-    ],
-    logTemplates: [],
-    metricDeltas: [],
-    missing: [],
-    truncated: [],
-    redactions: 0,
-  };
+/** The stores on a migrated database with one incident whose enrich job a worker has claimed. */
+async function claimedIncident(knex: Knex) {
+  await applyDatabaseMigrations(knex);
+  const incidents = DatabaseIncidentStore.create({
+    knex,
+    reopenWindowMs: 1,
+    maxAttempts: 3,
+  });
+  const queue = DatabaseJobQueue.create({ knex });
+  const triage = DatabaseTriageStore.create({ knex, maxAttempts: 3 });
+  const {
+    incidentIds: [incidentId],
+  } = await incidents.ingest({
+    source: 'alertmanager',
+    deliveryKey: 'd',
+    alerts: [ingestItem(testAlert())],
+  });
+  const enrichJob = await queue.claim('w', 60_000);
+  return { incidents, queue, triage, incidentId, enrichJob };
 }
 
 describe('DatabaseTriageStore', () => {
@@ -49,36 +37,22 @@ describe('DatabaseTriageStore', () => {
     'stores context, hypotheses and reviews idempotently, %p',
     async databaseId => {
       const knex = await databases.init(databaseId);
-      await applyDatabaseMigrations(knex);
-      const incidents = DatabaseIncidentStore.create({
-        knex,
-        reopenWindowMs: 1,
-        maxAttempts: 3,
-      });
-      const queue = DatabaseJobQueue.create({ knex });
-      const triage = DatabaseTriageStore.create({ knex, maxAttempts: 3 });
-      const {
-        incidentIds: [incidentId],
-      } = await incidents.ingest({
-        source: 'alertmanager',
-        deliveryKey: 'd',
-        alerts: [ingestItem(testAlert())],
-      });
-      const enrichJob = await queue.claim('w', 60_000);
+      const { incidents, queue, triage, incidentId, enrichJob } =
+        await claimedIncident(knex);
 
       const context = await triage.saveContext({
         jobId: enrichJob!.id,
         incidentId,
-        document: contextFor(incidentId),
+        document: slowPaymentsContext(incidentId),
       });
       const rerun = await triage.saveContext({
         jobId: enrichJob!.id,
         incidentId,
-        document: contextFor(incidentId),
+        document: slowPaymentsContext(incidentId),
       });
       expect(rerun.id).toBe(context.id);
       expect((await triage.getLatestContext(incidentId))!.document).toEqual(
-        contextFor(incidentId),
+        slowPaymentsContext(incidentId),
       );
       expect((await incidents.getIncident(incidentId))!.triageState).toBe(
         'reasoning',
@@ -170,27 +144,13 @@ describe('DatabaseTriageStore', () => {
   it.each(databases.eachSupportedId())(
     'stores degraded runs and the audit records of LLM calls, %p',
     async databaseId => {
-      const knex = await databases.init(databaseId);
-      await applyDatabaseMigrations(knex);
-      const incidents = DatabaseIncidentStore.create({
-        knex,
-        reopenWindowMs: 1,
-        maxAttempts: 3,
-      });
-      const queue = DatabaseJobQueue.create({ knex });
-      const triage = DatabaseTriageStore.create({ knex, maxAttempts: 3 });
-      const {
-        incidentIds: [incidentId],
-      } = await incidents.ingest({
-        source: 'alertmanager',
-        deliveryKey: 'd',
-        alerts: [ingestItem(testAlert())],
-      });
-      const enrichJob = await queue.claim('w', 60_000);
+      const { triage, incidentId, enrichJob } = await claimedIncident(
+        await databases.init(databaseId),
+      );
       const context = await triage.saveContext({
         jobId: enrichJob!.id,
         incidentId,
-        document: contextFor(incidentId),
+        document: slowPaymentsContext(incidentId),
       });
 
       const first = await triage.saveLlmCall({

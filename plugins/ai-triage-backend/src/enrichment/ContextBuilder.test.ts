@@ -9,6 +9,7 @@ import {
   SpanRecord,
 } from '@ai-triage/plugin-ai-triage-node';
 import { ContextBuilder, ContextBuildInput } from './ContextBuilder';
+import { logShapeKey } from './logShapeKey';
 import {
   slowPaymentsScenario,
   WINDOW_FROM_MS,
@@ -401,6 +402,127 @@ describe('ContextBuilder', () => {
     });
     expect(document.missing).toEqual(['loki: 503', 'tempo: timed out']);
     expect(document.truncated).toEqual(['logs', 'spans']);
+  });
+
+  it('counts templates from log counts, takes samples and trace ids from the sampled records, and says whether counts are exact', () => {
+    const shapeKey = logShapeKey('payment 1 failed');
+    const input: ContextBuildInput = {
+      ...slowPaymentsScenario(),
+      current: {
+        // A provider without counts (Loki, say): its records are counted one by one.
+        logs: [logRecord(WINDOW_FROM_MS + 500, 17, 'payment 77 failed')],
+      },
+      baseline: {},
+      truncated: [],
+      countedLogs: {
+        current: [
+          {
+            shapeKey,
+            levelRank: 5,
+            count: 9_000,
+            firstMs: WINDOW_FROM_MS + 1_000,
+            lastMs: WINDOW_FROM_MS + 50_000,
+            example: 'payment 1 failed',
+          },
+          {
+            shapeKey,
+            levelRank: 3,
+            count: 1_000,
+            firstMs: WINDOW_FROM_MS,
+            lastMs: WINDOW_FROM_MS + 60_000,
+            example: 'payment 2 failed',
+          },
+          {
+            shapeKey: logShapeKey('disk full on /var/lib/db'),
+            levelRank: 6,
+            count: 4,
+            firstMs: WINDOW_FROM_MS + 7_000,
+            lastMs: WINDOW_FROM_MS + 8_000,
+            example: 'disk full on /var/lib/db',
+          },
+        ],
+        baseline: [
+          {
+            shapeKey,
+            levelRank: 5,
+            count: 12,
+            firstMs: WINDOW_FROM_MS - 100_000,
+            lastMs: WINDOW_FROM_MS - 90_000,
+            example: 'payment 3 failed',
+          },
+        ],
+        sampled: [
+          logRecord(
+            WINDOW_FROM_MS + 49_000,
+            17,
+            'payment 5 failed',
+            'c'.repeat(32),
+          ),
+          logRecord(
+            WINDOW_FROM_MS + 48_000,
+            17,
+            'payment 6 failed',
+            'a'.repeat(32),
+          ),
+          logRecord(
+            WINDOW_FROM_MS + 47_000,
+            9,
+            'payment 7 failed',
+            'b'.repeat(32),
+          ),
+        ],
+        complete: true,
+      },
+    };
+    const document = builder.build(input);
+    expect(contextDocumentSchema.parse(document)).toEqual(document);
+    expect(
+      document.logTemplates.map(t => ({
+        template: t.template,
+        level: t.level,
+        count: t.count,
+        baselineCount: t.baselineCount,
+        firstSeen: t.firstSeen,
+        lastSeen: t.lastSeen,
+        sample: t.sample,
+        traceIds: t.traceIds,
+      })),
+    ).toEqual([
+      {
+        // Only counted: its sample is the example of its count.
+        template: 'disk full on <*>',
+        level: 'FATAL',
+        count: 4,
+        baselineCount: 0,
+        firstSeen: new Date(WINDOW_FROM_MS + 7_000).toISOString(),
+        lastSeen: new Date(WINDOW_FROM_MS + 8_000).toISOString(),
+        sample: 'disk full on /var/lib/db',
+        traceIds: [],
+      },
+      {
+        // 10,000 counted plus one record of the provider without counts.
+        template: 'payment <*> failed',
+        level: 'ERROR',
+        count: 10_001,
+        baselineCount: 12,
+        firstSeen: new Date(WINDOW_FROM_MS).toISOString(),
+        lastSeen: new Date(WINDOW_FROM_MS + 60_000).toISOString(),
+        sample: 'payment 5 failed',
+        traceIds: ['a'.repeat(32), 'b'.repeat(32), 'c'.repeat(32)],
+      },
+    ]);
+    expect(document.logCountsExact).toBe(true);
+
+    // Counts cut at a limit, or a provider that returned only its most frequent shapes.
+    expect(
+      builder.build({ ...input, truncated: ['logs'] }).logCountsExact,
+    ).toBe(false);
+    expect(
+      builder.build({
+        ...input,
+        countedLogs: { ...input.countedLogs!, complete: false },
+      }).logCountsExact,
+    ).toBe(false);
   });
 
   it('builds a valid document from no telemetry at all', () => {

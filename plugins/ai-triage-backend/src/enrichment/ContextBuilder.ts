@@ -13,7 +13,7 @@ import {
   tallyTotal,
 } from './redact';
 import { clip, compareText } from './stats';
-import { summarizeLogs } from './summarizeLogs';
+import { CountedLogs, summarizeLogs } from './summarizeLogs';
 import { summarizeSpans } from './summarizeSpans';
 
 /**
@@ -35,6 +35,12 @@ export type ContextBuildInput = {
   missing: string[];
   /** What was collected only in part (signals that hit a provider's limit). */
   truncated: string[];
+  /**
+   * Logs of providers that count them as they arrive (the embedded store): their template
+   * counts come from these counts; their records are in `countedLogs.sampled`, not in
+   * `current.logs`. `complete` is false when a provider returned only its most frequent shapes.
+   */
+  countedLogs?: CountedLogs & { complete: boolean };
 };
 
 export const DEFAULT_MAX_CONTEXT_BYTES = 32_768;
@@ -102,7 +108,14 @@ export class ContextBuilder {
       redactor,
       tally,
       link: spans.link,
+      ...(input.countedLogs ? { counted: input.countedLogs } : {}),
     });
+    // Counts are exact unless records were cut at a provider's limit or counted from a sample.
+    const logCountsExact =
+      !input.truncated.includes('logs') &&
+      !(input.baseline.truncated ?? []).includes('logs') &&
+      logs.notes.length === 0 &&
+      (input.countedLogs?.complete ?? true);
     const metricDeltas = computeMetricDeltas(
       input.current.metrics ?? [],
       input.baseline.metrics ?? [],
@@ -118,6 +131,7 @@ export class ContextBuilder {
       operations: spans.operations,
       dependencies: spans.dependencies,
       logTemplates: logs.logTemplates,
+      logCountsExact,
       metricDeltas,
       missing: notes(input.missing.map(note => redactor.redact(note, tally))),
       truncated: notes([...input.truncated, ...logs.notes]),

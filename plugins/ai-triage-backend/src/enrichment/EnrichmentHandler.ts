@@ -10,8 +10,22 @@ import { Job } from '../database/JobQueue';
 import { TriageStore } from '../database/TriageStore';
 import { EntityAnnotations } from '../telemetry/CatalogEntityAnnotations';
 import { TelemetryProviderSelector } from '../telemetry/TelemetryProviderSelector';
+import {
+  LogShapeCounts,
+  isLogShapeCountSource,
+} from '../telemetry/TelemetryStore';
 import { TELEMETRY_PROVIDERS_ANNOTATION } from '../telemetry/annotations';
-import { ContextBuilder } from './ContextBuilder';
+import { ContextBuilder, ContextBuildInput } from './ContextBuilder';
+
+const MINUTE_MS = 60_000;
+
+/** What the providers gave for one window. */
+type Collected = {
+  /** Records to summarize; logs of providers that count them are in `countedLogs` instead. */
+  result: Required<TelemetryResult>;
+  countedLogs?: NonNullable<ContextBuildInput['countedLogs']>;
+  missing: string[];
+};
 
 /**
  * The `enrich` stage: reads the incident's service telemetry from the providers that serve its
@@ -20,6 +34,11 @@ import { ContextBuilder } from './ContextBuilder';
  * builds the context document and stores it with the `reason` job. A provider that fails or
  * times out is named in the document's `missing` with the signals it would have given; it never
  * fails the incident.
+ *
+ * Windows are whole minutes (the incident window from the minute of its start to the end of the
+ * current minute), so that a provider that counts logs per minute as they arrive (the embedded
+ * store, see LogShapeCountSource) counts exactly the window's records; its log records, capped,
+ * then give samples and trace ids only.
  */
 export class EnrichmentHandler {
   static create(options: {
@@ -54,8 +73,8 @@ export class EnrichmentHandler {
     await incidents.setTriageState(incident.id, 'enriching');
     const alerts = await incidents.listAlerts(incident.id);
     const firstAlertMs = Math.min(...alerts.map(a => Date.parse(a.startsAt)));
-    const toMs = Math.max(Date.now(), firstAlertMs + 1);
-    const fromMs = Math.min(firstAlertMs, toMs) - lookbackMs;
+    const toMs = ceilToMinute(Math.max(Date.now(), firstAlertMs + 1));
+    const fromMs = floorToMinute(Math.min(firstAlertMs, toMs) - lookbackMs);
     const baselineFromMs = fromMs - (toMs - fromMs);
 
     const { entity, missing: entityMissing } = await this.entityOf(
@@ -82,6 +101,18 @@ export class EnrichmentHandler {
       baselineWindow: { fromMs: baselineFromMs, toMs: fromMs },
       current: current.result,
       baseline: baseline.result,
+      ...(current.countedLogs || baseline.countedLogs
+        ? {
+            countedLogs: {
+              current: current.countedLogs?.current ?? [],
+              sampled: current.countedLogs?.sampled ?? [],
+              baseline: baseline.countedLogs?.current,
+              complete:
+                (current.countedLogs?.complete ?? true) &&
+                (baseline.countedLogs?.complete ?? true),
+            },
+          }
+        : {}),
       missing: [
         ...new Set([
           ...entityMissing,
@@ -135,7 +166,7 @@ export class EnrichmentHandler {
     entity: TelemetryQuery['entity'],
     fromMs: number,
     toMs: number,
-  ): Promise<{ result: Required<TelemetryResult>; missing: string[] }> {
+  ): Promise<Collected> {
     const { maxRecordsPerSignal, logger } = this.options;
     const query: TelemetryQuery = {
       serviceName,
@@ -155,6 +186,7 @@ export class EnrichmentHandler {
       missing: [],
     };
     const missing: string[] = [];
+    let countedLogs: Collected['countedLogs'];
     settled.forEach((outcome, index) => {
       const provider = providers[index];
       if (outcome.status === 'rejected') {
@@ -169,13 +201,41 @@ export class EnrichmentHandler {
         );
         return;
       }
-      result.spans.push(...(outcome.value.spans ?? []));
-      result.logs.push(...(outcome.value.logs ?? []));
-      result.metrics.push(...(outcome.value.metrics ?? []));
-      result.truncated.push(...(outcome.value.truncated ?? []));
-      missing.push(...(outcome.value.missing ?? []));
+      const { telemetry, logShapeCounts } = outcome.value;
+      result.spans.push(...(telemetry.spans ?? []));
+      result.metrics.push(...(telemetry.metrics ?? []));
+      missing.push(...(telemetry.missing ?? []));
+      if (logShapeCounts) {
+        // Counted logs: the records are samples, and being capped costs no count.
+        countedLogs ??= { current: [], sampled: [], complete: true };
+        countedLogs.current.push(...logShapeCounts.shapes);
+        countedLogs.sampled.push(...(telemetry.logs ?? []));
+        countedLogs.complete &&= logShapeCounts.complete;
+        result.truncated.push(
+          ...(telemetry.truncated ?? []).filter(signal => signal !== 'logs'),
+        );
+      } else {
+        result.logs.push(...(telemetry.logs ?? []));
+        result.truncated.push(...(telemetry.truncated ?? []));
+      }
     });
-    return { result, missing };
+    return { result, ...(countedLogs ? { countedLogs } : {}), missing };
+  }
+
+  /** The provider's telemetry, and its log shape counts if it keeps them, as one answer. */
+  private async read(
+    provider: TelemetryProvider,
+    query: TelemetryQuery,
+    signal: AbortSignal,
+  ): Promise<{ telemetry: TelemetryResult; logShapeCounts?: LogShapeCounts }> {
+    if (!isLogShapeCountSource(provider)) {
+      return { telemetry: await provider.fetch(query, { signal }) };
+    }
+    const [telemetry, logShapeCounts] = await Promise.all([
+      provider.fetch(query, { signal }),
+      provider.logShapeCounts(query, { signal }),
+    ]);
+    return { telemetry, logShapeCounts };
   }
 
   /**
@@ -186,7 +246,7 @@ export class EnrichmentHandler {
   private async fetchWithTimeout(
     provider: TelemetryProvider,
     query: TelemetryQuery,
-  ): Promise<TelemetryResult> {
+  ): Promise<{ telemetry: TelemetryResult; logShapeCounts?: LogShapeCounts }> {
     const timeoutMs = provider.timeoutMs ?? this.options.providerTimeoutMs;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -201,13 +261,21 @@ export class EnrichmentHandler {
     });
     try {
       return await Promise.race([
-        provider.fetch(query, { signal: controller.signal }),
+        this.read(provider, query, controller.signal),
         timeout,
       ]);
     } finally {
       clearTimeout(timer);
     }
   }
+}
+
+function floorToMinute(ms: number): number {
+  return Math.floor(ms / MINUTE_MS) * MINUTE_MS;
+}
+
+function ceilToMinute(ms: number): number {
+  return Math.ceil(ms / MINUTE_MS) * MINUTE_MS;
 }
 
 function errorText(error: unknown): string {

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { LogTemplate } from '@ai-triage/plugin-ai-triage-common';
 import { LogRecord } from '@ai-triage/plugin-ai-triage-node';
+import { LogShapeCount } from '../telemetry/TelemetryStore';
 import { LogTemplateMiner, MessageShapes } from './LogTemplateMiner';
+import { logShapeKey } from './logShapeKey';
 import { RedactionTally, Redactor } from './redact';
 import { clip, compareText } from './stats';
 import { SpanLinker } from './summarizeSpans';
@@ -61,6 +63,21 @@ type ShapeStats = {
   baselineCount: number;
 };
 
+/**
+ * Logs a provider counted as they arrived (see LogShapeCountSource): template counts come from
+ * the counts, exactly; the records it returned give samples and trace ids only.
+ */
+export type CountedLogs = {
+  current: LogShapeCount[];
+  /** Undefined when the baseline window was not read. */
+  baseline?: LogShapeCount[];
+  /**
+   * Records of the counted incident window (a capped sample), not counted again; a record whose
+   * shape has no count (stored before counts were kept) is counted from the sample.
+   */
+  sampled: LogRecord[];
+};
+
 /** What summarizeLogs needs besides the records. */
 export type LogSummaryOptions = {
   redactor: Redactor;
@@ -69,6 +86,8 @@ export type LogSummaryOptions = {
   link?: SpanLinker;
   /** Baseline records counted one by one; above it `baselineCount` comes from a sample. */
   maxBaselineLogs?: number;
+  /** Logs counted as they arrived, besides the records counted one by one. */
+  counted?: CountedLogs;
 };
 
 /** Default of `maxBaselineLogs`. */
@@ -96,7 +115,8 @@ function inSample(timestampMs: number, stride: number): boolean {
  *
  * Cost grows with the number of distinct message shapes, not records: records are grouped by
  * shape (see MessageShapes) in one pass, and one record per shape is mined, in order of first
- * appearance (ties by text), so the result does not depend on the order of the input.
+ * appearance (ties by text), so the result does not depend on the order of the input. Counted
+ * logs (`options.counted`) join as one shape per shape key, mined from its example.
  */
 export function summarizeLogs(
   logs: LogRecord[],
@@ -147,6 +167,7 @@ export function summarizeLogs(
       addRecord(stats.current, log, rank);
     }
   }
+  if (options.counted) all.push(...countedShapes(options.counted));
 
   // Mine one record per shape, oldest first, so templates grow as they would online.
   const ordered = all.sort((a, b) => (earlier(a.first, b.first) ? -1 : 1));
@@ -235,13 +256,135 @@ export function summarizeLogs(
           clip(current.sample.body, MAX_SAMPLE_LENGTH),
           tally,
         ),
-        ...(baselineLogs ? { baselineCount } : {}),
+        ...(baselineLogs || options.counted?.baseline ? { baselineCount } : {}),
         traceIds: current.traced.map(log => log.traceId!),
         relatedIds: [...related].sort(compareText),
       };
     },
   );
   return { logTemplates, notes };
+}
+
+/**
+ * One ShapeStats per shape key of the counted logs: counts, level and first and last time from
+ * the counts; the sample the most severe record sampled, else the example of the most severe
+ * count; trace ids from the sampled records.
+ */
+function countedShapes(counted: CountedLogs): ShapeStats[] {
+  type Group = {
+    first: LogRecord;
+    counts: LogShapeCount[];
+    baselineCount: number;
+    sampled: WindowStats | null;
+  };
+  const groups = new Map<string, Group>();
+  const groupOf = (shapeKey: string, first: LogRecord): Group => {
+    let group = groups.get(shapeKey);
+    if (!group) {
+      group = { first, counts: [], baselineCount: 0, sampled: null };
+      groups.set(shapeKey, group);
+    } else if (earlier(first, group.first)) {
+      group.first = first;
+    }
+    return group;
+  };
+  for (const count of counted.baseline ?? []) {
+    groupOf(
+      count.shapeKey,
+      exampleRecord(count, count.firstMs),
+    ).baselineCount += count.count;
+  }
+  for (const count of counted.current) {
+    groupOf(count.shapeKey, exampleRecord(count, count.firstMs)).counts.push(
+      count,
+    );
+  }
+  const keysOfBodies = new Map<string, string>();
+  for (const log of counted.sampled) {
+    let shapeKey = keysOfBodies.get(log.body);
+    if (shapeKey === undefined) {
+      shapeKey = logShapeKey(log.body);
+      keysOfBodies.set(log.body, shapeKey);
+    }
+    const group = groupOf(shapeKey, log);
+    const rank = levelRank(log);
+    if (!group.sampled) {
+      group.sampled = {
+        count: 1,
+        rank,
+        firstMs: log.timestampMs,
+        lastMs: log.timestampMs,
+        sample: log,
+        traced: log.traceId ? [log] : [],
+      };
+    } else {
+      addRecord(group.sampled, log, rank);
+    }
+  }
+  return [...groups.values()].map(group => ({
+    first: group.first,
+    baselineCount: group.baselineCount,
+    current: countedWindow(group.counts, group.sampled),
+  }));
+}
+
+/** The window of one shape key: its counts, with samples and trace ids from its records. */
+function countedWindow(
+  counts: LogShapeCount[],
+  sampled: WindowStats | null,
+): WindowStats | null {
+  if (counts.length === 0) return sampled;
+  let count = 0;
+  let firstMs = Infinity;
+  let lastMs = -Infinity;
+  let mostSevere = counts[0];
+  for (const row of counts) {
+    count += row.count;
+    firstMs = Math.min(firstMs, row.firstMs);
+    lastMs = Math.max(lastMs, row.lastMs);
+    if (
+      row.levelRank > mostSevere.levelRank ||
+      (row.levelRank === mostSevere.levelRank &&
+        (row.lastMs > mostSevere.lastMs ||
+          (row.lastMs === mostSevere.lastMs &&
+            row.example > mostSevere.example)))
+    ) {
+      mostSevere = row;
+    }
+  }
+  const window: WindowStats = {
+    count,
+    rank: mostSevere.levelRank,
+    firstMs,
+    lastMs,
+    sample: exampleRecord(mostSevere, mostSevere.lastMs),
+    traced: sampled?.traced ?? [],
+  };
+  if (sampled) {
+    // Records stored before counts were kept are in the sample only.
+    window.count = Math.max(count, sampled.count);
+    window.firstMs = Math.min(firstMs, sampled.firstMs);
+    window.lastMs = Math.max(lastMs, sampled.lastMs);
+    if (sampled.rank >= window.rank) {
+      window.rank = sampled.rank;
+      window.sample = sampled.sample;
+    }
+  }
+  return window;
+}
+
+/** A counted shape's example as a record, at the given time. */
+function exampleRecord(count: LogShapeCount, timestampMs: number): LogRecord {
+  return {
+    serviceName: '',
+    timestampMs,
+    severityText: LOG_LEVELS[count.levelRank] ?? '',
+    severityNumber: 0,
+    body: count.example,
+    traceId: null,
+    spanId: null,
+    attributes: {},
+  };
 }
 
 /** Whether a comes before b: by time, then by text. */

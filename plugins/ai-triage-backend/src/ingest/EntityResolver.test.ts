@@ -1,27 +1,17 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { CatalogEntityResolver } from './EntityResolver';
+import { TestComponent, serviceComponent } from '../__testUtils__/entities';
 
 function component(name: string, serviceName?: string) {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name,
-      namespace: 'default',
-      annotations: serviceName
-        ? { 'opentelemetry.io/service-name': serviceName }
-        : ({} as Record<string, string>),
-    },
-    spec: { type: 'service', lifecycle: 'production', owner: 'team-a' },
-  };
+  return serviceComponent(name, { serviceName });
 }
 
 describe('CatalogEntityResolver', () => {
   let clock: number;
   const ttl = { foundMs: 60_000, notFoundMs: 10_000 };
 
-  function resolverOver(entities: ReturnType<typeof component>[]) {
+  function resolverOver(entities: TestComponent[]) {
     const catalog = catalogServiceMock({ entities });
     const getEntities = jest.spyOn(catalog, 'getEntities');
     const resolver = CatalogEntityResolver.create({

@@ -3,6 +3,7 @@ import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { UNKNOWN_SERVICE_NAME } from '@ai-triage/plugin-ai-triage-common';
 import { ingestItem, testAlert } from '../__testUtils__/alerts';
+import { serviceComponent } from '../__testUtils__/entities';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
 import { applyDatabaseMigrations } from '../database/migrations';
@@ -12,16 +13,7 @@ import { IncidentLinker } from './IncidentLinker';
 jest.setTimeout(60_000);
 
 function service(name: string, owner = 'team-a'): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name,
-      namespace: 'default',
-      annotations: { 'opentelemetry.io/service-name': `${name}-svc` },
-    },
-    spec: { type: 'service', lifecycle: 'production', owner },
-  };
+  return serviceComponent(name, { serviceName: `${name}-svc`, owner });
 }
 
 function alertOf(serviceName: string, fingerprint: string) {

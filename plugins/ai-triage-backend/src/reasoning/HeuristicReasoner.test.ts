@@ -15,6 +15,7 @@ import {
 import { loadScenario } from '../__testUtils__/scenarios';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { testAlert } from '../__testUtils__/alerts';
+import { testContext } from '../__testUtils__/contexts';
 import { DatabaseTelemetryStore } from '../telemetry/DatabaseTelemetryStore';
 import {
   parseOtlpLogs,
@@ -40,30 +41,6 @@ async function reasonValid(context: ContextDocument): Promise<HypothesisSet> {
     }
   }
   return answer;
-}
-
-function emptyContext(): ContextDocument {
-  return {
-    version: 1,
-    incidentId: 'inc-1',
-    serviceName: 'checkout',
-    window: {
-      from: '2026-11-24T10:00:00.000Z',
-      to: '2026-11-24T10:15:00.000Z',
-    },
-    baselineWindow: {
-      from: '2026-11-24T09:45:00.000Z',
-      to: '2026-11-24T10:00:00.000Z',
-    },
-    alerts: [],
-    operations: [],
-    dependencies: [],
-    logTemplates: [],
-    metricDeltas: [],
-    missing: [],
-    truncated: [],
-    redactions: 0,
-  };
 }
 
 describe('HeuristicReasoner', () => {
@@ -234,7 +211,7 @@ describe('HeuristicReasoner', () => {
 
   it('does not suspect a dependency that takes most of the time but is as fast as in the baseline', async () => {
     const answer = await reasonValid({
-      ...emptyContext(),
+      ...testContext(),
       dependencies: [
         {
           id: 'dep:reports-db',
@@ -277,7 +254,7 @@ describe('HeuristicReasoner', () => {
       baselineCount: 0,
     };
     const broken = await reasonValid({
-      ...emptyContext(),
+      ...testContext(),
       logTemplates: [crash, rollout],
     });
     expect(broken.hypotheses).toHaveLength(1);
@@ -290,7 +267,7 @@ describe('HeuristicReasoner', () => {
     );
 
     const quiet = await reasonValid({
-      ...emptyContext(),
+      ...testContext(),
       logTemplates: [rollout],
     });
     expect(quiet.hypotheses.map(h => [h.confidence, h.evidenceIds])).toEqual([
@@ -298,7 +275,7 @@ describe('HeuristicReasoner', () => {
     ]);
     // An error template that was as frequent before the deploy is not blamed on it.
     const old = await reasonValid({
-      ...emptyContext(),
+      ...testContext(),
       logTemplates: [{ ...crash, baselineCount: 38 }, rollout],
     });
     expect(old.hypotheses.map(h => h.confidence)).toEqual(['low']);
@@ -319,7 +296,7 @@ describe('HeuristicReasoner', () => {
       baselineP95Ms: 150,
     };
     const answer = await reasonValid({
-      ...emptyContext(),
+      ...testContext(),
       dependencies: [dependency],
       logTemplates: [
         {
@@ -345,7 +322,7 @@ describe('HeuristicReasoner', () => {
   });
 
   it('answers insufficient evidence for an empty context', async () => {
-    await expect(reasonValid(emptyContext())).resolves.toEqual({
+    await expect(reasonValid(testContext())).resolves.toEqual({
       hypotheses: [],
       insufficientEvidence: true,
     });

@@ -8,8 +8,6 @@ import { TriageStore } from '../database/TriageStore';
 import { groundHypotheses } from './groundHypotheses';
 import { TriageResultPublisher } from './TriageResultPublisher';
 
-export { groundHypotheses } from './groundHypotheses';
-
 /**
  * The `reason` stage: runs the configured reasoner over the incident's latest context; if it
  * fails (endpoint down, circuit open, invalid answer after the repair attempt), the heuristic

@@ -2,12 +2,7 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { mockCredentials } from '@backstage/backend-test-utils';
 import {
   EventParams,
   eventsServiceFactory,
@@ -19,22 +14,14 @@ import {
 } from '@ai-triage/plugin-ai-triage-common';
 import express from 'express';
 import request from 'supertest';
-import { aiTriagePlugin } from '../plugin';
-import { loadScenario } from '../__testUtils__/scenarios';
+import {
+  deliverScenario,
+  startAiTriageBackend,
+  waitFor,
+} from '../__testUtils__/testBackend';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 
 jest.setTimeout(60_000);
-
-const checkout = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: {
-    name: 'checkout',
-    namespace: 'default',
-    annotations: { 'opentelemetry.io/service-name': 'checkout' },
-  },
-  spec: { type: 'service', lifecycle: 'production', owner: 'team-checkout' },
-};
 
 /**
  * A plugin of the same backend that subscribes to the results topic, and to the topic on which
@@ -91,36 +78,6 @@ function notificationsBackend(received: Array<{ body: any; auth?: string }>) {
   });
 }
 
-async function triageExample(server: any) {
-  const nowMs = Date.now();
-  const { alert, telemetry } = loadScenario('checkout-payments-latency', nowMs);
-  for (const signal of ['traces', 'metrics', 'logs'] as const) {
-    const res = await request(server)
-      .post(`/api/ai-triage/otlp/v1/${signal}`)
-      .set('authorization', mockCredentials.service.header())
-      .send(telemetry[signal] as object);
-    expect(res.status).toBe(200);
-  }
-  const startsAt = new Date(nowMs - 2 * 60_000).toISOString();
-  const delivery = await request(server)
-    .post('/api/ai-triage/webhooks/alertmanager')
-    .set('authorization', mockCredentials.service.header())
-    .send({
-      ...alert,
-      alerts: alert.alerts.map((a: object) => ({ ...a, startsAt })),
-    });
-  expect(delivery.status).toBe(202);
-  return delivery.body.incidentIds[0] as string;
-}
-
-async function waitFor(what: string, done: () => boolean) {
-  const deadline = Date.now() + 20_000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise(resolve => setTimeout(resolve, 50));
-  }
-}
-
 describe('triage results', () => {
   const databases = createTestDatabases();
 
@@ -128,27 +85,21 @@ describe('triage results', () => {
     const events: EventParams[] = [];
     const signals: EventParams[] = [];
     const notifications: Array<{ body: any; auth?: string }> = [];
-    const { server } = await startTestBackend({
+    const server = await startAiTriageBackend({
+      knex: await databases.init('SQLITE_3'),
+      config: { events: { useEventBus: 'never' } },
       features: [
-        aiTriagePlugin,
-        catalogServiceMock.factory({ entities: [checkout] }),
-        mockServices.database.factory({
-          knex: await databases.init('SQLITE_3'),
-        }),
         // The real events service (the test backend's default mock is one per plugin).
         eventsServiceFactory,
-        mockServices.rootConfig.factory({
-          data: { events: { useEventBus: 'never' } },
-        }),
         resultListener(events, signals),
         notificationsBackend(notifications),
       ],
     });
 
-    const incidentId = await triageExample(server);
-    await waitFor('the results event', () => events.length > 0);
-    await waitFor('the notification', () => notifications.length > 0);
-    await waitFor('the signal', () => signals.length > 0);
+    const incidentId = await deliverScenario(server);
+    await waitFor('the results event', () => events[0]);
+    await waitFor('the notification', () => notifications[0]);
+    await waitFor('the signal', () => signals[0]);
     expect(signals[0].eventPayload).toMatchObject({
       channel: 'ai-triage:incidents',
       recipients: { type: 'broadcast' },
@@ -192,23 +143,17 @@ describe('triage results', () => {
 
   it('still publish the event when the notifications plugin is not installed', async () => {
     const events: EventParams[] = [];
-    const { server } = await startTestBackend({
+    const server = await startAiTriageBackend({
+      knex: await databases.init('SQLITE_3'),
+      config: { events: { useEventBus: 'never' } },
       features: [
-        aiTriagePlugin,
-        catalogServiceMock.factory({ entities: [checkout] }),
-        mockServices.database.factory({
-          knex: await databases.init('SQLITE_3'),
-        }),
         // The real events service (the test backend's default mock is one per plugin).
         eventsServiceFactory,
-        mockServices.rootConfig.factory({
-          data: { events: { useEventBus: 'never' } },
-        }),
         resultListener(events),
       ],
     });
-    const incidentId = await triageExample(server);
-    await waitFor('the results event', () => events.length > 0);
+    const incidentId = await deliverScenario(server);
+    await waitFor('the results event', () => events[0]);
     expect((events[0].eventPayload as TriageResultEvent).incidentId).toBe(
       incidentId,
     );

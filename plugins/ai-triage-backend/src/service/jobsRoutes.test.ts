@@ -1,12 +1,10 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { mockCredentials } from '@backstage/backend-test-utils';
 import request from 'supertest';
-import { aiTriagePlugin } from '../plugin';
 import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
+import {
+  firingAlertmanagerWebhook,
+  startAiTriageBackend,
+} from '../__testUtils__/testBackend';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 
 jest.setTimeout(60_000);
@@ -18,36 +16,15 @@ describe('the jobs API', () => {
     'reports queue stats, and lists a dead job with its last error, on a replica whose workers are off, %p',
     async databaseId => {
       const knex = await databases.init(databaseId);
-      const { server } = await startTestBackend({
-        features: [
-          aiTriagePlugin,
-          catalogServiceMock.factory({ entities: [] }),
-          mockServices.database.factory({ knex }),
-          mockServices.rootConfig.factory({
-            data: {
-              aiTriage: { workers: { enabled: false, maxAttempts: 1 } },
-            },
-          }),
-        ],
+      const server = await startAiTriageBackend({
+        knex,
+        entities: [],
+        config: { aiTriage: { workers: { enabled: false, maxAttempts: 1 } } },
       });
       const delivered = await request(server)
         .post('/api/ai-triage/webhooks/alertmanager')
         .set('Authorization', mockCredentials.service.header())
-        .send({
-          version: '4',
-          status: 'firing',
-          receiver: 'ai-triage',
-          groupKey: '{}:{alertname="HighErrorRate"}',
-          alerts: [
-            {
-              status: 'firing',
-              labels: { alertname: 'HighErrorRate', service: 'checkout' },
-              annotations: {},
-              startsAt: new Date().toISOString(),
-              fingerprint: 'f1',
-            },
-          ],
-        });
+        .send(firingAlertmanagerWebhook());
       expect(delivered.status).toBe(202);
 
       const res = await request(server)

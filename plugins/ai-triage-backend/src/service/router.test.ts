@@ -15,6 +15,8 @@ import express from 'express';
 import { Knex } from 'knex';
 import request from 'supertest';
 import { ingestItem, testAlert } from '../__testUtils__/alerts';
+import { slowPaymentsContext } from '../__testUtils__/contexts';
+import { serviceComponent } from '../__testUtils__/entities';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
 import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
@@ -28,16 +30,7 @@ import { createRouter } from './router';
 jest.setTimeout(120_000);
 
 function component(name: string, owner: string, system: string): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: { name, namespace: 'default' },
-    spec: { type: 'service', lifecycle: 'production', owner, system },
-    relations: [
-      { type: 'ownedBy', targetRef: `group:default/${owner}` },
-      { type: 'partOf', targetRef: `system:default/${system}` },
-    ],
-  };
+  return serviceComponent(name, { owner, system });
 }
 
 const entities = [
@@ -243,6 +236,27 @@ describe('createRouter', () => {
   );
 
   it.each(databases.eachSupportedId())(
+    'rejects a bad jobs query naming the parameter, %p',
+    async databaseId => {
+      const { app } = await setup(databaseId);
+      for (const [query, named] of [
+        [{ status: 'failed' }, 'status'],
+        [{ limit: '0' }, 'limit'],
+        [{ incidentId: '' }, 'incidentId'],
+        // A misspelt filter would otherwise list every job.
+        [{ state: 'dead' }, 'state'],
+      ] as const) {
+        const res = await request(app)
+          .get('/jobs')
+          .query(query)
+          .set('Authorization', asUser);
+        expect(res.status).toBe(400);
+        expect(res.body.error.message).toContain(named);
+      }
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
     're-triages on demand: one new enrich job, the incident pending again, %p',
     async databaseId => {
       const { knex, app, incidents, queue, signalled } = await setup(
@@ -325,34 +339,7 @@ describe('createRouter', () => {
       const context = await triage.saveContext({
         jobId: enrich.id,
         incidentId: id,
-        document: {
-          version: 1,
-          incidentId: id,
-          serviceName: 'checkout',
-          window: { from: '2026-11-24T09:45:00Z', to: '2026-11-24T10:05:00Z' },
-          baselineWindow: {
-            from: '2026-11-24T09:25:00Z',
-            to: '2026-11-24T09:45:00Z',
-          },
-          alerts: [],
-          operations: [],
-          dependencies: [
-            {
-              id: 'dep:payments',
-              dependency: 'payments',
-              callCount: 10,
-              errorCount: 2,
-              errorRate: 0.2,
-              p95Ms: 2100,
-              latencyShare: 0.9,
-            },
-          ],
-          logTemplates: [],
-          metricDeltas: [],
-          missing: [],
-          truncated: [],
-          redactions: 0,
-        },
+        document: slowPaymentsContext(id),
       });
       await triage.saveTriageRun({
         incidentId: id,

@@ -61,11 +61,13 @@ const listQuerySchema = z
     path: ['unlinked'],
   });
 
-const jobsQuerySchema = z.object({
-  status: z.enum(['queued', 'running', 'done', 'dead']).optional(),
-  incidentId: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-});
+const jobsQuerySchema = z
+  .object({
+    status: z.enum(['queued', 'running', 'done', 'dead']).optional(),
+    incidentId: z.string().min(1).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
 
 /** The API the portal reads and reviews through. Every route needs a signed-in user. */
 export async function createRouter(options: {

@@ -16,21 +16,15 @@ import { AlertIngestor } from '../ingest/AlertIngestor';
 import { CatalogEntityResolver } from '../ingest/EntityResolver';
 import { IntakeLimits } from '../ingest/IntakeLimits';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
+import { serviceComponent } from '../__testUtils__/entities';
 import { webhookPayloads } from '../__testUtils__/webhookPayloads';
 import { createWebhookRouter } from './webhookRouter';
 
 jest.setTimeout(120_000);
 
-const checkoutEntity = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: {
-    name: 'checkout',
-    namespace: 'default',
-    annotations: { 'opentelemetry.io/service-name': 'checkout-svc' },
-  },
-  spec: { type: 'service', lifecycle: 'production', owner: 'team-a' },
-};
+const checkoutEntity = serviceComponent('checkout', {
+  serviceName: 'checkout-svc',
+});
 
 /** Small limits, so every limit is cheap to break. */
 const limits: IntakeLimits = {

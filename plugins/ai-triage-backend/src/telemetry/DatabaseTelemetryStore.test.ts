@@ -201,6 +201,113 @@ describe('DatabaseTelemetryStore', () => {
   );
 
   it.each(databases.eachSupportedId())(
+    'counts logs per service, minute, message shape and level as they arrive, exactly under concurrent ingests, %p',
+    async databaseId => {
+      const store = await createStore(databaseId);
+      const minute = Math.floor(T0 / 60_000) * 60_000;
+      // 12 concurrent requests of 150 logs: two shapes at two levels over three minutes.
+      const batches = Array.from({ length: 12 }, (_batch, b) => ({
+        logs: Array.from({ length: 150 }, (_, i) => {
+          const n = b * 150 + i;
+          return log({
+            timestampMs: minute + (n % 3) * 60_000 + (n % 50),
+            body:
+              n % 4 === 0
+                ? `connection to 10.0.${n % 7}.1:5432 refused after ${n} ms`
+                : `payment failed for order ${n}`,
+            severityNumber: n % 5 === 0 ? 9 : 17,
+          });
+        }),
+      }));
+      await Promise.all(batches.map(batch => store.ingest(batch)));
+      // Another service's logs and records outside the window are not counted.
+      await store.ingest({
+        logs: [
+          log({ serviceName: 'payments', timestampMs: minute }),
+          log({ timestampMs: minute + 3 * 60_000 }),
+        ],
+      });
+
+      const all = batches.flatMap(batch => batch.logs);
+      const expected = new Map<string, number>();
+      for (const record of all) {
+        const key = `${record.body.startsWith('connection') ? 'c' : 'p'}:${
+          record.severityNumber === 9 ? 3 : 5
+        }`;
+        expected.set(key, (expected.get(key) ?? 0) + 1);
+      }
+      const { shapes, complete } = await store.logShapeCounts(
+        {
+          serviceName: 'checkout',
+          fromMs: minute,
+          toMs: minute + 3 * 60_000,
+          limit: 10,
+        },
+        { signal },
+      );
+      expect(complete).toBe(true);
+      expect(shapes).toHaveLength(4);
+      const byExample = new Map(
+        shapes.map(shape => [
+          `${shape.example.startsWith('connection') ? 'c' : 'p'}:${
+            shape.levelRank
+          }`,
+          shape,
+        ]),
+      );
+      expect(
+        new Map([...byExample].map(([key, shape]) => [key, shape.count])),
+      ).toEqual(expected);
+      expect(shapes.reduce((sum, shape) => sum + shape.count, 0)).toBe(1_800);
+      // One shape key for all messages of a shape, whatever their numbers and addresses.
+      expect(byExample.get('p:5')!.shapeKey).toBe(
+        byExample.get('p:3')!.shapeKey,
+      );
+      expect(byExample.get('c:5')!.shapeKey).not.toBe(
+        byExample.get('p:5')!.shapeKey,
+      );
+      // Counts are ordered most frequent first.
+      expect(shapes.map(shape => shape.count)).toEqual(
+        [...shapes.map(shape => shape.count)].sort((a, b) => b - a),
+      );
+      const first = Math.min(...all.map(record => record.timestampMs));
+      const last = Math.max(...all.map(record => record.timestampMs));
+      expect(Math.min(...shapes.map(shape => shape.firstMs))).toBe(first);
+      expect(Math.max(...shapes.map(shape => shape.lastMs))).toBe(last);
+
+      // Whole minutes: the window [minute + 1 min, minute + 2 min) counts that minute alone.
+      const middle = await store.logShapeCounts(
+        {
+          serviceName: 'checkout',
+          fromMs: minute + 60_000,
+          toMs: minute + 120_000,
+          limit: 10,
+        },
+        { signal },
+      );
+      expect(middle.shapes.reduce((sum, shape) => sum + shape.count, 0)).toBe(
+        600,
+      );
+
+      // Retention deletes the counts of minutes that ended before the cutoff.
+      const purged = await store.purgeOlderThan(minute + 2 * 60_000);
+      expect(purged).toBe(1_201 + 9);
+      const left = await store.logShapeCounts(
+        {
+          serviceName: 'checkout',
+          fromMs: 0,
+          toMs: minute + 3 * 60_000,
+          limit: 10,
+        },
+        { signal },
+      );
+      expect(left.shapes.reduce((sum, shape) => sum + shape.count, 0)).toBe(
+        600,
+      );
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
     'gives up when the caller aborts, %p',
     async databaseId => {
       const store = await createStore(databaseId);

@@ -8,7 +8,15 @@ import {
   TelemetryResult,
 } from '@ai-triage/plugin-ai-triage-node';
 import { Knex } from 'knex';
-import { TelemetryBatch, TelemetryStore } from './TelemetryStore';
+import { logShapeKey } from '../enrichment/logShapeKey';
+import { compareText } from '../enrichment/stats';
+import { levelRank } from '../enrichment/summarizeLogs';
+import {
+  LogShapeCountSource,
+  LogShapeCounts,
+  TelemetryBatch,
+  TelemetryStore,
+} from './TelemetryStore';
 
 type SpanRow = {
   id?: number | string;
@@ -38,6 +46,17 @@ type LogRow = {
   attributes: string;
 };
 
+type LogShapeCountRow = {
+  service_name: string;
+  minute_ms: number;
+  shape_key: string;
+  level_rank: number;
+  record_count: number;
+  first_ms: number;
+  last_ms: number;
+  example: string;
+};
+
 type MetricRow = {
   id?: number | string;
   service_name: string;
@@ -53,13 +72,20 @@ type MetricRow = {
  */
 const INSERT_CHUNK_ROWS = 500;
 
+const MINUTE_MS = 60_000;
+/** Longest example kept per rollup row: what the miner reads of a message. */
+const MAX_EXAMPLE_LENGTH = 4096;
+/** Most (shape, level) pairs one window's counts return, the most frequent first. */
+const MAX_LOG_SHAPES = 20_000;
+const LOG_SHAPE_KEY = ['service_name', 'minute_ms', 'shape_key', 'level_rank'];
+
 /**
  * The embedded telemetry store: spans, logs and metric points of a bounded, retained window in
  * the plugin's own database, written by the OTLP receiver and read back as the `embedded`
  * telemetry provider.
  */
 export class DatabaseTelemetryStore
-  implements TelemetryStore, TelemetryProvider
+  implements TelemetryStore, TelemetryProvider, LogShapeCountSource
 {
   readonly name = 'embedded';
 
@@ -83,6 +109,30 @@ export class DatabaseTelemetryStore
       for (const rows of chunks(logs.map(toLogRow))) {
         await tx<LogRow>('telemetry_logs').insert(rows);
       }
+      // In key order, so concurrent requests lock shared rows in one order and cannot deadlock.
+      for (const rows of chunks(logShapeCountRows(logs))) {
+        await tx<LogShapeCountRow>('telemetry_log_shape_counts')
+          .insert(rows)
+          .onConflict(LOG_SHAPE_KEY)
+          .merge({
+            record_count: tx.raw('?? + ??', [
+              'telemetry_log_shape_counts.record_count',
+              'excluded.record_count',
+            ]),
+            first_ms: tx.raw('case when ?? < ?? then ?? else ?? end', [
+              'excluded.first_ms',
+              'telemetry_log_shape_counts.first_ms',
+              'excluded.first_ms',
+              'telemetry_log_shape_counts.first_ms',
+            ]),
+            last_ms: tx.raw('case when ?? > ?? then ?? else ?? end', [
+              'excluded.last_ms',
+              'telemetry_log_shape_counts.last_ms',
+              'excluded.last_ms',
+              'telemetry_log_shape_counts.last_ms',
+            ]),
+          });
+      }
       for (const rows of chunks(metrics.map(toMetricRow))) {
         await tx<MetricRow>('telemetry_metric_points').insert(rows);
       }
@@ -90,8 +140,12 @@ export class DatabaseTelemetryStore
     return { accepted: spans.length + logs.length + metrics.length };
   }
 
+  /**
+   * Deletes records older than the cutoff, and the log shape counts of minutes that ended by
+   * then; returns how many records and count rows went.
+   */
   async purgeOlderThan(cutoffMs: number): Promise<number> {
-    const [spans, logs, metrics] = await Promise.all([
+    const [spans, logs, metrics, logShapeCounts] = await Promise.all([
       this.knex('telemetry_spans')
         .where('start_time_ms', '<', cutoffMs)
         .delete(),
@@ -99,8 +153,58 @@ export class DatabaseTelemetryStore
       this.knex('telemetry_metric_points')
         .where('timestamp_ms', '<', cutoffMs)
         .delete(),
+      this.knex('telemetry_log_shape_counts')
+        .where('minute_ms', '<=', cutoffMs - MINUTE_MS)
+        .delete(),
     ]);
-    return spans + logs + metrics;
+    return spans + logs + metrics + logShapeCounts;
+  }
+
+  /**
+   * The service's log records per message shape and level over the minutes that start in
+   * [fromMs, toMs), from the rollups the ingest keeps: a read of a few rows per shape and
+   * minute, however many records the window holds. At most 20,000 (shape, level) pairs, the
+   * most frequent first; `complete` says whether that was all of them.
+   */
+  async logShapeCounts(
+    query: TelemetryQuery,
+    options: { signal: AbortSignal },
+  ): Promise<LogShapeCounts> {
+    options.signal.throwIfAborted();
+    const read = this.knex('telemetry_log_shape_counts')
+      .select('shape_key', 'level_rank')
+      .sum({ record_count: 'record_count' })
+      .min({ first_ms: 'first_ms', example: 'example' })
+      .max({ last_ms: 'last_ms' })
+      .where('service_name', query.serviceName)
+      .andWhere('minute_ms', '>=', query.fromMs)
+      .andWhere('minute_ms', '<', query.toMs)
+      .groupBy('shape_key', 'level_rank')
+      .orderBy([
+        { column: 'record_count', order: 'desc' },
+        { column: 'shape_key', order: 'asc' },
+        { column: 'level_rank', order: 'asc' },
+      ])
+      .limit(MAX_LOG_SHAPES + 1);
+    const rows = (await abortable(read, options.signal)) as Array<{
+      shape_key: string;
+      level_rank: number | string;
+      record_count: number | string;
+      first_ms: number | string;
+      last_ms: number | string;
+      example: string;
+    }>;
+    return {
+      shapes: rows.slice(0, MAX_LOG_SHAPES).map(row => ({
+        shapeKey: row.shape_key,
+        levelRank: Number(row.level_rank),
+        count: Number(row.record_count),
+        firstMs: Number(row.first_ms),
+        lastMs: Number(row.last_ms),
+        example: row.example,
+      })),
+      complete: rows.length <= MAX_LOG_SHAPES,
+    };
   }
 
   /**
@@ -164,6 +268,52 @@ function chunks<T>(rows: T[]): T[][] {
     result.push(rows.slice(i, i + INSERT_CHUNK_ROWS));
   }
   return result;
+}
+
+/**
+ * The batch's logs counted per service, minute, shape and level: one row each, in key order.
+ * A message is masked once per distinct body in the batch.
+ */
+function logShapeCountRows(logs: LogRecord[]): LogShapeCountRow[] {
+  const keysOfBodies = new Map<string, string>();
+  const rows = new Map<string, LogShapeCountRow>();
+  for (const log of logs) {
+    let shapeKey = keysOfBodies.get(log.body);
+    if (shapeKey === undefined) {
+      shapeKey = logShapeKey(log.body);
+      keysOfBodies.set(log.body, shapeKey);
+    }
+    const minuteMs = Math.floor(log.timestampMs / MINUTE_MS) * MINUTE_MS;
+    const rank = levelRank(log);
+    const key = `${log.serviceName}\u0000${minuteMs}\u0000${shapeKey}\u0000${rank}`;
+    const row = rows.get(key);
+    if (row) {
+      row.record_count += 1;
+      if (log.timestampMs < row.first_ms) {
+        row.first_ms = log.timestampMs;
+        row.example = log.body.slice(0, MAX_EXAMPLE_LENGTH);
+      }
+      if (log.timestampMs > row.last_ms) row.last_ms = log.timestampMs;
+      continue;
+    }
+    rows.set(key, {
+      service_name: log.serviceName,
+      minute_ms: minuteMs,
+      shape_key: shapeKey,
+      level_rank: rank,
+      record_count: 1,
+      first_ms: log.timestampMs,
+      last_ms: log.timestampMs,
+      example: log.body.slice(0, MAX_EXAMPLE_LENGTH),
+    });
+  }
+  return [...rows.values()].sort(
+    (a, b) =>
+      compareText(a.service_name, b.service_name) ||
+      a.minute_ms - b.minute_ms ||
+      compareText(a.shape_key, b.shape_key) ||
+      a.level_rank - b.level_rank,
+  );
 }
 
 /** Settles with the read, or rejects as soon as the caller gives up waiting. */

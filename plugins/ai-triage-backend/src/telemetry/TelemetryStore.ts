@@ -2,6 +2,8 @@ import {
   LogRecord,
   MetricPoint,
   SpanRecord,
+  TelemetryProvider,
+  TelemetryQuery,
 } from '@ai-triage/plugin-ai-triage-node';
 
 /** Records of any of the three signals, as one OTLP export delivers them. */
@@ -21,4 +23,47 @@ export interface TelemetryStore {
 
   /** Deletes every record older than the cutoff; returns how many went. */
   purgeOlderThan(cutoffMs: number): Promise<number>;
+}
+
+/**
+ * How many log records of one message shape (see `logShapeKey`) and level a service wrote in a
+ * window, from rollups kept as records arrive.
+ */
+export type LogShapeCount = {
+  shapeKey: string;
+  /** Level rank, 0 (unspecified) to 6 (fatal), as `levelRank` gives it. */
+  levelRank: number;
+  count: number;
+  firstMs: number;
+  lastMs: number;
+  /** One message of the shape (the first one stored in a minute of the window). */
+  example: string;
+};
+
+/** Log shape counts of a window, and whether they are all of them. */
+export type LogShapeCounts = {
+  shapes: LogShapeCount[];
+  /** False when the window held more shapes than were returned (the most frequent first). */
+  complete: boolean;
+};
+
+/**
+ * A telemetry provider that also keeps log shape counts: enrichment counts log templates from
+ * them exactly and uses the (capped) log records it fetches only for samples and trace ids.
+ */
+export interface LogShapeCountSource extends TelemetryProvider {
+  /** Counts of the minutes that start in [fromMs, toMs), for the query's service. */
+  logShapeCounts(
+    query: TelemetryQuery,
+    options: { signal: AbortSignal },
+  ): Promise<LogShapeCounts>;
+}
+
+export function isLogShapeCountSource(
+  provider: TelemetryProvider,
+): provider is LogShapeCountSource {
+  return (
+    typeof (provider as Partial<LogShapeCountSource>).logShapeCounts ===
+    'function'
+  );
 }

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { mockServices } from '@backstage/backend-test-utils';
 import knexFactory, { Knex } from 'knex';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
+import { waitFor } from '../__testUtils__/testBackend';
 import { applyDatabaseMigrations } from '../database/migrations';
 import {
   DatabaseJobQueue,
@@ -28,24 +29,6 @@ async function enqueue(knex: Knex, count: number, prefix = 'incident') {
       });
     }
   });
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what}`);
-    }
-    await new Promise(r => setTimeout(r, 50));
-  }
 }
 
 /** Counts handler executions per job, for the instance it belongs to. */
@@ -83,12 +66,18 @@ describe('WorkerPool', () => {
   function startPool(
     knex: Knex,
     handlers: Record<Job['type'], JobHandler>,
-    options: { concurrency?: number; leaseMs?: number; idlePollMs?: number },
+    options: {
+      concurrency?: number;
+      leaseMs?: number;
+      idlePollMs?: number;
+      onFailure?: (job: Job, error: Error) => Promise<void>;
+    },
   ) {
     const queue = DatabaseJobQueue.create({ knex, logger });
     const pool = WorkerPool.create({
       queue,
       handlers,
+      onFailure: options.onFailure,
       concurrency: options.concurrency ?? 2,
       leaseMs: options.leaseMs ?? 60_000,
       idlePollMs: options.idlePollMs ?? 1000,
@@ -124,6 +113,46 @@ describe('WorkerPool', () => {
       );
       expect(runs.size).toBe(100);
       expect([...runs.values()].every(r => r.length === 1)).toBe(true);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'goes on with the next job when recording a dead job fails, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await applyDatabaseMigrations(knex);
+      await knex.transaction(tx =>
+        insertJob(tx, { type: 'enrich', incidentId: 'doomed', maxAttempts: 1 }),
+      );
+      const done: string[] = [];
+      const handler: JobHandler = {
+        async handle(job) {
+          if (job.incidentId === 'doomed') {
+            throw new Error('provider down');
+          }
+          done.push(job.incidentId);
+        },
+      };
+      const failures: string[] = [];
+      const { queue } = startPool(
+        knex,
+        { enrich: handler, reason: handler },
+        {
+          concurrency: 1,
+          // Marking the incident failed hits a database outage.
+          onFailure: async job => {
+            failures.push(job.incidentId);
+            throw new Error('connection terminated');
+          },
+        },
+      );
+      await waitFor('the dead job to be reported', () => failures[0]);
+
+      await enqueue(knex, 1, 'after-outage');
+      queue.notifyEnqueued();
+      await waitFor('the next job to run', () => done[0]);
+      expect(done).toEqual(['after-outage-0']);
+      expect(await jobCounts(knex)).toEqual({ dead: 1, done: 1 });
     },
   );
 

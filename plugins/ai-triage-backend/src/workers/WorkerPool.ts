@@ -102,6 +102,11 @@ export class WorkerPool {
     }
   }
 
+  /**
+   * Runs one job and records its outcome. Never throws: when recording the outcome fails (the
+   * database is briefly unreachable), the error is logged and the job's lease expires, so it runs
+   * again (handlers are idempotent); the loop goes on with the next job.
+   */
   private async run(job: Job, workerId: string): Promise<void> {
     const { queue, handlers, onFailure, logger } = this.options;
     const log = logger.child({
@@ -109,22 +114,33 @@ export class WorkerPool {
       jobType: job.type,
       incidentId: job.incidentId,
     });
+    let failure: Error | undefined;
     try {
       await handlers[job.type].handle(job);
-      if (!(await queue.complete(job, workerId))) {
-        log.warn(
-          'Job finished after its lease was taken over; the other run wins',
-        );
-      }
     } catch (e) {
-      const error = e instanceof Error ? e : new Error(String(e));
-      log.warn(
-        `Job attempt ${job.attempts}/${job.maxAttempts} failed: ${error.message}`,
-      );
-      await queue.fail(job, workerId, error);
-      if (job.attempts >= job.maxAttempts) {
-        await onFailure?.(job, error);
+      failure = e instanceof Error ? e : new Error(String(e));
+    }
+    try {
+      if (!failure) {
+        if (!(await queue.complete(job, workerId))) {
+          log.warn(
+            'Job finished after its lease was taken over; the other run wins',
+          );
+        }
+        return;
       }
+      log.warn(
+        `Job attempt ${job.attempts}/${job.maxAttempts} failed: ${failure.message}`,
+      );
+      await queue.fail(job, workerId, failure);
+      if (job.attempts >= job.maxAttempts) {
+        await onFailure?.(job, failure);
+      }
+    } catch (error) {
+      log.error(
+        'Could not record the outcome of the job; it runs again once its lease expires',
+        { error: String(error) },
+      );
     }
   }
 }

@@ -1,32 +1,14 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { mockCredentials } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
 import request from 'supertest';
-import { aiTriagePlugin } from '../plugin';
+import {
+  firingAlertmanagerWebhook,
+  startAiTriageBackend,
+  waitFor,
+} from '../__testUtils__/testBackend';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 
 jest.setTimeout(90_000);
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what}`);
-    }
-    await new Promise(resolve => setTimeout(resolve, 100));
-  }
-}
 
 async function count(knex: Knex, table: string): Promise<number> {
   const [row] = await knex(table).count({ n: '*' });
@@ -40,31 +22,11 @@ describe('the enrich and reason handlers', () => {
     'store nothing twice when both jobs run again after their workers died, %p',
     async databaseId => {
       const knex = await databases.init(databaseId);
-      const { server } = await startTestBackend({
-        features: [
-          aiTriagePlugin,
-          catalogServiceMock.factory({ entities: [] }),
-          mockServices.database.factory({ knex }),
-        ],
-      });
+      const server = await startAiTriageBackend({ knex, entities: [] });
       const delivered = await request(server)
         .post('/api/ai-triage/webhooks/alertmanager')
         .set('Authorization', mockCredentials.service.header())
-        .send({
-          version: '4',
-          status: 'firing',
-          receiver: 'ai-triage',
-          groupKey: '{}:{alertname="HighErrorRate"}',
-          alerts: [
-            {
-              status: 'firing',
-              labels: { alertname: 'HighErrorRate', service: 'checkout' },
-              annotations: {},
-              startsAt: new Date().toISOString(),
-              fingerprint: 'f1',
-            },
-          ],
-        });
+        .send(firingAlertmanagerWebhook());
       expect(delivered.status).toBe(202);
 
       const allDone = (attempts: number) => async () => {

@@ -139,6 +139,12 @@ export const contextDocumentSchema = z.object({
   operations: z.array(operationSummarySchema),
   dependencies: z.array(dependencySummarySchema),
   logTemplates: z.array(logTemplateSchema),
+  /**
+   * Whether every log template's `count` and `baselineCount` counts all records of its window
+   * (from counts the embedded store keeps as logs arrive, or from records read in full); false
+   * when records were cut at a provider's limit or counted from a sample.
+   */
+  logCountsExact: z.boolean().optional(),
   metricDeltas: z.array(metricDeltaSchema),
   missing: z.array(z.string()),
   truncated: z.array(z.string()),

@@ -3,11 +3,15 @@ import {
   ContextDocument,
   Hypothesis,
   Incident,
+  IncidentDetailResponse,
   IncidentListResponse,
   StoredAlert,
 } from '@ai-triage/plugin-ai-triage-common';
 
 // An incident of the checkout service as the backend returns it, for tests.
+
+/** Where the tests' msw handlers serve the plugin's API (the test app's discovery answer). */
+export const API = 'http://localhost:7007/api/ai-triage';
 
 export const entity: Entity = {
   apiVersion: 'backstage.io/v1alpha1',
@@ -158,4 +162,18 @@ export function manyIncidents(count: number, offset = 0): Incident[] {
     id: `inc-${offset + i + 1}`,
     title: `Incident ${offset + i + 1}`,
   }));
+}
+
+/** The detail answer for `incident`: one alert, the context and one unreviewed hypothesis. */
+export function detailResponse(
+  overrides: Partial<IncidentDetailResponse> = {},
+): IncidentDetailResponse {
+  return {
+    incident,
+    alerts: [alert],
+    context,
+    hypotheses: [hypothesis],
+    insufficientEvidence: false,
+    ...overrides,
+  };
 }

@@ -22,6 +22,7 @@ import { applyDatabaseMigrations } from '../../database/migrations';
 import { DatabaseIncidentStore } from '../../database/DatabaseIncidentStore';
 import { DatabaseTriageStore } from '../../database/DatabaseTriageStore';
 import { ingestItem, testAlert } from '../../__testUtils__/alerts';
+import { testContext } from '../../__testUtils__/contexts';
 import { createTestDatabases } from '../../__testUtils__/testDatabases';
 import { FakeChatCompletionsServer } from '../__testUtils__/FakeChatCompletionsServer';
 import { HeuristicReasoner } from '../HeuristicReasoner';
@@ -93,18 +94,8 @@ function paymentsContext(
   incidentId: string,
   extraLogs: string[],
 ): ContextDocument {
-  return {
-    version: 1,
+  return testContext({
     incidentId,
-    serviceName: 'checkout',
-    window: {
-      from: '2026-11-24T10:00:00.000Z',
-      to: '2026-11-24T10:15:00.000Z',
-    },
-    baselineWindow: {
-      from: '2026-11-24T09:45:00.000Z',
-      to: '2026-11-24T10:00:00.000Z',
-    },
     alerts: [
       {
         id: 'alert:fp-checkout',
@@ -180,10 +171,7 @@ function paymentsContext(
         changeRatio: 17.375,
       },
     ],
-    missing: [],
-    truncated: [],
-    redactions: 0,
-  };
+  });
 }
 
 beforeAll(async () => {

@@ -8,12 +8,9 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { configure, screen } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
-import { IncidentDetailResponse } from '@ai-triage/plugin-ai-triage-common';
 import { AiTriageClient, aiTriageApiRef } from '../../api';
-import { alert, context, hypothesis, incident } from '../../testUtils/fixtures';
+import { API, detailResponse } from '../../testUtils/fixtures';
 import { IncidentDetail } from './IncidentDetail';
-
-const API = 'http://localhost:7007/api/ai-triage';
 
 configure({ asyncUtilTimeout: 5000 });
 
@@ -42,14 +39,7 @@ describe('IncidentDetail without the review permission', () => {
   it('hides re-triage and disables the review actions', async () => {
     server.use(
       http.get(`${API}/incidents/inc-1`, () => {
-        const body: IncidentDetailResponse = {
-          incident,
-          alerts: [alert],
-          context,
-          hypotheses: [hypothesis],
-          insufficientEvidence: false,
-        };
-        return HttpResponse.json(body);
+        return HttpResponse.json(detailResponse());
       }),
     );
     await renderDetail();

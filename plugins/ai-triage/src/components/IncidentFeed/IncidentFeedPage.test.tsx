@@ -12,9 +12,7 @@ import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { aiTriageApi, aiTriageIncidentFeedPage } from '../../plugin';
-import { incident, listResponse } from '../../testUtils/fixtures';
-
-const API = 'http://localhost:7007/api/ai-triage';
+import { API, incident, listResponse } from '../../testUtils/fixtures';
 
 configure({ asyncUtilTimeout: 5000 });
 jest.setTimeout(30_000);

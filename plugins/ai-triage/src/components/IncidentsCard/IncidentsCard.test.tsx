@@ -6,17 +6,14 @@ import { createTestEntityPage } from '@backstage/plugin-catalog-react/testUtils'
 import { configure, screen } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
-import { IncidentDetailResponse } from '@ai-triage/plugin-ai-triage-common';
 import { aiTriageApi, aiTriageIncidentsEntityCard } from '../../plugin';
 import {
-  context,
+  API,
+  detailResponse,
   entity,
-  hypothesis,
   incident,
   listResponse,
 } from '../../testUtils/fixtures';
-
-const API = 'http://localhost:7007/api/ai-triage';
 
 configure({ asyncUtilTimeout: 5000 });
 
@@ -44,14 +41,7 @@ describe('IncidentsCard', () => {
         );
       }),
       http.get(`${API}/incidents/inc-1`, () => {
-        const body: IncidentDetailResponse = {
-          incident,
-          alerts: [],
-          context,
-          hypotheses: [hypothesis],
-          insufficientEvidence: false,
-        };
-        return HttpResponse.json(body);
+        return HttpResponse.json(detailResponse({ alerts: [] }));
       }),
     );
     renderCard();

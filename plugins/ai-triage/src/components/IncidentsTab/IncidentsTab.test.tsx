@@ -18,15 +18,14 @@ import {
 import { aiTriageApi, aiTriageIncidentsEntityContent } from '../../plugin';
 import {
   alert,
-  context,
+  API,
+  detailResponse,
   entity,
   hypothesis,
   incident,
   listResponse,
   manyIncidents,
 } from '../../testUtils/fixtures';
-
-const API = 'http://localhost:7007/api/ai-triage';
 
 // Each test boots a whole app and lazy-loads the tab, which can take seconds on a busy machine.
 configure({ asyncUtilTimeout: 5000 });
@@ -52,15 +51,13 @@ function serveIncident(
       HttpResponse.json(listResponse([current])),
     ),
     http.get(`${API}/incidents/inc-1`, () => {
-      const body: IncidentDetailResponse = {
-        incident: current,
-        alerts: [alert],
-        context,
-        hypotheses: [{ ...hypothesis, review: latestReview }],
-        insufficientEvidence: false,
-        ...options.detail,
-      };
-      return HttpResponse.json(body);
+      return HttpResponse.json(
+        detailResponse({
+          incident: current,
+          hypotheses: [{ ...hypothesis, review: latestReview }],
+          ...options.detail,
+        }),
+      );
     }),
     http.post(`${API}/incidents/inc-1/retriage`, () => {
       retriaged.push('inc-1');

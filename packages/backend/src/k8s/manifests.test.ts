@@ -1,0 +1,322 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  PrometheusExporter,
+  PrometheusSerializer,
+} from '@opentelemetry/exporter-prometheus';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { parse } from 'yaml';
+import {
+  checkManifests,
+  checkQuery,
+  ExportedMetrics,
+  K8sObject,
+  parseExposition,
+  readKustomization,
+  readYamlObjects,
+} from './__testUtils__/manifests';
+
+jest.setTimeout(60_000);
+
+const repoRoot = resolve(__dirname, '../../../..');
+const k8sDir = join(repoRoot, 'k8s');
+const kustomizations = ['base', 'overlays/dev'];
+
+/**
+ * What a backend pod serves on /metrics for the queue: the plugin's real QueueMetrics, over a
+ * real job table (SQLite in memory), collected by the same Prometheus exporter as
+ * instrumentation.ts and serialized to the text format Prometheus scrapes. Renaming a gauge or
+ * an attribute in QueueMetrics.ts changes this and fails the KEDA checks below.
+ */
+async function exportedQueueMetrics(): Promise<{
+  exposition: string;
+  exported: ExportedMetrics;
+}> {
+  const pluginSrc = join(repoRoot, 'plugins/ai-triage-backend/src');
+  // Loaded by path: these are internals of the plugin, which exports only the plugin itself.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { QueueMetrics } = require(join(pluginSrc, 'workers/QueueMetrics'));
+  const { DatabaseJobQueue, insertJob } = require(join(
+    pluginSrc,
+    'database/DatabaseJobQueue',
+  ));
+  const { applyDatabaseMigrations } = require(join(
+    pluginSrc,
+    'database/migrations',
+  ));
+  const createKnex = require(require.resolve('knex', { paths: [pluginSrc] }));
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const knex = createKnex({
+    client: 'better-sqlite3',
+    connection: { filename: ':memory:' },
+    useNullAsDefault: true,
+  });
+  const warnings: string[] = [];
+  const logger = {
+    warn: (message: string) => warnings.push(message),
+    info: () => {},
+    debug: () => {},
+    error: (message: string) => warnings.push(message),
+    child: () => logger,
+  };
+  const exporter = new PrometheusExporter({ preventServerStart: true });
+  const provider = new MeterProvider({ readers: [exporter] });
+  try {
+    await applyDatabaseMigrations(knex);
+    await knex.transaction((tx: unknown) =>
+      insertJob(tx, { type: 'enrich', incidentId: 'i1', maxAttempts: 3 }),
+    );
+    QueueMetrics.register({
+      queue: DatabaseJobQueue.create({ knex }),
+      meter: provider.getMeter('@ai-triage/plugin-ai-triage-backend'),
+      logger,
+    });
+    const { resourceMetrics, errors } = await exporter.collect();
+    expect(errors).toEqual([]);
+    expect(warnings).toEqual([]);
+    const exposition = new PrometheusSerializer().serialize(resourceMetrics);
+    return { exposition, exported: parseExposition(exposition) };
+  } finally {
+    await provider.shutdown();
+    await knex.destroy();
+  }
+}
+
+function kubectlAvailable(): boolean {
+  return (
+    spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' })
+      .status === 0
+  );
+}
+
+function kubectlKustomize(dir: string): K8sObject[] {
+  const result = spawnSync('kubectl', ['kustomize', dir], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) {
+    throw new Error(`kubectl kustomize ${dir} failed: ${result.stderr}`);
+  }
+  return readYamlObjects(result.stdout);
+}
+
+const identity = (o: K8sObject, stripHash: boolean) => {
+  const generated = o.kind === 'ConfigMap' || o.kind === 'Secret';
+  const name =
+    stripHash && generated
+      ? o.metadata.name.replace(/-[a-z0-9]{10}$/, '')
+      : o.metadata.name;
+  return `${o.kind}/${o.metadata.namespace ?? ''}/${name}`;
+};
+
+describe('k8s manifests', () => {
+  let exported: ExportedMetrics;
+  let exposition: string;
+
+  beforeAll(async () => {
+    ({ exported, exposition } = await exportedQueueMetrics());
+  });
+
+  it('reads the queue gauges as Prometheus scrapes them', () => {
+    expect(exposition).toContain('# TYPE ai_triage_queue_depth gauge');
+    expect(exposition).toMatch(
+      /^ai_triage_queue_depth\{.*job_type="enrich".*job_status="queued".*\} 1$/m,
+    );
+    expect(exported.get('ai_triage_queue_oldest_age')?.get('job_type')).toEqual(
+      new Set(['enrich', 'reason']),
+    );
+  });
+
+  it.each(kustomizations)(
+    '%s: references, selectors, ports and KEDA triggers are consistent',
+    name => {
+      const objects = readKustomization(join(k8sDir, name));
+      expect(checkManifests(objects, { exported })).toEqual([]);
+      expect(
+        objects.every(
+          o => o.kind === 'Namespace' || o.metadata.namespace === 'ai-triage',
+        ),
+      ).toBe(true);
+    },
+  );
+
+  it('base: KEDA scales the worker Deployment, never the web one', () => {
+    const objects = readKustomization(join(k8sDir, 'base'));
+    const scaled = objects.filter(o => o.kind === 'ScaledObject');
+    expect(scaled.map(o => o.apiVersion)).toEqual(['keda.sh/v1alpha1']);
+    const [worker] = scaled;
+    expect(worker.spec.scaleTargetRef).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'backstage-worker',
+    });
+    expect(worker.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+    expect(worker.spec.maxReplicaCount).toBeGreaterThan(
+      worker.spec.minReplicaCount,
+    );
+    const triggers = worker.spec.triggers;
+    const queries: string[] = triggers.map((t: any) => t.metadata.query);
+    expect(queries.some(q => q.includes('ai_triage_queue_depth'))).toBe(true);
+    expect(queries.some(q => q.includes('ai_triage_queue_oldest_age'))).toBe(
+      true,
+    );
+    // An empty result (pods not scraped) must be an error KEDA reports, not a zero.
+    expect(triggers.map((t: any) => t.metadata.ignoreNullValues)).toEqual(
+      triggers.map(() => 'false'),
+    );
+
+    // The depth trigger's per-replica target is the jobs one worker runs at once.
+    const config = parse(
+      readFileSync(join(k8sDir, 'base/app-config.production.yaml'), 'utf8'),
+    );
+    const depth = triggers.find((t: any) =>
+      t.metadata.query.includes('ai_triage_queue_depth'),
+    );
+    expect(depth.metricType).toBe('AverageValue');
+    expect(Number(depth.metadata.threshold)).toBe(
+      config.aiTriage.workers.concurrency,
+    );
+
+    // The web pods take traffic and claim no jobs; the metrics Service covers both roles.
+    const env = (deployment: string) =>
+      objects
+        .find(o => o.kind === 'Deployment' && o.metadata.name === deployment)!
+        .spec.template.spec.containers[0].env.find(
+          (e: any) => e.name === 'AI_TRIAGE_WORKERS_ENABLED',
+        ).value;
+    expect(env('backstage-web')).toBe('false');
+    expect(env('backstage-worker')).toBe('true');
+    const metricsService = objects.find(
+      o => o.kind === 'Service' && o.metadata.name === 'backstage-metrics',
+    )!;
+    expect(metricsService.spec.clusterIP).toBe('None');
+  });
+
+  it('the Deployments load the instrumentation the backend build emits', () => {
+    // backstage-cli package build names each entry point's output dist/<mount>.cjs.js.
+    const pkg = JSON.parse(
+      readFileSync(join(repoRoot, 'packages/backend/package.json'), 'utf8'),
+    );
+    const mount = Object.entries(pkg.exports as Record<string, string>).find(
+      ([, path]) => path === './src/instrumentation.ts',
+    )?.[0];
+    expect(mount).toBe('./instrumentation');
+    const built = `./packages/backend/dist/${mount!.slice(2)}.cjs.js`;
+    const objects = readKustomization(join(k8sDir, 'base'));
+    for (const deployment of objects.filter(o => o.kind === 'Deployment')) {
+      const [container] = deployment.spec.template.spec.containers;
+      expect(container.command).toEqual([
+        'node',
+        '--require',
+        built,
+        'packages/backend',
+      ]);
+    }
+    const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toContain(`"--require", "${built}", "packages/backend"`);
+  });
+
+  it('reports the mistakes it is there to catch', () => {
+    const objects = () => readKustomization(join(k8sDir, 'base'));
+    const edit = (change: (objects: K8sObject[]) => void) => {
+      const edited = objects();
+      change(edited);
+      return checkManifests(edited, { exported });
+    };
+    const scaledObject = (o: K8sObject[]) =>
+      o.find(x => x.kind === 'ScaledObject')!;
+    const deployment = (o: K8sObject[], name: string) =>
+      o.find(x => x.kind === 'Deployment' && x.metadata.name === name)!;
+
+    expect(
+      edit(o => {
+        scaledObject(o).spec.scaleTargetRef.name = 'backstage-workers';
+      }),
+    ).toEqual([expect.stringContaining('scaleTargetRef names no Deployment')]);
+    expect(
+      edit(o => {
+        scaledObject(o).spec.scaleTargetRef.name = 'backstage-web';
+      }),
+    ).toEqual([
+      expect.stringContaining('which runs no workers'),
+      expect.stringContaining('Deployment backstage-web sets spec.replicas'),
+    ]);
+    expect(
+      edit(o => {
+        deployment(o, 'backstage-worker').spec.replicas = 3;
+      }),
+    ).toEqual([expect.stringContaining('sets spec.replicas')]);
+    expect(
+      edit(o => {
+        const { containers } = deployment(o, 'backstage-web').spec.template
+          .spec;
+        containers[0].envFrom[1].secretRef.name = 'backstage-secret';
+      }),
+    ).toEqual([
+      'Deployment backstage-web: envFrom names missing Secret backstage-secret',
+    ]);
+    expect(
+      edit(o => {
+        const { containers } = deployment(o, 'backstage-worker').spec.template
+          .spec;
+        containers[0].ports = containers[0].ports.filter(
+          (p: any) => p.name !== 'metrics',
+        );
+      }),
+    ).toEqual([
+      'Deployment backstage-worker: no containerPort named metrics',
+      'Service backstage-metrics: port metrics targets metrics, which Deployment backstage-worker does not declare',
+    ]);
+    expect(
+      edit(o => {
+        o.splice(
+          o.findIndex(x => x.kind === 'ServiceAccount'),
+          1,
+        );
+      }),
+    ).toEqual([
+      'Deployment backstage-web: ServiceAccount backstage does not exist',
+      'Deployment backstage-worker: ServiceAccount backstage does not exist',
+    ]);
+
+    // Queries: unknown metrics and labels, and sums over pods of a database-wide gauge.
+    expect(checkQuery('max(ai_triage_queue_size)', exported)).toEqual([
+      'query uses ai_triage_queue_size, which the backend does not export',
+    ]);
+    expect(
+      checkQuery('sum(ai_triage_queue_depth{job_status="queued"})', exported),
+    ).toEqual([expect.stringContaining('aggregate it across pods with max')]);
+    expect(
+      checkQuery(
+        'sum(max by (job_type) (ai_triage_queue_depth{status="queued"}))',
+        exported,
+      ),
+    ).toEqual(['ai_triage_queue_depth has no label status']);
+    expect(
+      checkQuery(
+        'max(ai_triage_queue_depth{job_status=~"queued|waiting"})',
+        exported,
+      ),
+    ).toEqual([expect.stringContaining('never reports job_status="waiting"')]);
+    expect(
+      checkQuery('max by (kind) (ai_triage_queue_oldest_age)', exported),
+    ).toEqual(['ai_triage_queue_oldest_age has no label kind to group by']);
+  });
+
+  // kubectl is in the development image but not on every CI machine, so the real kustomize
+  // render is checked where it exists; the reads above run everywhere.
+  (kubectlAvailable() ? describe : describe.skip)('with kubectl', () => {
+    it.each(kustomizations)(
+      '%s: kubectl kustomize renders the objects read above, and they pass the checks',
+      name => {
+        const rendered = kubectlKustomize(join(k8sDir, name));
+        expect(rendered.map(o => identity(o, true)).sort()).toEqual(
+          readKustomization(join(k8sDir, name))
+            .map(o => identity(o, false))
+            .sort(),
+        );
+        expect(checkManifests(rendered, { exported })).toEqual([]);
+      },
+    );
+  });
+});

@@ -10,6 +10,8 @@
  *   processes and restarts.
  * - `example`: the first record of the row's shape and minute (the message mined for it).
  * - `first_ms` / `last_ms`: the earliest and latest record time counted in the row.
+ * - `trace_id`: the smallest trace id of the row's records (null when none has one), so a
+ *   template ties to a trace even when none of its records is in enrichment's capped sample.
  *
  * The unique index serves both the upsert that increments `record_count` and enrichment's read
  * of one service's minutes; the minute index lets retention delete old rows without a scan.
@@ -27,6 +29,7 @@ exports.up = async function up(knex) {
     table.bigInteger('first_ms').notNullable();
     table.bigInteger('last_ms').notNullable();
     table.text('example').notNullable();
+    table.string('trace_id', 32).nullable();
     table.unique(['service_name', 'minute_ms', 'shape_key', 'level_rank'], {
       indexName: 'telemetry_log_shape_counts_key_idx',
     });

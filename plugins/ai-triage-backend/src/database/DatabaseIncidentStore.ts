@@ -470,9 +470,15 @@ export class DatabaseIncidentStore implements IncidentStore {
     return row ? toAlert(row) : undefined;
   }
 
-  async listUnlinkedServiceNames(limit: number): Promise<string[]> {
-    return this.knex('incidents')
-      .whereNull('entity_ref')
+  async listUnlinkedServiceNames(
+    limit: number,
+    after?: string,
+  ): Promise<string[]> {
+    const query = this.knex('incidents').whereNull('entity_ref');
+    if (after !== undefined) {
+      query.where('service_name', '>', after);
+    }
+    return query
       .distinct('service_name')
       .orderBy('service_name')
       .limit(limit)

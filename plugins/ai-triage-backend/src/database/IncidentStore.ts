@@ -75,8 +75,11 @@ export interface IncidentStore {
   /** The latest stored alert of the source with this fingerprint (the sender's id), if any. */
   findAlert(source: string, fingerprint: string): Promise<Alert | undefined>;
   setTriageState(incidentId: string, state: TriageState): Promise<void>;
-  /** Service names of incidents linked to no catalog entity, at most `limit` of them. */
-  listUnlinkedServiceNames(limit: number): Promise<string[]>;
+  /**
+   * Service names of incidents linked to no catalog entity, in name order, at most `limit` of
+   * them; with `after`, only the names that sort after it (to page through them).
+   */
+  listUnlinkedServiceNames(limit: number, after?: string): Promise<string[]>;
   /** Links the unlinked incidents of a service to its entity; returns how many were linked. */
   linkService(serviceName: string, entityRef: string): Promise<number>;
 }

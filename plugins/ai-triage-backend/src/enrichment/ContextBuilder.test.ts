@@ -423,6 +423,7 @@ describe('ContextBuilder', () => {
             firstMs: WINDOW_FROM_MS + 1_000,
             lastMs: WINDOW_FROM_MS + 50_000,
             example: 'payment 1 failed',
+            traceId: null,
           },
           {
             shapeKey,
@@ -431,6 +432,7 @@ describe('ContextBuilder', () => {
             firstMs: WINDOW_FROM_MS,
             lastMs: WINDOW_FROM_MS + 60_000,
             example: 'payment 2 failed',
+            traceId: null,
           },
           {
             shapeKey: logShapeKey('disk full on /var/lib/db'),
@@ -439,6 +441,7 @@ describe('ContextBuilder', () => {
             firstMs: WINDOW_FROM_MS + 7_000,
             lastMs: WINDOW_FROM_MS + 8_000,
             example: 'disk full on /var/lib/db',
+            traceId: 'd'.repeat(32),
           },
         ],
         baseline: [
@@ -449,6 +452,7 @@ describe('ContextBuilder', () => {
             firstMs: WINDOW_FROM_MS - 100_000,
             lastMs: WINDOW_FROM_MS - 90_000,
             example: 'payment 3 failed',
+            traceId: null,
           },
         ],
         sampled: [
@@ -489,7 +493,7 @@ describe('ContextBuilder', () => {
       })),
     ).toEqual([
       {
-        // Only counted: its sample is the example of its count.
+        // Only counted: its sample and trace id are its count's.
         template: 'disk full on <*>',
         level: 'FATAL',
         count: 4,
@@ -497,7 +501,7 @@ describe('ContextBuilder', () => {
         firstSeen: new Date(WINDOW_FROM_MS + 7_000).toISOString(),
         lastSeen: new Date(WINDOW_FROM_MS + 8_000).toISOString(),
         sample: 'disk full on /var/lib/db',
-        traceIds: [],
+        traceIds: ['d'.repeat(32)],
       },
       {
         // 10,000 counted plus one record of the provider without counts.

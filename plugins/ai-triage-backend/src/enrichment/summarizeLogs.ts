@@ -268,7 +268,7 @@ export function summarizeLogs(
 /**
  * One ShapeStats per shape key of the counted logs: counts, level and first and last time from
  * the counts; the sample the most severe record sampled, else the example of the most severe
- * count; trace ids from the sampled records.
+ * count; trace ids the smallest of the sampled records' and the counts' own.
  */
 function countedShapes(counted: CountedLogs): ShapeStats[] {
   type Group = {
@@ -358,8 +358,16 @@ function countedWindow(
     firstMs,
     lastMs,
     sample: exampleRecord(mostSevere, mostSevere.lastMs),
-    traced: sampled?.traced ?? [],
+    traced: [...(sampled?.traced ?? [])],
   };
+  for (const row of counts) {
+    if (row.traceId) {
+      addTraced(window.traced, {
+        ...exampleRecord(row, row.firstMs),
+        traceId: row.traceId,
+      });
+    }
+  }
   if (sampled) {
     // Records stored before counts were kept are in the sample only.
     window.count = Math.max(count, sampled.count);

@@ -80,4 +80,44 @@ describe('IncidentLinker', () => {
       expect(await linker.linkUnlinkedIncidents()).toBe(0);
     },
   );
+
+  it.each(databases.eachSupportedId())(
+    'gets round to every unlinked service, however many the catalog does not know, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await applyDatabaseMigrations(knex);
+      const incidents = DatabaseIncidentStore.create({
+        knex,
+        reopenWindowMs: 60_000,
+        maxAttempts: 3,
+      });
+      // Services unknown to the catalog sort before the one it knows.
+      await incidents.ingest({
+        source: 'alertmanager',
+        deliveryKey: 'early',
+        alerts: ['a-svc', 'b-svc', 'c-svc', 'checkout-svc'].map(name =>
+          ingestItem(alertOf(name, `fp-${name}`)),
+        ),
+      });
+      const linker = IncidentLinker.create({
+        incidents,
+        entities: CatalogEntityResolver.create({
+          catalog: catalogServiceMock({ entities: [service('checkout')] }),
+          auth: mockServices.auth(),
+        }),
+        logger: mockServices.logger.mock(),
+        servicesPerRun: 2,
+      });
+      expect(await linker.linkUnlinkedIncidents()).toBe(0); // a-svc, b-svc
+      expect(await linker.linkUnlinkedIncidents()).toBe(1); // c-svc, checkout-svc
+      expect(await incidents.listUnlinkedServiceNames(10)).toEqual([
+        'a-svc',
+        'b-svc',
+        'c-svc',
+      ]);
+      expect(await incidents.listUnlinkedServiceNames(2, 'b-svc')).toEqual([
+        'c-svc',
+      ]);
+    },
+  );
 });

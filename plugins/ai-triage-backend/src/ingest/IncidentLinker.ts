@@ -3,7 +3,7 @@ import { UNKNOWN_SERVICE_NAME } from '@ai-triage/plugin-ai-triage-common';
 import { IncidentStore } from '../database/IncidentStore';
 import { EntityResolver } from './EntityResolver';
 
-/** Services looked at per run; the rest wait for the next run. */
+/** Services looked at per run; the next run goes on after the last one. */
 const SERVICES_PER_RUN = 500;
 
 /**
@@ -12,15 +12,20 @@ const SERVICES_PER_RUN = 500;
  * of the feed to their entity's Incidents tab. Runs as a scheduled task.
  */
 export class IncidentLinker {
+  /** The last service name the previous run looked at; undefined: start from the first. */
+  private cursor?: string;
+
   static create(options: {
     incidents: IncidentStore;
     entities: EntityResolver;
     logger: LoggerService;
+    servicesPerRun?: number;
   }): IncidentLinker {
     return new IncidentLinker(
       options.incidents,
       options.entities,
       options.logger,
+      options.servicesPerRun ?? SERVICES_PER_RUN,
     );
   }
 
@@ -28,12 +33,18 @@ export class IncidentLinker {
     private readonly incidents: IncidentStore,
     private readonly entities: EntityResolver,
     private readonly logger: LoggerService,
+    private readonly servicesPerRun: number,
   ) {}
 
-  /** Returns how many incidents were linked. */
+  /**
+   * Looks at the next `servicesPerRun` unlinked services in name order, going round, so that
+   * services the catalog does not know never keep later ones from being linked. Returns how
+   * many incidents were linked.
+   */
   async linkUnlinkedIncidents(): Promise<number> {
     const serviceNames = await this.incidents.listUnlinkedServiceNames(
-      SERVICES_PER_RUN,
+      this.servicesPerRun,
+      this.cursor,
     );
     let linked = 0;
     for (const serviceName of serviceNames) {
@@ -51,6 +62,12 @@ export class IncidentLinker {
         linked += count;
       }
     }
+    // Advanced only after the whole page (a catalog failure retries it). A short page reached
+    // the end: the next run starts from the first name again.
+    this.cursor =
+      serviceNames.length < this.servicesPerRun
+        ? undefined
+        : serviceNames.at(-1);
     return linked;
   }
 }

@@ -216,6 +216,7 @@ describe('DatabaseTelemetryStore', () => {
                 ? `connection to 10.0.${n % 7}.1:5432 refused after ${n} ms`
                 : `payment failed for order ${n}`,
             severityNumber: n % 5 === 0 ? 9 : 17,
+            traceId: n % 2 === 1 ? n.toString(16).padStart(32, '0') : null,
           });
         }),
       }));
@@ -230,11 +231,18 @@ describe('DatabaseTelemetryStore', () => {
 
       const all = batches.flatMap(batch => batch.logs);
       const expected = new Map<string, number>();
+      const smallestTraceIds = new Map<string, string | null>();
       for (const record of all) {
         const key = `${record.body.startsWith('connection') ? 'c' : 'p'}:${
           record.severityNumber === 9 ? 3 : 5
         }`;
         expected.set(key, (expected.get(key) ?? 0) + 1);
+        const smallest = smallestTraceIds.get(key) ?? null;
+        if (record.traceId && (!smallest || record.traceId < smallest)) {
+          smallestTraceIds.set(key, record.traceId);
+        } else {
+          smallestTraceIds.set(key, smallest);
+        }
       }
       const { shapes, complete } = await store.logShapeCounts(
         {
@@ -258,6 +266,11 @@ describe('DatabaseTelemetryStore', () => {
       expect(
         new Map([...byExample].map(([key, shape]) => [key, shape.count])),
       ).toEqual(expected);
+      // Each keeps the smallest trace id of its records, across requests and minutes (the
+      // connection errors have none).
+      expect(
+        new Map([...byExample].map(([key, shape]) => [key, shape.traceId])),
+      ).toEqual(smallestTraceIds);
       expect(shapes.reduce((sum, shape) => sum + shape.count, 0)).toBe(1_800);
       // One shape key for all messages of a shape, whatever their numbers and addresses.
       expect(byExample.get('p:5')!.shapeKey).toBe(

@@ -55,6 +55,7 @@ type LogShapeCountRow = {
   first_ms: number;
   last_ms: number;
   example: string;
+  trace_id: string | null;
 };
 
 type MetricRow = {
@@ -131,6 +132,16 @@ export class DatabaseTelemetryStore
               'excluded.last_ms',
               'telemetry_log_shape_counts.last_ms',
             ]),
+            trace_id: tx.raw(
+              'case when ?? is null or ?? < ?? then ?? else ?? end',
+              [
+                'telemetry_log_shape_counts.trace_id',
+                'excluded.trace_id',
+                'telemetry_log_shape_counts.trace_id',
+                'excluded.trace_id',
+                'telemetry_log_shape_counts.trace_id',
+              ],
+            ),
           });
       }
       for (const rows of chunks(metrics.map(toMetricRow))) {
@@ -174,7 +185,11 @@ export class DatabaseTelemetryStore
     const read = this.knex('telemetry_log_shape_counts')
       .select('shape_key', 'level_rank')
       .sum({ record_count: 'record_count' })
-      .min({ first_ms: 'first_ms', example: 'example' })
+      .min({
+        first_ms: 'first_ms',
+        example: 'example',
+        trace_id: 'trace_id',
+      })
       .max({ last_ms: 'last_ms' })
       .where('service_name', query.serviceName)
       .andWhere('minute_ms', '>=', query.fromMs)
@@ -193,6 +208,7 @@ export class DatabaseTelemetryStore
       first_ms: number | string;
       last_ms: number | string;
       example: string;
+      trace_id: string | null;
     }>;
     return {
       shapes: rows.slice(0, MAX_LOG_SHAPES).map(row => ({
@@ -202,6 +218,7 @@ export class DatabaseTelemetryStore
         firstMs: Number(row.first_ms),
         lastMs: Number(row.last_ms),
         example: row.example,
+        traceId: row.trace_id,
       })),
       complete: rows.length <= MAX_LOG_SHAPES,
     };
@@ -294,6 +311,9 @@ function logShapeCountRows(logs: LogRecord[]): LogShapeCountRow[] {
         row.example = log.body.slice(0, MAX_EXAMPLE_LENGTH);
       }
       if (log.timestampMs > row.last_ms) row.last_ms = log.timestampMs;
+      if (log.traceId && (!row.trace_id || log.traceId < row.trace_id)) {
+        row.trace_id = log.traceId;
+      }
       continue;
     }
     rows.set(key, {
@@ -305,6 +325,7 @@ function logShapeCountRows(logs: LogRecord[]): LogShapeCountRow[] {
       first_ms: log.timestampMs,
       last_ms: log.timestampMs,
       example: log.body.slice(0, MAX_EXAMPLE_LENGTH),
+      trace_id: log.traceId || null,
     });
   }
   return [...rows.values()].sort(

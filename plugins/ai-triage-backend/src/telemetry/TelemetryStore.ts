@@ -38,6 +38,8 @@ export type LogShapeCount = {
   lastMs: number;
   /** One message of the shape (the first one stored in a minute of the window). */
   example: string;
+  /** The smallest trace id of its records; null when none has one. */
+  traceId: string | null;
 };
 
 /** Log shape counts of a window, and whether they are all of them. */

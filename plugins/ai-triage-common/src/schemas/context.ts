@@ -141,8 +141,9 @@ export const contextDocumentSchema = z.object({
   logTemplates: z.array(logTemplateSchema),
   /**
    * Whether every log template's `count` and `baselineCount` counts all records of its window
-   * (from counts the embedded store keeps as logs arrive, or from records read in full); false
-   * when records were cut at a provider's limit or counted from a sample.
+   * that the answering providers hold (from counts the embedded store keeps as logs arrive, or
+   * from records read in full); false when records were cut at a provider's limit or counted
+   * from a sample. Providers that failed are named in `missing`.
    */
   logCountsExact: z.boolean().optional(),
   metricDeltas: z.array(metricDeltaSchema),

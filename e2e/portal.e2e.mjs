@@ -251,7 +251,6 @@ async function main() {
     await waitForHttp(`${baseUrl}/api/ai-triage/health`, backend);
     await waitForHttp(`${baseUrl}/`, backend);
     log(`backend and app up on ${baseUrl}`);
-    runDemo(baseUrl);
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -279,17 +278,23 @@ async function main() {
       name: 'CheckoutHighLatency on checkout',
     });
     // The catalog reads examples/entities.yaml after start-up; until then the entity page is
-    // "not found", so load it again until the tab shows the incident.
+    // "not found", so load it again until the tab shows its empty state. Then the demo alert
+    // arrives as it would in production: for a service the catalog knows.
     for (let attempt = 1; ; attempt++) {
       await page.goto(tabUrl);
       try {
-        await incidentLink.waitFor({ timeout: 15_000 });
+        await page
+          .getByText('No incidents for this service yet')
+          .waitFor({ timeout: 15_000 });
         break;
       } catch (error) {
         if (attempt >= 6) throw error;
         log(`tab not ready yet (attempt ${attempt}), reloading`);
       }
     }
+    runDemo(baseUrl);
+    // The tab polls: the incident appears without a reload.
+    await incidentLink.waitFor({ timeout: 30_000 });
     // Triage runs in the backend's workers; the tab polls until it is done.
     await page
       .getByRole('row')
@@ -341,13 +346,18 @@ async function main() {
     // The incident feed across the catalog, with its nav item.
     await page.getByRole('link', { name: 'Incidents' }).first().click();
     await page.waitForURL(url => url.pathname === '/ai-triage');
-    await page
-      .getByRole('link', { name: 'CheckoutHighLatency on checkout' })
-      .waitFor();
+    const feedRow = page.getByRole('row').filter({
+      has: page.getByRole('link', { name: 'CheckoutHighLatency on checkout' }),
+    });
+    await feedRow.waitFor();
+    // The alert named a service the catalog knows, so the incident is linked to its entity.
+    if ((await feedRow.getByText('(unlinked)').count()) > 0) {
+      throw new Error('the demo incident is listed as unlinked in the feed');
+    }
     await page.screenshot({
       path: path.join(SCREENSHOTS, 'incident-feed.png'),
     });
-    log('incident feed lists the incident');
+    log('incident feed lists the incident, linked to its entity');
 
     // Alert text with HTML in it is shown as text and never runs.
     const hostile = await postHostileAlert(baseUrl);

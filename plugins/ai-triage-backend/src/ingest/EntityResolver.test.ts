@@ -81,4 +81,22 @@ describe('CatalogEntityResolver', () => {
     await expect(resolver.resolve('new-svc')).rejects.toThrow('catalog down');
     expect(await resolver.resolve('new-svc')).toBeNull();
   });
+  it('gives up on a catalog that does not answer, and asks again next time', async () => {
+    const catalog = catalogServiceMock({
+      entities: [component('checkout', 'checkout-svc')],
+    });
+    const getEntities = jest.spyOn(catalog, 'getEntities');
+    const resolver = CatalogEntityResolver.create({
+      catalog,
+      auth: mockServices.auth(),
+      lookupTimeoutMs: 50,
+    });
+    getEntities.mockReturnValueOnce(new Promise(() => {}));
+    await expect(resolver.resolve('checkout-svc')).rejects.toThrow(
+      'Catalog lookup of service checkout-svc timed out after 50 ms',
+    );
+    expect(await resolver.resolve('checkout-svc')).toBe(
+      'component:default/checkout',
+    );
+  });
 });

@@ -19,6 +19,12 @@ export const DEFAULT_ENTITY_CACHE_TTL: EntityCacheTtl = {
   notFoundMs: 10_000,
 };
 
+/**
+ * How long one catalog lookup may take. A catalog that hangs must not hold up the intake: the
+ * lookup fails, and the alert is stored unlinked (and linked later by the IncidentLinker).
+ */
+export const DEFAULT_LOOKUP_TIMEOUT_MS = 5_000;
+
 /** Bounds the cache when a storm names many services. */
 const MAX_CACHED_SERVICES = 10_000;
 
@@ -39,12 +45,14 @@ export class CatalogEntityResolver implements EntityResolver {
     catalog: CatalogService;
     auth: AuthService;
     ttl?: EntityCacheTtl;
+    lookupTimeoutMs?: number;
     now?: () => number;
   }): CatalogEntityResolver {
     return new CatalogEntityResolver(
       options.catalog,
       options.auth,
       options.ttl ?? DEFAULT_ENTITY_CACHE_TTL,
+      options.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS,
       options.now ?? Date.now,
     );
   }
@@ -53,6 +61,7 @@ export class CatalogEntityResolver implements EntityResolver {
     private readonly catalog: CatalogService,
     private readonly auth: AuthService,
     private readonly ttl: EntityCacheTtl,
+    private readonly lookupTimeoutMs: number,
     private readonly now: () => number,
   ) {}
 
@@ -61,7 +70,7 @@ export class CatalogEntityResolver implements EntityResolver {
     if (cached && cached.expiresAt > this.now()) {
       return cached.value;
     }
-    const value = this.lookup(serviceName);
+    const value = this.lookupWithTimeout(serviceName);
     // Until the lookup settles, concurrent callers share it.
     const entry = { value, expiresAt: Infinity };
     this.cache.delete(serviceName);
@@ -93,6 +102,27 @@ export class CatalogEntityResolver implements EntityResolver {
     const annotated =
       entity.metadata.annotations?.[AI_TRIAGE_SERVICE_NAME_ANNOTATION];
     return [annotated ?? entity.metadata.name];
+  }
+
+  private async lookupWithTimeout(serviceName: string): Promise<string | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `Catalog lookup of service ${serviceName} timed out after ${this.lookupTimeoutMs} ms`,
+            ),
+          ),
+        this.lookupTimeoutMs,
+      );
+      timer.unref?.();
+    });
+    try {
+      return await Promise.race([this.lookup(serviceName), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async lookup(serviceName: string): Promise<string | null> {

@@ -21,8 +21,6 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
 USER node
 WORKDIR /app
 ENV NODE_ENV=production
-# Backstage recommends this for Node 20+: the backend's scaffolder sandbox needs it.
-ENV NODE_OPTIONS="--no-node-snapshot"
 
 # The skeleton holds the package.json of the backend and of each workspace package it uses, so
 # the dependency layer is cached until one of them or the lockfile changes.

@@ -38,16 +38,24 @@ export async function startPostgres(options = {}) {
   chmodSync(dir, 0o777);
   const port = await freePort();
   // initdb refuses to run as root, so the server runs as the postgres user the package creates.
+  // runuser lives in /usr/sbin, which a non-login PATH may lack.
+  const runuser = existsSync('/usr/sbin/runuser')
+    ? '/usr/sbin/runuser'
+    : 'runuser';
   const exec = (tool, args) => {
     const [cmd, ...rest] =
       process.getuid?.() === 0
-        ? ['runuser', '-u', 'postgres', '--', join(bin, tool), ...args]
+        ? [runuser, '-u', 'postgres', '--', join(bin, tool), ...args]
         : [join(bin, tool), ...args];
     const result = spawnSync(cmd, rest, {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     if (result.status !== 0) {
-      throw new Error(`${tool} ${args.join(' ')} exited with ${result.status}`);
+      throw new Error(
+        `${cmd} ${rest.join(' ')} failed: ${
+          result.error?.message ?? `exit status ${result.status}`
+        }`,
+      );
     }
   };
   const data = join(dir, 'data');

@@ -1,19 +1,16 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { mockCredentials } from '@backstage/backend-test-utils';
 import { IncidentDetailResponse } from '@ai-triage/plugin-ai-triage-common';
 import request from 'supertest';
-import { aiTriagePlugin } from '../plugin';
 import { startFakeHttpServer } from '../__testUtils__/fakeHttpServer';
-import { loadScenario } from '../__testUtils__/scenarios';
+import {
+  deliverScenario,
+  startAiTriageBackend,
+  waitFor,
+} from '../__testUtils__/testBackend';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 
 jest.setTimeout(60_000);
 
-const asService = mockCredentials.service.header();
 const asUser = mockCredentials.user.header();
 
 /**
@@ -55,69 +52,35 @@ describe('EnrichmentHandler with failing telemetry providers', () => {
           owner: 'team-checkout',
         },
       };
-      const { server } = await startTestBackend({
-        features: [
-          aiTriagePlugin,
-          catalogServiceMock.factory({ entities: [checkout] }),
-          mockServices.database.factory({
-            knex: await databases.init('SQLITE_3'),
-          }),
-          mockServices.rootConfig.factory({
-            data: {
-              aiTriage: {
-                enrichment: { providerTimeoutSeconds: 5 },
-                telemetry: {
-                  providers: [
-                    {
-                      type: 'loki',
-                      name: 'loki-eu',
-                      baseUrl: slowLoki.url,
-                      timeoutSeconds: 0.5,
-                    },
-                    { type: 'tempo', baseUrl: brokenTempo.url },
-                    { type: 'jaeger', baseUrl: unusedJaeger.url },
-                  ],
+      const server = await startAiTriageBackend({
+        knex: await databases.init('SQLITE_3'),
+        entities: [checkout],
+        config: {
+          aiTriage: {
+            enrichment: { providerTimeoutSeconds: 5 },
+            telemetry: {
+              providers: [
+                {
+                  type: 'loki',
+                  name: 'loki-eu',
+                  baseUrl: slowLoki.url,
+                  timeoutSeconds: 0.5,
                 },
-              },
+                { type: 'tempo', baseUrl: brokenTempo.url },
+                { type: 'jaeger', baseUrl: unusedJaeger.url },
+              ],
             },
-          }),
-        ],
+          },
+        },
       });
 
-      const nowMs = Date.now();
-      const { alert, telemetry } = loadScenario(
-        'checkout-payments-latency',
-        nowMs,
-      );
-      for (const signal of ['traces', 'metrics', 'logs'] as const) {
-        const res = await request(server)
-          .post(`/api/ai-triage/otlp/v1/${signal}`)
-          .set('authorization', asService)
-          .send(telemetry[signal] as object);
-        expect(res.status).toBe(200);
-      }
-      const startsAt = new Date(nowMs - 2 * 60_000).toISOString();
-      const delivery = await request(server)
-        .post('/api/ai-triage/webhooks/alertmanager')
-        .set('authorization', asService)
-        .send({
-          ...alert,
-          alerts: alert.alerts.map((a: object) => ({ ...a, startsAt })),
-        });
-      expect(delivery.status).toBe(202);
-      const [incidentId] = delivery.body.incidentIds;
-
-      let detail: IncidentDetailResponse | undefined;
-      const deadline = Date.now() + 30_000;
-      while (!detail?.context && Date.now() < deadline) {
-        await new Promise(resolve => setTimeout(resolve, 100));
+      const incidentId = await deliverScenario(server);
+      const context = await waitFor('the context document', async () => {
         const res = await request(server)
           .get(`/api/ai-triage/incidents/${incidentId}`)
           .set('authorization', asUser);
-        detail = res.body as IncidentDetailResponse;
-      }
-      const context = detail!.context!;
-      expect(context).toBeTruthy();
+        return (res.body as IncidentDetailResponse).context ?? undefined;
+      });
 
       // The embedded store answered: the slow payments dependency is in the context.
       expect(context.dependencies.map(d => d.dependency)).toContain('payments');

@@ -1,13 +1,8 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { mockCredentials } from '@backstage/backend-test-utils';
 import { IncidentDetailResponse } from '@ai-triage/plugin-ai-triage-common';
 import request from 'supertest';
-import { aiTriagePlugin } from '../plugin';
 import { loadScenario } from '../__testUtils__/scenarios';
+import { startAiTriageBackend, waitFor } from '../__testUtils__/testBackend';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 
 jest.setTimeout(90_000);
@@ -60,19 +55,10 @@ describe('enrichment with the embedded store counting logs as they arrive', () =
   it.each(databases.eachSupportedId())(
     'counts the templates of concurrently posted logs exactly, past maxRecordsPerSignal, %p',
     async databaseId => {
-      const { server } = await startTestBackend({
-        features: [
-          aiTriagePlugin,
-          catalogServiceMock.factory({ entities: [] }),
-          mockServices.database.factory({
-            knex: await databases.init(databaseId),
-          }),
-          mockServices.rootConfig.factory({
-            data: {
-              aiTriage: { enrichment: { maxRecordsPerSignal: 100 } },
-            },
-          }),
-        ],
+      const server = await startAiTriageBackend({
+        knex: await databases.init(databaseId),
+        entities: [],
+        config: { aiTriage: { enrichment: { maxRecordsPerSignal: 100 } } },
       });
 
       const nowMs = Date.now();
@@ -131,17 +117,16 @@ describe('enrichment with the embedded store counting logs as they arrive', () =
       expect(delivery.status).toBe(202);
       const [incidentId] = delivery.body.incidentIds;
 
-      let detail: IncidentDetailResponse | undefined;
-      const deadline = Date.now() + 60_000;
-      while (!detail?.context && Date.now() < deadline) {
-        await new Promise(resolve => setTimeout(resolve, 100));
-        const res = await request(server)
-          .get(`/api/ai-triage/incidents/${incidentId}`)
-          .set('authorization', asUser);
-        detail = res.body as IncidentDetailResponse;
-      }
-      const context = detail!.context!;
-      expect(context).toBeTruthy();
+      const context = await waitFor(
+        'the context document',
+        async () => {
+          const res = await request(server)
+            .get(`/api/ai-triage/incidents/${incidentId}`)
+            .set('authorization', asUser);
+          return (res.body as IncidentDetailResponse).context ?? undefined;
+        },
+        60_000,
+      );
       expect(Date.parse(context.window.from)).toBe(windowStartMs);
 
       const current = requests.slice(0, 10).flat();

@@ -27,16 +27,22 @@ function alertOf(serviceName: string, fingerprint: string) {
 describe('IncidentLinker', () => {
   const databases = createTestDatabases();
 
+  async function incidentStore(
+    databaseId: Parameters<typeof databases.init>[0],
+  ) {
+    const knex = await databases.init(databaseId);
+    await applyDatabaseMigrations(knex);
+    return DatabaseIncidentStore.create({
+      knex,
+      reopenWindowMs: 60_000,
+      maxAttempts: 3,
+    });
+  }
+
   it.each(databases.eachSupportedId())(
     'links incidents stored unlinked once the catalog knows their service, %p',
     async databaseId => {
-      const knex = await databases.init(databaseId);
-      await applyDatabaseMigrations(knex);
-      const incidents = DatabaseIncidentStore.create({
-        knex,
-        reopenWindowMs: 60_000,
-        maxAttempts: 3,
-      });
+      const incidents = await incidentStore(databaseId);
       // The alerts arrived before the catalog had the entities.
       await incidents.ingest({
         source: 'alertmanager',
@@ -84,13 +90,7 @@ describe('IncidentLinker', () => {
   it.each(databases.eachSupportedId())(
     'gets round to every unlinked service, however many the catalog does not know, %p',
     async databaseId => {
-      const knex = await databases.init(databaseId);
-      await applyDatabaseMigrations(knex);
-      const incidents = DatabaseIncidentStore.create({
-        knex,
-        reopenWindowMs: 60_000,
-        maxAttempts: 3,
-      });
+      const incidents = await incidentStore(databaseId);
       // Services unknown to the catalog sort before the one it knows.
       await incidents.ingest({
         source: 'alertmanager',

@@ -108,11 +108,14 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Ingests records [from, to) through the store, CONCURRENCY batches at a time. */
-async function ingest(
-  store: DatabaseTelemetryStore,
+/**
+ * Writes the records [from, to) in batches of BATCH, CONCURRENCY batches at a time, and returns
+ * the milliseconds it took.
+ */
+async function writeInBatches(
   from: number,
   to: number,
+  writeBatch: (logs: LogRecord[]) => Promise<unknown>,
 ): Promise<number> {
   const [, ms] = await timed(async () => {
     for (let start = from; start < to; start += BATCH * CONCURRENCY) {
@@ -124,7 +127,7 @@ async function ingest(
       ) {
         const logs = [];
         for (let n = b; n < Math.min(b + BATCH, to); n++) logs.push(logAt(n));
-        batches.push(store.ingest({ logs }));
+        batches.push(writeBatch(logs));
       }
       await Promise.all(batches);
     }
@@ -132,46 +135,34 @@ async function ingest(
   return ms;
 }
 
-/** The same records straight into telemetry_logs, under another service name. */
-async function rawInsert(
-  knex: Knex,
+/** Ingests records [from, to) through the store. */
+function ingest(
+  store: DatabaseTelemetryStore,
   from: number,
   to: number,
 ): Promise<number> {
-  const [, ms] = await timed(async () => {
-    for (let start = from; start < to; start += BATCH * CONCURRENCY) {
-      const batches = [];
-      for (
-        let b = start;
-        b < Math.min(start + BATCH * CONCURRENCY, to);
-        b += BATCH
-      ) {
-        const rows: Array<Record<string, string | number | null>> = [];
-        for (let n = b; n < Math.min(b + BATCH, to); n++) {
-          const log = logAt(n);
-          rows.push({
-            service_name: 'raw-comparison',
-            timestamp_ms: log.timestampMs,
-            severity_text: log.severityText,
-            severity_number: log.severityNumber,
-            body: log.body,
-            trace_id: log.traceId,
-            span_id: log.spanId,
-            attributes: JSON.stringify(log.attributes),
-          });
-        }
-        batches.push(
-          knex.transaction(async tx => {
-            for (let i = 0; i < rows.length; i += 500) {
-              await tx('telemetry_logs').insert(rows.slice(i, i + 500));
-            }
-          }),
-        );
+  return writeInBatches(from, to, logs => store.ingest({ logs }));
+}
+
+/** The same records straight into telemetry_logs, under another service name. */
+function rawInsert(knex: Knex, from: number, to: number): Promise<number> {
+  return writeInBatches(from, to, logs => {
+    const rows = logs.map(log => ({
+      service_name: 'raw-comparison',
+      timestamp_ms: log.timestampMs,
+      severity_text: log.severityText,
+      severity_number: log.severityNumber,
+      body: log.body,
+      trace_id: log.traceId,
+      span_id: log.spanId,
+      attributes: JSON.stringify(log.attributes),
+    }));
+    return knex.transaction(async tx => {
+      for (let i = 0; i < rows.length; i += 500) {
+        await tx('telemetry_logs').insert(rows.slice(i, i + 500));
       }
-      await Promise.all(batches);
-    }
+    });
   });
-  return ms;
 }
 
 async function readWindow(store: DatabaseTelemetryStore) {

@@ -10,6 +10,7 @@ export * from './schemas/grafana';
 export * from './schemas/pagerduty';
 export * from './schemas/generic';
 export * from './schemas/incident';
+export * from './schemas/localization';
 export * from './schemas/context';
 export * from './schemas/hypothesis';
 export * from './schemas/api';

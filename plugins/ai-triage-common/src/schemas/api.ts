@@ -1,6 +1,7 @@
 import type { Alert, Incident } from './incident';
 import type { ContextDocument } from './context';
 import type { Hypothesis } from './hypothesis';
+import type { FaultGroup } from './localization';
 
 /** @public */
 export type WebhookAcceptedResponse = {
@@ -68,6 +69,10 @@ export type IncidentDetailResponse = {
   /** The fallback reasoner answered because the configured one failed. */
   degraded?: boolean;
   degradedReason?: string | null;
+  /** The fault group the incident belongs to, when localization grouped it. */
+  faultGroup?: FaultGroup | null;
+  /** The group's other incidents (the same fault seen from other services), lead first. */
+  relatedIncidents?: Incident[];
 };
 
 /**

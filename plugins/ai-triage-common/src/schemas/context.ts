@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import {
+  changeEventSchema,
+  localizationSchema,
+  onsetSchema,
+} from './localization';
 
 /**
  * A change of one metric between the baseline window and the incident window.
@@ -14,6 +19,13 @@ export const metricDeltaSchema = z.object({
   changeRatio: z.number().nullable(),
   /** current - baseline; null without a baseline. */
   change: z.number().nullable().optional(),
+  /** The service the metric belongs to; absent means the incident's service. */
+  service: z.string().optional(),
+  /**
+   * The limit the metric is read against (a pool size, a memory or CPU limit), when known: a
+   * value near its limit is evidence even without a baseline.
+   */
+  limit: z.number().nullable().optional(),
 });
 
 /**
@@ -81,6 +93,8 @@ export const logTemplateSchema = z.object({
   sample: z.string(),
   /** Records of this template in the baseline window: 0 means it is new. */
   baselineCount: z.number().int().optional(),
+  /** The service that logged it; absent means the incident's service. */
+  service: z.string().optional(),
   /** Up to three trace ids of its records (smallest first), to tie logs to traces. */
   traceIds: z.array(z.string()).optional(),
   /** Ids of the operations and dependencies whose spans emitted its records (by trace/span id). */
@@ -154,6 +168,19 @@ export const contextDocumentSchema = z.object({
   redactionsByKind: z.record(z.string(), z.number().int()).optional(),
   /** Critical paths of the slowest traces, slowest first. */
   criticalPaths: z.array(criticalPathSchema).optional(),
+  /**
+   * When the fault began on the alerted service and the healthy baseline before it. Absent in
+   * documents made before onset detection.
+   */
+  onset: onsetSchema.optional(),
+  /**
+   * Where across the dependency graph the fault began: origin, path, suspects and edges.
+   * Operations, log templates and metric deltas of other services than the alerted one carry
+   * their `service`.
+   */
+  localization: localizationSchema.optional(),
+  /** Deploys and other changes of the services looked at, oldest first (evidence ids `change:`). */
+  changes: z.array(changeEventSchema).optional(),
   /** Size of this document as stored: UTF-8 bytes of its JSON, and an estimate of its tokens. */
   size: z
     .object({ bytes: z.number().int(), estimatedTokens: z.number().int() })
@@ -187,6 +214,7 @@ export function evidenceIdsOf(context: ContextDocument): Set<string> {
       ...context.logTemplates,
       ...context.metricDeltas,
       ...(context.criticalPaths ?? []),
+      ...(context.changes ?? []),
     ].map(item => item.id),
   );
 }

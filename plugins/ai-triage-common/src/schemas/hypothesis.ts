@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FAULT_KINDS } from './localization';
 
 /** @public */
 export const CONFIDENCE_LEVELS = ['low', 'medium', 'high'] as const;
@@ -11,8 +12,21 @@ export const CONFIDENCE_LEVELS = ['low', 'medium', 'high'] as const;
  */
 export const hypothesisDraftSchema = z.object({
   rootCause: z.string().min(1).max(500),
+  /**
+   * The services (or components) the cause involves: the probable origin first, then the path
+   * from it back to the alerted service.
+   */
   affectedComponents: z.array(z.string().min(1)).max(10),
   confidence: z.enum(CONFIDENCE_LEVELS),
+  /**
+   * The probability (0..1) that this hypothesis names the fault; `confidence` is derived from it
+   * by {@link CONFIDENCE_CUTOFFS}. Absent on hypotheses stored before probabilities.
+   */
+  probability: z.number().min(0).max(1).optional(),
+  /** The kind of fault it names. */
+  kind: z.enum(FAULT_KINDS).optional(),
+  /** The service where the fault began, when the hypothesis names one. */
+  origin: z.string().min(1).optional(),
   reasoning: z.string().max(2000),
   diagnosticSteps: z.array(z.string().min(1)).max(10),
   evidenceIds: z.array(z.string().min(1)).min(1),

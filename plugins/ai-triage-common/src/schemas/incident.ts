@@ -56,6 +56,12 @@ export const incidentSchema = z.object({
   firstSeenAt: z.string(),
   lastSeenAt: z.string(),
   alertCount: z.number().int(),
+  /** The fault group localization put it in, if any (see `FaultGroup`). */
+  faultGroupId: z.string().nullable().optional(),
+  /** The probable origin service of its fault, once localized. */
+  probableOrigin: z.string().nullable().optional(),
+  /** Whether it leads its fault group (its triage is the group's). */
+  faultGroupLead: z.boolean().optional(),
 });
 
 /** @public */

@@ -42,6 +42,12 @@ import { DatabaseTelemetryStore } from './telemetry/DatabaseTelemetryStore';
 import { createTelemetryProviders } from './telemetry/providers/createTelemetryProviders';
 import { createOtlpRouter } from './telemetry/otlpRouter';
 import { QueueMetrics } from './workers/QueueMetrics';
+import { PipelineMetrics } from './observability/PipelineMetrics';
+import { observeIntake } from './observability/observeIntake';
+import {
+  traceProvider,
+  withContextMetrics,
+} from './observability/instrumentStages';
 import { WorkerPool } from './workers/WorkerPool';
 
 /**
@@ -109,6 +115,17 @@ export const aiTriagePlugin = createBackendPlugin({
           logger,
         });
         lifecycle.addShutdownHook(() => queueMetrics.unregister());
+        const pipelineMetrics = PipelineMetrics.create({
+          reasonerKind: customReasoner
+            ? 'custom'
+            : readLlmConfig(deps.config)
+            ? 'llm'
+            : 'heuristic',
+          sloThresholdsSeconds: [
+            config.slo.heuristicTriageSeconds,
+            config.slo.llmTriageSeconds,
+          ],
+        });
         const incidents = DatabaseIncidentStore.create({
           knex,
           maxAttempts,
@@ -132,11 +149,14 @@ export const aiTriagePlugin = createBackendPlugin({
         const router = Router();
         router.use(
           '/webhooks',
-          await createWebhookRouter({
-            httpAuth,
-            ingestor,
-            maxBodyBytes: config.intake.limits.maxBodyBytes,
-          }),
+          observeIntake(
+            await createWebhookRouter({
+              httpAuth,
+              ingestor,
+              maxBodyBytes: config.intake.limits.maxBodyBytes,
+            }),
+            pipelineMetrics,
+          ),
         );
         router.use(
           '/otlp',
@@ -158,7 +178,8 @@ export const aiTriagePlugin = createBackendPlugin({
             signaller,
           }),
         );
-        httpRouter.use(router);
+        // Worker-only processes (aiTriage.workers.stages without intake) serve no routes.
+        if (config.workers.stages.includes('intake')) httpRouter.use(router);
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
 
         await deps.scheduler.scheduleTask({
@@ -216,18 +237,20 @@ export const aiTriagePlugin = createBackendPlugin({
         });
         const workers = WorkerPool.create({
           queue,
-          concurrency: config.workers.concurrency,
+          types: config.workers.jobTypes,
+          concurrency: config.workers.concurrencyByType,
+          metrics: pipelineMetrics,
           leaseMs: config.workers.leaseMs,
           logger: logger.child({ worker: 'ai-triage' }),
           handlers: {
             enrich: EnrichmentHandler.create({
               incidents,
-              triage,
+              triage: withContextMetrics(triage, pipelineMetrics),
               providers: [
                 telemetry,
                 ...createTelemetryProviders(deps.config),
                 ...extraProviders,
-              ],
+              ].map(traceProvider),
               entityAnnotations: CatalogEntityAnnotations.create({
                 catalog,
                 auth,

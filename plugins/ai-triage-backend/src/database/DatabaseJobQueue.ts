@@ -5,6 +5,12 @@ import { Job, JobQueue, JobStatus, JobType, QueueStats } from './JobQueue';
 import { isPostgres } from './isPostgres';
 import { PostgresNotificationListener } from './PostgresNotificationListener';
 import { toIso, toIsoOrNull } from './timestamps';
+import { Span, SpanKind, context, trace } from '@opentelemetry/api';
+import {
+  aiTriageTracer,
+  endWithError,
+  traceparentOf,
+} from '../observability/tracing';
 
 type JobRow = {
   id: string | number;
@@ -19,6 +25,8 @@ type JobRow = {
   last_error: string | null;
   created_at: Date | number | string;
   updated_at: Date | number | string;
+  traceparent: string | null;
+  triage_started_at: Date | number | string | null;
 };
 
 const BASE_BACKOFF_MS = 2_000;
@@ -27,11 +35,22 @@ const MAX_BACKOFF_MS = 5 * 60_000;
 /** The PostgreSQL channel an enqueue notifies, so workers of every replica wake at once. */
 export const JOBS_CHANNEL = 'ai_triage_jobs';
 
-type NewJob = { type: JobType; incidentId: string; maxAttempts: number };
+type NewJob = {
+  type: JobType;
+  incidentId: string;
+  maxAttempts: number;
+  /**
+   * The job whose handler queues this one (the enrich job queueing its reason job): the new job
+   * belongs to the same triage, so it keeps that triage's start and, when no span is active
+   * here, its trace.
+   */
+  followsJobId?: string;
+};
 
 /**
  * Adds a job inside the caller's transaction, so the job exists exactly when the data it works
- * on does. Used by the other Database* stores. On PostgreSQL a trigger on `jobs` (migration
+ * on does. The job carries the W3C traceparent of the span active here (the webhook request,
+ * the worker's span of the job it follows), so its worker continues the same trace. Used by the other Database* stores. On PostgreSQL a trigger on `jobs` (migration
  * `20261124000500_queue`) notifies {@link JOBS_CHANNEL} in the same transaction; PostgreSQL
  * delivers it on commit, drops it on rollback and folds repeats of one transaction into one.
  */
@@ -51,18 +70,82 @@ export async function insertJobs(
     return;
   }
   const now = new Date();
-  await tx('jobs').insert(
-    jobs.map(job => ({
-      type: job.type,
-      incident_id: job.incidentId,
-      status: 'queued',
-      attempts: 0,
-      max_attempts: job.maxAttempts,
-      run_after: now,
-      created_at: now,
-      updated_at: now,
-    })),
-  );
+  const followed = new Map<
+    string,
+    Pick<JobRow, 'traceparent' | 'triage_started_at' | 'created_at'>
+  >();
+  const followsIds = [
+    ...new Set(
+      jobs.flatMap(job => (job.followsJobId ? [job.followsJobId] : [])),
+    ),
+  ];
+  if (followsIds.length > 0) {
+    const rows: Array<
+      Pick<JobRow, 'id' | 'traceparent' | 'triage_started_at' | 'created_at'>
+    > = await tx('jobs')
+      .whereIn('id', followsIds)
+      .select('id', 'traceparent', 'triage_started_at', 'created_at');
+    rows.forEach(row => followed.set(String(row.id), row));
+  }
+  const span = startSendSpan(jobs, tx);
+  const traceparent = span
+    ? traceparentOf(trace.setSpan(context.active(), span))
+    : null;
+  try {
+    await tx('jobs').insert(
+      jobs.map(job => {
+        const previous = job.followsJobId
+          ? followed.get(job.followsJobId)
+          : undefined;
+        return {
+          type: job.type,
+          incident_id: job.incidentId,
+          status: 'queued',
+          attempts: 0,
+          max_attempts: job.maxAttempts,
+          run_after: now,
+          created_at: now,
+          updated_at: now,
+          traceparent: traceparent ?? previous?.traceparent ?? null,
+          triage_started_at: previous
+            ? new Date(toIso(previous.triage_started_at ?? previous.created_at))
+            : now,
+        };
+      }),
+    );
+  } catch (error) {
+    if (span) {
+      endWithError(span, error);
+    }
+    throw error;
+  }
+  span?.end();
+}
+
+/**
+ * A `send {type}` producer span (messaging semantic conventions) under the active span, whose
+ * context the new job rows carry; none when no span is active (nothing to continue).
+ */
+function startSendSpan(jobs: NewJob[], tx: Knex.Transaction): Span | undefined {
+  if (!trace.getActiveSpan()) {
+    return undefined;
+  }
+  const types = [...new Set(jobs.map(job => job.type))].join(',');
+  const incidents = [...new Set(jobs.map(job => job.incidentId))];
+  return aiTriageTracer().startSpan(`send ${types}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      'messaging.system': 'ai_triage',
+      'messaging.operation.type': 'send',
+      'messaging.operation.name': 'send',
+      'messaging.destination.name': types,
+      'messaging.batch.message_count': jobs.length,
+      'db.system.name': isPostgres(tx) ? 'postgresql' : 'sqlite',
+      'db.collection.name': 'jobs',
+      'db.operation.name': 'INSERT',
+      ...(incidents.length === 1 ? { 'incident.id': incidents[0] } : {}),
+    },
+  });
 }
 
 /** Exponential backoff with full jitter: uniform in [base/2, base], base doubling per attempt. */
@@ -104,11 +187,20 @@ export class DatabaseJobQueue implements JobQueue {
     }
   }
 
-  async claim(workerId: string, leaseMs: number): Promise<Job | undefined> {
+  async claim(
+    workerId: string,
+    leaseMs: number,
+    types?: readonly JobType[],
+  ): Promise<Job | undefined> {
     for (;;) {
       const outcome = await this.knex.transaction(async tx => {
         const now = new Date();
         let query = tx<JobRow>('jobs')
+          .modify(q => {
+            if (types) {
+              q.whereIn('type', [...types]);
+            }
+          })
           .where(q =>
             q
               .where(w =>
@@ -306,5 +398,7 @@ function toJob(row: JobRow): Job {
     lastError: row.last_error,
     createdAt: toIso(row.created_at),
     updatedAt: toIso(row.updated_at),
+    traceparent: row.traceparent ?? null,
+    triageStartedAt: toIso(row.triage_started_at ?? row.created_at),
   };
 }

@@ -16,6 +16,7 @@ import {
 } from '../telemetry/TelemetryStore';
 import { TELEMETRY_PROVIDERS_ANNOTATION } from '../telemetry/annotations';
 import { ContextBuilder, ContextBuildInput } from './ContextBuilder';
+import { annotateIncident } from '../observability/instrumentStages';
 
 const MINUTE_MS = 60_000;
 
@@ -70,6 +71,7 @@ export class EnrichmentHandler {
     if (!incident) {
       throw new NotFoundError(`Incident ${job.incidentId} no longer exists`);
     }
+    annotateIncident(incident.id, incident.serviceName);
     await incidents.setTriageState(incident.id, 'enriching');
     const alerts = await incidents.listAlerts(incident.id);
     const firstAlertMs = Math.min(...alerts.map(a => Date.parse(a.startsAt)));

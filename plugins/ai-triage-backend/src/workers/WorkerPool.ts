@@ -187,6 +187,11 @@ export class WorkerPool {
       span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
     }
     const outcome = await this.recordOutcome(job, workerId, failure);
+    if (outcome === 'done') {
+      // The job may have queued the next stage's job: wake this process's idle loops for it
+      // (other processes wake through LISTEN/NOTIFY on PostgreSQL).
+      this.wakeAll();
+    }
     span.setAttribute('job.outcome', outcome);
     span.end();
     metrics?.recordJob(job.type, outcome, Date.now() - started);

@@ -126,11 +126,14 @@ export class PipelineMetrics {
     source: string;
     durationMs: number;
     alerts: number;
+    /** The HTTP status of the answer; 5xx are the intake SLO's bad events. */
+    statusCode: number;
     /** Absent when accepted. */
     rejectionReason?: string;
   }): void {
     const attributes: Attributes = {
       'ai_triage.alert.source': delivery.source,
+      'http.response.status_code': delivery.statusCode,
       'ai_triage.intake.outcome': delivery.rejectionReason
         ? 'rejected'
         : 'accepted',

@@ -93,6 +93,7 @@ export function observeIntake(
         source,
         durationMs: Date.now() - started,
         alerts: Array.isArray(body?.alerts) ? body.alerts.length : 1,
+        statusCode: status,
         rejectionReason: reason,
       });
     });

@@ -17,6 +17,7 @@ import { metrics } from '@opentelemetry/api';
 import Router from 'express-promise-router';
 import { readAiTriageConfig } from './config';
 import { applyDatabaseMigrations } from './database/migrations';
+import { tuneSqlite } from './database/tuneSqlite';
 import { DatabaseIncidentStore } from './database/DatabaseIncidentStore';
 import { DatabaseJobQueue } from './database/DatabaseJobQueue';
 import { DatabaseTriageStore } from './database/DatabaseTriageStore';
@@ -102,6 +103,7 @@ export const aiTriagePlugin = createBackendPlugin({
         } = deps;
         const config = readAiTriageConfig(deps.config);
         const knex = await database.getClient();
+        await tuneSqlite(knex);
         if (!database.migrations?.skip) {
           await applyDatabaseMigrations(knex);
         }

@@ -9,7 +9,10 @@
  *     --config app-config.yaml --config app-config.production.yaml
  */
 import { createBackend } from '@backstage/backend-defaults';
+import { aiTriageRootHealthServiceFactory } from '@ai-triage/plugin-ai-triage-backend';
 
 const backend = createBackend();
 backend.add(import('@ai-triage/plugin-ai-triage-backend'));
+// Readiness includes the AI triage checks (database, queue lag, LLM breaker, providers).
+backend.add(aiTriageRootHealthServiceFactory);
 backend.start();

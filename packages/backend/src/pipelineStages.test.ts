@@ -247,6 +247,18 @@ describeWithPostgres('pipeline stages as separate processes', () => {
       }),
     ).toBe(1);
 
+    // Each process's readiness carries the pipeline checks.
+    for (const stage of [intake, enrich, reason]) {
+      const readiness = await fetch(
+        `${stage.url}/.backstage/health/v1/readiness`,
+      );
+      expect(readiness.status).toBe(200);
+      expect(await readiness.json()).toMatchObject({
+        status: 'ok',
+        aiTriage: { database: { status: 'ok' }, queue: { status: 'ok' } },
+      });
+    }
+
     // The worker processes serve no webhook routes.
     const toWorker = await fetch(
       `${enrich.url}/api/ai-triage/webhooks/alertmanager`,

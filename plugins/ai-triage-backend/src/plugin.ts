@@ -44,6 +44,8 @@ import { createTelemetryProviders } from './telemetry/providers/createTelemetryP
 import { createOtlpRouter } from './telemetry/otlpRouter';
 import { QueueMetrics } from './workers/QueueMetrics';
 import { PipelineMetrics } from './observability/PipelineMetrics';
+import { PipelineChecks } from './observability/PipelineChecks';
+import { aiTriagePipelineHealthServiceRef } from './observability/PipelineHealth';
 import { observeIntake } from './observability/observeIntake';
 import {
   traceProvider,
@@ -80,6 +82,7 @@ export const aiTriagePlugin = createBackendPlugin({
         config: coreServices.rootConfig,
         database: coreServices.database,
         events: eventsServiceRef,
+        health: aiTriagePipelineHealthServiceRef,
         instanceMetadata: coreServices.rootInstanceMetadata,
         notifications: notificationService,
         httpAuth: coreServices.httpAuth,
@@ -117,6 +120,11 @@ export const aiTriagePlugin = createBackendPlugin({
           logger,
         });
         lifecycle.addShutdownHook(() => queueMetrics.unregister());
+        const checks = PipelineChecks.register({
+          health: deps.health,
+          knex,
+          queue,
+        });
         const pipelineMetrics = PipelineMetrics.create({
           reasonerKind: customReasoner
             ? 'custom'
@@ -224,6 +232,7 @@ export const aiTriagePlugin = createBackendPlugin({
             audit: triage,
             logger: logger.child({ worker: 'reasoning' }),
           });
+        checks.watchBreaker(llmReasoner || undefined);
         const installedPlugins =
           await deps.instanceMetadata.getInstalledPlugins();
         const publisher = TriageResultPublisher.create({
@@ -252,7 +261,7 @@ export const aiTriagePlugin = createBackendPlugin({
                 telemetry,
                 ...createTelemetryProviders(deps.config),
                 ...extraProviders,
-              ].map(traceProvider),
+              ].map(provider => traceProvider(provider, checks)),
               entityAnnotations: CatalogEntityAnnotations.create({
                 catalog,
                 auth,

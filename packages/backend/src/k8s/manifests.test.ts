@@ -6,7 +6,6 @@ import {
   PrometheusSerializer,
 } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { parse } from 'yaml';
 import {
   checkManifests,
   checkQuery,

@@ -18,9 +18,13 @@ export function annotateIncident(
 /**
  * The provider with a `fetch telemetry {name}` client span around each call: provider, service,
  * window, records per signal and what was truncated or missing; a failure or timeout ends the
- * span with an error (the enrichment still goes on without it).
+ * span with an error (the enrichment still goes on without it). Each answer is also reported
+ * to `outcomes` (the readiness checks).
  */
-export function traceProvider(provider: TelemetryProvider): TelemetryProvider {
+export function traceProvider(
+  provider: TelemetryProvider,
+  outcomes?: { recordProvider(name: string, error?: unknown): void },
+): TelemetryProvider {
   return Object.assign(Object.create(provider) as TelemetryProvider, {
     fetch: ((query, options) =>
       aiTriageTracer().startActiveSpan(
@@ -45,9 +49,11 @@ export function traceProvider(provider: TelemetryProvider): TelemetryProvider {
               'ai_triage.telemetry.missing': result.missing ?? [],
             });
             span.end();
+            outcomes?.recordProvider(provider.name);
             return result;
           } catch (error) {
             endWithError(span, error);
+            outcomes?.recordProvider(provider.name, error);
             throw error;
           }
         },

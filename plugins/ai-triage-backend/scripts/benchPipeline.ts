@@ -119,7 +119,17 @@ const { bodies, url, headers, concurrency } = workerData;
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < bodies.length) {
       const body = bodies[next++];
-      const res = await fetch(url, { method: 'POST', headers, body });
+      // A kept-alive connection the server closes just then fails the request; the webhook
+      // is idempotent (the same body is a duplicate delivery), so send it again.
+      let res;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          res = await fetch(url, { method: 'POST', headers, body });
+          break;
+        } catch (error) {
+          if (attempt >= 3) throw new Error(String(error) + ': ' + String(error.cause));
+        }
+      }
       const text = await res.text();
       if (res.status !== 202) {
         throw new Error('webhook answered ' + res.status + ': ' + text);

@@ -340,8 +340,8 @@ async function measure(run: Run) {
   await sampler;
   const rows: Array<{ started: any; finished: any }> = await run
     .knex('triage_runs as r')
-    .join('jobs as j', join =>
-      join.on('j.incident_id', 'r.incident_id').andOnVal('j.type', 'enrich'),
+    .join('jobs as j', on =>
+      on.on('j.incident_id', 'r.incident_id').andOnVal('j.type', 'enrich'),
     )
     .select({ started: 'j.triage_started_at', finished: 'r.created_at' });
   const latencies = rows.map(

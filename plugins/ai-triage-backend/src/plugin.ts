@@ -43,7 +43,10 @@ import { DatabaseTelemetryStore } from './telemetry/DatabaseTelemetryStore';
 import { createTelemetryProviders } from './telemetry/providers/createTelemetryProviders';
 import { createOtlpRouter } from './telemetry/otlpRouter';
 import { QueueMetrics } from './workers/QueueMetrics';
-import { PipelineMetrics } from './observability/PipelineMetrics';
+import {
+  PipelineMetrics,
+  reasonerKindOf,
+} from './observability/PipelineMetrics';
 import { PipelineChecks } from './observability/PipelineChecks';
 import { aiTriagePipelineHealthServiceRef } from './observability/PipelineHealth';
 import { observeIntake } from './observability/observeIntake';
@@ -126,11 +129,10 @@ export const aiTriagePlugin = createBackendPlugin({
           queue,
         });
         const pipelineMetrics = PipelineMetrics.create({
-          reasonerKind: customReasoner
-            ? 'custom'
-            : readLlmConfig(deps.config)
-            ? 'llm'
-            : 'heuristic',
+          reasonerKind: reasonerKindOf({
+            custom: Boolean(customReasoner),
+            llm: Boolean(readLlmConfig(deps.config)),
+          }),
           sloThresholdsSeconds: [
             config.slo.heuristicTriageSeconds,
             config.slo.llmTriageSeconds,

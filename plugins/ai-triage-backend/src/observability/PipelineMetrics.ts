@@ -16,6 +16,17 @@ export type JobOutcome =
 /** Which reasoner answers in this process, as `ai_triage.reasoner.kind` reports it. */
 export type ReasonerKind = 'llm' | 'heuristic' | 'custom';
 
+/** The kind of the reasoner that answers: a module's, else the LLM when configured. */
+export function reasonerKindOf(options: {
+  custom: boolean;
+  llm: boolean;
+}): ReasonerKind {
+  if (options.custom) {
+    return 'custom';
+  }
+  return options.llm ? 'llm' : 'heuristic';
+}
+
 /** Bucket boundaries (seconds) of the stage histograms: milliseconds to ten minutes. */
 export const STAGE_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,

@@ -57,8 +57,9 @@ describe('readiness', () => {
       // A triage through the failing LLM: the breaker opens, the heuristic answers.
       const incidentId = await deliverScenario(server);
       await waitFor('the triage', async () =>
-        (await knex('incidents').where('id', incidentId).first())
-          ?.triage_state === 'triaged'
+        (
+          await knex('incidents').where('id', incidentId).first()
+        )?.triage_state === 'triaged'
           ? true
           : undefined,
       );

@@ -28,9 +28,9 @@ let llm: FakeChatCompletionsServer;
 
 beforeAll(async () => {
   // The exporter instrumentation.ts starts, on a free loopback port.
-  await new Promise<void>((resolve, reject) => {
+  await new Promise<void>((done, fail) => {
     exporter = new PrometheusExporter({ host: '127.0.0.1', port: 0 }, error =>
-      error ? reject(error) : resolve(),
+      error ? fail(error) : done(),
     );
   });
   const { port } = (

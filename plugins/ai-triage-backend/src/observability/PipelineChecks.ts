@@ -25,6 +25,7 @@ export class PipelineChecks {
   }
 
   private readonly providers = new Map<string, ProviderOutcome>();
+  private readonly health: PipelineHealth;
 
   private constructor(options: {
     health: PipelineHealth;
@@ -32,6 +33,7 @@ export class PipelineChecks {
     queue: JobQueue;
   }) {
     const { health, knex, queue } = options;
+    this.health = health;
     health.register('database', async () => {
       const started = Date.now();
       await knex.raw('select 1');
@@ -53,10 +55,7 @@ export class PipelineChecks {
         ),
       };
     });
-    this.health = health;
   }
-
-  private readonly health: PipelineHealth;
 
   /** Reports the LLM reasoner's circuit breaker. */
   watchBreaker(reasoner: { name: string; circuitState: number } | undefined) {

@@ -10,15 +10,18 @@ export interface Config {
       /**
        * The pipeline stages this process runs, so each can be its own workload: `intake` (the
        * webhook, OTLP and review routes), `enrich` and `reason` (queue workers, each with its
-       * own loops). Default all three. `enabled: false` leaves `intake` only.
+       * own loops), `deliver` (outbound webhooks and ticket comments). Default all four.
+       * `enabled: false` leaves `intake` only.
        */
-      stages?: Array<'intake' | 'enrich' | 'reason'>;
+      stages?: Array<'intake' | 'enrich' | 'reason' | 'deliver'>;
       /** Jobs of each queue stage one replica runs at once. Default 2. */
       concurrency?: number;
       /** Enrich jobs one replica runs at once. Default `concurrency`. */
       enrich?: { concurrency?: number };
       /** Reason jobs one replica runs at once. Default `concurrency`. */
       reason?: { concurrency?: number };
+      /** Deliver jobs one replica runs at once. Default `concurrency`. */
+      deliver?: { concurrency?: number };
       /** How long a claimed job stays leased before another worker may take it. Default 5 minutes. */
       leaseSeconds?: number;
       /** Attempts before a job is dead. Default 5. */

@@ -38,8 +38,11 @@ export type AiTriageConfig = {
 
 const MINUTE = 60_000;
 
-/** The stages a process can run: intake (all HTTP routes) and the two queue stages. */
-export const PIPELINE_STAGES = ['intake', 'enrich', 'reason'] as const;
+/**
+ * The stages a process can run: intake (all HTTP routes), the two triage queue stages, and
+ * deliver (outbound webhooks and ticket comments, `aiTriage.outbound`).
+ */
+export const PIPELINE_STAGES = ['intake', 'enrich', 'reason', 'deliver'] as const;
 export type PipelineStage = (typeof PIPELINE_STAGES)[number];
 
 /** Service level objectives; the rule files in k8s/ use the same defaults. */
@@ -204,6 +207,7 @@ function readWorkers(
     concurrencyByType: {
       enrich: Math.floor(positive('workers.enrich.concurrency', concurrency)),
       reason: Math.floor(positive('workers.reason.concurrency', concurrency)),
+      deliver: Math.floor(positive('workers.deliver.concurrency', concurrency)),
     },
     leaseMs: positive('workers.leaseSeconds', 300) * 1000,
     maxAttempts: Math.floor(positive('workers.maxAttempts', 5)),

@@ -2,6 +2,7 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { actionsRegistryServiceRef } from '@backstage/backend-plugin-api/alpha';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
@@ -55,6 +56,8 @@ import {
   withContextMetrics,
 } from './observability/instrumentStages';
 import { WorkerPool } from './workers/WorkerPool';
+import { registerIncidentActions } from './actions/registerIncidentActions';
+import { createIncidentWorkflow } from './workflow/createIncidentWorkflow';
 
 /**
  * The AI triage backend plugin: alert webhooks, the embedded OTLP receiver, the enrich and
@@ -80,6 +83,8 @@ export const aiTriagePlugin = createBackendPlugin({
 
     env.registerInit({
       deps: {
+        actionsRegistry: actionsRegistryServiceRef,
+        auditor: coreServices.auditor,
         auth: coreServices.auth,
         catalog: catalogServiceRef,
         config: coreServices.rootConfig,
@@ -178,6 +183,16 @@ export const aiTriagePlugin = createBackendPlugin({
           signals: deps.signals,
           logger,
         });
+        const entityQuery = CatalogEntityQuery.create({ catalog, auth });
+        const { workflow, deliveryHandler } = createIncidentWorkflow({
+          ...deps,
+          knex,
+          incidents,
+          triage,
+          queue,
+          entityQuery,
+          signaller,
+        });
         router.use(
           await createRouter({
             httpAuth,
@@ -186,10 +201,18 @@ export const aiTriagePlugin = createBackendPlugin({
             triage,
             queue,
             entities,
-            entityQuery: CatalogEntityQuery.create({ catalog, auth }),
-            signaller,
+            entityQuery,
+            workflow,
           }),
         );
+        registerIncidentActions({
+          ...deps,
+          incidents,
+          triage,
+          entities,
+          entityQuery,
+          workflow,
+        });
         // Worker-only processes (aiTriage.workers.stages without intake) serve no routes.
         if (config.workers.stages.includes('intake')) httpRouter.use(router);
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
@@ -286,8 +309,13 @@ export const aiTriagePlugin = createBackendPlugin({
               incidents,
               publisher,
             }),
+            deliver: deliveryHandler,
           },
-          onFailure: job => incidents.setTriageState(job.incidentId, 'failed'),
+          onFailure: async job => {
+            if (job.type !== 'deliver') {
+              await incidents.setTriageState(job.incidentId, 'failed');
+            }
+          },
         });
         lifecycle.addStartupHook(() => workers.start());
         lifecycle.addShutdownHook(() => workers.stop());

@@ -14,3 +14,4 @@ export * from './schemas/localization';
 export * from './schemas/context';
 export * from './schemas/hypothesis';
 export * from './schemas/api';
+export * from './schemas/workflow';

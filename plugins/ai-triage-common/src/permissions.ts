@@ -20,8 +20,19 @@ export const aiTriageHypothesisReviewPermission = createPermission({
   attributes: { action: 'update' },
 });
 
+/**
+ * Acknowledge, resolve or reopen an incident, and set its ticket reference.
+ *
+ * @public
+ */
+export const aiTriageIncidentStatusPermission = createPermission({
+  name: 'ai-triage.incident.status',
+  attributes: { action: 'update' },
+});
+
 /** @public */
 export const aiTriagePermissions = [
   aiTriageIncidentReadPermission,
   aiTriageHypothesisReviewPermission,
+  aiTriageIncidentStatusPermission,
 ];

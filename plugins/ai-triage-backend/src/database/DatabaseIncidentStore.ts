@@ -3,6 +3,7 @@ import { isDatabaseConflictError } from '@backstage/backend-plugin-api';
 import {
   Alert,
   Incident,
+  IncidentStatus,
   SEVERITIES,
   Severity,
   StoredAlert,
@@ -31,7 +32,7 @@ type IncidentRow = {
   namespace: string | null;
   cluster: string | null;
   severity: Severity;
-  status: 'open' | 'resolved';
+  status: IncidentStatus;
   triage_state: TriageState;
   first_seen_at: DbTimestamp;
   last_seen_at: DbTimestamp;
@@ -373,7 +374,8 @@ export class DatabaseIncidentStore implements IncidentStore {
         .update({
           severity: SEVERITIES[Number(summary?.worst)] ?? incident.severity,
           entity_ref: entityRef,
-          status: firing ? 'open' : 'resolved',
+          // An acknowledged incident stays acknowledged while its alerts fire.
+          status: firing ? stillActive(incident.status) : 'resolved',
           active_key: firing ? incident.correlation_key : null,
           resolved_at: firing ? null : incident.resolved_at ?? now,
           triage_state: incident.triage_state,
@@ -386,7 +388,7 @@ export class DatabaseIncidentStore implements IncidentStore {
   async listIncidents(filter: IncidentFilter): Promise<Incident[]> {
     const query = this.incidentsWithCounts()
       // Open incidents first: they are what an engineer on call looks for.
-      .orderByRaw("case when status = 'open' then 0 else 1 end")
+      .orderByRaw("case when status = 'resolved' then 1 else 0 end")
       .orderBy([
         { column: 'last_seen_at', order: 'desc' },
         { column: 'id', order: 'desc' },
@@ -564,6 +566,10 @@ function latestPerAlert(items: IngestAlert[]): IngestAlert[] {
     latest.set(id, item);
   }
   return [...latest.values()];
+}
+
+function stillActive(status: IncidentStatus): IncidentStatus {
+  return status === 'acknowledged' ? 'acknowledged' : 'open';
 }
 
 function toIncident(row: IncidentRow): Incident {

@@ -26,6 +26,9 @@ import { CatalogEntityResolver } from '../ingest/EntityResolver';
 import { CatalogEntityQuery } from './CatalogEntityQuery';
 import { IncidentSignaller } from './IncidentSignaller';
 import { createRouter } from './router';
+import { ConfigReader } from '@backstage/config';
+import { DefaultEventsService } from '@backstage/plugin-events-node';
+import { createIncidentWorkflow } from '../workflow/createIncidentWorkflow';
 
 jest.setTimeout(120_000);
 
@@ -59,6 +62,27 @@ async function startApi(
   const auth = mockServices.auth();
   // Signals as the signals service would deliver them to open pages.
   const signalled: unknown[] = [];
+  const entityQuery = CatalogEntityQuery.create({ catalog, auth });
+  const signaller = IncidentSignaller.create({
+    signals: {
+      async publish(signal) {
+        signalled.push(signal);
+      },
+    },
+    logger: mockServices.logger.mock(),
+  });
+  const { workflow } = createIncidentWorkflow({
+    config: new ConfigReader({}),
+    knex,
+    incidents,
+    triage,
+    queue,
+    entityQuery,
+    events: DefaultEventsService.create({ logger: mockServices.logger.mock() }),
+    auditor: mockServices.auditor.mock(),
+    logger: mockServices.logger.mock(),
+    signaller,
+  });
   const router = await createRouter({
     httpAuth: mockServices.httpAuth(),
     permissions: mockServices.permissions({ result: permission }),
@@ -66,15 +90,8 @@ async function startApi(
     triage,
     queue,
     entities: CatalogEntityResolver.create({ catalog, auth }),
-    entityQuery: CatalogEntityQuery.create({ catalog, auth }),
-    signaller: IncidentSignaller.create({
-      signals: {
-        async publish(signal) {
-          signalled.push(signal);
-        },
-      },
-      logger: mockServices.logger.mock(),
-    }),
+    entityQuery,
+    workflow,
   });
   const app = express().use(router).use(mockErrorHandler());
   return { app, incidents, queue, triage, signalled };

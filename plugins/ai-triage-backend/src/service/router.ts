@@ -4,12 +4,7 @@ import {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import {
-  ConflictError,
-  InputError,
-  NotAllowedError,
-  NotFoundError,
-} from '@backstage/errors';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import {
   AuthorizeResult,
   BasicPermission,
@@ -22,7 +17,10 @@ import {
   SEVERITIES,
   aiTriageHypothesisReviewPermission,
   aiTriageIncidentReadPermission,
+  aiTriageIncidentStatusPermission,
   reviewRequestSchema,
+  setIncidentStatusRequestSchema,
+  setTicketRequestSchema,
 } from '@ai-triage/plugin-ai-triage-common';
 import { z } from 'zod';
 import { IncidentStore } from '../database/IncidentStore';
@@ -30,8 +28,8 @@ import { JobQueue } from '../database/JobQueue';
 import { TriageStore } from '../database/TriageStore';
 import { EntityResolver } from '../ingest/EntityResolver';
 import { fromZodError } from '../ingest/fromZodError';
+import { IncidentWorkflowService } from '../workflow/IncidentWorkflowService';
 import { EntityQuery } from './CatalogEntityQuery';
-import { IncidentSignaller } from './IncidentSignaller';
 
 /** A comma-separated query parameter whose values must each be one of `values`. */
 function listOf<T extends readonly [string, ...string[]]>(values: T) {
@@ -78,8 +76,8 @@ export async function createRouter(options: {
   queue: JobQueue;
   entities: EntityResolver;
   entityQuery: EntityQuery;
-  /** Tells open portal pages about reviews and re-triage at once. */
-  signaller?: IncidentSignaller;
+  /** Status changes, reviews and re-triage, with their events, deliveries and audit. */
+  workflow: IncidentWorkflowService;
 }): Promise<express.Router> {
   const {
     httpAuth,
@@ -89,7 +87,7 @@ export async function createRouter(options: {
     queue,
     entities,
     entityQuery,
-    signaller,
+    workflow,
   } = options;
   const router = Router();
   router.use(express.json({ limit: '64kb' }));
@@ -161,11 +159,12 @@ export async function createRouter(options: {
     if (!incident) {
       throw new NotFoundError(`Incident ${req.params.id} not found`);
     }
-    const [alerts, context, hypotheses, run] = await Promise.all([
+    const [alerts, context, hypotheses, run, workflowState] = await Promise.all([
       incidents.listAlerts(incident.id),
       triage.getLatestContext(incident.id),
       triage.listHypotheses(incident.id),
       triage.getLatestRun(incident.id),
+      workflow.getWorkflow(incident),
     ]);
     const [deadJob] =
       incident.triageState === 'failed'
@@ -184,6 +183,7 @@ export async function createRouter(options: {
       failureReason: deadJob?.lastError ?? null,
       degraded: run?.degraded ?? false,
       degradedReason: run?.degradedReason ?? null,
+      workflow: workflowState,
     };
     res.json(body);
   });
@@ -200,19 +200,13 @@ export async function createRouter(options: {
   });
 
   router.post('/incidents/:id/retriage', async (req, res) => {
-    await authorize(req, aiTriageHypothesisReviewPermission);
-    const result = await incidents.requestRetriage(req.params.id);
-    if (result.outcome === 'not-found') {
-      throw new NotFoundError(`Incident ${req.params.id} not found`);
-    }
-    if (result.outcome === 'in-progress') {
-      throw new ConflictError(
-        `Incident ${req.params.id} is already being triaged; wait for the running triage to finish`,
-      );
-    }
-    queue.notifyEnqueued();
-    await signaller?.incidentChanged(result.incident.id, 'retriaged');
-    const body: RetriageResponse = { incident: result.incident };
+    const credentials = await authorize(req, aiTriageHypothesisReviewPermission);
+    const incident = await workflow.retriage(req.params.id, {
+      credentials,
+      request: req,
+      via: 'http',
+    });
+    const body: RetriageResponse = { incident };
     res.status(202).json(body);
   });
 
@@ -224,16 +218,39 @@ export async function createRouter(options: {
         aiTriageHypothesisReviewPermission,
       );
       const review = parse(reviewRequestSchema, req.body, 'review');
-      const created = await triage.addReview({
-        incidentId: req.params.id,
-        hypothesisId: req.params.hypothesisId,
-        reviewer: credentials.principal.userEntityRef,
+      const created = await workflow.review(
+        req.params.id,
+        req.params.hypothesisId,
         review,
-      });
-      await signaller?.incidentChanged(req.params.id, 'reviewed');
+        { credentials, request: req, via: 'http' },
+      );
       res.status(201).json(created);
     },
   );
+
+  // Acknowledge, resolve or reopen.
+  router.post('/incidents/:id/status', async (req, res) => {
+    const credentials = await authorize(req, aiTriageIncidentStatusPermission);
+    const change = parse(setIncidentStatusRequestSchema, req.body, 'status');
+    const incident = await workflow.setStatus(req.params.id, change, {
+      credentials,
+      request: req,
+      via: 'http',
+    });
+    res.json({ incident, workflow: await workflow.getWorkflow(incident) });
+  });
+
+  router.put('/incidents/:id/ticket', async (req, res) => {
+    const credentials = await authorize(req, aiTriageIncidentStatusPermission);
+    const { ticket } = parse(setTicketRequestSchema, req.body, 'ticket');
+    res.json({
+      ticket: await workflow.setTicket(req.params.id, ticket, {
+        credentials,
+        request: req,
+        via: 'http',
+      }),
+    });
+  });
 
   router.get('/jobs/stats', async (req, res) => {
     await authorize(req, aiTriageIncidentReadPermission);

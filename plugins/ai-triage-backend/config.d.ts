@@ -187,5 +187,69 @@ export interface Config {
         };
       };
     };
+    /** Where workflow events go outside the portal (README "Workflow and integrations"). */
+    outbound?: {
+      /** Attempts per delivery before it is dead-lettered (visible in GET /jobs). Default 8. */
+      maxAttempts?: number;
+      /** How long a receiver may take to answer one attempt. Default 10 seconds. */
+      timeoutSeconds?: number;
+      /** Webhooks that receive workflow events. */
+      webhooks?: Array<{
+        /** Names the target in jobs and audit records; must be unique. Default webhook-<n>. */
+        name?: string;
+        /** http(s) URL the event is POSTed to. */
+        url: string;
+        /** `json` (default): the signed event body; `slack`: a Slack incoming-webhook message. */
+        format?: 'json' | 'slack';
+        /**
+         * HMAC-SHA256 key: the x-ai-triage-signature header is
+         * `t=<unix seconds>,v1=<hex HMAC of "<t>.<raw body>">`. Unsigned when absent.
+         * @visibility secret
+         */
+        secret?: string;
+        /** Event types to send (e.g. hypothesis.accepted, incident.acknowledged). Default all. */
+        events?: string[];
+        /** Send only events of incidents that match every given filter. */
+        filter?: {
+          entityRefs?: string[];
+          /** Owners of the incident's entity (group or user refs). */
+          owners?: string[];
+          severities?: Array<'critical' | 'high' | 'warning' | 'info'>;
+        };
+      }>;
+      /** Credentials for commenting on an incident's ticket when a hypothesis is accepted. */
+      tickets?: {
+        pagerduty?: {
+          /** Default https://api.pagerduty.com. */
+          baseUrl?: string;
+          /**
+           * REST API key.
+           * @visibility secret
+           */
+          token: string;
+          /** Email of the PagerDuty user the notes are posted as (the From header). */
+          fromEmail: string;
+        };
+        jira?: {
+          /** e.g. https://acme.atlassian.net */
+          baseUrl: string;
+          /** With email: Basic auth (Jira Cloud API token); without: Bearer (Data Center PAT). */
+          email?: string;
+          /**
+           * @visibility secret
+           */
+          token: string;
+        };
+        github?: {
+          /** Default https://api.github.com (GitHub Enterprise: https://host/api/v3). */
+          baseUrl?: string;
+          /**
+           * Token with issues:write.
+           * @visibility secret
+           */
+          token: string;
+        };
+      };
+    };
   };
 }

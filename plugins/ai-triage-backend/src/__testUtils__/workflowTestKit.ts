@@ -85,7 +85,10 @@ export type RawRequest = {
  * request's raw body and answers with the status `answer` gives, in the order they come.
  */
 export async function startReceiver(
-  answer: (req: RawRequest, index: number) => { status: number; body?: unknown },
+  answer: (
+    req: RawRequest,
+    index: number,
+  ) => { status: number; body?: unknown },
 ) {
   const requests: RawRequest[] = [];
   const server = http.createServer((req, res) => {

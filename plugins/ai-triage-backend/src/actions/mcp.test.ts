@@ -123,10 +123,14 @@ describe('AI triage actions over MCP', () => {
         // Namespaced by plugin id (mcpActions.namespacedToolNames defaults to true).
         expect([...byName.keys()]).toContain(`ai-triage.${name}`);
       }
-      expect(byName.get('ai-triage.list-incidents')!.annotations).toMatchObject({
-        readOnlyHint: true,
-      });
-      expect(byName.get('ai-triage.review-hypothesis')!.annotations).toMatchObject({
+      expect(byName.get('ai-triage.list-incidents')!.annotations).toMatchObject(
+        {
+          readOnlyHint: true,
+        },
+      );
+      expect(
+        byName.get('ai-triage.review-hypothesis')!.annotations,
+      ).toMatchObject({
         readOnlyHint: false,
         destructiveHint: false,
       });

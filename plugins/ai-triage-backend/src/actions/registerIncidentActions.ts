@@ -50,10 +50,21 @@ export function registerIncidentActions(options: {
     workflow,
   } = options;
 
+  /**
+   * As the HTTP API: `read` lets any authenticated caller through to the permission check;
+   * changes need a user (they are recorded under the user's name), as reviews in the portal do.
+   */
   async function authorize(
     credentials: BackstageCredentials,
     permission: BasicPermission,
+    options: { userOnly?: boolean } = {},
   ) {
+    const { type } = credentials.principal as { type: string };
+    if (options.userOnly && type !== 'user') {
+      throw new NotAllowedError(
+        `${permission.name} needs a signed-in user; this caller is a ${type}`,
+      );
+    }
     const [decision] = await permissions.authorize([{ permission }], {
       credentials,
     });
@@ -240,7 +251,9 @@ export function registerIncidentActions(options: {
         }),
     },
     action: async ({ input, credentials }) => {
-      await authorize(credentials, aiTriageHypothesisReviewPermission);
+      await authorize(credentials, aiTriageHypothesisReviewPermission, {
+        userOnly: true,
+      });
       const { incidentId, hypothesisId, ...body } = input;
       const parsed = reviewRequestSchema.safeParse(body);
       if (!parsed.success) {
@@ -270,7 +283,9 @@ export function registerIncidentActions(options: {
         }),
     },
     action: async ({ input, credentials }) => {
-      await authorize(credentials, aiTriageHypothesisReviewPermission);
+      await authorize(credentials, aiTriageHypothesisReviewPermission, {
+        userOnly: true,
+      });
       const incident = await workflow.retriage(input.incidentId, {
         credentials,
         via: 'action',
@@ -298,7 +313,9 @@ export function registerIncidentActions(options: {
         }),
     },
     action: async ({ input, credentials }) => {
-      await authorize(credentials, aiTriageIncidentStatusPermission);
+      await authorize(credentials, aiTriageIncidentStatusPermission, {
+        userOnly: true,
+      });
       const incident = await workflow.setStatus(
         input.incidentId,
         { status: input.status, comment: input.comment },

@@ -1,7 +1,4 @@
-import {
-  AuditorService,
-  LoggerService,
-} from '@backstage/backend-plugin-api';
+import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
 import { TicketRef } from '@ai-triage/plugin-ai-triage-common';
 import { Job } from '../database/JobQueue';
 import { JobHandler } from '../workers/WorkerPool';

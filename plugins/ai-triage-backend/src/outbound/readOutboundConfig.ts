@@ -108,7 +108,8 @@ export function readOutboundConfig(root: Config): OutboundConfig {
         token: jira.getString('token'),
       },
       github: github && {
-        baseUrl: github.getOptionalString('baseUrl') ?? 'https://api.github.com',
+        baseUrl:
+          github.getOptionalString('baseUrl') ?? 'https://api.github.com',
         token: github.getString('token'),
       },
     },

@@ -159,13 +159,15 @@ export async function createRouter(options: {
     if (!incident) {
       throw new NotFoundError(`Incident ${req.params.id} not found`);
     }
-    const [alerts, context, hypotheses, run, workflowState] = await Promise.all([
-      incidents.listAlerts(incident.id),
-      triage.getLatestContext(incident.id),
-      triage.listHypotheses(incident.id),
-      triage.getLatestRun(incident.id),
-      workflow.getWorkflow(incident),
-    ]);
+    const [alerts, context, hypotheses, run, workflowState] = await Promise.all(
+      [
+        incidents.listAlerts(incident.id),
+        triage.getLatestContext(incident.id),
+        triage.listHypotheses(incident.id),
+        triage.getLatestRun(incident.id),
+        workflow.getWorkflow(incident),
+      ],
+    );
     const [deadJob] =
       incident.triageState === 'failed'
         ? await queue.listJobs({
@@ -200,7 +202,10 @@ export async function createRouter(options: {
   });
 
   router.post('/incidents/:id/retriage', async (req, res) => {
-    const credentials = await authorize(req, aiTriageHypothesisReviewPermission);
+    const credentials = await authorize(
+      req,
+      aiTriageHypothesisReviewPermission,
+    );
     const incident = await workflow.retriage(req.params.id, {
       credentials,
       request: req,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { INCIDENT_STATUSES, SEVERITIES } from '../constants';
+import type { Incident } from './incident';
 import { REVIEW_DECISIONS } from './hypothesis';
 
 /**
@@ -119,6 +120,16 @@ export type IncidentWorkflow = {
   statusChangedAt: string | null;
   ticket: TicketRef | null;
   currentRootCause: CurrentRootCause | null;
+};
+
+/**
+ * The answer to `POST /incidents/:id/status`.
+ *
+ * @public
+ */
+export type SetIncidentStatusResponse = {
+  incident: Incident;
+  workflow: IncidentWorkflow;
 };
 
 /**

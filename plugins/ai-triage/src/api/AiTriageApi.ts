@@ -6,6 +6,9 @@ import {
   RetriageResponse,
   Review,
   ReviewRequest,
+  SetIncidentStatusRequest,
+  SetIncidentStatusResponse,
+  TicketRef,
 } from '@ai-triage/plugin-ai-triage-common';
 
 /**
@@ -26,6 +29,16 @@ export interface AiTriageApi {
   ): Promise<Review>;
   /** Runs enrichment and reasoning for the incident again. */
   retriageIncident(incidentId: string): Promise<RetriageResponse>;
+  /** Acknowledges, resolves or reopens the incident as the signed-in user. */
+  setIncidentStatus(
+    incidentId: string,
+    request: SetIncidentStatusRequest,
+  ): Promise<SetIncidentStatusResponse>;
+  /** Sets the incident's ticket (an issue URL, Jira key, PagerDuty URL), or clears it with null. */
+  setIncidentTicket(
+    incidentId: string,
+    ticket: string | null,
+  ): Promise<{ ticket: TicketRef | null }>;
 }
 
 /** @public */

@@ -7,6 +7,9 @@ import {
   RetriageResponse,
   Review,
   ReviewRequest,
+  SetIncidentStatusRequest,
+  SetIncidentStatusResponse,
+  TicketRef,
 } from '@ai-triage/plugin-ai-triage-common';
 import { AiTriageApi } from './AiTriageApi';
 
@@ -60,6 +63,28 @@ export class AiTriageClient implements AiTriageApi {
       `/incidents/${encodeURIComponent(incidentId)}/retriage`,
       { method: 'POST' },
     );
+  }
+
+  setIncidentStatus(
+    incidentId: string,
+    request: SetIncidentStatusRequest,
+  ): Promise<SetIncidentStatusResponse> {
+    return this.request(`/incidents/${encodeURIComponent(incidentId)}/status`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(request),
+    });
+  }
+
+  setIncidentTicket(
+    incidentId: string,
+    ticket: string | null,
+  ): Promise<{ ticket: TicketRef | null }> {
+    return this.request(`/incidents/${encodeURIComponent(incidentId)}/ticket`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ticket }),
+    });
   }
 
   private async request<T>(path: string, init?: RequestInit): Promise<T> {

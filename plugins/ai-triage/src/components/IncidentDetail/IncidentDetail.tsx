@@ -33,6 +33,10 @@ import {
 import { AlertsCard } from './AlertsCard';
 import { ContextCard } from './ContextCard';
 import { HypothesesCard } from './HypothesesCard';
+import {
+  CurrentRootCauseBanner,
+  IncidentStatusActions,
+} from '../IncidentStatusActions';
 
 const useStyles = makeStyles(theme => ({
   facts: {
@@ -115,7 +119,7 @@ function IncidentSummary(props: {
     >
       <div className={classes.facts}>
         <SeverityChip severity={incident.severity} />
-        <Typography variant="body2">Status: {incident.status}</Typography>
+        <IncidentStatusActions incident={incident} onChanged={onRetriaged} />
         <TriageStateLabel state={incident.triageState} />
         <Typography variant="body2">{location}</Typography>
         <Typography variant="body2" color="textSecondary">
@@ -178,6 +182,9 @@ export function IncidentDetail(props: {
           onClose={onClose}
           onRetriaged={reload}
         />
+      </Grid>
+      <Grid item xs={12}>
+        <CurrentRootCauseBanner workflow={detail.workflow} />
       </Grid>
       {error && (
         <Grid item xs={12}>

@@ -1,0 +1,4 @@
+export {
+  CurrentRootCauseBanner,
+  IncidentStatusActions,
+} from './IncidentStatusActions';

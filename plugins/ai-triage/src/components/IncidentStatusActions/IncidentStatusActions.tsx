@@ -46,7 +46,8 @@ const NEXT: Record<
 
 /**
  * The incident's status with Acknowledge, Resolve and Reopen buttons for users with the
- * `ai-triage.incident.status` permission. `compact` renders small text buttons for table rows.
+ * `ai-triage.incident.status` permission; shown in the incident view of the tab and the feed.
+ * `compact` renders small text buttons (for lists).
  *
  * @internal
  */

@@ -8,7 +8,6 @@ import { useTheme } from '@material-ui/core/styles';
 import { Incident } from '@ai-triage/plugin-ai-triage-common';
 import { formatAge, formatTime } from '../../format';
 import { SeverityChip, TriageStateLabel } from '../IncidentLabels';
-import { IncidentStatusActions } from '../IncidentStatusActions';
 
 /** The query parameter that holds the selected incident, so a reload shows it again. */
 export const INCIDENT_QUERY_PARAM = 'incident';
@@ -59,11 +58,7 @@ function columns(options: {
       field: 'severity',
       render: incident => <SeverityChip severity={incident.severity} />,
     },
-    {
-      title: 'Status',
-      field: 'status',
-      render: incident => <IncidentStatusActions incident={incident} compact />,
-    },
+    { title: 'Status', field: 'status' },
     {
       title: 'Triage',
       field: 'triageState',

@@ -57,10 +57,10 @@ export function registerIncidentActions(options: {
   async function authorize(
     credentials: BackstageCredentials,
     permission: BasicPermission,
-    options: { userOnly?: boolean } = {},
+    { userOnly = false }: { userOnly?: boolean } = {},
   ) {
     const { type } = credentials.principal as { type: string };
-    if (options.userOnly && type !== 'user') {
+    if (userOnly && type !== 'user') {
       throw new NotAllowedError(
         `${permission.name} needs a signed-in user; this caller is a ${type}`,
       );

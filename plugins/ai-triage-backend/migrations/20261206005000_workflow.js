@@ -19,7 +19,9 @@ exports.up = async function up(knex) {
     table
       .text('current_root_cause')
       .nullable()
-      .comment('JSON CurrentRootCause: the last accepted or modified hypothesis');
+      .comment(
+        'JSON CurrentRootCause: the last accepted or modified hypothesis',
+      );
   });
   await knex.schema.createTable('incident_status_changes', table => {
     table.comment('Append-only history of status changes made by people');

@@ -36,6 +36,7 @@ import { HypothesesCard } from './HypothesesCard';
 import {
   CurrentRootCauseBanner,
   IncidentStatusActions,
+  IncidentTicket,
 } from '../IncidentStatusActions';
 
 const useStyles = makeStyles(theme => ({
@@ -185,6 +186,11 @@ export function IncidentDetail(props: {
       </Grid>
       <Grid item xs={12}>
         <CurrentRootCauseBanner workflow={detail.workflow} />
+        <IncidentTicket
+          incidentId={incidentId}
+          ticket={detail.workflow?.ticket ?? null}
+          onChanged={reload}
+        />
       </Grid>
       {error && (
         <Grid item xs={12}>

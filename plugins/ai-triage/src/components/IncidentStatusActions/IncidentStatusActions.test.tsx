@@ -84,4 +84,53 @@ describe('IncidentStatusActions in the incident view', () => {
     expect(banner).toHaveTextContent('Check the pool size');
     expect(banner).toHaveTextContent('Status set by user:default/guest');
   });
+
+  it('sets the ticket the accepted cause is posted to', async () => {
+    let detail: IncidentDetailResponse = detailResponse();
+    const put: unknown[] = [];
+    server.use(
+      http.get(`${API}/incidents/inc-1`, () => HttpResponse.json(detail)),
+      http.put(`${API}/incidents/inc-1/ticket`, async ({ request }) => {
+        put.push(await request.json());
+        const ticket = {
+          system: 'github' as const,
+          owner: 'acme',
+          repo: 'shop',
+          issueNumber: 12,
+        };
+        detail = {
+          ...detail,
+          workflow: {
+            statusChangedBy: null,
+            statusChangedAt: null,
+            currentRootCause: null,
+            ticket,
+          },
+        };
+        return HttpResponse.json({ ticket });
+      }),
+    );
+    await renderInTestApp(
+      <IncidentDetail incidentId="inc-1" onClose={jest.fn()} />,
+      {
+        apis: [
+          mockApis.permission({ authorize: AuthorizeResult.ALLOW }),
+          [aiTriageApiRef, client],
+        ],
+        mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef },
+      },
+    );
+
+    expect(await screen.findByText('Ticket: none')).toBeInTheDocument();
+    await userEvent.type(
+      screen.getByRole('textbox', { name: 'Ticket' }),
+      'https://github.com/acme/shop/issues/12',
+    );
+    await userEvent.click(screen.getByRole('button', { name: 'Set ticket' }));
+
+    expect(
+      await screen.findByRole('link', { name: 'acme/shop#12' }),
+    ).toHaveAttribute('href', 'https://github.com/acme/shop/issues/12');
+    expect(put).toEqual([{ ticket: 'https://github.com/acme/shop/issues/12' }]);
+  });
 });

@@ -2,3 +2,4 @@ export {
   CurrentRootCauseBanner,
   IncidentStatusActions,
 } from './IncidentStatusActions';
+export { IncidentTicket } from './IncidentTicket';

@@ -46,6 +46,8 @@ function job(payload: DeliveryPayload): Job {
     leaseOwner: 'w',
     leaseExpiresAt: null,
     lastError: null,
+    traceparent: null,
+    triageStartedAt: '2026-12-06T10:00:00.000Z',
     createdAt: '2026-12-06T10:00:00.000Z',
     updatedAt: '2026-12-06T10:00:00.000Z',
   };

@@ -35,6 +35,14 @@ export interface Config {
       maxLabelValueLength?: number;
       /** Characters in an annotation value. Default 16384. */
       maxAnnotationValueLength?: number;
+      /**
+       * How far after the time of receipt an alert's timestamp may lie (the sender's clock
+       * ahead); a later one is clamped to this bound and counted in the intake log
+       * (`clampedTimestamps`). Default 300 seconds.
+       */
+      maxClockSkewSeconds?: number;
+      /** How far before the time of receipt an alert's timestamp may lie; an earlier one is clamped. Default 3650 days. */
+      maxTimestampAgeDays?: number;
       /** How long a service's catalog entity is cached before it is looked up again. Default 60 seconds. */
       catalogCacheSeconds?: number;
       /** How long "no entity for this service" is cached; a service annotated later links after this. Default 10 seconds. */

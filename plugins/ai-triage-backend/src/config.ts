@@ -86,6 +86,16 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
             DEFAULT_INTAKE_LIMITS.maxAnnotationValueLength,
           ),
         ),
+        maxClockSkewMs:
+          positive(
+            'intake.maxClockSkewSeconds',
+            DEFAULT_INTAKE_LIMITS.maxClockSkewMs / 1000,
+          ) * 1000,
+        maxTimestampAgeMs:
+          positive(
+            'intake.maxTimestampAgeDays',
+            DEFAULT_INTAKE_LIMITS.maxTimestampAgeMs / 86_400_000,
+          ) * 86_400_000,
       },
       catalogCache: {
         foundMs:

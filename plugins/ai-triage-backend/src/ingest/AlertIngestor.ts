@@ -9,7 +9,11 @@ import { IncidentStore } from '../database/IncidentStore';
 import { JobQueue } from '../database/JobQueue';
 import { EntityResolver } from './EntityResolver';
 import { correlationKey } from './correlationKey';
-import { IntakeLimits, checkIntakeLimits } from './IntakeLimits';
+import {
+  IntakeLimits,
+  checkIntakeLimits,
+  clampTimestamps,
+} from './IntakeLimits';
 import { AlertEvent } from './ParsedDelivery';
 import { SOURCE_FORMATS, parseDelivery } from './parseDelivery';
 
@@ -49,8 +53,10 @@ export class AlertIngestor {
     body: unknown,
     rawBody: Buffer,
   ): Promise<WebhookAcceptedResponse> {
-    const parsed = parseDelivery(source, body, new Date());
+    const receivedAt = new Date();
+    const parsed = parseDelivery(source, body, receivedAt);
     checkIntakeLimits(parsed, this.limits, SOURCE_FORMATS[source].title);
+    const clampedTimestamps = clampTimestamps(parsed, this.limits, receivedAt);
 
     const alerts = parsed.alerts.map(a => a.alert);
     for (const event of parsed.events) {
@@ -87,6 +93,7 @@ export class AlertIngestor {
       ignoredEvents:
         parsed.alerts.length + parsed.events.length - alerts.length,
       truncatedAlerts: parsed.truncatedAlerts,
+      clampedTimestamps,
       incidents: result.incidentIds.length,
     };
     if (parsed.truncatedAlerts > 0) {

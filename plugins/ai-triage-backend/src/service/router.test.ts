@@ -146,6 +146,47 @@ describe('createRouter', () => {
   );
 
   it.each(databases.eachSupportedId())(
+    'answers 400 naming the problem for a malformed entityRef or a NUL in an id, query or comment, %p',
+    async databaseId => {
+      const { app, incidents } = await setup(databaseId);
+      const { incidentIds } = await incidents.ingest({
+        source: 'alertmanager',
+        deliveryKey: 'one',
+        alerts: [ingestItem(testAlert(), CHECKOUT)],
+      });
+      const cases: Array<[string, request.Test, RegExp]> = [
+        [
+          'entityRef _',
+          request(app).get('/incidents').query({ entityRef: '_' }),
+          /entityRef: must be an entity reference/,
+        ],
+        [
+          'NUL in a path id',
+          request(app).get(`/incidents/${incidentIds[0]}%00`),
+          /NUL character/,
+        ],
+        [
+          'NUL in the query',
+          request(app).get('/incidents?owner=team%00a'),
+          /NUL character/,
+        ],
+        [
+          'NUL in a review comment',
+          request(app)
+            .post(`/incidents/${incidentIds[0]}/hypotheses/h1/reviews`)
+            .send({ decision: 'rejected', comment: 'no\u0000pe' }),
+          /comment: contains a NUL character/,
+        ],
+      ];
+      for (const [what, req, message] of cases) {
+        const res = await req.set('Authorization', asUser);
+        expect({ what, status: res.status }).toEqual({ what, status: 400 });
+        expect(res.body.error.message).toMatch(message);
+      }
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
     'filters by owner, system, severity, status and unlinked, %p',
     async databaseId => {
       const { app, incidents } = await setup(databaseId);

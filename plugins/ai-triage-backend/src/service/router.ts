@@ -31,6 +31,7 @@ import { TriageStore } from '../database/TriageStore';
 import { EntityResolver } from '../ingest/EntityResolver';
 import { fromZodError } from '../ingest/fromZodError';
 import { EntityQuery } from './CatalogEntityQuery';
+import { entityRefParam, rejectUnboundedInput } from './inputBounds';
 import { IncidentSignaller } from './IncidentSignaller';
 
 /** A comma-separated query parameter whose values must each be one of `values`. */
@@ -43,9 +44,9 @@ function listOf<T extends readonly [string, ...string[]]>(values: T) {
 
 const listQuerySchema = z
   .object({
-    entityRef: z.string().min(1).optional(),
-    owner: z.string().min(1).optional(),
-    system: z.string().min(1).optional(),
+    entityRef: entityRefParam.optional(),
+    owner: z.string().min(1).max(255).optional(),
+    system: z.string().min(1).max(255).optional(),
     severity: listOf(SEVERITIES).optional(),
     status: listOf(INCIDENT_STATUSES).optional(),
     unlinked: z
@@ -93,6 +94,7 @@ export async function createRouter(options: {
   } = options;
   const router = Router();
   router.use(express.json({ limit: '64kb' }));
+  router.use(rejectUnboundedInput());
 
   async function authorize(req: express.Request, permission: BasicPermission) {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });

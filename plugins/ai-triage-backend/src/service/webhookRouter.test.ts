@@ -34,6 +34,8 @@ const limits: IntakeLimits = {
   maxLabelNameLength: 40,
   maxLabelValueLength: 100,
   maxAnnotationValueLength: 1000,
+  maxClockSkewMs: 300_000,
+  maxTimestampAgeMs: 3650 * 86_400_000,
 };
 
 /** Row counts of every table of the plugin's database, migrations' own included. */
@@ -422,14 +424,14 @@ describe('createWebhookRouter', () => {
       'a NUL character in the title',
       webhookPayloads.generic({ name: 'Queue\u0000Lag' }),
       400,
-      'alerts[0]: alert name contains a NUL character',
+      'alerts[0].title: contains a NUL character',
     ],
     [
       'alertmanager',
       'a NUL character in the service label',
       webhookPayloads.alertmanager({ service: 'check\u0000out' }),
       400,
-      'alerts[0]: service.name contains a NUL character',
+      'alerts[0].labels.service: contains a NUL character',
     ],
     [
       'generic',
@@ -531,6 +533,97 @@ describe('createWebhookRouter', () => {
       expect(perIncident.map(r => Number(r.n)).sort()).toEqual(
         ALERT_SOURCES.flatMap(() => [2, 8]).sort(),
       );
+    },
+  );
+
+  /** Each sender's payload with `timestamp` as the time of its alert. */
+  const withTime: Record<AlertSource, (at: string) => Record<string, any>> = {
+    alertmanager: at => {
+      const body = webhookPayloads.alertmanager();
+      body.alerts[0].startsAt = at;
+      return body;
+    },
+    grafana: at => {
+      const body = webhookPayloads.grafana();
+      body.alerts[0].startsAt = at;
+      return body;
+    },
+    pagerduty: at => {
+      const body = webhookPayloads.pagerduty();
+      body.payload.timestamp = at;
+      return body;
+    },
+    generic: at => {
+      const body = webhookPayloads.generic();
+      body.alerts[0].startsAt = at;
+      return body;
+    },
+  };
+
+  it.each(databases.eachSupportedId())(
+    'answers 400 naming the field for values that cannot be stored, and stores nothing, %p',
+    async databaseId => {
+      const { knex, app } = await setup(databaseId);
+      const before = await countAllRows(knex);
+      const deep: Record<string, unknown> = {};
+      let cursor = deep;
+      for (let i = 0; i < 1000; i++) {
+        cursor.next = {};
+        cursor = cursor.next as Record<string, unknown>;
+      }
+      const cases: Array<[AlertSource, object, RegExp]> = [
+        // An offset of +25:00 matches the RFC 3339 pattern but names no instant.
+        ...ALERT_SOURCES.map(
+          source =>
+            [
+              source,
+              withTime[source]('2026-11-24T10:00:00+25:00'),
+              /must be a real instant/,
+            ] as [AlertSource, object, RegExp],
+        ),
+        [
+          'alertmanager',
+          webhookPayloads.alertmanager({ labels: { env: 'prod\u0000x' } }),
+          /alerts\[0\]\.labels\.env: contains a NUL character/,
+        ],
+        [
+          'pagerduty',
+          {
+            ...webhookPayloads.pagerduty(),
+            payload: {
+              ...webhookPayloads.pagerduty().payload,
+              custom_details: deep,
+            },
+          },
+          /nested deeper than 32 levels/,
+        ],
+      ];
+      for (const [source, body, message] of cases) {
+        const res = await request(app).post(`/webhooks/${source}`).send(body);
+        expect({ source, status: res.status }).toEqual({ source, status: 400 });
+        expect(res.body.error.message).toMatch(message);
+      }
+      expect(await countAllRows(knex)).toEqual(before);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'clamps timestamps far ahead of the clock (year 5138) to the allowed skew, for every sender, %p',
+    async databaseId => {
+      const { knex, app } = await setup(databaseId);
+      for (const source of ALERT_SOURCES) {
+        const res = await request(app)
+          .post(`/webhooks/${source}`)
+          .send(withTime[source]('5138-11-16T09:46:40Z'));
+        expect({ source, status: res.status }).toEqual({ source, status: 202 });
+      }
+      const starts: unknown[] = await knex('alerts').pluck('starts_at');
+      expect(starts).toHaveLength(ALERT_SOURCES.length);
+      for (const start of starts) {
+        const time = new Date(start as string).getTime();
+        expect(time).toBeLessThanOrEqual(Date.now() + 300_000);
+        expect(time).toBeGreaterThan(Date.now() - 60_000);
+      }
     },
   );
 

@@ -72,6 +72,25 @@ export interface Config {
         patterns?: Array<{ name: string; pattern: string }>;
       };
     };
+    /**
+     * Limits of the embedded OTLP receiver, per record (span, log record, metric, resource). A
+     * record over one is left out and counted in the export's partial success, with the
+     * exporter's other records stored.
+     */
+    otlp?: {
+      /** Deepest JSON nesting of one record (one AnyValue level is up to four). Default 32. */
+      maxDepth?: number;
+      /** Attributes of one record, resource or data point. Default 256. */
+      maxAttributes?: number;
+      /** Entries of any other list in one record (array values, key-value lists, data points). Default 10000. */
+      maxEntries?: number;
+      /** Longest string in a record (attribute value, body, name), in characters. Default 65536. */
+      maxStringLength?: number;
+      /** How far after the time of receipt a record's time may lie. Default 300 seconds. */
+      maxClockSkewSeconds?: number;
+      /** How far before the time of receipt a record's time may lie. Default 3650 days. */
+      maxTimestampAgeDays?: number;
+    };
     telemetry?: {
       /** How long the embedded OTLP store keeps telemetry. Default 24 hours. */
       retentionHours?: number;

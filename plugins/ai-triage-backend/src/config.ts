@@ -1,6 +1,7 @@
 import { Config } from '@backstage/config';
 import { RedactionOptions } from './enrichment/redact';
 import { DEFAULT_INTAKE_LIMITS, IntakeLimits } from './ingest/IntakeLimits';
+import { DEFAULT_OTLP_LIMITS, OtlpLimits } from './telemetry/otlpJson';
 import {
   DEFAULT_ENTITY_CACHE_TTL,
   EntityCacheTtl,
@@ -25,6 +26,7 @@ export type AiTriageConfig = {
     redaction: RedactionOptions;
   };
   telemetry: { retentionMs: number };
+  otlp: OtlpLimits;
 };
 
 const MINUTE = 60_000;
@@ -139,6 +141,30 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
     },
     telemetry: {
       retentionMs: positive('telemetry.retentionHours', 24) * 60 * MINUTE,
+    },
+    otlp: {
+      maxDepth: Math.floor(
+        positive('otlp.maxDepth', DEFAULT_OTLP_LIMITS.maxDepth),
+      ),
+      maxAttributes: Math.floor(
+        positive('otlp.maxAttributes', DEFAULT_OTLP_LIMITS.maxAttributes),
+      ),
+      maxEntries: Math.floor(
+        positive('otlp.maxEntries', DEFAULT_OTLP_LIMITS.maxEntries),
+      ),
+      maxStringLength: Math.floor(
+        positive('otlp.maxStringLength', DEFAULT_OTLP_LIMITS.maxStringLength),
+      ),
+      maxClockSkewMs:
+        positive(
+          'otlp.maxClockSkewSeconds',
+          DEFAULT_OTLP_LIMITS.maxClockSkewMs / 1000,
+        ) * 1000,
+      maxTimestampAgeMs:
+        positive(
+          'otlp.maxTimestampAgeDays',
+          DEFAULT_OTLP_LIMITS.maxTimestampAgeMs / 86_400_000,
+        ) * 86_400_000,
     },
   };
 }

@@ -140,7 +140,12 @@ export const aiTriagePlugin = createBackendPlugin({
         );
         router.use(
           '/otlp',
-          await createOtlpRouter({ store: telemetry, httpAuth, logger }),
+          await createOtlpRouter({
+            store: telemetry,
+            httpAuth,
+            logger,
+            limits: config.otlp,
+          }),
         );
         const signaller = IncidentSignaller.create({
           signals: deps.signals,

@@ -17,6 +17,8 @@ export type InputBounds = {
   maxEntries: number;
   /** Longest string, in characters (keys included). */
   maxStringLength: number;
+  /** Most entries of a list under an `attributes` key (OTLP attributes), when set. */
+  maxAttributes?: number;
 };
 
 export const DEFAULT_INPUT_BOUNDS: InputBounds = {
@@ -67,6 +69,15 @@ export function findBoundsProblem(
       const path = item.path ? `${item.path}.${key}` : key;
       const problem = stringProblem(key, bounds);
       if (problem) return `${item.path || 'body'}: key ${problem}`;
+      const entry = (item.value as Record<string, unknown>)[key];
+      if (
+        key === 'attributes' &&
+        bounds.maxAttributes !== undefined &&
+        Array.isArray(entry) &&
+        entry.length > bounds.maxAttributes
+      ) {
+        return `${path}: ${entry.length} attributes, over the limit of ${bounds.maxAttributes}`;
+      }
       stack.push({
         value: (item.value as Record<string, unknown>)[key],
         path,

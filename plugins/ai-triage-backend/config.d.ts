@@ -73,6 +73,27 @@ export interface Config {
       };
     };
     /**
+     * How long rows are kept in the tables that grow with use (telemetry has
+     * `telemetry.retentionHours`). A scheduled task deletes what is past its time every hour,
+     * in batches of `batchSize` rows, each its own short statement.
+     */
+    retention?: {
+      /** Jobs done or dead, after their last change. Default 7 days. */
+      jobsDays?: number;
+      /** Deliveries (used to answer re-deliveries as duplicates), after receipt. Default 30 days. */
+      deliveriesDays?: number;
+      /** LLM call audit records. Default 90 days. */
+      llmCallsDays?: number;
+      /** Context documents of resolved incidents, after the incident resolved. Default 30 days. */
+      contextDocumentsDays?: number;
+      /** Resolved incidents nobody reviewed, with all their rows. Default 180 days. */
+      incidentsDays?: number;
+      /** Resolved incidents with a review, with all their rows. Default 730 days. */
+      reviewedIncidentsDays?: number;
+      /** Rows per delete statement. Default 500. */
+      batchSize?: number;
+    };
+    /**
      * Limits of the embedded OTLP receiver, per record (span, log record, metric, resource). A
      * record over one is left out and counted in the export's partial success, with the
      * exporter's other records stored.

@@ -3,6 +3,10 @@ import { RedactionOptions } from './enrichment/redact';
 import { DEFAULT_INTAKE_LIMITS, IntakeLimits } from './ingest/IntakeLimits';
 import { DEFAULT_OTLP_LIMITS, OtlpLimits } from './telemetry/otlpJson';
 import {
+  DEFAULT_RETENTION_POLICY,
+  RetentionPolicy,
+} from './retention/DatabaseRetention';
+import {
   DEFAULT_ENTITY_CACHE_TTL,
   EntityCacheTtl,
 } from './ingest/EntityResolver';
@@ -27,6 +31,7 @@ export type AiTriageConfig = {
   };
   telemetry: { retentionMs: number };
   otlp: OtlpLimits;
+  retention: RetentionPolicy;
 };
 
 const MINUTE = 60_000;
@@ -43,6 +48,8 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
     }
     return value;
   };
+  const days = (key: string, fallbackMs: number) =>
+    positive(key, fallbackMs / 86_400_000) * 86_400_000;
   return {
     workers: {
       enabled: config?.getOptionalBoolean('workers.enabled') ?? true,
@@ -141,6 +148,32 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
     },
     telemetry: {
       retentionMs: positive('telemetry.retentionHours', 24) * 60 * MINUTE,
+    },
+    retention: {
+      jobsMs: days('retention.jobsDays', DEFAULT_RETENTION_POLICY.jobsMs),
+      deliveriesMs: days(
+        'retention.deliveriesDays',
+        DEFAULT_RETENTION_POLICY.deliveriesMs,
+      ),
+      llmCallsMs: days(
+        'retention.llmCallsDays',
+        DEFAULT_RETENTION_POLICY.llmCallsMs,
+      ),
+      contextDocumentsMs: days(
+        'retention.contextDocumentsDays',
+        DEFAULT_RETENTION_POLICY.contextDocumentsMs,
+      ),
+      incidentsMs: days(
+        'retention.incidentsDays',
+        DEFAULT_RETENTION_POLICY.incidentsMs,
+      ),
+      reviewedIncidentsMs: days(
+        'retention.reviewedIncidentsDays',
+        DEFAULT_RETENTION_POLICY.reviewedIncidentsMs,
+      ),
+      batchSize: Math.floor(
+        positive('retention.batchSize', DEFAULT_RETENTION_POLICY.batchSize),
+      ),
     },
     otlp: {
       maxDepth: Math.floor(

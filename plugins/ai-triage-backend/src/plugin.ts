@@ -41,6 +41,7 @@ import { CatalogEntityAnnotations } from './telemetry/CatalogEntityAnnotations';
 import { DatabaseTelemetryStore } from './telemetry/DatabaseTelemetryStore';
 import { createTelemetryProviders } from './telemetry/providers/createTelemetryProviders';
 import { createOtlpRouter } from './telemetry/otlpRouter';
+import { DatabaseRetention } from './retention/DatabaseRetention';
 import { QueueMetrics } from './workers/QueueMetrics';
 import { WorkerPool } from './workers/WorkerPool';
 
@@ -166,6 +167,17 @@ export const aiTriagePlugin = createBackendPlugin({
         httpRouter.use(router);
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
 
+        const retention = DatabaseRetention.create({
+          knex,
+          policy: config.retention,
+          logger,
+        });
+        await deps.scheduler.scheduleTask({
+          id: 'ai-triage-retention',
+          frequency: { hours: 1 },
+          timeout: { minutes: 15 },
+          fn: async () => void (await retention.run()),
+        });
         await deps.scheduler.scheduleTask({
           id: 'ai-triage-telemetry-retention',
           frequency: { minutes: 10 },

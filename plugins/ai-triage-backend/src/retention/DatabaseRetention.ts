@@ -160,7 +160,7 @@ export class DatabaseRetention {
         .limit(this.policy.batchSize)
         .pluck('id');
       if (ids.length === 0) break;
-      deleted += await this.knex.transaction(async tx => {
+      deleted += await this.knex.transaction(async (tx): Promise<number> => {
         for (const table of INCIDENT_CHILDREN) {
           await tx(table).whereIn('incident_id', ids).delete();
         }

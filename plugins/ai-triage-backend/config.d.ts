@@ -72,6 +72,11 @@ export interface Config {
         patterns?: Array<{ name: string; pattern: string }>;
       };
     };
+    /** The ownership permission policy of the production backend (aiTriageOwnershipPolicyModule). */
+    permissions?: {
+      /** User or group refs that may read, review and re-triage every incident. Default none. */
+      admins?: string[];
+    };
     /**
      * How long rows are kept in the tables that grow with use (telemetry has
      * `telemetry.retentionHours`). A scheduled task deletes what is past its time every hour,

@@ -42,6 +42,11 @@ import { DatabaseTelemetryStore } from './telemetry/DatabaseTelemetryStore';
 import { createTelemetryProviders } from './telemetry/providers/createTelemetryProviders';
 import { createOtlpRouter } from './telemetry/otlpRouter';
 import { DatabaseRetention } from './retention/DatabaseRetention';
+import { IncidentAccess } from './permissions/IncidentAccess';
+import {
+  incidentResourceRef,
+  incidentRules,
+} from './permissions/incidentOwnership';
 import { QueueMetrics } from './workers/QueueMetrics';
 import { WorkerPool } from './workers/WorkerPool';
 
@@ -100,8 +105,6 @@ export const aiTriagePlugin = createBackendPlugin({
         if (!database.migrations?.skip) {
           await applyDatabaseMigrations(knex);
         }
-        deps.permissionsRegistry.addPermissions(aiTriagePermissions);
-
         const { maxAttempts } = config.workers;
         const queue = DatabaseJobQueue.create({ knex, logger });
         const queueMetrics = QueueMetrics.register({
@@ -152,6 +155,17 @@ export const aiTriagePlugin = createBackendPlugin({
           signals: deps.signals,
           logger,
         });
+        const entityQuery = CatalogEntityQuery.create({ catalog, auth });
+        const access = IncidentAccess.create({
+          ...{ permissions: deps.permissions, incidents, catalog, auth },
+          entityQuery,
+        });
+        deps.permissionsRegistry.addResourceType({
+          resourceRef: incidentResourceRef,
+          permissions: aiTriagePermissions,
+          rules: Object.values(incidentRules),
+          getResources: ids => access.loadResources(ids),
+        });
         router.use(
           await createRouter({
             httpAuth,
@@ -160,7 +174,8 @@ export const aiTriagePlugin = createBackendPlugin({
             triage,
             queue,
             entities,
-            entityQuery: CatalogEntityQuery.create({ catalog, auth }),
+            entityQuery,
+            access,
             signaller,
           }),
         );

@@ -10,10 +10,7 @@ import {
   NotAllowedError,
   NotFoundError,
 } from '@backstage/errors';
-import {
-  AuthorizeResult,
-  BasicPermission,
-} from '@backstage/plugin-permission-common';
+import { ResourcePermission } from '@backstage/plugin-permission-common';
 import {
   INCIDENT_STATUSES,
   IncidentDetailResponse,
@@ -30,6 +27,7 @@ import { JobQueue } from '../database/JobQueue';
 import { TriageStore } from '../database/TriageStore';
 import { EntityResolver } from '../ingest/EntityResolver';
 import { fromZodError } from '../ingest/fromZodError';
+import { IncidentAccess } from '../permissions/IncidentAccess';
 import { EntityQuery } from './CatalogEntityQuery';
 import { entityRefParam, rejectUnboundedInput } from './inputBounds';
 import { IncidentSignaller } from './IncidentSignaller';
@@ -79,6 +77,8 @@ export async function createRouter(options: {
   queue: JobQueue;
   entities: EntityResolver;
   entityQuery: EntityQuery;
+  /** Applies the permission policy's decisions, conditional ones included, to incidents. */
+  access: IncidentAccess;
   /** Tells open portal pages about reviews and re-triage at once. */
   signaller?: IncidentSignaller;
 }): Promise<express.Router> {
@@ -90,18 +90,28 @@ export async function createRouter(options: {
     queue,
     entities,
     entityQuery,
+    access,
     signaller,
   } = options;
   const router = Router();
   router.use(express.json({ limit: '64kb' }));
   router.use(rejectUnboundedInput());
 
-  async function authorize(req: express.Request, permission: BasicPermission) {
+  /**
+   * The signed-in user's credentials, once the policy allows `permission`: on the incident,
+   * or (without one) on every incident.
+   */
+  async function authorize(
+    req: express.Request,
+    permission: ResourcePermission,
+    incidentId?: string,
+  ) {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
-    const [decision] = await permissions.authorize([{ permission }], {
-      credentials,
-    });
-    if (decision.result !== AuthorizeResult.ALLOW) {
+    if (incidentId !== undefined) {
+      await access.authorize(credentials, permission, incidentId);
+    } else if (
+      (await access.readableEntityRefs(credentials, permission)) !== undefined
+    ) {
       throw new NotAllowedError(`Missing permission ${permission.name}`);
     }
     return credentials;
@@ -120,21 +130,31 @@ export async function createRouter(options: {
   }
 
   router.get('/incidents', async (req, res) => {
-    await authorize(req, aiTriageIncidentReadPermission);
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    // Undefined: every incident; else only those of entities the user may read.
+    const readable = await access.readableEntityRefs(
+      credentials,
+      aiTriageIncidentReadPermission,
+    );
     const query = parse(listQuerySchema, req.query, 'query');
     const serviceNames = query.entityRef
       ? await entities.serviceNamesOf(query.entityRef)
       : [];
-    const entityRefs =
+    const filtered =
       query.owner || query.system
         ? await entityQuery.entityRefsOf({
             owner: query.owner,
             system: query.system,
           })
         : undefined;
+    const entityRefs =
+      readable && filtered
+        ? filtered.filter(ref => readable.includes(ref))
+        : readable ?? filtered;
     const filter = {
       entityRef: query.entityRef,
-      serviceNames,
+      // Unlinked incidents have no owner: only who may read every incident sees them.
+      serviceNames: readable ? [] : serviceNames,
       entityRefs,
       unlinked: query.unlinked,
       severities: query.severity,
@@ -158,7 +178,7 @@ export async function createRouter(options: {
   });
 
   router.get('/incidents/:id', async (req, res) => {
-    await authorize(req, aiTriageIncidentReadPermission);
+    await authorize(req, aiTriageIncidentReadPermission, req.params.id);
     const incident = await incidents.getIncident(req.params.id);
     if (!incident) {
       throw new NotFoundError(`Incident ${req.params.id} not found`);
@@ -193,7 +213,7 @@ export async function createRouter(options: {
   // The audit trail of the LLM calls made for an incident: redacted prompts and answers,
   // model, prompt version, tokens, latency and outcome.
   router.get('/incidents/:id/llm-calls', async (req, res) => {
-    await authorize(req, aiTriageIncidentReadPermission);
+    await authorize(req, aiTriageIncidentReadPermission, req.params.id);
     const incident = await incidents.getIncident(req.params.id);
     if (!incident) {
       throw new NotFoundError(`Incident ${req.params.id} not found`);
@@ -202,7 +222,7 @@ export async function createRouter(options: {
   });
 
   router.post('/incidents/:id/retriage', async (req, res) => {
-    await authorize(req, aiTriageHypothesisReviewPermission);
+    await authorize(req, aiTriageHypothesisReviewPermission, req.params.id);
     const result = await incidents.requestRetriage(req.params.id);
     if (result.outcome === 'not-found') {
       throw new NotFoundError(`Incident ${req.params.id} not found`);
@@ -224,6 +244,7 @@ export async function createRouter(options: {
       const credentials = await authorize(
         req,
         aiTriageHypothesisReviewPermission,
+        req.params.id,
       );
       const review = parse(reviewRequestSchema, req.body, 'review');
       const created = await triage.addReview({

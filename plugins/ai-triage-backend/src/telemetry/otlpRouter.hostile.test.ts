@@ -235,9 +235,10 @@ describe('the OTLP receiver under hostile exports', () => {
           1,
         )} ms; JSON.parse of the body alone ${parseMs.toFixed(1)} ms`,
       );
-      // Before: 17.7 s for the hostile record alone. Now no step blocks for much longer than
-      // parsing the body's JSON.
-      expect(maxDelayMs).toBeLessThan(100 + 2 * parseMs);
+      // Before: 17.7 s for the hostile record alone. Now nothing blocks for much longer than
+      // parsing the body's JSON (the client's serialization runs in this process too, and a
+      // loaded machine stretches both).
+      expect(maxDelayMs).toBeLessThan(200 + 4 * parseMs);
       const stored = await store.fetch(
         { ...recent, limit: 30_000 },
         { signal },

@@ -63,6 +63,14 @@ export interface Config {
       maxLabelValueLength?: number;
       /** Characters in an annotation value. Default 16384. */
       maxAnnotationValueLength?: number;
+      /**
+       * How far after the time of receipt an alert's timestamp may lie (the sender's clock
+       * ahead); a later one is clamped to this bound and counted in the intake log
+       * (`clampedTimestamps`). Default 300 seconds.
+       */
+      maxClockSkewSeconds?: number;
+      /** How far before the time of receipt an alert's timestamp may lie; an earlier one is clamped. Default 3650 days. */
+      maxTimestampAgeDays?: number;
       /** How long a service's catalog entity is cached before it is looked up again. Default 60 seconds. */
       catalogCacheSeconds?: number;
       /** How long "no entity for this service" is cached; a service annotated later links after this. Default 10 seconds. */
@@ -91,6 +99,51 @@ export interface Config {
         /** More values to mask: JavaScript regular expressions, counted as `custom:<name>`. */
         patterns?: Array<{ name: string; pattern: string }>;
       };
+    };
+    /** The ownership permission policy of the production backend (aiTriageOwnershipPolicyModule). */
+    permissions?: {
+      /** User or group refs that may read, review and re-triage every incident. Default none. */
+      admins?: string[];
+    };
+    /**
+     * How long rows are kept in the tables that grow with use (telemetry has
+     * `telemetry.retentionHours`). A scheduled task deletes what is past its time every hour,
+     * in batches of `batchSize` rows, each its own short statement.
+     */
+    retention?: {
+      /** Jobs done or dead, after their last change. Default 7 days. */
+      jobsDays?: number;
+      /** Deliveries (used to answer re-deliveries as duplicates), after receipt. Default 30 days. */
+      deliveriesDays?: number;
+      /** LLM call audit records. Default 90 days. */
+      llmCallsDays?: number;
+      /** Context documents of resolved incidents, after the incident resolved. Default 30 days. */
+      contextDocumentsDays?: number;
+      /** Resolved incidents nobody reviewed, with all their rows. Default 180 days. */
+      incidentsDays?: number;
+      /** Resolved incidents with a review, with all their rows. Default 730 days. */
+      reviewedIncidentsDays?: number;
+      /** Rows per delete statement. Default 500. */
+      batchSize?: number;
+    };
+    /**
+     * Limits of the embedded OTLP receiver, per record (span, log record, metric, resource). A
+     * record over one is left out and counted in the export's partial success, with the
+     * exporter's other records stored.
+     */
+    otlp?: {
+      /** Deepest JSON nesting of one record (one AnyValue level is up to four). Default 32. */
+      maxDepth?: number;
+      /** Attributes of one record, resource or data point. Default 256. */
+      maxAttributes?: number;
+      /** Entries of any other list in one record (array values, key-value lists, data points). Default 10000. */
+      maxEntries?: number;
+      /** Longest string in a record (attribute value, body, name), in characters. Default 65536. */
+      maxStringLength?: number;
+      /** How far after the time of receipt a record's time may lie. Default 300 seconds. */
+      maxClockSkewSeconds?: number;
+      /** How far before the time of receipt a record's time may lie. Default 3650 days. */
+      maxTimestampAgeDays?: number;
     };
     telemetry?: {
       /** How long the embedded OTLP store keeps telemetry. Default 24 hours. */

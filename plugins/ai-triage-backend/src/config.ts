@@ -2,6 +2,11 @@ import { Config } from '@backstage/config';
 import { JobType } from './database/JobQueue';
 import { RedactionOptions } from './enrichment/redact';
 import { DEFAULT_INTAKE_LIMITS, IntakeLimits } from './ingest/IntakeLimits';
+import { DEFAULT_OTLP_LIMITS, OtlpLimits } from './telemetry/otlpJson';
+import {
+  DEFAULT_RETENTION_POLICY,
+  RetentionPolicy,
+} from './retention/DatabaseRetention';
 import {
   DEFAULT_ENTITY_CACHE_TTL,
   EntityCacheTtl,
@@ -34,6 +39,8 @@ export type AiTriageConfig = {
     redaction: RedactionOptions;
   };
   telemetry: { retentionMs: number };
+  otlp: OtlpLimits;
+  retention: RetentionPolicy;
 };
 
 const MINUTE = 60_000;
@@ -81,6 +88,8 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
     }
     return value;
   };
+  const days = (key: string, fallbackMs: number) =>
+    positive(key, fallbackMs / 86_400_000) * 86_400_000;
   return {
     workers: readWorkers(config, positive),
     slo: {
@@ -133,6 +142,16 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
             DEFAULT_INTAKE_LIMITS.maxAnnotationValueLength,
           ),
         ),
+        maxClockSkewMs:
+          positive(
+            'intake.maxClockSkewSeconds',
+            DEFAULT_INTAKE_LIMITS.maxClockSkewMs / 1000,
+          ) * 1000,
+        maxTimestampAgeMs:
+          positive(
+            'intake.maxTimestampAgeDays',
+            DEFAULT_INTAKE_LIMITS.maxTimestampAgeMs / 86_400_000,
+          ) * 86_400_000,
       },
       catalogCache: {
         foundMs:
@@ -176,6 +195,56 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
     },
     telemetry: {
       retentionMs: positive('telemetry.retentionHours', 24) * 60 * MINUTE,
+    },
+    retention: {
+      jobsMs: days('retention.jobsDays', DEFAULT_RETENTION_POLICY.jobsMs),
+      deliveriesMs: days(
+        'retention.deliveriesDays',
+        DEFAULT_RETENTION_POLICY.deliveriesMs,
+      ),
+      llmCallsMs: days(
+        'retention.llmCallsDays',
+        DEFAULT_RETENTION_POLICY.llmCallsMs,
+      ),
+      contextDocumentsMs: days(
+        'retention.contextDocumentsDays',
+        DEFAULT_RETENTION_POLICY.contextDocumentsMs,
+      ),
+      incidentsMs: days(
+        'retention.incidentsDays',
+        DEFAULT_RETENTION_POLICY.incidentsMs,
+      ),
+      reviewedIncidentsMs: days(
+        'retention.reviewedIncidentsDays',
+        DEFAULT_RETENTION_POLICY.reviewedIncidentsMs,
+      ),
+      batchSize: Math.floor(
+        positive('retention.batchSize', DEFAULT_RETENTION_POLICY.batchSize),
+      ),
+    },
+    otlp: {
+      maxDepth: Math.floor(
+        positive('otlp.maxDepth', DEFAULT_OTLP_LIMITS.maxDepth),
+      ),
+      maxAttributes: Math.floor(
+        positive('otlp.maxAttributes', DEFAULT_OTLP_LIMITS.maxAttributes),
+      ),
+      maxEntries: Math.floor(
+        positive('otlp.maxEntries', DEFAULT_OTLP_LIMITS.maxEntries),
+      ),
+      maxStringLength: Math.floor(
+        positive('otlp.maxStringLength', DEFAULT_OTLP_LIMITS.maxStringLength),
+      ),
+      maxClockSkewMs:
+        positive(
+          'otlp.maxClockSkewSeconds',
+          DEFAULT_OTLP_LIMITS.maxClockSkewMs / 1000,
+        ) * 1000,
+      maxTimestampAgeMs:
+        positive(
+          'otlp.maxTimestampAgeDays',
+          DEFAULT_OTLP_LIMITS.maxTimestampAgeMs / 86_400_000,
+        ) * 86_400_000,
     },
   };
 }

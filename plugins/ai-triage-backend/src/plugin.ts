@@ -43,6 +43,12 @@ import { CatalogEntityAnnotations } from './telemetry/CatalogEntityAnnotations';
 import { DatabaseTelemetryStore } from './telemetry/DatabaseTelemetryStore';
 import { createTelemetryProviders } from './telemetry/providers/createTelemetryProviders';
 import { createOtlpRouter } from './telemetry/otlpRouter';
+import { DatabaseRetention } from './retention/DatabaseRetention';
+import { IncidentAccess } from './permissions/IncidentAccess';
+import {
+  incidentResourceRef,
+  incidentRules,
+} from './permissions/incidentOwnership';
 import { QueueMetrics } from './workers/QueueMetrics';
 import {
   PipelineMetrics,
@@ -118,8 +124,6 @@ export const aiTriagePlugin = createBackendPlugin({
         if (!database.migrations?.skip) {
           await applyDatabaseMigrations(knex);
         }
-        deps.permissionsRegistry.addPermissions(aiTriagePermissions);
-
         const { maxAttempts } = config.workers;
         const queue = DatabaseJobQueue.create({ knex, logger });
         const queueMetrics = QueueMetrics.register({
@@ -177,7 +181,12 @@ export const aiTriagePlugin = createBackendPlugin({
         );
         router.use(
           '/otlp',
-          await createOtlpRouter({ store: telemetry, httpAuth, logger }),
+          await createOtlpRouter({
+            store: telemetry,
+            httpAuth,
+            logger,
+            limits: config.otlp,
+          }),
         );
         const signaller = IncidentSignaller.create({
           signals: deps.signals,
@@ -193,16 +202,26 @@ export const aiTriagePlugin = createBackendPlugin({
           entityQuery,
           signaller,
         });
+        const access = IncidentAccess.create({
+          ...{ permissions: deps.permissions, incidents, catalog, auth },
+          entityQuery,
+        });
+        deps.permissionsRegistry.addResourceType({
+          resourceRef: incidentResourceRef,
+          permissions: aiTriagePermissions,
+          rules: Object.values(incidentRules),
+          getResources: ids => access.loadResources(ids),
+        });
         router.use(
           await createRouter({
             httpAuth,
-            permissions: deps.permissions,
             incidents,
             triage,
             queue,
             entities,
             entityQuery,
             workflow,
+            access,
           }),
         );
         registerIncidentActions({
@@ -212,11 +231,23 @@ export const aiTriagePlugin = createBackendPlugin({
           entities,
           entityQuery,
           workflow,
+          access,
         });
         // Worker-only processes (aiTriage.workers.stages without intake) serve no routes.
         if (config.workers.stages.includes('intake')) httpRouter.use(router);
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
 
+        const retention = DatabaseRetention.create({
+          knex,
+          policy: config.retention,
+          logger,
+        });
+        await deps.scheduler.scheduleTask({
+          id: 'ai-triage-retention',
+          frequency: { hours: 1 },
+          timeout: { minutes: 15 },
+          fn: async () => void (await retention.run()),
+        });
         await deps.scheduler.scheduleTask({
           id: 'ai-triage-telemetry-retention',
           frequency: { minutes: 10 },

@@ -1,13 +1,7 @@
-import {
-  BackstageCredentials,
-  PermissionsService,
-} from '@backstage/backend-plugin-api';
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { ActionsRegistryService } from '@backstage/backend-plugin-api/alpha';
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
-import {
-  AuthorizeResult,
-  BasicPermission,
-} from '@backstage/plugin-permission-common';
+import { ResourcePermission } from '@backstage/plugin-permission-common';
 import {
   ContextDocument,
   INCIDENT_STATUSES,
@@ -22,6 +16,7 @@ import { IncidentStore } from '../database/IncidentStore';
 import { TriageStore } from '../database/TriageStore';
 import { EntityResolver } from '../ingest/EntityResolver';
 import { fromZodError } from '../ingest/fromZodError';
+import { IncidentAccess } from '../permissions/IncidentAccess';
 import { EntityQuery } from '../service/CatalogEntityQuery';
 import { IncidentWorkflowService } from '../workflow/IncidentWorkflowService';
 
@@ -33,21 +28,22 @@ import { IncidentWorkflowService } from '../workflow/IncidentWorkflowService';
  */
 export function registerIncidentActions(options: {
   actionsRegistry: ActionsRegistryService;
-  permissions: PermissionsService;
   incidents: IncidentStore;
   triage: TriageStore;
   entities: EntityResolver;
   entityQuery: EntityQuery;
   workflow: IncidentWorkflowService;
+  /** Applies the permission policy's decisions, conditional ones included, to incidents. */
+  access: IncidentAccess;
 }): void {
   const {
     actionsRegistry,
-    permissions,
     incidents,
     triage,
     entities,
     entityQuery,
     workflow,
+    access,
   } = options;
 
   /**
@@ -56,8 +52,11 @@ export function registerIncidentActions(options: {
    */
   async function authorize(
     credentials: BackstageCredentials,
-    permission: BasicPermission,
-    { userOnly = false }: { userOnly?: boolean } = {},
+    permission: ResourcePermission,
+    {
+      userOnly = false,
+      incidentId,
+    }: { userOnly?: boolean; incidentId?: string } = {},
   ) {
     const { type } = credentials.principal as { type: string };
     if (userOnly && type !== 'user') {
@@ -65,10 +64,11 @@ export function registerIncidentActions(options: {
         `${permission.name} needs a signed-in user; this caller is a ${type}`,
       );
     }
-    const [decision] = await permissions.authorize([{ permission }], {
-      credentials,
-    });
-    if (decision.result !== AuthorizeResult.ALLOW) {
+    if (incidentId !== undefined) {
+      await access.authorize(credentials, permission, incidentId);
+    } else if (
+      (await access.readableEntityRefs(credentials, permission)) !== undefined
+    ) {
       throw new NotAllowedError(`Missing permission ${permission.name}`);
     }
   }
@@ -117,7 +117,11 @@ export function registerIncidentActions(options: {
         }),
     },
     action: async ({ input, credentials }) => {
-      await authorize(credentials, aiTriageIncidentReadPermission);
+      // Undefined: every incident; else only those of entities the caller may read.
+      const readable = await access.readableEntityRefs(
+        credentials,
+        aiTriageIncidentReadPermission,
+      );
       if (input.unlinked && (input.owner || input.system)) {
         throw new InputError(
           'unlinked incidents have no owner or system; drop one filter',
@@ -125,16 +129,20 @@ export function registerIncidentActions(options: {
       }
       const filter = {
         entityRef: input.entityRef,
-        serviceNames: input.entityRef
-          ? await entities.serviceNamesOf(input.entityRef)
-          : [],
-        entityRefs:
+        // Unlinked incidents have no owner: only who may read every incident sees them.
+        serviceNames:
+          input.entityRef && !readable
+            ? await entities.serviceNamesOf(input.entityRef)
+            : [],
+        entityRefs: restrictTo(
+          readable,
           input.owner || input.system
             ? await entityQuery.entityRefsOf({
                 owner: input.owner,
                 system: input.system,
               })
             : undefined,
+        ),
         unlinked: input.unlinked,
         severities: input.severity,
         statuses: input.status,
@@ -181,7 +189,9 @@ export function registerIncidentActions(options: {
         }),
     },
     action: async ({ input, credentials }) => {
-      await authorize(credentials, aiTriageIncidentReadPermission);
+      await authorize(credentials, aiTriageIncidentReadPermission, {
+        incidentId: input.incidentId,
+      });
       const incident = await incidents.getIncident(input.incidentId);
       if (!incident) {
         throw new NotFoundError(`Incident ${input.incidentId} not found`);
@@ -253,6 +263,7 @@ export function registerIncidentActions(options: {
     action: async ({ input, credentials }) => {
       await authorize(credentials, aiTriageHypothesisReviewPermission, {
         userOnly: true,
+        incidentId: input.incidentId,
       });
       const { incidentId, hypothesisId, ...body } = input;
       const parsed = reviewRequestSchema.safeParse(body);
@@ -285,6 +296,7 @@ export function registerIncidentActions(options: {
     action: async ({ input, credentials }) => {
       await authorize(credentials, aiTriageHypothesisReviewPermission, {
         userOnly: true,
+        incidentId: input.incidentId,
       });
       const incident = await workflow.retriage(input.incidentId, {
         credentials,
@@ -315,6 +327,7 @@ export function registerIncidentActions(options: {
     action: async ({ input, credentials }) => {
       await authorize(credentials, aiTriageIncidentStatusPermission, {
         userOnly: true,
+        incidentId: input.incidentId,
       });
       const incident = await workflow.setStatus(
         input.incidentId,
@@ -358,4 +371,14 @@ function summarizeContext(context: ContextDocument) {
     missing: context.missing,
     truncated: context.truncated,
   };
+}
+
+/** The entity refs both `readable` (undefined: all) and `filtered` (undefined: all) allow. */
+function restrictTo(
+  readable: string[] | undefined,
+  filtered: string[] | undefined,
+): string[] | undefined {
+  if (readable && filtered)
+    return filtered.filter(ref => readable.includes(ref));
+  return readable ?? filtered;
 }

@@ -11,6 +11,7 @@ import {
   RedactionTally,
   Redactor,
   tallyTotal,
+  redactDocument,
 } from './redact';
 import { clip, compareText } from './stats';
 import { CountedLogs, summarizeLogs } from './summarizeLogs';
@@ -144,7 +145,9 @@ export class ContextBuilder {
       ),
       criticalPaths: spans.criticalPaths,
     };
-    return withSize(fitToBudget(document, this.maxBytes, this.maxTokens));
+    // One pass over the finished document: whatever a summarizer let through is masked here.
+    const redacted = redactDocument(document, redactor);
+    return withSize(fitToBudget(redacted, this.maxBytes, this.maxTokens));
   }
 }
 

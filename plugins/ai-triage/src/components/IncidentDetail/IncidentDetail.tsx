@@ -62,6 +62,7 @@ function RetriageButton(props: { incident: Incident; onDone: () => void }) {
   const toastApi = useApi(coreApis.toast);
   const { allowed } = usePermission({
     permission: aiTriageHypothesisReviewPermission,
+    resourceRef: incident.id,
   });
   const [submitting, setSubmitting] = useState(false);
   if (!allowed) {

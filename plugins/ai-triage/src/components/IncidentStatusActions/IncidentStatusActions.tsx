@@ -62,6 +62,7 @@ export function IncidentStatusActions(props: {
   const toastApi = useApi(coreApis.toast);
   const { allowed } = usePermission({
     permission: aiTriageIncidentStatusPermission,
+    resourceRef: incident.id,
   });
   const [status, setStatus] = useState<IncidentStatus>(incident.status);
   const [submitting, setSubmitting] = useState(false);

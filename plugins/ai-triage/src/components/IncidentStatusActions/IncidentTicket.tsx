@@ -58,6 +58,7 @@ export function IncidentTicket(props: {
   const toastApi = useApi(coreApis.toast);
   const { allowed } = usePermission({
     permission: aiTriageIncidentStatusPermission,
+    resourceRef: incidentId,
   });
   const [text, setText] = useState('');
   const [saving, setSaving] = useState(false);

@@ -1,5 +1,4 @@
 import {
-  CONFIDENCE_CUTOFFS,
   ContextDocument,
   HypothesisDraft,
   HypothesisSet,
@@ -7,19 +6,10 @@ import {
   confidenceOf,
   evidenceIdsOf,
   hypothesisSetSchema,
+  probabilityOfLabel,
 } from '@ai-triage/plugin-ai-triage-common';
 import { contextBaselineMissing } from './heuristic/baseline';
 import { isNearLimit } from './heuristic/saturation';
-
-/**
- * The probability of an answer that gave only a label: the middle of the label's band of
- * CONFIDENCE_CUTOFFS (`low` 0..0.4 -> 0.2, `medium` 0.4..0.7 -> 0.55, `high` 0.7..1 -> 0.85).
- */
-export const LABEL_MIDPOINTS: Record<HypothesisDraft['confidence'], number> = {
-  low: CONFIDENCE_CUTOFFS.medium / 2,
-  medium: (CONFIDENCE_CUTOFFS.medium + CONFIDENCE_CUTOFFS.high) / 2,
-  high: (CONFIDENCE_CUTOFFS.high + 1) / 2,
-};
 
 /**
  * Keeps what a reasoner may claim, whichever reasoner answered:
@@ -65,7 +55,7 @@ function capUnknownBaseline(
   context: ContextDocument,
 ): HypothesisDraft {
   let probability =
-    hypothesis.probability ?? LABEL_MIDPOINTS[hypothesis.confidence];
+    hypothesis.probability ?? probabilityOfLabel(hypothesis.confidence);
   let reasoning = hypothesis.reasoning;
   const missing = missingBaseline(hypothesis, context);
   if (missing && probability > MISSING_BASELINE_PROBABILITY_CAP) {

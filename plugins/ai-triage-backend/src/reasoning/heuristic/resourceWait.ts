@@ -210,7 +210,9 @@ export function resourceWaitCandidates(
               top.baseline === null ? top.current : describeRise(top)
             }${
               top.baseline === null ? '' : ' against the baseline window'
-            } and work waits inside ${service}${errorNote}.`
+            } and ${
+              wait.resource === 'queue' ? 'work' : 'requests'
+            } wait inside ${service}${errorNote}.`
           : `Requests of ${service} wait for its ${
               wait.label
             } and give up: "${clip(errors[0].template, 140)}" (${

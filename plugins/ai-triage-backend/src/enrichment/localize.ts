@@ -149,7 +149,11 @@ export function localize(input: LocalizationInput): {
           compareText(a.service, b.service),
       )[0] ?? null;
   const path: string[] = [];
-  for (let node = origin?.service; node; node = parent.get(node)) {
+  for (
+    let node: string | undefined = origin?.service;
+    node;
+    node = parent.get(node)
+  ) {
     path.unshift(node);
   }
   suspects.sort(

@@ -168,6 +168,8 @@ export function detectOnset(input: {
   onset: Onset;
   onsetMs: number;
   baseline: { fromMs: number; toMs: number } | null;
+  /** The bucket width the series were cut in (localization uses the same). */
+  bucketMs: number;
 } {
   const entries = entrySpans(input.spans, input.serviceName).filter(
     s =>
@@ -187,8 +189,12 @@ export function detectOnset(input: {
   let onsetMs: number | null = null;
   let method: Onset['method'] = 'window-start';
   let series: string | null = null;
+  const bucketMs = bucketWidthMs(
+    firstDataMs !== null && lastDataMs !== null
+      ? lastDataMs - firstDataMs
+      : input.window.toMs - input.window.fromMs,
+  );
   if (firstDataMs !== null && lastDataMs !== null) {
-    const bucketMs = bucketWidthMs(lastDataMs - firstDataMs);
     const fromMs = Math.floor(firstDataMs / bucketMs) * bucketMs;
     const buckets = redSeries(entries, fromMs, lastDataMs + 1, bucketMs);
     // The change shows before the alert fires: the split's bucket may start at most at the
@@ -284,6 +290,7 @@ export function detectOnset(input: {
   return {
     onsetMs: incidentFromMs,
     baseline,
+    bucketMs,
     onset: {
       at: onsetMs === null ? null : new Date(onsetMs).toISOString(),
       method,

@@ -34,6 +34,8 @@ type Collected = {
    */
   sampledLogs?: LogRecord[];
   missing: string[];
+  /** Names of the providers that failed or timed out. */
+  failed: string[];
 };
 
 type Window = { fromMs: number; toMs: number };
@@ -126,7 +128,9 @@ export class EnrichmentHandler {
       maxBaselineMs: lookbackMs,
       fixedBaselineHasData:
         fixedBaseline.result.metrics.length +
-          fixedBaseline.result.spans.length >
+          fixedBaseline.result.spans.length +
+          fixedBaseline.result.logs.length +
+          (fixedBaseline.sampledLogs?.length ?? 0) >
         0,
     });
     const incidentWindow = { fromMs: detected.onsetMs, toMs };
@@ -147,8 +151,11 @@ export class EnrichmentHandler {
         ? [...(fixedBaseline.sampledLogs ?? []), ...(current.sampledLogs ?? [])]
         : undefined,
     );
+    // A provider that failed for the alerted service is not asked again for each service walked
+    // to: each ask could cost its whole timeout, and its absence is already in `missing`.
+    const failed = new Set([...current.failed, ...fixedBaseline.failed]);
     const walk = await this.walkDownstream({
-      providers,
+      providers: providers.filter(provider => !failed.has(provider.name)),
       alertedService: incident.serviceName,
       alertedSpans: [...fixedBaseline.result.spans, ...current.result.spans],
       incidentWindow,
@@ -408,6 +415,7 @@ export class EnrichmentHandler {
       missing: [],
     };
     const missing: string[] = [];
+    const failed: string[] = [];
     let sampledLogs: LogRecord[] | undefined;
     settled.forEach((outcome, index) => {
       const provider = providers[index];
@@ -421,6 +429,7 @@ export class EnrichmentHandler {
         missing.push(
           `${provider.name} (${signals}): ${errorText(outcome.reason)}`,
         );
+        failed.push(provider.name);
         return;
       }
       const telemetry = outcome.value;
@@ -439,7 +448,12 @@ export class EnrichmentHandler {
         result.truncated.push(...(telemetry.truncated ?? []));
       }
     });
-    return { result, ...(sampledLogs ? { sampledLogs } : {}), missing };
+    return {
+      result,
+      ...(sampledLogs ? { sampledLogs } : {}),
+      missing,
+      failed,
+    };
   }
 
   /**

@@ -228,14 +228,14 @@ function changesOf(context: ContextDocument): Change[] {
 function fromEvent(event: ChangeEvent): Change {
   const at = Date.parse(event.at);
   const versions =
-    event.from || event.to
-      ? ` (${event.from ?? '?'} -> ${event.to ?? '?'})`
-      : '';
+    event.from || event.to ? ` ${event.from ?? '?'} → ${event.to ?? '?'}` : '';
   return {
     id: event.id,
     at,
     lastAt: at,
-    description: `${event.kind} "${clip(event.summary, 140)}"${versions}`,
+    description: versions
+      ? `${event.kind} of ${event.service}${versions}`
+      : `${event.kind} "${clip(event.summary, 140)}"`,
     version: event.to,
   };
 }

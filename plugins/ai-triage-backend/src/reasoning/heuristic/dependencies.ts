@@ -126,6 +126,11 @@ export function dependencyCandidates(
       const passesOn =
         suspect !== undefined && suspect.baselineKnown && !suspect.changed;
       if (passesOn) strength = Math.min(strength, 0.25);
+      // Localization saw its own behaviour change (self time, originating errors): one more
+      // independent corroboration.
+      const changedItself =
+        suspect !== undefined && suspect.baselineKnown && suspect.changed;
+      if (changedItself) strength += 0.05;
 
       const symptom = describeSymptom(service, dep, slow, failing);
       const corroboration = [
@@ -177,6 +182,12 @@ export function dependencyCandidates(
                   .join('; ')}.`,
               corroboration.length > 0 &&
                 `Corroborated by ${corroboration.join('; ')}.`,
+              changedItself &&
+                `Localization found ${possessive(
+                  peer,
+                )} own behaviour changed against the baseline (anomaly score ${
+                  Math.round(suspect!.anomalyScore * 10) / 10
+                }).`,
               passesOn &&
                 `Localization found no change in ${possessive(
                   peer,

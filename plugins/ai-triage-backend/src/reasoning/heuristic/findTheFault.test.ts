@@ -270,7 +270,9 @@ describe('HeuristicReasoner: deploys', () => {
     expect(answer.hypotheses[0].evidenceIds).toContain(
       'change:storefront-deploy',
     );
-    expect(answer.hypotheses[0].rootCause).toContain('1.4.2 -> 1.5.0');
+    expect(answer.hypotheses[0].rootCause).toContain(
+      'deploy of storefront 1.4.2 → 1.5.0',
+    );
     // The steady checkout share is no hypothesis, or a low one below the deploy.
     for (const h of answer.hypotheses.slice(1)) {
       expect(h.probability!).toBeLessThan(answer.hypotheses[0].probability!);

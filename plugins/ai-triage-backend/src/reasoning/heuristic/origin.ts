@@ -28,7 +28,8 @@ import { firingAlerts, ms, possessive, sentences } from './text';
  * of its own best evidence, + 0.05 when every edge on the path changed; at most 0.92.
  *
  * It takes the evidence of the alerted service's dependency towards the origin, so the
- * neighbour that only passes the fault on gets no hypothesis of its own.
+ * neighbour that only passes the fault on gets no hypothesis of its own. An origin one hop down
+ * that the alerted service calls is left to the dependency rule.
  */
 export function originCandidates(context: ContextDocument): Candidate[] {
   const localization = context.localization;
@@ -38,6 +39,14 @@ export function originCandidates(context: ContextDocument): Candidate[] {
   const suspect = localization.suspects.find(s => s.service === origin);
   const path = pathTo(localization, context.serviceName, origin);
   const hops = suspect?.hops ?? path.length - 1;
+  // A direct dependency is named by the dependency rule, which reads how its calls fail (and
+  // takes localization's word on its own behaviour); this rule is for faults further down.
+  if (
+    hops <= 1 &&
+    context.dependencies.some(d => serviceOf(context, d) === origin)
+  ) {
+    return [];
+  }
 
   const own = serviceCandidates(serviceView(context, origin), new Set()).sort(
     (a, b) => b.strength - a.strength || a.order - b.order,

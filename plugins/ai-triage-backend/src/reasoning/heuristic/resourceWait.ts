@@ -211,8 +211,8 @@ export function resourceWaitCandidates(
             }${
               top.baseline === null ? '' : ' against the baseline window'
             } and ${
-              wait.resource === 'queue' ? 'work' : 'requests'
-            } wait inside ${service}${errorNote}.`
+              wait.resource === 'queue' ? 'work waits' : 'requests wait'
+            } inside ${service}${errorNote}.`
           : `Requests of ${service} wait for its ${
               wait.label
             } and give up: "${clip(errors[0].template, 140)}" (${

@@ -65,7 +65,7 @@ function versionOf(command) {
   }
 }
 
-async function waitForPort(port, what, timeoutMs = 15_000) {
+async function waitForPort(port, what, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise(resolve => {
@@ -79,7 +79,7 @@ async function waitForPort(port, what, timeoutMs = 15_000) {
   }
 }
 
-async function waitForUrl(url, what, timeoutMs = 15_000) {
+async function waitForUrl(url, what, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

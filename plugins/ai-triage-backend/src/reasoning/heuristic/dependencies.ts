@@ -11,7 +11,7 @@ import {
   dependencyErrors,
   dependencyLatency,
   notUnchanged,
-  templateNew,
+  templateSpiked,
 } from './baseline';
 import { FailureMode, failureModeOf, sharedNameResolution } from './network';
 import { Candidate } from './scoring';
@@ -91,7 +91,7 @@ export function dependencyCandidates(
             t.relatedIds?.includes(dep.id) ||
             (failing &&
               (dep.errorShare ?? 0) >= 0.5 &&
-              templateNew(t) !== 'unchanged' &&
+              templateSpiked(t) !== 'unchanged' &&
               (t.relatedIds ?? []).some(id => entryIds.has(id)))),
       );
       const metrics = context.metricDeltas.filter(

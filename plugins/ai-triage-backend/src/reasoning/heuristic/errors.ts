@@ -11,6 +11,8 @@ import {
   operationErrors,
   templateSpiked,
 } from './baseline';
+import { serviceOf } from './dependencies';
+import { failureModeOf } from './network';
 import { Candidate } from './scoring';
 import {
   ERROR_LEVELS,
@@ -18,6 +20,7 @@ import {
   describeOperation,
   firingAlerts,
   literalPrefix,
+  mentions,
   percent,
   possessive,
   sentences,
@@ -32,11 +35,29 @@ function kindOf(text: string): FaultKind {
   return BAD_INPUT.test(text) ? 'bad-input' : 'errors';
 }
 
+/** The services this one calls: its dependencies and localization's edges from it. */
+function calleesOf(context: ContextDocument): string[] {
+  const own = context.serviceName;
+  return [
+    ...new Set([
+      ...context.dependencies
+        .filter(d => (d.service ?? own) === own)
+        .map(d => serviceOf(context, d)),
+      ...(context.localization?.edges ?? [])
+        .filter(e => e.from === own)
+        .map(e => e.to),
+    ]),
+  ];
+}
+
 /**
  * An error log template of the service that appeared or spiked.
  *
  * Evidence: the template (count, level, first and last seen, a sample) and the operations that
- * fail at the same time; operations failing with this very message are its symptom.
+ * fail at the same time; operations failing with this very message are its symptom. When the
+ * message names a service this one calls and how the call failed (timeout, refused, DNS, TLS,
+ * 429: network.ts), the callee is the origin: the log is the caller's view of its failure, the
+ * usual case when the caller's spans of those calls are not in the context yet.
  *
  * Baseline comparison: at least twice as many records plus five as in the baseline (a new
  * template has 0 there). Without a baseline count the template may be as old as the service:
@@ -51,6 +72,7 @@ export function errorTemplateCandidates(
 ): Candidate[] {
   const service = context.serviceName;
   const erroring = context.operations.filter(o => o.errorCount > 0);
+  const callees = calleesOf(context);
   return context.logTemplates
     .filter(
       t =>
@@ -66,12 +88,20 @@ export function errorTemplateCandidates(
       if (template.level === 'FATAL') strength += 0.1;
       if (erroring.length) strength += 0.1;
       const prefix = template.template.split('<*>')[0].trim().slice(0, 60);
+      const text = `${template.template} ${template.sample}`;
+      const failure = failureModeOf([template.sample || template.template]);
+      const callee = failure
+        ? callees.find(name => mentions(text, name))
+        : undefined;
+      const count = `${template.count} times between ${time(
+        template.firstSeen,
+      )} and ${time(template.lastSeen)}`;
       return {
         strength: Math.min(1, strength),
         order: 100 + index,
         rule: 'errors',
-        kind: kindOf(`${template.template} ${template.sample}`),
-        origin: service,
+        kind: callee ? failure!.kind : kindOf(text),
+        origin: callee ?? service,
         baselineMissing:
           templateSpiked(template) === 'unknown'
             ? 'the template has no baseline count to show it is new or spiked'
@@ -86,12 +116,18 @@ export function errorTemplateCandidates(
           )
           .map(o => o.id),
         hypothesis: {
-          rootCause: `${service} hits a recurring ${template.level.toLowerCase()}: "${clip(
-            template.template,
-            160,
-          )}" (${template.count} times between ${time(
-            template.firstSeen,
-          )} and ${time(template.lastSeen)}).`,
+          rootCause: callee
+            ? `Calls from ${service} to ${callee} fail ("${clip(
+                failure!.excerpt,
+                80,
+              )}"): ${service} logs "${clip(
+                template.template,
+                160,
+              )}" (${count}).`
+            : `${service} hits a recurring ${template.level.toLowerCase()}: "${clip(
+                template.template,
+                160,
+              )}" (${count}).`,
           affectedComponents: [service],
           reasoning: sentences(
             `The ${template.level} log template "${clip(

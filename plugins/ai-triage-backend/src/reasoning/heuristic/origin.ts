@@ -4,10 +4,11 @@ import {
   ServiceSuspect,
   evidenceIdsOf,
 } from '@ai-triage/plugin-ai-triage-common';
+import { MIN_LATENCY_GROWTH, MIN_LATENCY_GROWTH_MS } from './baseline';
 import { serviceOf } from './dependencies';
 import { Candidate, anomalyStrength } from './scoring';
 import { serviceCandidates, serviceView } from './serviceView';
-import { firingAlerts, ms, possessive, sentences } from './text';
+import { firingAlerts, mentions, ms, possessive, sentences } from './text';
 
 /**
  * The origin of a fault that lies downstream of the alerted service, from the context's
@@ -41,10 +42,10 @@ export function originCandidates(context: ContextDocument): Candidate[] {
   const hops = suspect?.hops ?? path.length - 1;
   // A direct dependency is named by the dependency rule, which reads how its calls fail (and
   // takes localization's word on its own behaviour); this rule is for faults further down.
-  if (
-    hops <= 1 &&
-    context.dependencies.some(d => serviceOf(context, d) === origin)
-  ) {
+  const calls = context.dependencies.filter(
+    d => (d.service ?? context.serviceName) === context.serviceName,
+  );
+  if (hops <= 1 && calls.some(d => serviceOf(context, d) === origin)) {
     return [];
   }
 
@@ -52,10 +53,7 @@ export function originCandidates(context: ContextDocument): Candidate[] {
     (a, b) => b.strength - a.strength || a.order - b.order,
   );
   const best = own[0];
-  const kind =
-    best && best.strength >= 0.4
-      ? best.kind
-      : suspect?.kind ?? best?.kind ?? 'unknown';
+  const kind = originKind(best, suspect);
 
   let strength = 0.5;
   if (suspect) strength += 0.3 * anomalyStrength(suspect.anomalyScore);
@@ -66,13 +64,20 @@ export function originCandidates(context: ContextDocument): Candidate[] {
   }
 
   const neighbour = path[1];
-  const towards = context.dependencies.filter(
+  const towards = calls.filter(
     d => neighbour !== undefined && serviceOf(context, d) === neighbour,
   );
   const known = evidenceIdsOf(context);
   const described = best
     ? lowerFirst(best.hypothesis.rootCause.replace(/\.$/, ''))
     : describeSuspect(origin, suspect);
+  // Error logs of the alerted service that name a service further down the path are the
+  // caller's view of the same fault.
+  const pathLogs = context.logTemplates.filter(
+    t =>
+      (t.service ?? context.serviceName) === context.serviceName &&
+      path.slice(1).some(s => mentions(`${t.template} ${t.sample}`, s)),
+  );
   const entryOperations = context.operations
     .filter(o => (o.service ?? context.serviceName) === context.serviceName)
     .filter(o => o.errorCount > 0)
@@ -89,7 +94,11 @@ export function originCandidates(context: ContextDocument): Candidate[] {
         suspect && !suspect.baselineKnown
           ? `no baseline for ${possessive(origin)} own behaviour`
           : best?.baselineMissing,
-      explains: [...towards.map(d => d.id), ...entryOperations.map(o => o.id)],
+      explains: [
+        ...towards.map(d => d.id),
+        ...entryOperations.map(o => o.id),
+        ...pathLogs.map(t => t.id),
+      ],
       hypothesis: {
         rootCause: `The fault began in ${origin}, ${hops} hop${
           hops === 1 ? '' : 's'
@@ -127,6 +136,7 @@ export function originCandidates(context: ContextDocument): Candidate[] {
           ...(best?.hypothesis.evidenceIds ?? []),
           ...towards.map(d => d.id),
           ...entryOperations.map(o => o.id),
+          ...pathLogs.slice(0, 2).map(t => t.id),
           ...firingAlerts(context),
         ],
       },
@@ -207,4 +217,36 @@ function lowerFirst(text: string): string {
   return text.length > 1 && /^[A-Z][a-z]/.test(text)
     ? `${text[0].toLowerCase()}${text.slice(1)}`
     : text;
+}
+
+/**
+ * The kind of the origin's fault: its own best evidence when that is clear (>= 0.4), a specific
+ * kind localization read from its evidence (a wait, saturation, a deploy, ...), else what its
+ * numbers show: `latency` when its own time grew (x1.5 and +20 ms, baseline.ts), `errors` when
+ * errors originate in it. Errors that are timeouts of slow calls still make it `latency`.
+ */
+function originKind(
+  best: Candidate | undefined,
+  suspect: ServiceSuspect | undefined,
+): Candidate['kind'] {
+  if (best && best.strength >= 0.4) return best.kind;
+  const generic = new Set<string | null>([
+    'latency',
+    'errors',
+    'unknown',
+    null,
+  ]);
+  if (suspect && !generic.has(suspect.kind)) return suspect.kind!;
+  if (
+    suspect?.selfTimeP95Ms != null &&
+    suspect.baselineSelfTimeP95Ms != null &&
+    suspect.selfTimeP95Ms >=
+      MIN_LATENCY_GROWTH * suspect.baselineSelfTimeP95Ms &&
+    suspect.selfTimeP95Ms - suspect.baselineSelfTimeP95Ms >=
+      MIN_LATENCY_GROWTH_MS
+  ) {
+    return 'latency';
+  }
+  if (suspect && suspect.originatingErrors > 0) return 'errors';
+  return suspect?.kind ?? best?.kind ?? 'unknown';
 }

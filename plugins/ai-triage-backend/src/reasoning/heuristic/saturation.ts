@@ -34,6 +34,12 @@ export const NEAR_LIMIT = 0.9;
 export const SATURATION_METRIC =
   /cpu|memory|heap|\bgc\b|garbage|connection|pool|queue|thread|goroutine|saturation|utilization|usage|lag|backlog|in_?flight|pending|file_?descriptor|open_?fds|throttl|filesystem|disk|inode|wait|lock/i;
 const UTILIZATION_METRIC = /utilization|usage|ratio|percent/i;
+/**
+ * Metrics of what is left (free memory, available heap, idle time): they rise when a resource
+ * is *less* used, so a rise is no saturation (v8js.memory.heap.space.available_size,
+ * nodejs.eventloop.time{state=idle}, system.memory.free).
+ */
+const HEADROOM_METRIC = /availab|free|idle|remaining|headroom/i;
 /** Counts that are 0 when healthy: any value above a zero baseline is a rise. */
 const ZERO_WHEN_HEALTHY_METRIC = /pending|throttl|queue|backlog|wait|restart/i;
 
@@ -109,7 +115,10 @@ export function metricStrength(metric: MetricDelta): {
   strength: number;
   nearLimit: boolean;
 } {
-  if (!SATURATION_METRIC.test(metric.metric)) {
+  if (
+    !SATURATION_METRIC.test(metric.metric) ||
+    HEADROOM_METRIC.test(metric.metric)
+  ) {
     return { strength: 0, nearLimit: false };
   }
   let strength = 0;

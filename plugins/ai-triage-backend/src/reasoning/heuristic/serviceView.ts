@@ -8,8 +8,8 @@ import { Candidate } from './scoring';
 
 /**
  * The context as one service sees itself: its own operations, log templates, metric deltas and
- * changes (items without `service` are the alerted service's). Dependencies are the alerted
- * service's calls, so other services' views have none; alerts belong to the alerted service.
+ * changes, and the calls it makes (items without `service` are the alerted service's); alerts
+ * belong to the alerted service.
  */
 export function serviceView(
   context: ContextDocument,
@@ -23,7 +23,7 @@ export function serviceView(
     serviceName: service,
     alerts: service === alerted ? context.alerts : [],
     operations: context.operations.filter(owns),
-    dependencies: service === alerted ? context.dependencies : [],
+    dependencies: context.dependencies.filter(owns),
     logTemplates: context.logTemplates.filter(owns),
     metricDeltas: context.metricDeltas.filter(owns),
     changes: (context.changes ?? []).filter(c => c.service === service),

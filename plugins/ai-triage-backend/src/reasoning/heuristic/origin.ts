@@ -238,8 +238,9 @@ function originKind(
   ]);
   if (suspect && !generic.has(suspect.kind)) return suspect.kind!;
   if (
-    suspect?.selfTimeP95Ms != null &&
-    suspect.baselineSelfTimeP95Ms != null &&
+    suspect &&
+    suspect.selfTimeP95Ms !== null &&
+    suspect.baselineSelfTimeP95Ms !== null &&
     suspect.selfTimeP95Ms >=
       MIN_LATENCY_GROWTH * suspect.baselineSelfTimeP95Ms &&
     suspect.selfTimeP95Ms - suspect.baselineSelfTimeP95Ms >=

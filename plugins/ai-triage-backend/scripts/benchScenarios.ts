@@ -64,9 +64,15 @@ const ms = (v: number | null) => (v === null ? '–' : `${Math.round(v)} ms`);
 function summaryLine(s: ScoreSummary): string {
   return [
     `incidents ${s.incidents}`,
-    `top-1 origin ${s.top1}/${s.faultIncidents} (${pct(s.top1, s.faultIncidents)})`,
+    `top-1 origin ${s.top1}/${s.faultIncidents} (${pct(
+      s.top1,
+      s.faultIncidents,
+    )})`,
     `top-3 ${s.top3}/${s.faultIncidents} (${pct(s.top3, s.faultIncidents)})`,
-    `kind ${s.kindMatch}/${s.faultIncidents} (${pct(s.kindMatch, s.faultIncidents)})`,
+    `kind ${s.kindMatch}/${s.faultIncidents} (${pct(
+      s.kindMatch,
+      s.faultIncidents,
+    )})`,
     `abstentions ${s.abstentions}/${s.noFaultIncidents}`,
     `groups ${s.groups} for ${s.faults} faults`,
     `Brier ${s.brier === null ? '– (no probabilities)' : s.brier.toFixed(3)}`,
@@ -104,9 +110,11 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
       out(`  ${score.scenario.padEnd(30)} ${truth}`);
       out(`      ${summaryLine(s)}`);
       out(
-        `      replay: ${replay.recording.requests.length} requests posted in ${ms(
-          replay.timings.postingMs,
-        )}, waited ${ms(replay.timings.waitingMs)} for triage`,
+        `      replay: ${replay.recording.requests.length} recorded requests, ${
+          replay.timings.requests
+        } posted in ${ms(replay.timings.postingMs)}, waited ${ms(
+          replay.timings.waitingMs,
+        )} for triage`,
       );
       if (options.verbose) {
         for (const i of score.incidents)
@@ -132,10 +140,17 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
   const farScores = faultScores.filter(s => (s.hops ?? 0) >= 2);
   const kinds = [...new Set(faultScores.map(s => s.kind!))].sort();
   const byKind = Object.fromEntries(
-    kinds.map(kind => [kind, summarize(faultScores.filter(s => s.kind === kind))]),
+    kinds.map(kind => [
+      kind,
+      summarize(faultScores.filter(s => s.kind === kind)),
+    ]),
   );
   out(`\n  lab total (${files.length} recordings): ${summaryLine(total)}`);
-  out(`  origin >= 2 hops away (${farScores.length} recordings): ${summaryLine(summarize(farScores))}`);
+  out(
+    `  origin >= 2 hops away (${farScores.length} recordings): ${summaryLine(
+      summarize(farScores),
+    )}`,
+  );
   for (const kind of kinds)
     out(`    ${kind.padEnd(14)} ${summaryLine(byKind[kind])}`);
   out('');

@@ -1,4 +1,5 @@
 import knexFactory from 'knex';
+import fs from 'node:fs';
 import path from 'node:path';
 import {
   ScenarioReplay,
@@ -18,14 +19,16 @@ import {
  * Accuracy of the heuristic reasoner on the lab recordings and the example incident scenarios:
  *
  *   npm run bench:scenarios [-- --verbose] [-- --seeds N] [-- --json] [-- --lab-only]
- *                           [-- --recordings DIR]
+ *                           [-- --recordings DIR] [-- --reuse REPORT.json]
  *
  * First replays every lab recording (examples/lab/recordings: telemetry and Alertmanager
  * webhooks of really instrumented services) through the real HTTP endpoints of a test backend
  * with the real plugin, and scores every incident against the recording's truth: top-1 and
  * top-3 origin, kind match, abstentions on no-fault runs, fault groups, Brier score of the
  * probabilities, alert-to-hypotheses latency. A recording that cannot be replayed fails the run
- * (exit 1, naming the file). `--json` prints one JSON document instead of the tables.
+ * (exit 1, naming the file). `--json` prints one JSON document instead of the tables;
+ * `--reuse REPORT.json` takes the scores of recordings already in such a report instead of
+ * replaying them again (the recording file must not have changed since).
  *
  * Then, unless `--lab-only`:
  * Replays every scenario in examples/scenarios through the real pipeline (OTLP store, intake,
@@ -87,6 +90,15 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
   );
   const scores: RecordingScore[] = [];
   const failed: string[] = [];
+  const reuseArg = process.argv.indexOf('--reuse');
+  const reused = new Map<string, RecordingScore>(
+    reuseArg === -1
+      ? []
+      : (
+          JSON.parse(fs.readFileSync(process.argv[reuseArg + 1], 'utf8'))
+            .recordings as RecordingScore[]
+        ).map(score => [score.scenario, score]),
+  );
   const out = (line: string) => {
     if (!options.json) process.stdout.write(`${line}\n`);
   };
@@ -98,8 +110,9 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
       useNullAsDefault: true,
     });
     try {
-      const replay = await replayRecordingFile(file, knex);
-      const score = scoreReplay(replay);
+      const known = reused.get(path.basename(file, '.json.gz'));
+      const replay = known ? null : await replayRecordingFile(file, knex);
+      const score = known ?? scoreReplay(replay!);
       scores.push(score);
       const s = summarize([score]);
       const truth = score.fault
@@ -109,13 +122,15 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
         : 'no fault';
       out(`  ${score.scenario.padEnd(30)} ${truth}`);
       out(`      ${summaryLine(s)}`);
-      out(
-        `      replay: ${replay.recording.requests.length} recorded requests, ${
-          replay.timings.requests
-        } posted in ${ms(replay.timings.postingMs)}, waited ${ms(
-          replay.timings.waitingMs,
-        )} for triage`,
-      );
+      if (replay)
+        out(
+          `      replay: ${
+            replay.recording.requests.length
+          } requests posted in ${ms(replay.timings.postingMs)}, waited ${ms(
+            replay.timings.waitingMs,
+          )} for triage`,
+        );
+      else out('      (scores reused from the given report)');
       if (options.verbose) {
         for (const i of score.incidents)
           out(

@@ -78,7 +78,9 @@ describe('lab recordings', () => {
         newest: 'start_time_ms',
       });
       const shiftedEnd =
-        Date.parse(recording.recordedAt) + recording.timeline.end + replay.shiftMs;
+        Date.parse(recording.recordedAt) +
+        recording.timeline.end +
+        replay.shiftMs;
       expect(Number(newest)).toBeGreaterThan(shiftedEnd - 30_000);
       expect(Number(newest)).toBeLessThanOrEqual(shiftedEnd);
 

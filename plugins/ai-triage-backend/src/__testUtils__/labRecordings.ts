@@ -182,8 +182,8 @@ export type LabReplay = {
   sent: ReturnType<typeof countRecordedTelemetry>;
   /** The shift applied to every timestamp (ms): the recording ends at the replay's start. */
   shiftMs: number;
-  /** Wall time spent posting and waiting for triage (ms), and the requests posted. */
-  timings: { postingMs: number; waitingMs: number; requests: number };
+  /** Wall time spent posting and waiting for triage (ms). */
+  timings: { postingMs: number; waitingMs: number };
 };
 
 type ReplayTarget = {
@@ -206,7 +206,6 @@ async function getJson<T>(url: string, authorization: string): Promise<T> {
 
 const SETTLED = new Set(['triaged', 'failed']);
 
-
 /**
  * Replays a recording through a backend's HTTP endpoints: every body in recorded order, with
  * its timestamps shifted so the recording ends now, OTLP to `/otlp/v1/*` and webhooks to
@@ -223,7 +222,7 @@ export async function replayLabRecording(
     Date.now() - (Date.parse(recording.recordedAt) + recording.timeline.end);
   const firstPostedAt = new Map<string, number>();
   const firstSettledAt = new Map<string, number>();
-  const timings = { postingMs: 0, waitingMs: 0, requests: 0 };
+  const timings = { postingMs: 0, waitingMs: 0 };
   const fail = (message: string) => {
     throw new Error(
       `Replay of ${path.basename(recording.file)} failed: ${message}`,
@@ -266,7 +265,6 @@ export async function replayLabRecording(
     });
     const text = await res.text();
     timings.postingMs += Date.now() - postedAt;
-    timings.requests += 1;
     if (res.status >= 300)
       fail(
         `POST ${request.path} (recorded at +${request.at} ms) answered ${

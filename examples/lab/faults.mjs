@@ -241,7 +241,8 @@ export const SCENARIOS = [
   // storefront SLO alerts, nothing on internal services): the first alert is hops away.
   {
     name: 'edge-shipping-lock-contention',
-    description: 'Symptom alerting only. Every quote reloads the shipping rate table under an in-process lock held ~300 ms; quotes queue and time out in checkout.',
+    description:
+      'Symptom alerting only. Every quote reloads the shipping rate table under an in-process lock held ~300 ms; quotes queue and time out in checkout.',
     rules: 'edge',
     effects: { shipping: { rateTableReloadMs: 300 } },
     truth: {
@@ -255,7 +256,8 @@ export const SCENARIOS = [
   },
   {
     name: 'edge-payments-cpu-burn',
-    description: "Symptom alerting only. A stricter fraud model makes payments' synchronous fraud check ~60x more expensive; payments saturates.",
+    description:
+      "Symptom alerting only. A stricter fraud model makes payments' synchronous fraud check ~60x more expensive; payments saturates.",
     rules: 'edge',
     effects: { payments: { fraudCheckIterations: 120_000 } },
     truth: {
@@ -269,7 +271,8 @@ export const SCENARIOS = [
   },
   {
     name: 'edge-provider-rate-limit',
-    description: 'Symptom alerting only. The payment provider enforces a quota of 2 charges per second (429 with Retry-After).',
+    description:
+      'Symptom alerting only. The payment provider enforces a quota of 2 charges per second (429 with Retry-After).',
     rules: 'edge',
     effects: { 'payment-provider': { quotaPerSecond: 2 } },
     truth: {
@@ -283,7 +286,8 @@ export const SCENARIOS = [
   },
   {
     name: 'edge-orders-db-lock',
-    description: 'Symptom alerting only. A migration holds ACCESS EXCLUSIVE locks on the stock table for 6 s at a time.',
+    description:
+      'Symptom alerting only. A migration holds ACCESS EXCLUSIVE locks on the stock table for 6 s at a time.',
     rules: 'edge',
     act: lab => lab.lockTable('stock', { holdMs: 6000, pauseMs: 1500 }),
     truth: {
@@ -297,7 +301,8 @@ export const SCENARIOS = [
   },
   {
     name: 'edge-carrier-down',
-    description: "Symptom alerting only. The carrier's API is down: shipping's calls are refused.",
+    description:
+      "Symptom alerting only. The carrier's API is down: shipping's calls are refused.",
     rules: 'edge',
     act: lab => lab.stop('carrier-api'),
     truth: {

@@ -37,7 +37,10 @@ if (flag('--list')) {
   process.exit(0);
 }
 const record = flag('--record');
-const recordingsDir = join(dirname(fileURLToPath(import.meta.url)), 'recordings');
+const recordingsDir = join(
+  dirname(fileURLToPath(import.meta.url)),
+  'recordings',
+);
 
 if (flag('--all')) {
   // Two runs at a time (each runs eight processes plus PostgreSQL, Prometheus, Alertmanager),
@@ -50,9 +53,18 @@ if (flag('--all')) {
   const worker = async delayMs => {
     await new Promise(r => setTimeout(r, delayMs));
     for (let n = queue.shift(); n; n = queue.shift()) {
-      const child = spawn(process.execPath, [fileURLToPath(import.meta.url), n, ...(record ? ['--record'] : []), ...args], {
-        stdio: 'inherit',
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          fileURLToPath(import.meta.url),
+          n,
+          ...(record ? ['--record'] : []),
+          ...args,
+        ],
+        {
+          stdio: 'inherit',
+        },
+      );
       const code = await new Promise(r => child.on('exit', r));
       if (code !== 0) failures.push(n);
     }

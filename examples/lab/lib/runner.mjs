@@ -280,7 +280,11 @@ export async function runLab(options) {
       JSON.stringify({
         global: { scrape_interval: '2s', evaluation_interval: '2s' },
         rule_files: [
-          join(LAB, 'prometheus', scenario.rules === 'edge' ? 'rules-edge.yml' : 'rules.yml'),
+          join(
+            LAB,
+            'prometheus',
+            scenario.rules === 'edge' ? 'rules-edge.yml' : 'rules.yml',
+          ),
           join(dir, 'scenario-rules.yml'),
         ],
         alerting: {

@@ -7,7 +7,10 @@ import {
   replayScenario,
 } from '../src/__testUtils__/scenarios';
 import { replayRecordingFile } from '../src/__testUtils__/labBackend';
-import { listLabRecordings } from '../src/__testUtils__/labRecordings';
+import {
+  listLabRecordings,
+  loadLabRecording,
+} from '../src/__testUtils__/labRecordings';
 import {
   RecordingScore,
   ScoreSummary,
@@ -110,7 +113,13 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
       useNullAsDefault: true,
     });
     try {
-      const known = reused.get(path.basename(file, '.json.gz'));
+      const reusedScore = reused.get(path.basename(file, '.json.gz'));
+      // The truth record may have been rewritten since (npm run lab -- --retruth).
+      const known = reusedScore && {
+        ...reusedScore,
+        hops: loadLabRecording(file).truth.hops,
+        firstAlertingService: loadLabRecording(file).truth.firstAlertingService,
+      };
       const replay = known ? null : await replayRecordingFile(file, knex);
       const score = known ?? scoreReplay(replay!);
       scores.push(score);

@@ -5,7 +5,7 @@ import {
   ServiceSuspect,
 } from '@ai-triage/plugin-ai-triage-common';
 import { SpanRecord } from '@ai-triage/plugin-ai-triage-node';
-import { median } from './onset';
+import { MIN_BASELINE_MS, MIN_BASELINE_REQUESTS, median } from './onset';
 import { CallShare, SpanShare, attributeSpans } from './serviceGraph';
 import { compareText, percentile, round } from './stats';
 
@@ -31,21 +31,33 @@ const ERROR_RATE_FLOOR = 0.01;
 /**
  * What counts as a change that matters, beyond being unusual: own time p95 up by 20 % and
  * 5 ms (below that, a p95 of some tens of requests moves by itself between healthy windows),
- * an error rate up by 2 points with at least 3 errors (one or two failures happen anyway).
- * An edge's latency must grow by half and by 10 ms (network jitter on a call), its error rate
- * by 5 points with 3 errors; an edge needs 5 calls in the baseline to have one at all.
+ * an error rate up by 2 points. An edge's latency must grow by half and by 10 ms (network
+ * jitter on a call), its error rate by 5 points; an edge needs 5 calls in the baseline to have
+ * one at all. Errors must also be unlikely under the baseline's rate (see errorsUnlikely).
  */
 const OWN_TIME_GROWTH = 1.2;
 const OWN_TIME_MIN_GROWTH_MS = 5;
 const ERROR_RATE_GROWTH = 0.02;
-const MIN_ERRORS = 3;
+/**
+ * Errors grew when at least 2 (one failure happens in healthy traffic too) are this unlikely
+ * under the baseline's rate: a binomial tail of 1 %. Triage runs when the alert arrives, often
+ * with only seconds of the fault and a handful of calls (2 failures of 5 against 0 of 40 is a
+ * tail of 0.5 %), so a fixed count would miss the start of every fault on small services. A walk
+ * tests a few tens of edges; a false changed edge only lets it look one hop further, since the
+ * origin still needs a node whose own behaviour changed.
+ */
+const ERROR_TAIL = 0.01;
+const MIN_ERRORS = 2;
 const EDGE_LATENCY_GROWTH = 1.5;
 const EDGE_LATENCY_MIN_GROWTH_MS = 10;
 const EDGE_ERROR_RATE_GROWTH = 0.05;
 const MIN_EDGE_BASELINE_CALLS = 5;
-/** Fewest baseline buckets and requests for a node's own figures to have a baseline. */
+/**
+ * A node's own figures have a baseline with data in at least 3 of its buckets (a median and
+ * MAD of fewer is no statistic), and, as for the alerted service's onset, with a baseline
+ * window of at least MIN_BASELINE_MS and MIN_BASELINE_REQUESTS requests.
+ */
 const MIN_BASELINE_BUCKETS = 3;
-const MIN_BASELINE_REQUESTS = 10;
 
 /** Evidence other than spans about one node, gathered by enrichment. */
 export type NodeEvidence = {
@@ -190,6 +202,33 @@ export function localize(input: LocalizationInput): {
   };
 }
 
+/**
+ * Whether `errors` of `calls` are unlikely under the baseline's error rate: the binomial tail
+ * P(X >= errors) below ERROR_TAIL, the baseline rate estimated by Laplace's rule of succession
+ * ((errors + 1) / (calls + 2)), so a baseline without errors is not a rate of 0.
+ */
+export function errorsUnlikely(
+  errors: number,
+  calls: number,
+  baselineErrors: number,
+  baselineCalls: number,
+): boolean {
+  if (errors < MIN_ERRORS || calls === 0) return false;
+  const p = (baselineErrors + 1) / (baselineCalls + 2);
+  // P(X < errors) by the recurrence pmf(i + 1) = pmf(i) (n - i) / (i + 1) p / (1 - p).
+  let pmf = (1 - p) ** calls;
+  let below = 0;
+  for (let i = 0; i < errors; i++) {
+    below += pmf;
+    pmf *= ((calls - i) / (i + 1)) * (p / (1 - p));
+  }
+  return 1 - below < ERROR_TAIL;
+}
+
+function longEnough(window: { fromMs: number; toMs: number } | null): boolean {
+  return window !== null && window.toMs - window.fromMs >= MIN_BASELINE_MS;
+}
+
 function emptyEdge(from: string, to: string): ServiceEdge {
   return {
     from,
@@ -232,7 +271,8 @@ function edgeFigures(
       list.filter(c => c.span.statusCode === 2).length;
     const rate = (list: CallShare[]) =>
       list.length ? errors(list) / list.length : 0;
-    const known = before.length >= MIN_EDGE_BASELINE_CALLS;
+    const known =
+      longEnough(input.baseline) && before.length >= MIN_EDGE_BASELINE_CALLS;
     const changed: ServiceEdge['changed'] = [];
     const nowP95 = p95(now);
     const beforeP95 = p95(before);
@@ -247,7 +287,7 @@ function edgeFigures(
     }
     if (
       known &&
-      errors(now) >= MIN_ERRORS &&
+      errorsUnlikely(errors(now), now.length, errors(before), before.length) &&
       rate(now) - rate(before) >= EDGE_ERROR_RATE_GROWTH
     ) {
       changed.push('errors');
@@ -355,6 +395,7 @@ function suspectOf(
   const baseBuckets = bucketsOf(input.baseline);
   const nowBuckets = bucketsOf(input.incident);
   const baselineKnown =
+    longEnough(input.baseline) &&
     baseBuckets.ownMs.length >= MIN_BASELINE_BUCKETS &&
     before.requests >= MIN_BASELINE_REQUESTS;
   const healthyOwn = median(baseBuckets.ownMs);
@@ -382,7 +423,12 @@ function suspectOf(
   const errorsChanged =
     baselineKnown &&
     errorScore >= MIN_ANOMALY_SCORE &&
-    now.originatingErrors >= MIN_ERRORS &&
+    errorsUnlikely(
+      now.originatingErrors,
+      now.requests,
+      before.originatingErrors,
+      before.requests,
+    ) &&
     rate(now) - rate(before) >= ERROR_RATE_GROWTH;
   const evidence = input.evidence?.get(node);
   const waitGrew =
@@ -410,11 +456,13 @@ function suspectOf(
 }
 
 const NETWORK =
-  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|getaddrinfo|certificate|\bTLS\b|\bSSL\b|handshake|socket hang up/i;
+  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|getaddrinfo|no such host|name resolution|\bDNS\b|connection refused|certificate|x509|\bTLS\b|\bSSL\b|handshake|socket hang up/i;
 const RATE_LIMIT = /\b429\b|rate.?limit|too many requests|quota/i;
 const TIMEOUT = /time[d ]?out|ETIMEDOUT|deadline exceeded|\b504\b/i;
 const WAIT_TEXT =
-  /\bpool\b|acquir|connection limit|too many clients|\block(s|ed)?\b|semaphore|queue (full|wait)/i;
+  /pool|acquir|connection is not available|connection limit|too many clients|remaining connection slots|\block(s|ed)?\b|deadlock|semaphore|queue (full|wait)/i;
+/** Metrics near their limit that are a resource the service waits for (a pool, threads, a queue). */
+const WAIT_METRIC = /connection|pool|thread|worker|lock|queue|semaphore/i;
 const SATURATION_TEXT =
   /heap|out of memory|\bOOM|memory|garbage collect|\bGC\b|cpu|throttl|disk full|no space/i;
 
@@ -436,7 +484,7 @@ function kindOf(options: {
   const errorText = now.errorMessages.join('\n');
   const texts = [...(evidence?.texts ?? []), errorText].join('\n');
   const limits = (evidence?.nearLimit ?? []).join('\n');
-  if (options.waitGrew || WAIT_TEXT.test(texts) || WAIT_TEXT.test(limits)) {
+  if (options.waitGrew || WAIT_TEXT.test(texts) || WAIT_METRIC.test(limits)) {
     return 'resource-wait';
   }
   if (options.errorsChanged) {

@@ -216,7 +216,9 @@ async function benchSimulated() {
       if (verbose) {
         replay.hypotheses.forEach((h, i) =>
           process.stdout.write(
-            `        ${i + 1}. [${h.confidence}] ${
+            `        ${i + 1}. [${h.confidence} ${h.probability?.toFixed(2)} ${
+              h.kind ?? '-'
+            } origin ${h.origin ?? '-'}] ${
               h.rootCause
             }\n           evidence: ${h.evidenceIds.join(', ')}\n`,
           ),

@@ -13,6 +13,8 @@ type Fault = {
   failing?: { service: string; share: number; message: string };
   /** Pool waits inside a service: a `pg-pool.connect` client span that waits this long. */
   poolWait?: { service: string; ms: number };
+  /** Extra time of every database query (the database's own time). */
+  querySlowMs?: number;
 };
 
 /**
@@ -102,7 +104,7 @@ export function shopTraces(
           attributes: { 'db.system': 'postgresql', 'server.port': 5432 },
         });
         cursor += wait;
-        const queryMs = 2 + jitter(9);
+        const queryMs = 2 + jitter(9) + (inFault ? fault.querySlowMs ?? 0 : 0);
         children.push({
           traceId,
           spanId: id(),

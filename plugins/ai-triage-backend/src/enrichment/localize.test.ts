@@ -109,6 +109,33 @@ describe('localize', () => {
     expect(db?.changed ?? false).toBe(false);
   });
 
+  it('names the database as origin when its queries slow down, but a service deployed at the onset when the slower queries are its own', () => {
+    const spans = shopTraces({ querySlowMs: 80 });
+    const slowDb = localize({ spans, alertedService: 'frontend', ...windows });
+    expect(slowDb.localization.origin).toBe('postgresql');
+    const deployed = localize({
+      spans,
+      alertedService: 'frontend',
+      ...windows,
+      evidence: new Map([
+        [
+          'ledger',
+          {
+            texts: [],
+            nearLimit: [],
+            changed: true,
+            evidenceIds: ['change:deploy:ledger:2.1.0'],
+          },
+        ],
+      ]),
+    });
+    expect(deployed.localization.origin).toBe('ledger');
+    expect(deployed.localization.suspects[0]).toMatchObject({
+      service: 'ledger',
+      kind: 'deploy',
+    });
+  });
+
   it('names no origin when nothing changed, and no changed edge', () => {
     const { localization } = localize({
       spans: shopTraces({}),

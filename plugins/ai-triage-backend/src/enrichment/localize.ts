@@ -151,15 +151,24 @@ export function localize(input: LocalizationInput): {
   const walked = suspects.filter(
     s => s.service === input.alertedService || parent.has(s.service),
   );
+  const deepestFirst = (a: ServiceSuspect, b: ServiceSuspect) =>
+    b.hops - a.hops ||
+    b.anomalyScore - a.anomalyScore ||
+    compareText(a.service, b.service);
+  // A service deployed at the onset whose own behaviour or calls changed is the origin, even
+  // when what it calls changed deeper down: a new version changes how it calls its
+  // dependencies (a slower query, more calls), and the dependency only shows it.
+  const deployed = walked
+    .filter(
+      s =>
+        input.evidence?.get(s.service)?.changed &&
+        (s.changed ||
+          edges.some(e => e.from === s.service && e.changed.length > 0)),
+    )
+    .sort(deepestFirst)[0];
   const origin =
-    walked
-      .filter(s => s.changed)
-      .sort(
-        (a, b) =>
-          b.hops - a.hops ||
-          b.anomalyScore - a.anomalyScore ||
-          compareText(a.service, b.service),
-      )[0] ?? null;
+    deployed ?? walked.filter(s => s.changed).sort(deepestFirst)[0] ?? null;
+  if (deployed) deployed.kind = 'deploy';
   const path: string[] = [];
   for (
     let node: string | undefined = origin?.service;

@@ -83,6 +83,9 @@ export type CallShare = {
  * - a client span that waits for a resource of S (see {@link isResourceWaitSpan}), or that
  *   failed in S before the request left (see {@link isCallerSideFailure}): S's own.
  *
+ * A consumer span is called by the destination it consumes from (`messaging.destination.name`),
+ * the node its producers' messages go to.
+ *
  * An error originates in the span that failed with no failing child; a failed client span whose
  * callee answered without failing (a 429, a timeout cut by the client) originates in the callee.
  */
@@ -157,6 +160,14 @@ export function attributeSpans(spans: SpanRecord[]): {
       } else if (!failingChild) {
         errorNode = callee.serviceName;
       }
+    }
+    const destination = span.attributes['messaging.destination.name'];
+    if (span.kind === CONSUMER && destination !== undefined) {
+      // Consumers continue a producer's trace only through span links, if at all: the
+      // destination (queue, topic) they consume from is the node that calls them.
+      const from = String(destination);
+      if (from !== span.serviceName)
+        calls.push({ span, from, to: span.serviceName });
     }
     const failed = isError(span);
     shares.push({

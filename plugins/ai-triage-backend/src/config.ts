@@ -15,6 +15,7 @@ export type AiTriageConfig = {
     maxAttempts: number;
   };
   correlation: { reopenWindowMs: number };
+  grouping: { enabled: boolean; windowMs: number; waitMs: number };
   intake: { limits: IntakeLimits; catalogCache: EntityCacheTtl };
   enrichment: {
     lookbackMs: number;
@@ -41,6 +42,13 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
     }
     return value;
   };
+  const nonNegative = (key: string, fallback: number) => {
+    const value = config?.getOptionalNumber(key) ?? fallback;
+    if (!(value >= 0)) {
+      throw new Error(`aiTriage.${key} must be 0 or more, got ${value}`);
+    }
+    return value;
+  };
   return {
     workers: {
       enabled: config?.getOptionalBoolean('workers.enabled') ?? true,
@@ -50,6 +58,11 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
     },
     correlation: {
       reopenWindowMs: positive('correlation.reopenWindowMinutes', 60) * MINUTE,
+    },
+    grouping: {
+      enabled: config?.getOptionalBoolean('grouping.enabled') ?? true,
+      windowMs: positive('grouping.windowMinutes', 15) * MINUTE,
+      waitMs: nonNegative('grouping.waitSeconds', 0) * 1000,
     },
     intake: {
       limits: {

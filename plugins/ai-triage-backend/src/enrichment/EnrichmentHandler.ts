@@ -10,6 +10,7 @@ import { Job } from '../database/JobQueue';
 import { TriageStore } from '../database/TriageStore';
 import { EntityAnnotations } from '../telemetry/CatalogEntityAnnotations';
 import { TelemetryProviderSelector } from '../telemetry/TelemetryProviderSelector';
+import { FaultGrouper } from '../grouping/FaultGrouper';
 import {
   LogShapeCounts,
   isLogShapeCountSource,
@@ -52,6 +53,8 @@ export class EnrichmentHandler {
     providerTimeoutMs: number;
     maxRecordsPerSignal: number;
     logger: LoggerService;
+    /** One triage per fault: members of a fault group are not enriched (see FaultGrouper). */
+    grouping?: FaultGrouper;
   }): EnrichmentHandler {
     return new EnrichmentHandler(
       options,
@@ -69,6 +72,10 @@ export class EnrichmentHandler {
     const incident = await incidents.getIncident(job.incidentId);
     if (!incident) {
       throw new NotFoundError(`Incident ${job.incidentId} no longer exists`);
+    }
+    const { grouping } = this.options;
+    if (grouping && !(await grouping.beforeEnrichment(incident.id))) {
+      return;
     }
     await incidents.setTriageState(incident.id, 'enriching');
     const alerts = await incidents.listAlerts(incident.id);
@@ -130,6 +137,7 @@ export class EnrichmentHandler {
       jobId: job.id,
       incidentId: incident.id,
       document,
+      reason: (await grouping?.afterEnrichment(incident.id, document)) ?? true,
     });
   }
 

@@ -17,12 +17,19 @@ exports.up = async function up(knex) {
     table
       .string('method')
       .notNullable()
-      .comment('What placed the origin: localization, or trace-edges between alerted services');
+      .comment(
+        'What placed the origin: localization, or trace-edges between alerted services',
+      );
     table
       .text('services')
       .notNullable()
-      .comment('JSON array: the services of the fault graph (path, suspects, edges, members)');
-    table.text('path').notNullable().comment('JSON array: alerted service to origin');
+      .comment(
+        'JSON array: the services of the fault graph (path, suspects, edges, members)',
+      );
+    table
+      .text('path')
+      .notNullable()
+      .comment('JSON array: alerted service to origin');
     table.timestamp('first_seen_at', { useTz: true }).notNullable();
     table.timestamp('last_seen_at', { useTz: true }).notNullable();
     table.timestamp('created_at', { useTz: true }).notNullable();

@@ -5,6 +5,7 @@ import {
   FaultGroupStore,
   FaultGroupTransaction,
   GroupingIncident,
+  StoredFaultGroup,
 } from '../database/FaultGroupStore';
 import { traceEdgeComponent } from './traceEdgeComponent';
 
@@ -65,7 +66,9 @@ export class FaultGrouper {
       }
       const sinceMs = Date.parse(incident.firstSeenAt) - windowMs;
       const groups = await tx.recentGroups(sinceMs);
-      const joined = groups.find(g => g.services.includes(incident.serviceName));
+      const joined = groups.find(g =>
+        g.services.includes(incident.serviceName),
+      );
       if (joined) {
         const lead = await tx.incident(joined.leadIncidentId);
         const leads =
@@ -76,13 +79,15 @@ export class FaultGrouper {
           await tx.saveGroup({ ...joined, leadIncidentId: incident.id });
         }
         logger.info(
-          `Incident ${incident.id} (${incident.serviceName}) joins fault group ${joined.id} (origin ${joined.origin})${
+          `Incident ${incident.id} (${
+            incident.serviceName
+          }) joins fault group ${joined.id} (origin ${joined.origin})${
             leads ? ' as its lead' : ''
           }`,
         );
         return leads;
       }
-      return this.groupByCallEdges(tx, incident, sinceMs);
+      return this.groupByCallEdges(tx, incident, sinceMs, groups);
     });
   }
 
@@ -122,20 +127,31 @@ export class FaultGrouper {
     return group?.leadIncidentId ?? incidentId;
   }
 
+  /**
+   * The fallback while contexts carry no localization: calls between the services of the
+   * window's incidents (ungrouped ones and groups' members) connect the incident to others. It
+   * joins the group it connects to (the most recently seen), or forms one with the ungrouped
+   * incidents it connects to. A group placed by calls takes the origin of the connected services;
+   * one placed by localization keeps its origin.
+   */
   private async groupByCallEdges(
     tx: FaultGroupTransaction,
     incident: GroupingIncident,
     sinceMs: number,
+    groups: StoredFaultGroup[],
   ): Promise<boolean> {
-    const others = (await tx.ungroupedIncidents(sinceMs)).filter(
+    const ungrouped = (await tx.ungroupedIncidents(sinceMs)).filter(
       i => i.id !== incident.id,
     );
-    if (others.length === 0) {
+    if (ungrouped.length === 0 && groups.length === 0) {
       return true;
     }
-    const all = [incident, ...others];
     const edges = await tx.callEdges(
-      all.map(i => i.serviceName),
+      [
+        incident.serviceName,
+        ...ungrouped.map(i => i.serviceName),
+        ...groups.flatMap(g => g.services),
+      ],
       sinceMs,
       Date.now() + 60_000,
     );
@@ -143,20 +159,35 @@ export class FaultGrouper {
     if (!component) {
       return true;
     }
-    const members = earliestFirst(
-      all.filter(i => component.services.includes(i.serviceName)),
+    const target = groups.find(g =>
+      g.services.some(s => component.services.includes(s)),
     );
-    const lead = chooseLead(members, component.origin);
+    const existing: GroupingIncident[] = [];
+    for (const id of target?.memberIncidentIds ?? []) {
+      const member = await tx.incident(id);
+      if (member) existing.push(member);
+    }
+    const members = earliestFirst([
+      ...existing,
+      incident,
+      ...ungrouped.filter(i => component.services.includes(i.serviceName)),
+    ]);
+    const origin =
+      target?.method === 'localization' ? target.origin : component.origin;
+    const lead = chooseLead(members, origin, target?.leadIncidentId);
     const group = {
-      id: randomUUID(),
-      origin: component.origin,
+      id: target?.id ?? randomUUID(),
+      origin,
       originEntityRef:
-        members.find(m => m.serviceName === component.origin)?.entityRef ??
+        members.find(m => m.serviceName === origin)?.entityRef ??
+        target?.originEntityRef ??
         null,
       leadIncidentId: lead.id,
-      method: 'trace-edges' as const,
-      services: component.services,
-      path: component.path,
+      method: target?.method ?? ('trace-edges' as const),
+      services: [
+        ...new Set([...(target?.services ?? []), ...component.services]),
+      ].sort(),
+      path: target?.method === 'localization' ? target.path : component.path,
       firstSeenAt: members[0].firstSeenAt,
     };
     await tx.saveGroup(group);
@@ -165,9 +196,11 @@ export class FaultGrouper {
       group.id,
     );
     this.options.logger.info(
-      `Fault group ${group.id} formed by calls between ${component.services.join(
-        ', ',
-      )}: origin ${group.origin}, lead ${lead.id} (${lead.serviceName})`,
+      `Incident ${incident.id} (${incident.serviceName}) in fault group ${
+        group.id
+      } by calls between ${component.services.join(', ')}: origin ${
+        group.origin
+      }, lead ${lead.id} (${lead.serviceName})`,
     );
     return lead.id === incident.id;
   }

@@ -36,11 +36,12 @@ export function callChainTraces(
   let n = 0;
   for (let t = nowMs - minutes * 60_000; t < nowMs - 1_000; t += 10_000) {
     n += 1;
-    const traceId = `${chain[0]}-${n}`.padEnd(16, '0').slice(0, 16);
+    const seq = n;
+    const traceId = `${chain[0]}-${seq}`.padEnd(16, '0').slice(0, 16);
     const hex = (text: string) =>
       Buffer.from(text).toString('hex').padEnd(32, '0').slice(0, 32);
     const id = (k: number, which: string) =>
-      Buffer.from(`${n}:${k}:${which}`)
+      Buffer.from(`${seq}:${k}:${which}`)
         .toString('hex')
         .padEnd(16, '0')
         .slice(0, 16);

@@ -41,35 +41,16 @@ const GROUPING_LOCK_KEY = 0x616974_6667;
 /** Services per `IN (...)` list, well below both databases' bind-variable limits. */
 const MAX_SERVICES = 500;
 
-export class DatabaseFaultGroupStore implements FaultGroupStore {
-  static create(options: { knex: Knex }): DatabaseFaultGroupStore {
-    return new DatabaseFaultGroupStore(options.knex);
-  }
-
-  private constructor(private readonly knex: Knex) {}
-
-  async decide<T>(work: (tx: FaultGroupTransaction) => Promise<T>): Promise<T> {
-    return this.knex.transaction(async tx => {
-      if (isPostgres(this.knex)) {
-        await tx.raw('select pg_advisory_xact_lock(?)', [GROUPING_LOCK_KEY]);
-      }
-      return work(new KnexFaultGroupTransaction(tx));
-    });
-  }
-
-  async getGroup(id: string): Promise<StoredFaultGroup | undefined> {
-    return readGroup(this.knex, id);
-  }
-
-  async groupOf(incidentId: string): Promise<StoredFaultGroup | undefined> {
-    const row = await this.knex('incidents')
-      .where('id', incidentId)
-      .first('fault_group_id');
-    return row?.fault_group_id
-      ? readGroup(this.knex, row.fault_group_id)
-      : undefined;
-  }
-}
+const MEMBER_COLUMNS = [
+  'id',
+  'service_name',
+  'entity_ref',
+  'status',
+  'triage_state',
+  'first_seen_at',
+  'last_seen_at',
+  'fault_group_id',
+];
 
 class KnexFaultGroupTransaction implements FaultGroupTransaction {
   constructor(private readonly tx: Knex.Transaction) {}
@@ -172,16 +153,35 @@ class KnexFaultGroupTransaction implements FaultGroupTransaction {
   }
 }
 
-const MEMBER_COLUMNS = [
-  'id',
-  'service_name',
-  'entity_ref',
-  'status',
-  'triage_state',
-  'first_seen_at',
-  'last_seen_at',
-  'fault_group_id',
-];
+export class DatabaseFaultGroupStore implements FaultGroupStore {
+  static create(options: { knex: Knex }): DatabaseFaultGroupStore {
+    return new DatabaseFaultGroupStore(options.knex);
+  }
+
+  private constructor(private readonly knex: Knex) {}
+
+  async decide<T>(work: (tx: FaultGroupTransaction) => Promise<T>): Promise<T> {
+    return this.knex.transaction(async tx => {
+      if (isPostgres(this.knex)) {
+        await tx.raw('select pg_advisory_xact_lock(?)', [GROUPING_LOCK_KEY]);
+      }
+      return work(new KnexFaultGroupTransaction(tx));
+    });
+  }
+
+  async getGroup(id: string): Promise<StoredFaultGroup | undefined> {
+    return readGroup(this.knex, id);
+  }
+
+  async groupOf(incidentId: string): Promise<StoredFaultGroup | undefined> {
+    const row = await this.knex('incidents')
+      .where('id', incidentId)
+      .first('fault_group_id');
+    return row?.fault_group_id
+      ? readGroup(this.knex, row.fault_group_id)
+      : undefined;
+  }
+}
 
 async function readGroup(
   db: Knex,

@@ -79,6 +79,10 @@ const ALERT_UPDATE_COLUMNS = [
   'received_at',
 ];
 
+/** The lead of the incident's fault group, as a correlated subquery on `incidents`. */
+const LEAD_OF_GROUP =
+  'select lead_incident_id from fault_groups where fault_groups.id = incidents.fault_group_id';
+
 /** How often a delivery is retried when a concurrent one opened the same incident first. */
 const MAX_CONFLICT_RETRIES = 3;
 
@@ -559,10 +563,6 @@ export class DatabaseIncidentStore implements IncidentStore {
     );
   }
 }
-
-/** The lead of the incident's fault group, as a correlated subquery on `incidents`. */
-const LEAD_OF_GROUP =
-  'select lead_incident_id from fault_groups where fault_groups.id = incidents.fault_group_id';
 
 /** Narrows an incident query to what the filter asks for (limit and offset aside). */
 function applyIncidentFilter(

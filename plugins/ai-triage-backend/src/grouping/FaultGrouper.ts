@@ -25,15 +25,16 @@ export type RetriageRequester = {
  *   localization's path, suspects and edges, and its members' services) contains the incident's
  *   service: it is not enriched. If its service is the group's origin and the lead's is not, it
  *   becomes the lead and is enriched; the group shows its triage from then on.
- * - Else, while contexts carry no localization, calls between the alerted services in the window
- *   (client spans of the embedded store) connect incidents: the connected ones form a group whose
+ * - Else, calls between the services of the window's incidents (client spans of the embedded
+ *   store) connect them; this places storms whose incidents arrive together before any of them
+ *   is enriched: the connected ones form a group whose
  *   origin is the sink most of them call into ({@link traceEdgeComponent}), led by that
  *   service's incident, else the first one.
  * - After enrichment, the context's `localization.origin` places the group: the incident joins a
  *   group with that origin seen within the window, or forms one; ungrouped incidents of the
  *   window on the fault graph join it. The origin's own incident leads, else the current lead,
- *   else the first one. Members a new localization does not reach leave the group and are
- *   triaged on their own. Only the lead is reasoned over.
+ *   else the first one. Only the lead is reasoned over. A group grows (its graph is the union of
+ *   its localizations' and its members' services) and is never split.
  */
 export class FaultGrouper {
   static create(options: {
@@ -93,8 +94,7 @@ export class FaultGrouper {
 
   /**
    * Groups the incident by its context's localization; true when it is to be reasoned over (it
-   * leads its group or is in none). Incidents that need a triage of their own after the decision
-   * (a new lead that has none, members the localization does not reach) are re-triaged.
+   * leads its group or is in none). A new lead that has no triage of its own yet is re-triaged.
    */
   async afterEnrichment(
     incidentId: string,
@@ -246,13 +246,7 @@ export class FaultGrouper {
     for (const other of await tx.ungroupedIncidents(sinceMs)) {
       if (graph.has(other.serviceName)) candidates.set(other.id, other);
     }
-    // A lead's localization replaces the group's graph: members it does not reach leave.
-    const released = leads
-      ? [...candidates.values()].filter(m => !graph.has(m.serviceName))
-      : [];
-    const members = earliestFirst(
-      [...candidates.values()].filter(m => !released.includes(m)),
-    );
+    const members = earliestFirst([...candidates.values()]);
     const lead = chooseLead(members, origin, group?.leadIncidentId);
     const suspect = localization.suspects.find(s => s.service === origin);
     const saved = {
@@ -267,12 +261,19 @@ export class FaultGrouper {
       method: 'localization' as const,
       services: [
         ...new Set([
-          ...(leads ? [] : group?.services ?? []),
+          ...(group?.services ?? []),
+          ...sameOrigin.flatMap(g => g.services),
           ...graph,
           ...members.map(m => m.serviceName),
         ]),
       ].sort(),
-      path: leads || !group ? localization.path : group.path,
+      // The longest known path to this origin: the origin's own view is just [origin].
+      path:
+        group &&
+        group.path.at(-1) === origin &&
+        (!leads || group.path.length > localization.path.length)
+          ? group.path
+          : localization.path,
       firstSeenAt: members[0].firstSeenAt,
     };
     await tx.saveGroup(saved);
@@ -283,14 +284,7 @@ export class FaultGrouper {
     for (const merged of sameOrigin) {
       await tx.deleteGroup(merged.id);
     }
-    await tx.setGroupOf(
-      released.map(m => m.id),
-      null,
-    );
     const retriage = [];
-    for (const m of released) {
-      if (!(await tx.hasTriageRun(m.id))) retriage.push(m.id);
-    }
     if (lead.id !== incident.id && !(await tx.hasTriageRun(lead.id))) {
       retriage.push(lead.id);
     }

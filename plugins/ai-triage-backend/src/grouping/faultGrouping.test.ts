@@ -291,4 +291,24 @@ describe('one fault, one triage', () => {
       expect(after.hypotheses[0].rootCause).toBe('ledger fails on its own');
     },
   );
+
+  it('triages every incident of the storm alone with grouping switched off', async () => {
+    const knex = await databases.init('SQLITE_3');
+    const server = await startAiTriageBackend({
+      knex,
+      config: llmConfig(llm, { enabled: false }),
+    });
+    await sendTraces(server, callChainTraces(SHOP, { nowMs: Date.now() }));
+    const incidents = await sendAlertStorm(server, SHOP);
+    await settled(server, Object.values(incidents));
+    expect(await jobsOfType(server, 'reason')).toBe(4);
+    expect(llm.requests).toHaveLength(4);
+    const member = await detail(server, incidents.frontend);
+    expect(member.faultGroup).toBeNull();
+    expect(member.incident).toMatchObject({
+      faultGroupId: null,
+      probableOrigin: null,
+    });
+    expect(member.hypotheses[0].rootCause).toBe('frontend fails on its own');
+  });
 });

@@ -311,4 +311,39 @@ describe('one fault, one triage', () => {
     });
     expect(member.hypotheses[0].rootCause).toBe('frontend fails on its own');
   });
+
+  it.each(databases.eachSupportedId())(
+    'waits the grouping wait before the first triage, so an origin alerting a moment later leads from the start, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const waitSeconds = 1;
+      const server = await startAiTriageBackend({
+        knex,
+        config: llmConfig(llm, { waitSeconds }),
+      });
+      await sendTraces(server, callChainTraces(SHOP, { nowMs: Date.now() }));
+      const startedMs = Date.now();
+      const first = await sendAlertStorm(server, [
+        'frontend',
+        'checkout',
+        'payments',
+      ]);
+      await new Promise(resolve => setTimeout(resolve, 300));
+      const late = await sendAlertStorm(server, ['ledger']);
+      await settled(server, [...Object.values(first), late.ledger]);
+      const triagedAfterMs =
+        Date.parse(
+          (await detail(server, late.ledger)).hypotheses[0].createdAt,
+        ) - startedMs;
+
+      // One LLM call, over ledger's context, not one before ledger arrived and one after.
+      expect(llm.requests).toHaveLength(1);
+      const group = (await detail(server, first.frontend)).faultGroup;
+      expect(group).toMatchObject({
+        origin: 'ledger',
+        leadIncidentId: late.ledger,
+      });
+      expect(triagedAfterMs).toBeGreaterThanOrEqual(waitSeconds * 1000);
+    },
+  );
 });

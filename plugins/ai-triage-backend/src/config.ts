@@ -24,11 +24,22 @@ export type AiTriageConfig = {
     maxContextBytes: number;
     maxContextTokens: number;
     redaction: RedactionOptions;
+    /** Hops the localization walk may go downstream of the alerted service. */
+    localizationMaxDepth: number;
   };
   telemetry: { retentionMs: number };
 };
 
 const MINUTE = 60_000;
+
+function nonNegativeInteger(value: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(
+      `aiTriage.enrichment.localization.maxDepth must be a whole number of at least 0, got ${value}`,
+    );
+  }
+  return value;
+}
 
 /** Reads `aiTriage:` from app-config, applying defaults (see config.d.ts). */
 export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
@@ -125,6 +136,9 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
       ),
       maxContextTokens: Math.floor(
         positive('enrichment.maxContextTokens', 12000),
+      ),
+      localizationMaxDepth: nonNegativeInteger(
+        config?.getOptionalNumber('enrichment.localization.maxDepth') ?? 4,
       ),
       redaction: {
         emails:

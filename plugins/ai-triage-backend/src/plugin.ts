@@ -253,6 +253,7 @@ export const aiTriagePlugin = createBackendPlugin({
               lookbackMs: config.enrichment.lookbackMs,
               providerTimeoutMs: config.enrichment.providerTimeoutMs,
               maxRecordsPerSignal: config.enrichment.maxRecordsPerSignal,
+              localizationMaxDepth: config.enrichment.localizationMaxDepth,
               logger: logger.child({ worker: 'enrichment' }),
               grouping,
             }),

@@ -226,6 +226,12 @@ describe('one fault, one triage', () => {
         ['index', 2],
         ['ledger', 4],
       ]);
+      const badGroupBy = await request(server)
+        .get('/api/ai-triage/incidents')
+        .query({ groupBy: 'service' })
+        .set('authorization', asUser);
+      expect(badGroupBy.status).toBe(400);
+      expect(badGroupBy.body.error.message).toMatch(/^Invalid query: groupBy/);
       const flat = await request(server)
         .get('/api/ai-triage/incidents')
         .set('authorization', asUser);

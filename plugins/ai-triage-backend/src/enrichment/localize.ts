@@ -5,7 +5,7 @@ import {
   ServiceSuspect,
 } from '@ai-triage/plugin-ai-triage-common';
 import { SpanRecord } from '@ai-triage/plugin-ai-triage-node';
-import { median } from './onset';
+import { MIN_BASELINE_MS, MIN_BASELINE_REQUESTS, median } from './onset';
 import { CallShare, SpanShare, attributeSpans } from './serviceGraph';
 import { compareText, percentile, round } from './stats';
 
@@ -43,9 +43,12 @@ const EDGE_LATENCY_GROWTH = 1.5;
 const EDGE_LATENCY_MIN_GROWTH_MS = 10;
 const EDGE_ERROR_RATE_GROWTH = 0.05;
 const MIN_EDGE_BASELINE_CALLS = 5;
-/** Fewest baseline buckets and requests for a node's own figures to have a baseline. */
+/**
+ * A node's own figures have a baseline with data in at least 3 of its buckets (a median and
+ * MAD of fewer is no statistic), and, as for the alerted service's onset, with a baseline
+ * window of at least MIN_BASELINE_MS and MIN_BASELINE_REQUESTS requests.
+ */
 const MIN_BASELINE_BUCKETS = 3;
-const MIN_BASELINE_REQUESTS = 10;
 
 /** Evidence other than spans about one node, gathered by enrichment. */
 export type NodeEvidence = {
@@ -190,6 +193,10 @@ export function localize(input: LocalizationInput): {
   };
 }
 
+function longEnough(window: { fromMs: number; toMs: number } | null): boolean {
+  return window !== null && window.toMs - window.fromMs >= MIN_BASELINE_MS;
+}
+
 function emptyEdge(from: string, to: string): ServiceEdge {
   return {
     from,
@@ -232,7 +239,8 @@ function edgeFigures(
       list.filter(c => c.span.statusCode === 2).length;
     const rate = (list: CallShare[]) =>
       list.length ? errors(list) / list.length : 0;
-    const known = before.length >= MIN_EDGE_BASELINE_CALLS;
+    const known =
+      longEnough(input.baseline) && before.length >= MIN_EDGE_BASELINE_CALLS;
     const changed: ServiceEdge['changed'] = [];
     const nowP95 = p95(now);
     const beforeP95 = p95(before);
@@ -355,6 +363,7 @@ function suspectOf(
   const baseBuckets = bucketsOf(input.baseline);
   const nowBuckets = bucketsOf(input.incident);
   const baselineKnown =
+    longEnough(input.baseline) &&
     baseBuckets.ownMs.length >= MIN_BASELINE_BUCKETS &&
     before.requests >= MIN_BASELINE_REQUESTS;
   const healthyOwn = median(baseBuckets.ownMs);
@@ -410,11 +419,13 @@ function suspectOf(
 }
 
 const NETWORK =
-  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|getaddrinfo|certificate|\bTLS\b|\bSSL\b|handshake|socket hang up/i;
+  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|getaddrinfo|no such host|name resolution|\bDNS\b|connection refused|certificate|x509|\bTLS\b|\bSSL\b|handshake|socket hang up/i;
 const RATE_LIMIT = /\b429\b|rate.?limit|too many requests|quota/i;
 const TIMEOUT = /time[d ]?out|ETIMEDOUT|deadline exceeded|\b504\b/i;
 const WAIT_TEXT =
-  /\bpool\b|acquir|connection limit|too many clients|\block(s|ed)?\b|semaphore|queue (full|wait)/i;
+  /pool|acquir|connection is not available|connection limit|too many clients|remaining connection slots|\block(s|ed)?\b|deadlock|semaphore|queue (full|wait)/i;
+/** Metrics near their limit that are a resource the service waits for (a pool, threads, a queue). */
+const WAIT_METRIC = /connection|pool|thread|worker|lock|queue|semaphore/i;
 const SATURATION_TEXT =
   /heap|out of memory|\bOOM|memory|garbage collect|\bGC\b|cpu|throttl|disk full|no space/i;
 
@@ -436,7 +447,7 @@ function kindOf(options: {
   const errorText = now.errorMessages.join('\n');
   const texts = [...(evidence?.texts ?? []), errorText].join('\n');
   const limits = (evidence?.nearLimit ?? []).join('\n');
-  if (options.waitGrew || WAIT_TEXT.test(texts) || WAIT_TEXT.test(limits)) {
+  if (options.waitGrew || WAIT_TEXT.test(texts) || WAIT_METRIC.test(limits)) {
     return 'resource-wait';
   }
   if (options.errorsChanged) {

@@ -21,9 +21,9 @@ export type RetriageRequester = {
  * `FaultGroupStore.decide`, serialized across workers and replicas. The rules
  * (docs/architecture.md, "Fault groups"):
  *
- * - Before enrichment, an incident joins a group seen within the window whose fault graph (its
- *   localization's path, suspects and edges, and its members' services) contains the incident's
- *   service: it is not enriched. If its service is the group's origin and the lead's is not, it
+ * - Before enrichment, an incident joins an open group (one member at least open) seen within
+ *   the window whose fault graph (its localization's path, suspects and edges, and its members'
+ *   services) contains the incident's service: it is not enriched. If its service is the group's origin and the lead's is not, it
  *   becomes the lead and is enriched; the group shows its triage from then on.
  * - Else, calls between the services of the window's incidents (client spans of the embedded
  *   store) connect them; this places storms whose incidents arrive together before any of them
@@ -61,8 +61,17 @@ export class FaultGrouper {
       }
       if (incident.faultGroupId) {
         const group = await tx.group(incident.faultGroupId);
+        if (group?.leadIncidentId === incident.id) {
+          return true;
+        }
         if (group) {
-          return group.leadIncidentId === incident.id;
+          // A member triaged again (reopened): still the group's fault while another member is
+          // open; else that fault ended, and the incident is grouped afresh.
+          const open = await tx.openMemberIds(group.id);
+          if (open.some(id => id !== incident.id)) {
+            return false;
+          }
+          await tx.setGroupOf([incident.id], null);
         }
       }
       const sinceMs = Date.parse(incident.firstSeenAt) - windowMs;

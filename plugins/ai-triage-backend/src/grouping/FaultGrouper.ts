@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { ContextDocument } from '@ai-triage/plugin-ai-triage-common';
+import {
+  ContextDocument,
+  Localization,
+} from '@ai-triage/plugin-ai-triage-common';
 import {
   FaultGroupStore,
   FaultGroupTransaction,
@@ -230,17 +233,23 @@ export class FaultGrouper {
     const current = incident.faultGroupId
       ? await tx.group(incident.faultGroupId)
       : undefined;
+    if (current && current.leadIncidentId !== incident.id) {
+      // A member enriched anyway (it joined meanwhile): the lead's localization places the
+      // group, so this one only adds its services to the fault graph.
+      await tx.saveGroup({
+        ...current,
+        services: [
+          ...new Set([...current.services, ...graphOf(incident, localization)]),
+        ].sort(),
+      });
+      return { reason: false, retriage: [] };
+    }
     const sameOrigin = (await tx.recentGroups(sinceMs)).filter(
       g => g.origin === origin && g.id !== current?.id,
     );
     const group = current ?? sameOrigin.shift();
     const leads = !group || group.leadIncidentId === incident.id;
-    const graph = new Set([
-      incident.serviceName,
-      ...localization.path,
-      ...localization.suspects.map(s => s.service),
-      ...localization.edges.flatMap(e => [e.from, e.to]),
-    ]);
+    const graph = graphOf(incident, localization);
 
     // Members so far, those of other groups of this origin (merged in), the incident, and
     // ungrouped incidents of the window on the fault graph.
@@ -302,6 +311,19 @@ export class FaultGrouper {
     );
     return { reason: lead.id === incident.id, retriage };
   }
+}
+
+/** The services a localization looked at: its path, suspects and edge ends, and the incident's. */
+function graphOf(
+  incident: GroupingIncident,
+  localization: Localization,
+): Set<string> {
+  return new Set([
+    incident.serviceName,
+    ...localization.path,
+    ...localization.suspects.map(s => s.service),
+    ...localization.edges.flatMap(e => [e.from, e.to]),
+  ]);
 }
 
 function earliestFirst(incidents: GroupingIncident[]): GroupingIncident[] {

@@ -111,7 +111,7 @@ function main(args: string[]) {
     }
   }
 
-  const row = (system: string) => ({
+  const row = (system: (typeof LOGHUB_SYSTEMS)[number]) => ({
     system,
     chosen: accuracyOf(data.get(system)!, chosen),
     drain: accuracyOf(data.get(system)!, DRAIN_DEFAULT),

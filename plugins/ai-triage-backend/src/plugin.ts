@@ -254,6 +254,7 @@ export const aiTriagePlugin = createBackendPlugin({
               providerTimeoutMs: config.enrichment.providerTimeoutMs,
               maxRecordsPerSignal: config.enrichment.maxRecordsPerSignal,
               localizationMaxDepth: config.enrichment.localizationMaxDepth,
+              entities,
               logger: logger.child({ worker: 'enrichment' }),
               grouping,
             }),

@@ -13,6 +13,8 @@ type Fault = {
   failing?: { service: string; share: number; message: string };
   /** Pool waits inside a service: a `pg-pool.connect` client span that waits this long. */
   poolWait?: { service: string; ms: number };
+  /** Extra time of every database query (the database's own time). */
+  querySlowMs?: number;
 };
 
 /**
@@ -29,9 +31,8 @@ export function shopTraces(
   const healthyS = options.healthyS ?? HEALTHY_S;
   const start = FAULT_MS - healthyS * 1000;
   const chain = ['frontend', 'checkout', 'payments', 'ledger'];
-  let n = 0;
-  for (let t = start; t < FAULT_MS + FAULT_S * 1000; t += 200) {
-    n += 1;
+  /** One trace: request number n at time t. */
+  const trace = (n: number, t: number) => {
     const inFault = t >= FAULT_MS;
     const traceId = n.toString(16).padStart(32, '0');
     const jitter = (k: number) => ((n * 7 + k * 13) % 5) * 0.4;
@@ -102,7 +103,7 @@ export function shopTraces(
           attributes: { 'db.system': 'postgresql', 'server.port': 5432 },
         });
         cursor += wait;
-        const queryMs = 2 + jitter(9);
+        const queryMs = 2 + jitter(9) + (inFault ? fault.querySlowMs ?? 0 : 0);
         children.push({
           traceId,
           spanId: id(),
@@ -122,6 +123,7 @@ export function shopTraces(
       const ownError = failingHere(service);
       const error = ownError || childError;
       const durationMs = cursor - at + ownMs(service, depth) / 2;
+      const errorText = error ? 'HTTP 500' : null;
       spans.push(
         {
           traceId,
@@ -133,11 +135,7 @@ export function shopTraces(
           startTimeMs: at,
           durationMs,
           statusCode: error ? 2 : 0,
-          statusMessage: ownError
-            ? fault.failing!.message
-            : error
-            ? 'HTTP 500'
-            : null,
+          statusMessage: ownError ? fault.failing!.message : errorText,
           peerService: null,
           attributes: {},
         },
@@ -146,6 +144,11 @@ export function shopTraces(
       return { durationMs, error };
     };
     emit(0, null, t);
+  };
+  let n = 0;
+  for (let t = start; t < FAULT_MS + FAULT_S * 1000; t += 200) {
+    n += 1;
+    trace(n, t);
   }
   return spans;
 }

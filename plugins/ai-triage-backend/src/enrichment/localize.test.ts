@@ -1,4 +1,4 @@
-import { localize } from './localize';
+import { errorsUnlikely, localize } from './localize';
 import { attributeSpans } from './serviceGraph';
 import { FAULT_MS, FAULT_S, shopTraces } from '../__testUtils__/shopTraces';
 
@@ -109,6 +109,33 @@ describe('localize', () => {
     expect(db?.changed ?? false).toBe(false);
   });
 
+  it('names the database as origin when its queries slow down, but a service deployed at the onset when the slower queries are its own', () => {
+    const spans = shopTraces({ querySlowMs: 80 });
+    const slowDb = localize({ spans, alertedService: 'frontend', ...windows });
+    expect(slowDb.localization.origin).toBe('postgresql');
+    const deployed = localize({
+      spans,
+      alertedService: 'frontend',
+      ...windows,
+      evidence: new Map([
+        [
+          'ledger',
+          {
+            texts: [],
+            nearLimit: [],
+            changed: true,
+            evidenceIds: ['change:deploy:ledger:2.1.0'],
+          },
+        ],
+      ]),
+    });
+    expect(deployed.localization.origin).toBe('ledger');
+    expect(deployed.localization.suspects[0]).toMatchObject({
+      service: 'ledger',
+      kind: 'deploy',
+    });
+  });
+
   it('names no origin when nothing changed, and no changed edge', () => {
     const { localization } = localize({
       spans: shopTraces({}),
@@ -130,5 +157,34 @@ describe('localize', () => {
     expect(
       localization.suspects.every(s => !s.baselineKnown && !s.changed),
     ).toBe(true);
+  });
+});
+
+describe('errorsUnlikely', () => {
+  it('tells errors a baseline does not explain from those it does, even in a handful of calls', () => {
+    expect(errorsUnlikely(2, 5, 0, 40)).toBe(true);
+    expect(errorsUnlikely(1, 5, 0, 40)).toBe(false);
+    expect(errorsUnlikely(5, 100, 5, 100)).toBe(false);
+    expect(errorsUnlikely(30, 100, 5, 100)).toBe(true);
+  });
+});
+
+describe('caller-side failures', () => {
+  it('keeps a failed name lookup with the caller, not the host it could not resolve', () => {
+    const spans = shopTraces({}).map(span =>
+      span.serviceName === 'ledger' &&
+      span.name.startsWith('pg.query') &&
+      span.startTimeMs >= FAULT_MS
+        ? {
+            ...span,
+            statusCode: 2,
+            statusMessage: 'getaddrinfo ENOTFOUND ledger-db.invalid',
+            peerService: 'ledger-db.invalid',
+          }
+        : span,
+    );
+    const { shares } = attributeSpans(spans);
+    const failed = shares.filter(s => s.originatingError);
+    expect(new Set(failed.map(s => s.node))).toEqual(new Set(['ledger']));
   });
 });

@@ -31,14 +31,23 @@ const ERROR_RATE_FLOOR = 0.01;
 /**
  * What counts as a change that matters, beyond being unusual: own time p95 up by 20 % and
  * 5 ms (below that, a p95 of some tens of requests moves by itself between healthy windows),
- * an error rate up by 2 points with at least 3 errors (one or two failures happen anyway).
- * An edge's latency must grow by half and by 10 ms (network jitter on a call), its error rate
- * by 5 points with 3 errors; an edge needs 5 calls in the baseline to have one at all.
+ * an error rate up by 2 points. An edge's latency must grow by half and by 10 ms (network
+ * jitter on a call), its error rate by 5 points; an edge needs 5 calls in the baseline to have
+ * one at all. Errors must also be unlikely under the baseline's rate (see errorsUnlikely).
  */
 const OWN_TIME_GROWTH = 1.2;
 const OWN_TIME_MIN_GROWTH_MS = 5;
 const ERROR_RATE_GROWTH = 0.02;
-const MIN_ERRORS = 3;
+/**
+ * Errors grew when at least 2 (one failure happens in healthy traffic too) are this unlikely
+ * under the baseline's rate: a binomial tail of 1 %. Triage runs when the alert arrives, often
+ * with only seconds of the fault and a handful of calls (2 failures of 5 against 0 of 40 is a
+ * tail of 0.5 %), so a fixed count would miss the start of every fault on small services. A walk
+ * tests a few tens of edges; a false changed edge only lets it look one hop further, since the
+ * origin still needs a node whose own behaviour changed.
+ */
+const ERROR_TAIL = 0.01;
+const MIN_ERRORS = 2;
 const EDGE_LATENCY_GROWTH = 1.5;
 const EDGE_LATENCY_MIN_GROWTH_MS = 10;
 const EDGE_ERROR_RATE_GROWTH = 0.05;
@@ -142,15 +151,24 @@ export function localize(input: LocalizationInput): {
   const walked = suspects.filter(
     s => s.service === input.alertedService || parent.has(s.service),
   );
+  const deepestFirst = (a: ServiceSuspect, b: ServiceSuspect) =>
+    b.hops - a.hops ||
+    b.anomalyScore - a.anomalyScore ||
+    compareText(a.service, b.service);
+  // A service deployed at the onset whose own behaviour or calls changed is the origin, even
+  // when what it calls changed deeper down: a new version changes how it calls its
+  // dependencies (a slower query, more calls), and the dependency only shows it.
+  const deployed = walked
+    .filter(
+      s =>
+        input.evidence?.get(s.service)?.changed &&
+        (s.changed ||
+          edges.some(e => e.from === s.service && e.changed.length > 0)),
+    )
+    .sort(deepestFirst)[0];
   const origin =
-    walked
-      .filter(s => s.changed)
-      .sort(
-        (a, b) =>
-          b.hops - a.hops ||
-          b.anomalyScore - a.anomalyScore ||
-          compareText(a.service, b.service),
-      )[0] ?? null;
+    deployed ?? walked.filter(s => s.changed).sort(deepestFirst)[0] ?? null;
+  if (deployed) deployed.kind = 'deploy';
   const path: string[] = [];
   for (
     let node: string | undefined = origin?.service;
@@ -191,6 +209,29 @@ export function localize(input: LocalizationInput): {
       n => n === input.alertedService || parent.has(n),
     ),
   };
+}
+
+/**
+ * Whether `errors` of `calls` are unlikely under the baseline's error rate: the binomial tail
+ * P(X >= errors) below ERROR_TAIL, the baseline rate estimated by Laplace's rule of succession
+ * ((errors + 1) / (calls + 2)), so a baseline without errors is not a rate of 0.
+ */
+export function errorsUnlikely(
+  errors: number,
+  calls: number,
+  baselineErrors: number,
+  baselineCalls: number,
+): boolean {
+  if (errors < MIN_ERRORS || calls === 0) return false;
+  const p = (baselineErrors + 1) / (baselineCalls + 2);
+  // P(X < errors) by the recurrence pmf(i + 1) = pmf(i) (n - i) / (i + 1) p / (1 - p).
+  let pmf = (1 - p) ** calls;
+  let below = 0;
+  for (let i = 0; i < errors; i++) {
+    below += pmf;
+    pmf *= ((calls - i) / (i + 1)) * (p / (1 - p));
+  }
+  return 1 - below < ERROR_TAIL;
 }
 
 function longEnough(window: { fromMs: number; toMs: number } | null): boolean {
@@ -255,7 +296,7 @@ function edgeFigures(
     }
     if (
       known &&
-      errors(now) >= MIN_ERRORS &&
+      errorsUnlikely(errors(now), now.length, errors(before), before.length) &&
       rate(now) - rate(before) >= EDGE_ERROR_RATE_GROWTH
     ) {
       changed.push('errors');
@@ -391,7 +432,12 @@ function suspectOf(
   const errorsChanged =
     baselineKnown &&
     errorScore >= MIN_ANOMALY_SCORE &&
-    now.originatingErrors >= MIN_ERRORS &&
+    errorsUnlikely(
+      now.originatingErrors,
+      now.requests,
+      before.originatingErrors,
+      before.requests,
+    ) &&
     rate(now) - rate(before) >= ERROR_RATE_GROWTH;
   const evidence = input.evidence?.get(node);
   const waitGrew =

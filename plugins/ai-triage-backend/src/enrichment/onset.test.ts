@@ -55,6 +55,31 @@ describe('detectOnset', () => {
     expect(Math.abs(onsetMs - FAULT_MS)).toBeLessThanOrEqual(10_000);
   });
 
+  it('finds the same onset in the same telemetry shifted by any amount', () => {
+    const spans = shopTraces({
+      failing: { service: 'frontend', share: 0.2, message: 'boom' },
+    });
+    const onsetAfter = (shiftMs: number) =>
+      detectOnset({
+        spans: spans.map(s => ({ ...s, startTimeMs: s.startTimeMs + shiftMs })),
+        serviceName: 'frontend',
+        alertStartsMs: [FAULT_MS + 45_000 + shiftMs],
+        window: {
+          fromMs: window.fromMs + shiftMs,
+          toMs: window.toMs + shiftMs,
+        },
+        fixedBaseline: {
+          fromMs: fixedBaseline.fromMs + shiftMs,
+          toMs: fixedBaseline.toMs + shiftMs,
+        },
+        maxBaselineMs: 15 * 60_000,
+      }).onsetMs - shiftMs;
+    const unshifted = onsetAfter(0);
+    for (const shift of [1_234, 3_700, 7_777, 59_999]) {
+      expect(onsetAfter(shift)).toBe(unshifted);
+    }
+  });
+
   it('says a baseline of 30 s is not sufficient', () => {
     const spans = shopTraces(
       { failing: { service: 'frontend', share: 0.5, message: 'boom' } },

@@ -17,8 +17,12 @@ const MAX_BUCKET_MS = 60_000;
 const TARGET_BUCKETS = 24;
 /** Fewest buckets on the healthy side of a candidate split (a mean of fewer is noise). */
 const MIN_BEFORE_BUCKETS = 3;
-/** Fewest buckets on the incident side: an alert with `for: 30s` fires after 3 buckets of 10 s. */
-const MIN_AFTER_BUCKETS = 2;
+/**
+ * Fewest buckets on the incident side: triage runs when the alert arrives, and an alert on an
+ * error ratio with a short `for:` fires within one 10 s bucket of the change; a single bucket
+ * still has to pass MIN_SPLIT_STATISTIC, which only a strong shift does.
+ */
+const MIN_AFTER_BUCKETS = 1;
 /**
  * The two-sample statistic a split must reach. The best of ~20 candidate splits is taken, so a
  * single test's 3 sigma would fire on noise; 4 is the Bonferroni bound for 24 tests at about
@@ -195,7 +199,12 @@ export function detectOnset(input: {
       : input.window.toMs - input.window.fromMs,
   );
   if (firstDataMs !== null && lastDataMs !== null) {
-    const fromMs = Math.floor(firstDataMs / bucketMs) * bucketMs;
+    // Buckets are laid out from the earliest alert back, so one boundary is the alert start and
+    // the layout moves with the data (not with the clock): the same telemetry shifted in time
+    // gives the same onset.
+    const anchorMs = Math.min(firstAlertMs, lastDataMs + 1);
+    const fromMs =
+      anchorMs - Math.ceil((anchorMs - firstDataMs) / bucketMs) * bucketMs;
     const buckets = redSeries(entries, fromMs, lastDataMs + 1, bucketMs);
     // The change shows before the alert fires: the split's bucket may start at most at the
     // bucket of the earliest alert.

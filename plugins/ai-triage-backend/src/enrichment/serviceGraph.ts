@@ -15,6 +15,25 @@ const STATUS_ERROR = 2;
 const WAIT_SPAN =
   /(^|[\s._:/-])(pool|acquire|getconnection|lock|semaphore|mutex)([\s._:/-]|$)/i;
 
+/**
+ * Failures of a client span that arise in the caller before a request leaves it: name
+ * resolution (Node's `getaddrinfo ENOTFOUND`/`EAI_AGAIN`, Go's `no such host`). The caller's
+ * resolver and the host name it was configured with are the caller's; the callee never saw
+ * the request.
+ */
+const CALLER_SIDE_FAILURE =
+  /ENOTFOUND|EAI_AGAIN|getaddrinfo|no such host|name resolution|Temporary failure in name resolution/i;
+
+/** Whether a failed client span failed in the caller itself (see CALLER_SIDE_FAILURE). */
+export function isCallerSideFailure(span: SpanRecord): boolean {
+  return (
+    span.statusCode === STATUS_ERROR &&
+    CALLER_SIDE_FAILURE.test(
+      `${span.statusMessage ?? ''} ${span.attributes['error.type'] ?? ''}`,
+    )
+  );
+}
+
 /** Whether a span waits for a resource inside its own service. */
 export function isResourceWaitSpan(span: SpanRecord): boolean {
   return WAIT_SPAN.test(span.name);
@@ -61,7 +80,11 @@ export type CallShare = {
  * - a client span nobody answered in the data (a database, a cache, an external API, or a
  *   callee that refused the connection): the callee's time, the callee named by the service
  *   that answered the same peer address elsewhere, else by the peer itself;
- * - a client span that waits for a resource of S (see {@link isResourceWaitSpan}): S's own time.
+ * - a client span that waits for a resource of S (see {@link isResourceWaitSpan}), or that
+ *   failed in S before the request left (see {@link isCallerSideFailure}): S's own.
+ *
+ * A consumer span is called by the destination it consumes from (`messaging.destination.name`),
+ * the node its producers' messages go to.
  *
  * An error originates in the span that failed with no failing child; a failed client span whose
  * callee answered without failing (a 429, a timeout cut by the client) originates in the callee.
@@ -129,12 +152,22 @@ export function attributeSpans(spans: SpanRecord[]): {
       }
       if (isResourceWaitSpan(span)) {
         wait = true;
+      } else if (!callee && isCallerSideFailure(span)) {
+        // The caller's own failure: its time and error stay with it.
       } else if (!callee) {
         node = to;
         errorNode = to;
       } else if (!failingChild) {
         errorNode = callee.serviceName;
       }
+    }
+    const destination = span.attributes['messaging.destination.name'];
+    if (span.kind === CONSUMER && destination !== undefined) {
+      // Consumers continue a producer's trace only through span links, if at all: the
+      // destination (queue, topic) they consume from is the node that calls them.
+      const from = String(destination);
+      if (from !== span.serviceName)
+        calls.push({ span, from, to: span.serviceName });
     }
     const failed = isError(span);
     shares.push({

@@ -7,12 +7,37 @@ export interface Config {
        * and worker pods scale apart. Default true.
        */
       enabled?: boolean;
-      /** Jobs one replica runs at once. Default 2. */
+      /**
+       * The pipeline stages this process runs, so each can be its own workload: `intake` (the
+       * webhook, OTLP and review routes), `enrich` and `reason` (queue workers, each with its
+       * own loops). Default all three. `enabled: false` leaves `intake` only.
+       */
+      stages?: Array<'intake' | 'enrich' | 'reason'>;
+      /** Jobs of each queue stage one replica runs at once. Default 2. */
       concurrency?: number;
+      /** Enrich jobs one replica runs at once. Default `concurrency`. */
+      enrich?: { concurrency?: number };
+      /** Reason jobs one replica runs at once. Default `concurrency`. */
+      reason?: { concurrency?: number };
       /** How long a claimed job stays leased before another worker may take it. Default 5 minutes. */
       leaseSeconds?: number;
       /** Attempts before a job is dead. Default 5. */
       maxAttempts?: number;
+    };
+    /**
+     * Service level objectives (docs/operations.md). Their defaults are those of the recording
+     * and alert rules in k8s/base/prometheus-rules.yaml; the thresholds are added to the
+     * buckets of `ai_triage.triage.duration` so the rules count good events exactly.
+     */
+    slo?: {
+      /** Share of incidents triaged (hypotheses or explicit abstention) within the threshold. Default 0.99. */
+      triageObjective?: number;
+      /** Alert → hypotheses threshold when the heuristic reasoner answers, seconds. Default 30. */
+      heuristicTriageSeconds?: number;
+      /** Alert → hypotheses threshold when an LLM answers, seconds. Default 120. */
+      llmTriageSeconds?: number;
+      /** Share of webhook deliveries answered without a server error. Default 0.999. */
+      intakeAvailability?: number;
     };
     correlation?: {
       /**

@@ -1,4 +1,5 @@
 import { createBackend } from '@backstage/backend-defaults';
+import { aiTriageRootHealthServiceFactory } from '@ai-triage/plugin-ai-triage-backend';
 
 const backend = createBackend();
 
@@ -18,5 +19,7 @@ backend.add(
 );
 
 backend.add(import('@ai-triage/plugin-ai-triage-backend'));
+// Readiness includes the AI triage checks (database, queue lag, LLM breaker, providers).
+backend.add(aiTriageRootHealthServiceFactory);
 
 backend.start();

@@ -1,4 +1,5 @@
 import { Config } from '@backstage/config';
+import { JobType } from './database/JobQueue';
 import { RedactionOptions } from './enrichment/redact';
 import { DEFAULT_INTAKE_LIMITS, IntakeLimits } from './ingest/IntakeLimits';
 import {
@@ -9,11 +10,19 @@ import {
 /** The plugin's configuration with every default applied. */
 export type AiTriageConfig = {
   workers: {
+    /** Whether this process runs any queue stage (enrich or reason). */
     enabled: boolean;
+    /** The pipeline stages this process runs. */
+    stages: PipelineStage[];
+    /** The job types this process claims: its stages other than intake. */
+    jobTypes: JobType[];
     concurrency: number;
+    /** Jobs of each type this process runs at once (each type has its own loops). */
+    concurrencyByType: Record<JobType, number>;
     leaseMs: number;
     maxAttempts: number;
   };
+  slo: SloConfig;
   correlation: { reopenWindowMs: number };
   grouping: { enabled: boolean; windowMs: number; waitMs: number };
   intake: { limits: IntakeLimits; catalogCache: EntityCacheTtl };
@@ -41,6 +50,29 @@ function nonNegativeInteger(value: number): number {
   return value;
 }
 
+/** The stages a process can run: intake (all HTTP routes) and the two queue stages. */
+export const PIPELINE_STAGES = ['intake', 'enrich', 'reason'] as const;
+export type PipelineStage = (typeof PIPELINE_STAGES)[number];
+
+/** Service level objectives; the rule files in k8s/ use the same defaults. */
+export type SloConfig = {
+  /** Share of incidents triaged (hypotheses or abstention) within the threshold. */
+  triageObjective: number;
+  /** Threshold when the heuristic reasoner answers, in seconds. */
+  heuristicTriageSeconds: number;
+  /** Threshold when an LLM answers, in seconds. */
+  llmTriageSeconds: number;
+  /** Share of webhook deliveries answered without a server error. */
+  intakeAvailability: number;
+};
+
+export const DEFAULT_SLO: SloConfig = {
+  triageObjective: 0.99,
+  heuristicTriageSeconds: 30,
+  llmTriageSeconds: 120,
+  intakeAvailability: 0.999,
+};
+
 /** Reads `aiTriage:` from app-config, applying defaults (see config.d.ts). */
 export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
   const config = rootConfig.getOptionalConfig('aiTriage');
@@ -61,11 +93,18 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
     return value;
   };
   return {
-    workers: {
-      enabled: config?.getOptionalBoolean('workers.enabled') ?? true,
-      concurrency: Math.floor(positive('workers.concurrency', 2)),
-      leaseMs: positive('workers.leaseSeconds', 300) * 1000,
-      maxAttempts: Math.floor(positive('workers.maxAttempts', 5)),
+    workers: readWorkers(config, positive),
+    slo: {
+      triageObjective: fraction(config, 'slo.triageObjective'),
+      heuristicTriageSeconds: positive(
+        'slo.heuristicTriageSeconds',
+        DEFAULT_SLO.heuristicTriageSeconds,
+      ),
+      llmTriageSeconds: positive(
+        'slo.llmTriageSeconds',
+        DEFAULT_SLO.llmTriageSeconds,
+      ),
+      intakeAvailability: fraction(config, 'slo.intakeAvailability'),
     },
     correlation: {
       reopenWindowMs: positive('correlation.reopenWindowMinutes', 60) * MINUTE,
@@ -158,4 +197,55 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
       retentionMs: positive('telemetry.retentionHours', 24) * 60 * MINUTE,
     },
   };
+}
+
+function readWorkers(
+  config: Config | undefined,
+  positive: (key: string, fallback: number) => number,
+): AiTriageConfig['workers'] {
+  const enabled = config?.getOptionalBoolean('workers.enabled') ?? true;
+  const listed = config?.getOptionalStringArray('workers.stages');
+  const unknown = listed?.filter(
+    stage => !(PIPELINE_STAGES as readonly string[]).includes(stage),
+  );
+  if (unknown?.length) {
+    throw new Error(
+      `aiTriage.workers.stages names unknown stages ${unknown.join(
+        ', ',
+      )}; known are ${PIPELINE_STAGES.join(', ')}`,
+    );
+  }
+  // workers.enabled false (the older switch) leaves intake only.
+  const stages = (listed ?? [...PIPELINE_STAGES]).filter(
+    stage => enabled || stage === 'intake',
+  ) as PipelineStage[];
+  const jobTypes = stages.filter(
+    (stage): stage is JobType => stage !== 'intake',
+  );
+  const concurrency = Math.floor(positive('workers.concurrency', 2));
+  return {
+    enabled: jobTypes.length > 0,
+    stages,
+    jobTypes,
+    concurrency,
+    concurrencyByType: {
+      enrich: Math.floor(positive('workers.enrich.concurrency', concurrency)),
+      reason: Math.floor(positive('workers.reason.concurrency', concurrency)),
+    },
+    leaseMs: positive('workers.leaseSeconds', 300) * 1000,
+    maxAttempts: Math.floor(positive('workers.maxAttempts', 5)),
+  };
+}
+
+function fraction(
+  config: Config | undefined,
+  key: 'slo.triageObjective' | 'slo.intakeAvailability',
+): number {
+  const value =
+    config?.getOptionalNumber(key) ??
+    DEFAULT_SLO[key.slice(4) as 'triageObjective' | 'intakeAvailability'];
+  if (!(value > 0 && value < 1)) {
+    throw new Error(`aiTriage.${key} must be between 0 and 1, got ${value}`);
+  }
+  return value;
 }

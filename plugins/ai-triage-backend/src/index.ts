@@ -4,3 +4,9 @@
  * @packageDocumentation
  */
 export { aiTriagePlugin as default } from './plugin';
+export {
+  aiTriagePipelineHealthServiceRef,
+  aiTriageRootHealthServiceFactory,
+  PipelineHealth,
+} from './observability/PipelineHealth';
+export type { HealthCheckResult } from './observability/PipelineHealth';

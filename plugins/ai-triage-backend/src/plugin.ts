@@ -17,6 +17,7 @@ import { metrics } from '@opentelemetry/api';
 import Router from 'express-promise-router';
 import { readAiTriageConfig } from './config';
 import { applyDatabaseMigrations } from './database/migrations';
+import { tuneSqlite } from './database/tuneSqlite';
 import { DatabaseIncidentStore } from './database/DatabaseIncidentStore';
 import { DatabaseFaultGroupStore } from './database/DatabaseFaultGroupStore';
 import { DatabaseJobQueue } from './database/DatabaseJobQueue';
@@ -44,6 +45,17 @@ import { DatabaseTelemetryStore } from './telemetry/DatabaseTelemetryStore';
 import { createTelemetryProviders } from './telemetry/providers/createTelemetryProviders';
 import { createOtlpRouter } from './telemetry/otlpRouter';
 import { QueueMetrics } from './workers/QueueMetrics';
+import {
+  PipelineMetrics,
+  reasonerKindOf,
+} from './observability/PipelineMetrics';
+import { PipelineChecks } from './observability/PipelineChecks';
+import { aiTriagePipelineHealthServiceRef } from './observability/PipelineHealth';
+import { observeIntake } from './observability/observeIntake';
+import {
+  traceProvider,
+  withContextMetrics,
+} from './observability/instrumentStages';
 import { WorkerPool } from './workers/WorkerPool';
 
 /**
@@ -75,6 +87,7 @@ export const aiTriagePlugin = createBackendPlugin({
         config: coreServices.rootConfig,
         database: coreServices.database,
         events: eventsServiceRef,
+        health: aiTriagePipelineHealthServiceRef,
         instanceMetadata: coreServices.rootInstanceMetadata,
         notifications: notificationService,
         httpAuth: coreServices.httpAuth,
@@ -98,6 +111,7 @@ export const aiTriagePlugin = createBackendPlugin({
         } = deps;
         const config = readAiTriageConfig(deps.config);
         const knex = await database.getClient();
+        await tuneSqlite(knex);
         if (!database.migrations?.skip) {
           await applyDatabaseMigrations(knex);
         }
@@ -111,6 +125,21 @@ export const aiTriagePlugin = createBackendPlugin({
           logger,
         });
         lifecycle.addShutdownHook(() => queueMetrics.unregister());
+        const checks = PipelineChecks.register({
+          health: deps.health,
+          knex,
+          queue,
+        });
+        const pipelineMetrics = PipelineMetrics.create({
+          reasonerKind: reasonerKindOf({
+            custom: Boolean(customReasoner),
+            llm: Boolean(readLlmConfig(deps.config)),
+          }),
+          sloThresholdsSeconds: [
+            config.slo.heuristicTriageSeconds,
+            config.slo.llmTriageSeconds,
+          ],
+        });
         const incidents = DatabaseIncidentStore.create({
           knex,
           maxAttempts,
@@ -144,11 +173,14 @@ export const aiTriagePlugin = createBackendPlugin({
         const router = Router();
         router.use(
           '/webhooks',
-          await createWebhookRouter({
-            httpAuth,
-            ingestor,
-            maxBodyBytes: config.intake.limits.maxBodyBytes,
-          }),
+          observeIntake(
+            await createWebhookRouter({
+              httpAuth,
+              ingestor,
+              maxBodyBytes: config.intake.limits.maxBodyBytes,
+            }),
+            pipelineMetrics,
+          ),
         );
         router.use(
           '/otlp',
@@ -171,7 +203,8 @@ export const aiTriagePlugin = createBackendPlugin({
             faultGroups,
           }),
         );
-        httpRouter.use(router);
+        // Worker-only processes (aiTriage.workers.stages without intake) serve no routes.
+        if (config.workers.stages.includes('intake')) httpRouter.use(router);
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
 
         await deps.scheduler.scheduleTask({
@@ -214,6 +247,7 @@ export const aiTriagePlugin = createBackendPlugin({
             audit: triage,
             logger: logger.child({ worker: 'reasoning' }),
           });
+        checks.watchBreaker(llmReasoner || undefined);
         const installedPlugins =
           await deps.instanceMetadata.getInstalledPlugins();
         const publisher = TriageResultPublisher.create({
@@ -229,18 +263,20 @@ export const aiTriagePlugin = createBackendPlugin({
         });
         const workers = WorkerPool.create({
           queue,
-          concurrency: config.workers.concurrency,
+          types: config.workers.jobTypes,
+          concurrency: config.workers.concurrencyByType,
+          metrics: pipelineMetrics,
           leaseMs: config.workers.leaseMs,
           logger: logger.child({ worker: 'ai-triage' }),
           handlers: {
             enrich: EnrichmentHandler.create({
               incidents,
-              triage,
+              triage: withContextMetrics(triage, pipelineMetrics),
               providers: [
                 telemetry,
                 ...createTelemetryProviders(deps.config),
                 ...extraProviders,
-              ],
+              ].map(provider => traceProvider(provider, checks)),
               entityAnnotations: CatalogEntityAnnotations.create({
                 catalog,
                 auth,

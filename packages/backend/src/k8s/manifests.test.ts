@@ -6,16 +6,28 @@ import {
   PrometheusSerializer,
 } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { parse } from 'yaml';
 import {
   checkManifests,
   checkQuery,
   ExportedMetrics,
   K8sObject,
   parseExposition,
+  mountedConfigFiles,
   readKustomization,
   readYamlObjects,
+  stagesOf,
 } from './__testUtils__/manifests';
+
+function mergeDeep(a: any, b: any): any {
+  if (typeof a !== 'object' || typeof b !== 'object' || !a || !b) {
+    return b;
+  }
+  const out = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    out[key] = mergeDeep(a[key], value);
+  }
+  return out;
+}
 
 jest.setTimeout(60_000);
 
@@ -140,56 +152,126 @@ describe('k8s manifests', () => {
     },
   );
 
-  it('base: KEDA scales the worker Deployment, never the web one', () => {
+  it('base: one Deployment per stage, the queue stages each scaled by KEDA on its own jobs', () => {
     const objects = readKustomization(join(k8sDir, 'base'));
-    const scaled = objects.filter(o => o.kind === 'ScaledObject');
-    expect(scaled.map(o => o.apiVersion)).toEqual(['keda.sh/v1alpha1']);
-    const [worker] = scaled;
-    expect(worker.spec.scaleTargetRef).toEqual({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      name: 'backstage-worker',
+    const deployments = objects.filter(o => o.kind === 'Deployment');
+    expect(
+      Object.fromEntries(
+        deployments.map(d => [d.metadata.name, stagesOf(objects, d)]),
+      ),
+    ).toEqual({
+      'backstage-web': ['intake'],
+      'backstage-enrich': ['enrich'],
+      'backstage-reason': ['reason'],
     });
-    expect(worker.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
-    expect(worker.spec.maxReplicaCount).toBeGreaterThan(
-      worker.spec.minReplicaCount,
-    );
-    const triggers = worker.spec.triggers;
-    const queries: string[] = triggers.map((t: any) => t.metadata.query);
-    expect(queries.some(q => q.includes('ai_triage_queue_depth'))).toBe(true);
-    expect(queries.some(q => q.includes('ai_triage_queue_oldest_age'))).toBe(
-      true,
-    );
-    // An empty result (pods not scraped) must be an error KEDA reports, not a zero.
-    expect(triggers.map((t: any) => t.metadata.ignoreNullValues)).toEqual(
-      triggers.map(() => 'false'),
-    );
-
-    // The depth trigger's per-replica target is the jobs one worker runs at once.
-    const config = parse(
-      readFileSync(join(k8sDir, 'base/app-config.production.yaml'), 'utf8'),
-    );
-    const depth = triggers.find((t: any) =>
-      t.metadata.query.includes('ai_triage_queue_depth'),
-    );
-    expect(depth.metricType).toBe('AverageValue');
-    expect(Number(depth.metadata.threshold)).toBe(
-      config.aiTriage.workers.concurrency,
-    );
-
-    // The web pods take traffic and claim no jobs; the metrics Service covers both roles.
-    const env = (deployment: string) =>
-      objects
-        .find(o => o.kind === 'Deployment' && o.metadata.name === deployment)!
-        .spec.template.spec.containers[0].env.find(
-          (e: any) => e.name === 'AI_TRIAGE_WORKERS_ENABLED',
-        ).value;
-    expect(env('backstage-web')).toBe('false');
-    expect(env('backstage-worker')).toBe('true');
+    const scaled = objects.filter(o => o.kind === 'ScaledObject');
+    expect(scaled.map(o => o.apiVersion)).toEqual([
+      'keda.sh/v1alpha1',
+      'keda.sh/v1alpha1',
+    ]);
+    for (const stage of ['enrich', 'reason']) {
+      const scaler = scaled.find(
+        o => o.spec.scaleTargetRef.name === `backstage-${stage}`,
+      )!;
+      expect(scaler.spec.scaleTargetRef).toEqual({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: `backstage-${stage}`,
+      });
+      expect(scaler.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+      expect(scaler.spec.maxReplicaCount).toBeGreaterThan(
+        scaler.spec.minReplicaCount,
+      );
+      const triggers = scaler.spec.triggers;
+      const queries: string[] = triggers.map((t: any) => t.metadata.query);
+      // Each on its own queue: depth and oldest-job age of its job type only.
+      expect(queries).toEqual([
+        expect.stringMatching(
+          new RegExp(`ai_triage_queue_depth\\{job_type="${stage}"`),
+        ),
+        expect.stringMatching(
+          new RegExp(`ai_triage_queue_oldest_age\\{job_type="${stage}"\\}`),
+        ),
+      ]);
+      // An empty result (pods not scraped) must be an error KEDA reports, not a zero.
+      expect(triggers.map((t: any) => t.metadata.ignoreNullValues)).toEqual(
+        triggers.map(() => 'false'),
+      );
+      // The depth trigger's per-replica target is the jobs one pod of the stage runs at once.
+      const deployment = deployments.find(
+        d => d.metadata.name === `backstage-${stage}`,
+      )!;
+      const stageConfig = [
+        ...mountedConfigFiles(objects, deployment).values(),
+      ].pop();
+      expect(triggers[0].metricType).toBe('AverageValue');
+      expect(Number(triggers[0].metadata.threshold)).toBe(
+        stageConfig.aiTriage.workers[stage].concurrency,
+      );
+      // The lean pipeline backend, not the portal.
+      expect(deployment.spec.template.spec.containers[0].command[3]).toBe(
+        './packages/backend/dist/pipeline.cjs.js',
+      );
+    }
+    expect(
+      scaled.some(o => o.spec.scaleTargetRef.name === 'backstage-web'),
+    ).toBe(false);
     const metricsService = objects.find(
       o => o.kind === 'Service' && o.metadata.name === 'backstage-metrics',
     )!;
     expect(metricsService.spec.clusterIP).toBe('None');
+  });
+
+  it('base: grace periods cover the longest job, leases expire before a dead pod is replaced, web pods drain', () => {
+    const objects = readKustomization(join(k8sDir, 'base'));
+    const deployment = (name: string) =>
+      objects.find(o => o.kind === 'Deployment' && o.metadata.name === name)!;
+    const merged = (name: string) =>
+      [...mountedConfigFiles(objects, deployment(name)).values()].reduce(
+        (all, config) => mergeDeep(all, config ?? {}),
+        {},
+      );
+    // Kubernetes marks a silent node NotReady after the node-monitor grace period (40 s), and
+    // evicts its pods once they outlive their unreachable toleration.
+    const NODE_MONITOR_GRACE_SECONDS = 40;
+    const budgets = {
+      // Both windows read in parallel, each provider bounded by its timeout.
+      enrich: (config: any) =>
+        2 * (config.aiTriage?.enrichment?.providerTimeoutSeconds ?? 10),
+      // All LLM attempts of one job.
+      reason: (config: any) =>
+        config.aiTriage?.reasoning?.llm?.budgetSeconds ?? 180,
+    };
+    for (const stage of ['enrich', 'reason'] as const) {
+      const name = `backstage-${stage}`;
+      const config = merged(name);
+      const budget = budgets[stage](config);
+      const pod = deployment(name).spec.template.spec;
+      const lease = config.aiTriage.workers.leaseSeconds;
+      const unreachable = pod.tolerations.find(
+        (t: any) => t.key === 'node.kubernetes.io/unreachable',
+      ).tolerationSeconds;
+      expect({
+        name,
+        graceCoversJob: pod.terminationGracePeriodSeconds >= budget,
+      }).toEqual({ name, graceCoversJob: true });
+      expect({ name, leaseOutlivesJob: lease > budget }).toEqual({
+        name,
+        leaseOutlivesJob: true,
+      });
+      expect({
+        name,
+        leaseEndsBeforeEviction:
+          lease < NODE_MONITOR_GRACE_SECONDS + unreachable,
+      }).toEqual({ name, leaseEndsBeforeEviction: true });
+    }
+    const web = merged('backstage-web');
+    const delay = web.backend.lifecycle.serverShutdownDelay;
+    expect(delay).toMatch(/^\d+s$/);
+    expect(
+      deployment('backstage-web').spec.template.spec
+        .terminationGracePeriodSeconds,
+    ).toBeGreaterThanOrEqual(parseInt(delay, 10) + 15);
   });
 
   it('the Deployments load the instrumentation the backend build emits', () => {
@@ -202,6 +284,13 @@ describe('k8s manifests', () => {
     )?.[0];
     expect(mount).toBe('./instrumentation');
     const built = `./packages/backend/dist/${mount!.slice(2)}.cjs.js`;
+    const pipelineMount = Object.entries(
+      pkg.exports as Record<string, string>,
+    ).find(([, path]) => path === './src/pipeline.ts')?.[0];
+    expect(pipelineMount).toBe('./pipeline');
+    const pipeline = `./packages/backend/dist/${pipelineMount!.slice(
+      2,
+    )}.cjs.js`;
     const objects = readKustomization(join(k8sDir, 'base'));
     for (const deployment of objects.filter(o => o.kind === 'Deployment')) {
       const [container] = deployment.spec.template.spec.containers;
@@ -209,7 +298,10 @@ describe('k8s manifests', () => {
         'node',
         '--require',
         built,
-        'packages/backend',
+        // The portal (and intake) runs the full backend, the queue stages the lean one.
+        deployment.metadata.name === 'backstage-web'
+          ? 'packages/backend'
+          : pipeline,
       ]);
     }
     const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
@@ -239,11 +331,37 @@ describe('k8s manifests', () => {
       }),
     ).toEqual([
       expect.stringContaining('which runs no workers'),
+      expect.stringContaining(
+        'trigger queue-depth does not count only the jobs',
+      ),
+      expect.stringContaining(
+        'trigger oldest-job-age does not count only the jobs',
+      ),
       expect.stringContaining('Deployment backstage-web sets spec.replicas'),
+    ]);
+    // Scaling the reason pods on the enrich queue.
+    expect(
+      edit(o => {
+        scaledObject(o).spec.scaleTargetRef.name = 'backstage-reason';
+      }),
+    ).toEqual([
+      'ScaledObject backstage-enrich: trigger queue-depth does not count only the jobs backstage-reason runs (reason)',
+      'ScaledObject backstage-enrich: trigger oldest-job-age does not count only the jobs backstage-reason runs (reason)',
+    ]);
+    // A stage file that the ConfigMap does not carry.
+    expect(
+      edit(o => {
+        const { containers } = deployment(o, 'backstage-enrich').spec.template
+          .spec;
+        containers[0].args[containers[0].args.length - 1] =
+          '/etc/backstage/stage-enrichment.yaml';
+      }),
+    ).toEqual([
+      'Deployment backstage-enrich: --config /etc/backstage/stage-enrichment.yaml is in no mounted ConfigMap',
     ]);
     expect(
       edit(o => {
-        deployment(o, 'backstage-worker').spec.replicas = 3;
+        deployment(o, 'backstage-enrich').spec.replicas = 3;
       }),
     ).toEqual([expect.stringContaining('sets spec.replicas')]);
     expect(
@@ -257,15 +375,15 @@ describe('k8s manifests', () => {
     ]);
     expect(
       edit(o => {
-        const { containers } = deployment(o, 'backstage-worker').spec.template
+        const { containers } = deployment(o, 'backstage-reason').spec.template
           .spec;
         containers[0].ports = containers[0].ports.filter(
           (p: any) => p.name !== 'metrics',
         );
       }),
     ).toEqual([
-      'Deployment backstage-worker: no containerPort named metrics',
-      'Service backstage-metrics: port metrics targets metrics, which Deployment backstage-worker does not declare',
+      'Deployment backstage-reason: no containerPort named metrics',
+      'Service backstage-metrics: port metrics targets metrics, which Deployment backstage-reason does not declare',
     ]);
     expect(
       edit(o => {
@@ -276,7 +394,8 @@ describe('k8s manifests', () => {
       }),
     ).toEqual([
       'Deployment backstage-web: ServiceAccount backstage does not exist',
-      'Deployment backstage-worker: ServiceAccount backstage does not exist',
+      'Deployment backstage-enrich: ServiceAccount backstage does not exist',
+      'Deployment backstage-reason: ServiceAccount backstage does not exist',
     ]);
 
     // Queries: unknown metrics and labels, and sums over pods of a database-wide gauge.

@@ -47,6 +47,37 @@ export async function startPrometheusWith(
     ['tsdb', 'create-blocks-from', 'openmetrics', 'data.om', 'data'],
     { cwd: dir, stdio: 'pipe' },
   );
+  return startPrometheusIn(dir);
+}
+
+/**
+ * Starts a real Prometheus on a free loopback port that scrapes `target` (host:port, path
+ * /metrics) every second and evaluates `ruleFiles` every second.
+ */
+export async function startPrometheusScraping(options: {
+  target: string;
+  ruleFiles: string[];
+}): Promise<RunningPrometheus> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-triage-prometheus-'));
+  fs.writeFileSync(
+    path.join(dir, 'prometheus.yml'),
+    [
+      'global:',
+      '  scrape_interval: 1s',
+      '  evaluation_interval: 1s',
+      'rule_files:',
+      ...options.ruleFiles.map(file => `  - ${JSON.stringify(file)}`),
+      'scrape_configs:',
+      '  - job_name: ai-triage',
+      '    static_configs:',
+      `      - targets: [${JSON.stringify(options.target)}]`,
+      '',
+    ].join('\n'),
+  );
+  return startPrometheusIn(dir);
+}
+
+async function startPrometheusIn(dir: string): Promise<RunningPrometheus> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(

@@ -5,6 +5,12 @@ import { Job, JobQueue, JobStatus, JobType, QueueStats } from './JobQueue';
 import { isPostgres } from './isPostgres';
 import { PostgresNotificationListener } from './PostgresNotificationListener';
 import { toIso, toIsoOrNull } from './timestamps';
+import { Span, SpanKind, context, trace } from '@opentelemetry/api';
+import {
+  aiTriageTracer,
+  endWithError,
+  traceparentOf,
+} from '../observability/tracing';
 
 type JobRow = {
   id: string | number;
@@ -19,6 +25,8 @@ type JobRow = {
   last_error: string | null;
   created_at: Date | number | string;
   updated_at: Date | number | string;
+  traceparent: string | null;
+  triage_started_at: Date | number | string | null;
 };
 
 const BASE_BACKOFF_MS = 2_000;
@@ -33,11 +41,18 @@ type NewJob = {
   maxAttempts: number;
   /** Not claimed before this instant (default: at once). */
   runAfter?: Date;
+  /**
+   * The job whose handler queues this one (the enrich job queueing its reason job): the new job
+   * belongs to the same triage, so it keeps that triage's start and, when no span is active
+   * here, its trace.
+   */
+  followsJobId?: string;
 };
 
 /**
  * Adds a job inside the caller's transaction, so the job exists exactly when the data it works
- * on does. Used by the other Database* stores. On PostgreSQL a trigger on `jobs` (migration
+ * on does. The job carries the W3C traceparent of the span active here (the webhook request,
+ * the worker's span of the job it follows), so its worker continues the same trace. Used by the other Database* stores. On PostgreSQL a trigger on `jobs` (migration
  * `20261124000500_queue`) notifies {@link JOBS_CHANNEL} in the same transaction; PostgreSQL
  * delivers it on commit, drops it on rollback and folds repeats of one transaction into one.
  */
@@ -57,18 +72,82 @@ export async function insertJobs(
     return;
   }
   const now = new Date();
-  await tx('jobs').insert(
-    jobs.map(job => ({
-      type: job.type,
-      incident_id: job.incidentId,
-      status: 'queued',
-      attempts: 0,
-      max_attempts: job.maxAttempts,
-      run_after: job.runAfter ?? now,
-      created_at: now,
-      updated_at: now,
-    })),
-  );
+  const followed = new Map<
+    string,
+    Pick<JobRow, 'traceparent' | 'triage_started_at' | 'created_at'>
+  >();
+  const followsIds = [
+    ...new Set(
+      jobs.flatMap(job => (job.followsJobId ? [job.followsJobId] : [])),
+    ),
+  ];
+  if (followsIds.length > 0) {
+    const rows: Array<
+      Pick<JobRow, 'id' | 'traceparent' | 'triage_started_at' | 'created_at'>
+    > = await tx('jobs')
+      .whereIn('id', followsIds)
+      .select('id', 'traceparent', 'triage_started_at', 'created_at');
+    rows.forEach(row => followed.set(String(row.id), row));
+  }
+  const span = startSendSpan(jobs, tx);
+  const traceparent = span
+    ? traceparentOf(trace.setSpan(context.active(), span))
+    : null;
+  try {
+    await tx('jobs').insert(
+      jobs.map(job => {
+        const previous = job.followsJobId
+          ? followed.get(job.followsJobId)
+          : undefined;
+        return {
+          type: job.type,
+          incident_id: job.incidentId,
+          status: 'queued',
+          attempts: 0,
+          max_attempts: job.maxAttempts,
+          run_after: job.runAfter ?? now,
+          created_at: now,
+          updated_at: now,
+          traceparent: traceparent ?? previous?.traceparent ?? null,
+          triage_started_at: previous
+            ? new Date(toIso(previous.triage_started_at ?? previous.created_at))
+            : now,
+        };
+      }),
+    );
+  } catch (error) {
+    if (span) {
+      endWithError(span, error);
+    }
+    throw error;
+  }
+  span?.end();
+}
+
+/**
+ * A `send {type}` producer span (messaging semantic conventions) under the active span, whose
+ * context the new job rows carry; none when no span is active (nothing to continue).
+ */
+function startSendSpan(jobs: NewJob[], tx: Knex.Transaction): Span | undefined {
+  if (!trace.getActiveSpan()) {
+    return undefined;
+  }
+  const types = [...new Set(jobs.map(job => job.type))].join(',');
+  const incidents = [...new Set(jobs.map(job => job.incidentId))];
+  return aiTriageTracer().startSpan(`send ${types}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      'messaging.system': 'ai_triage',
+      'messaging.operation.type': 'send',
+      'messaging.operation.name': 'send',
+      'messaging.destination.name': types,
+      'messaging.batch.message_count': jobs.length,
+      'db.system.name': isPostgres(tx) ? 'postgresql' : 'sqlite',
+      'db.collection.name': 'jobs',
+      'db.operation.name': 'INSERT',
+      ...(incidents.length === 1 ? { 'incident.id': incidents[0] } : {}),
+    },
+  });
 }
 
 /** Exponential backoff with full jitter: uniform in [base/2, base], base doubling per attempt. */
@@ -110,11 +189,85 @@ export class DatabaseJobQueue implements JobQueue {
     }
   }
 
-  async claim(workerId: string, leaseMs: number): Promise<Job | undefined> {
+  /**
+   * On PostgreSQL one statement claims the next job (`UPDATE … WHERE id = (SELECT … FOR UPDATE
+   * SKIP LOCKED) RETURNING *`): one round trip instead of the four of a transaction, which
+   * under load is most of a claim's time (`npm run bench:pipeline`). When it finds nothing, the
+   * transactional path below runs, which also fails jobs whose lease expired on their last
+   * attempt (the one-statement claim leaves those out).
+   */
+  async claim(
+    workerId: string,
+    leaseMs: number,
+    types?: readonly JobType[],
+  ): Promise<Job | undefined> {
+    if (isPostgres(this.knex)) {
+      const job = await this.claimInOneStatement(workerId, leaseMs, types);
+      if (job) {
+        return job;
+      }
+    }
+    return this.claimInTransaction(workerId, leaseMs, types);
+  }
+
+  private async claimInOneStatement(
+    workerId: string,
+    leaseMs: number,
+    types?: readonly JobType[],
+  ): Promise<Job | undefined> {
+    const now = new Date();
+    const next = this.knex('jobs')
+      .select('id')
+      .modify(q => {
+        if (types) {
+          q.whereIn('type', [...types]);
+        }
+      })
+      .where(q =>
+        q
+          .where(w =>
+            w.where('status', 'queued').andWhere('run_after', '<=', now),
+          )
+          .orWhere(w =>
+            w
+              .where('status', 'running')
+              .andWhere('lease_expires_at', '<', now)
+              .andWhere('attempts', '<', this.knex.ref('max_attempts')),
+          ),
+      )
+      .orderBy([{ column: 'run_after' }, { column: 'id' }])
+      .limit(1)
+      .forUpdate()
+      .skipLocked();
+    const [row]: JobRow[] = await this.knex('jobs')
+      .where('id', '=', next)
+      .update(
+        {
+          status: 'running',
+          attempts: this.knex.raw('attempts + 1'),
+          lease_owner: workerId,
+          lease_expires_at: new Date(now.getTime() + leaseMs),
+          updated_at: now,
+        },
+        '*',
+      );
+    return row ? toJob(row) : undefined;
+  }
+
+  private async claimInTransaction(
+    workerId: string,
+    leaseMs: number,
+    types?: readonly JobType[],
+  ): Promise<Job | undefined> {
     for (;;) {
       const outcome = await this.knex.transaction(async tx => {
         const now = new Date();
         let query = tx<JobRow>('jobs')
+          .modify(q => {
+            if (types) {
+              q.whereIn('type', [...types]);
+            }
+          })
           .where(q =>
             q
               .where(w =>
@@ -312,5 +465,7 @@ function toJob(row: JobRow): Job {
     lastError: row.last_error,
     createdAt: toIso(row.created_at),
     updatedAt: toIso(row.updated_at),
+    traceparent: row.traceparent ?? null,
+    triageStartedAt: toIso(row.triage_started_at ?? row.created_at),
   };
 }

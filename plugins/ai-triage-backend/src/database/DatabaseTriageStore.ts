@@ -126,6 +126,7 @@ export class DatabaseTriageStore implements TriageStore {
           type: 'reason',
           incidentId: input.incidentId,
           maxAttempts: this.maxAttempts,
+          followsJobId: input.jobId,
         });
         await tx('incidents')
           .where('id', input.incidentId)

@@ -1,6 +1,9 @@
 /** The stages the queue drives. */
 export type JobType = 'enrich' | 'reason';
 
+/** Every job type, in pipeline order. */
+export const JOB_TYPES: readonly JobType[] = ['enrich', 'reason'];
+
 export type JobStatus = 'queued' | 'running' | 'done' | 'dead';
 
 export type Job = {
@@ -16,6 +19,10 @@ export type Job = {
   lastError: string | null;
   createdAt: string;
   updatedAt: string;
+  /** W3C traceparent of the span that queued the job; its worker's span continues that trace. */
+  traceparent: string | null;
+  /** When the triage this job belongs to began (the alert's acceptance, or a re-triage). */
+  triageStartedAt: string;
 };
 
 export type QueueStats = {
@@ -39,8 +46,15 @@ export type QueueStats = {
  * failures back off with jitter and a job that used all its attempts is dead.
  */
 export interface JobQueue {
-  /** Claims the next runnable job for `workerId`, or undefined when none is runnable. */
-  claim(workerId: string, leaseMs: number): Promise<Job | undefined>;
+  /**
+   * Claims the next runnable job for `workerId`, or undefined when none is runnable; only jobs
+   * of `types` when given (a process that runs some stages only).
+   */
+  claim(
+    workerId: string,
+    leaseMs: number,
+    types?: readonly JobType[],
+  ): Promise<Job | undefined>;
   /** Marks a claimed job done; false when the lease was lost to another worker. */
   complete(job: Job, workerId: string): Promise<boolean>;
   /** Records a failed attempt: retried later with backoff, or dead after the last attempt. */

@@ -13,6 +13,7 @@ import { TelemetryProviderSelector } from '../telemetry/TelemetryProviderSelecto
 import { FaultGrouper } from '../grouping/FaultGrouper';
 import { TELEMETRY_PROVIDERS_ANNOTATION } from '../telemetry/annotations';
 import { ContextBuilder } from './ContextBuilder';
+import { annotateIncident } from '../observability/instrumentStages';
 import { DEFAULT_MAX_DEPTH } from './localize';
 import { DownstreamReader } from './DownstreamReader';
 import { detectOnset } from './onset';
@@ -92,6 +93,7 @@ export class EnrichmentHandler {
     if (!incident) {
       throw new NotFoundError(`Incident ${job.incidentId} no longer exists`);
     }
+    annotateIncident(incident.id, incident.serviceName);
     const { grouping } = this.options;
     if (grouping && !(await grouping.beforeEnrichment(incident.id))) {
       return;

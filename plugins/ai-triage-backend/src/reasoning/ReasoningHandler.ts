@@ -8,6 +8,7 @@ import { TriageStore } from '../database/TriageStore';
 import { FaultGrouper } from '../grouping/FaultGrouper';
 import { groundHypotheses } from './groundHypotheses';
 import { TriageResultPublisher } from './TriageResultPublisher';
+import { annotateIncident } from '../observability/instrumentStages';
 
 /**
  * The `reason` stage: runs the configured reasoner over the incident's latest context; if it
@@ -44,6 +45,7 @@ export class ReasoningHandler {
         `Incident ${job.incidentId} has no context document`,
       );
     }
+    annotateIncident(job.incidentId, context.document.serviceName);
     const started = Date.now();
     let reasonerName = reasoner.name;
     let degradedReason: string | undefined;

@@ -284,6 +284,59 @@ function envValue(container: any, name: string): string | undefined {
   return container.env?.find((e: any) => e.name === name)?.value;
 }
 
+/** Whether a container starts the backend (full or the lean pipeline entry). */
+function isBackend(container: any): boolean {
+  const command: string[] = container.command ?? [];
+  return (
+    command[0] === 'node' && command.some(c => c.includes('packages/backend'))
+  );
+}
+
+/**
+ * The config files a backend Deployment's container loads with `--config` from its mounted
+ * ConfigMaps, parsed, by path; a path that no mounted ConfigMap provides maps to undefined.
+ */
+export function mountedConfigFiles(
+  objects: K8sObject[],
+  deployment: K8sObject,
+): Map<string, any> {
+  const pod = deployment.spec.template.spec;
+  const [container] = pod.containers;
+  const args: string[] = [
+    ...(container.command ?? []),
+    ...(container.args ?? []),
+  ];
+  const files = new Map<string, any>();
+  args.forEach((arg, i) => {
+    if (arg !== '--config' || !args[i + 1]?.startsWith('/')) {
+      return;
+    }
+    const path = args[i + 1];
+    const mount = (container.volumeMounts ?? []).find((m: any) =>
+      path.startsWith(`${m.mountPath}/`),
+    );
+    const volume = (pod.volumes ?? []).find((v: any) => v.name === mount?.name);
+    const configMap = volume?.configMap
+      ? find(objects, 'ConfigMap', volume.configMap.name)
+      : undefined;
+    const text = configMap?.data?.[path.slice(mount.mountPath.length + 1)];
+    files.set(path, text === undefined ? undefined : parse(text));
+  });
+  return files;
+}
+
+/** The pipeline stages a backend Deployment runs, from its config files (default: all). */
+export function stagesOf(
+  objects: K8sObject[],
+  deployment: K8sObject,
+): string[] {
+  let stages = ['intake', 'enrich', 'reason'];
+  for (const config of mountedConfigFiles(objects, deployment).values()) {
+    stages = config?.aiTriage?.workers?.stages ?? stages;
+  }
+  return stages;
+}
+
 /**
  * Problems in a set of rendered (or read) manifests: dangling references, selectors that match
  * nothing, metrics ports and scrape annotations that disagree, and ScaledObjects that target a
@@ -379,7 +432,7 @@ export function checkManifests(
       }
       // Backend containers: the instrumentation must be loaded and its port declared.
       const command: string[] = container.command ?? [];
-      if (command.includes('packages/backend')) {
+      if (isBackend(container)) {
         const required = command[command.indexOf('--require') + 1];
         if (
           !command.includes('--require') ||
@@ -410,8 +463,15 @@ export function checkManifests(
             `${where}: pod annotations do not ask Prometheus to scrape port ${otelPort}`,
           );
         }
-        if (envValue(container, 'AI_TRIAGE_WORKERS_ENABLED') === undefined) {
-          problems.push(`${where}: AI_TRIAGE_WORKERS_ENABLED is not set`);
+        for (const [path, config] of mountedConfigFiles(objects, deployment)) {
+          if (config === undefined) {
+            problems.push(
+              `${where}: --config ${path} is in no mounted ConfigMap`,
+            );
+          }
+        }
+        if (!(mountedConfigFiles(objects, deployment).size > 0)) {
+          problems.push(`${where}: loads no mounted --config file`);
         }
       }
     }
@@ -456,13 +516,24 @@ export function checkManifests(
         } ${target.name})`,
       );
     } else {
-      const workers = deployment.spec.template.spec.containers.map((c: any) =>
-        envValue(c, 'AI_TRIAGE_WORKERS_ENABLED'),
+      const queueStages = stagesOf(objects, deployment).filter(
+        stage => stage !== 'intake',
       );
-      if (!workers.includes('true')) {
+      if (queueStages.length === 0) {
         problems.push(
           `${where}: targets ${target.name}, which runs no workers`,
         );
+      }
+      for (const trigger of scaled.spec.triggers ?? []) {
+        const query: string = trigger.metadata?.query ?? '';
+        const types = [...query.matchAll(/job_type="([^"]+)"/g)].map(m => m[1]);
+        if (types.length === 0 || types.some(t => !queueStages.includes(t))) {
+          problems.push(
+            `${where}: trigger ${trigger.name} does not count only the jobs ${
+              target.name
+            } runs (${queueStages.join(', ') || 'none'})`,
+          );
+        }
       }
       if (deployment.spec.replicas !== undefined) {
         problems.push(

@@ -29,6 +29,7 @@ export type AiTriageConfig = {
   };
   slo: SloConfig;
   correlation: { reopenWindowMs: number };
+  grouping: { enabled: boolean; windowMs: number; waitMs: number };
   intake: { limits: IntakeLimits; catalogCache: EntityCacheTtl };
   enrichment: {
     lookbackMs: number;
@@ -101,6 +102,13 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
   };
   const days = (key: string, fallbackMs: number) =>
     positive(key, fallbackMs / 86_400_000) * 86_400_000;
+  const nonNegative = (key: string, fallback: number) => {
+    const value = config?.getOptionalNumber(key) ?? fallback;
+    if (!(value >= 0)) {
+      throw new Error(`aiTriage.${key} must be 0 or more, got ${value}`);
+    }
+    return value;
+  };
   return {
     workers: readWorkers(config, positive),
     slo: {
@@ -117,6 +125,11 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
     },
     correlation: {
       reopenWindowMs: positive('correlation.reopenWindowMinutes', 60) * MINUTE,
+    },
+    grouping: {
+      enabled: config?.getOptionalBoolean('grouping.enabled') ?? true,
+      windowMs: positive('grouping.windowMinutes', 15) * MINUTE,
+      waitMs: nonNegative('grouping.waitSeconds', 0) * 1000,
     },
     intake: {
       limits: {

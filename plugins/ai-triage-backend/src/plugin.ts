@@ -20,10 +20,12 @@ import { readAiTriageConfig } from './config';
 import { applyDatabaseMigrations } from './database/migrations';
 import { tuneSqlite } from './database/tuneSqlite';
 import { DatabaseIncidentStore } from './database/DatabaseIncidentStore';
+import { DatabaseFaultGroupStore } from './database/DatabaseFaultGroupStore';
 import { DatabaseJobQueue } from './database/DatabaseJobQueue';
 import { DatabaseTriageStore } from './database/DatabaseTriageStore';
 import { ContextBuilder } from './enrichment/ContextBuilder';
 import { EnrichmentHandler } from './enrichment/EnrichmentHandler';
+import { FaultGrouper } from './grouping/FaultGrouper';
 import { AlertIngestor } from './ingest/AlertIngestor';
 import { CatalogEntityResolver } from './ingest/EntityResolver';
 import { IncidentLinker } from './ingest/IncidentLinker';
@@ -151,7 +153,17 @@ export const aiTriagePlugin = createBackendPlugin({
           knex,
           maxAttempts,
           reopenWindowMs: config.correlation.reopenWindowMs,
+          groupWaitMs: config.grouping.enabled ? config.grouping.waitMs : 0,
         });
+        const faultGroups = DatabaseFaultGroupStore.create({ knex });
+        const grouping = config.grouping.enabled
+          ? FaultGrouper.create({
+              store: faultGroups,
+              incidents,
+              windowMs: config.grouping.windowMs,
+              logger: logger.child({ worker: 'grouping' }),
+            })
+          : undefined;
         const triage = DatabaseTriageStore.create({ knex, maxAttempts });
         const telemetry = DatabaseTelemetryStore.create({ knex });
         const entities = CatalogEntityResolver.create({
@@ -222,6 +234,7 @@ export const aiTriagePlugin = createBackendPlugin({
             entityQuery,
             workflow,
             access,
+            faultGroups,
           }),
         );
         registerIncidentActions({
@@ -333,6 +346,7 @@ export const aiTriagePlugin = createBackendPlugin({
               localizationMaxDepth: config.enrichment.localizationMaxDepth,
               entities,
               logger: logger.child({ worker: 'enrichment' }),
+              grouping,
             }),
             reason: ReasoningHandler.create({
               triage,
@@ -341,6 +355,7 @@ export const aiTriagePlugin = createBackendPlugin({
               logger: logger.child({ worker: 'reasoning' }),
               incidents,
               publisher,
+              grouping,
             }),
             deliver: deliveryHandler,
           },

@@ -40,6 +40,8 @@ type NewJob = {
   type: JobType;
   incidentId: string;
   maxAttempts: number;
+  /** Not claimed before this instant (default: at once). */
+  runAfter?: Date;
   /**
    * The job whose handler queues this one (the enrich job queueing its reason job): the new job
    * belongs to the same triage, so it keeps that triage's start and, when no span is active
@@ -109,7 +111,7 @@ export async function insertJobs(
           status: 'queued',
           attempts: 0,
           max_attempts: job.maxAttempts,
-          run_after: now,
+          run_after: job.runAfter ?? now,
           created_at: now,
           updated_at: now,
           traceparent: traceparent ?? previous?.traceparent ?? null,

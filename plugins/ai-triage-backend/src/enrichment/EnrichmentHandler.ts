@@ -10,8 +10,10 @@ import { TriageStore } from '../database/TriageStore';
 import { EntityResolver } from '../ingest/EntityResolver';
 import { EntityAnnotations } from '../telemetry/CatalogEntityAnnotations';
 import { TelemetryProviderSelector } from '../telemetry/TelemetryProviderSelector';
+import { FaultGrouper } from '../grouping/FaultGrouper';
 import { TELEMETRY_PROVIDERS_ANNOTATION } from '../telemetry/annotations';
 import { ContextBuilder } from './ContextBuilder';
+import { annotateIncident } from '../observability/instrumentStages';
 import { DEFAULT_MAX_DEPTH } from './localize';
 import { DownstreamReader } from './DownstreamReader';
 import { detectOnset } from './onset';
@@ -22,7 +24,6 @@ import {
   floorToMinute,
   splitAt,
 } from './TelemetryReader';
-import { annotateIncident } from '../observability/instrumentStages';
 
 const MINUTE_MS = 60_000;
 
@@ -63,6 +64,8 @@ export class EnrichmentHandler {
     /** Maps services to catalog entities and back, for the localization's refs and catalog edges. */
     entities?: EntityResolver;
     logger: LoggerService;
+    /** One triage per fault: members of a fault group are not enriched (see FaultGrouper). */
+    grouping?: FaultGrouper;
   }): EnrichmentHandler {
     return new EnrichmentHandler(
       options,
@@ -91,6 +94,10 @@ export class EnrichmentHandler {
       throw new NotFoundError(`Incident ${job.incidentId} no longer exists`);
     }
     annotateIncident(incident.id, incident.serviceName);
+    const { grouping } = this.options;
+    if (grouping && !(await grouping.beforeEnrichment(incident.id))) {
+      return;
+    }
     await incidents.setTriageState(incident.id, 'enriching');
     const alerts = await incidents.listAlerts(incident.id);
     const alertStartsMs = alerts.map(a => Date.parse(a.startsAt));
@@ -223,6 +230,7 @@ export class EnrichmentHandler {
       jobId: job.id,
       incidentId: incident.id,
       document,
+      reason: (await grouping?.afterEnrichment(incident.id, document)) ?? true,
     });
   }
 

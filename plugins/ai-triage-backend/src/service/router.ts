@@ -5,6 +5,7 @@ import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { ResourcePermission } from '@backstage/plugin-permission-common';
 import {
   INCIDENT_STATUSES,
+  Incident,
   IncidentDetailResponse,
   IncidentListResponse,
   RetriageResponse,
@@ -17,6 +18,7 @@ import {
   setTicketRequestSchema,
 } from '@ai-triage/plugin-ai-triage-common';
 import { z } from 'zod';
+import { FaultGroupStore } from '../database/FaultGroupStore';
 import { IncidentStore } from '../database/IncidentStore';
 import { JobQueue } from '../database/JobQueue';
 import { TriageStore } from '../database/TriageStore';
@@ -46,6 +48,8 @@ const listQuerySchema = z
       .enum(['true', 'false'])
       .transform(value => value === 'true')
       .optional(),
+    /** `fault`: one row per fault group (see IncidentFilter.groupByFault). */
+    groupBy: z.enum(['fault']).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   })
@@ -75,6 +79,8 @@ export async function createRouter(options: {
   workflow: IncidentWorkflowService;
   /** Applies the permission policy's decisions, conditional ones included, to incidents. */
   access: IncidentAccess;
+  /** Fault groups: members show, review and re-triage their lead's triage. */
+  faultGroups?: FaultGroupStore;
 }): Promise<express.Router> {
   const {
     httpAuth,
@@ -85,6 +91,7 @@ export async function createRouter(options: {
     entityQuery,
     workflow,
     access,
+    faultGroups,
   } = options;
   const router = Router();
   router.use(express.json({ limit: '64kb' }));
@@ -152,6 +159,7 @@ export async function createRouter(options: {
       unlinked: query.unlinked,
       severities: query.severity,
       statuses: query.status,
+      groupByFault: query.groupBy === 'fault',
     };
     const [items, totalCount] = await Promise.all([
       incidents.listIncidents({
@@ -176,19 +184,24 @@ export async function createRouter(options: {
     if (!incident) {
       throw new NotFoundError(`Incident ${req.params.id} not found`);
     }
-    const [alerts, context, hypotheses, run, workflowState] = await Promise.all(
-      [
+    // A member of a fault group shows its lead's triage: one triage per fault.
+    const group = await faultGroups?.groupOf(incident.id);
+    const triageId = group?.leadIncidentId ?? incident.id;
+    const [alerts, context, hypotheses, run, members, workflowState] =
+      await Promise.all([
         incidents.listAlerts(incident.id),
-        triage.getLatestContext(incident.id),
-        triage.listHypotheses(incident.id),
-        triage.getLatestRun(incident.id),
+        triage.getLatestContext(triageId),
+        triage.listHypotheses(triageId),
+        triage.getLatestRun(triageId),
+        group
+          ? incidents.listIncidents({ faultGroupId: group.id, limit: 200 })
+          : [],
         workflow.getWorkflow(incident),
-      ],
-    );
+      ]);
     const [deadJob] =
       incident.triageState === 'failed'
         ? await queue.listJobs({
-            incidentId: incident.id,
+            incidentId: triageId,
             status: 'dead',
             limit: 1,
           })
@@ -203,6 +216,23 @@ export async function createRouter(options: {
       degraded: run?.degraded ?? false,
       degradedReason: run?.degradedReason ?? null,
       workflow: workflowState,
+      faultGroup: group
+        ? {
+            id: group.id,
+            origin: group.origin,
+            originEntityRef: group.originEntityRef,
+            leadIncidentId: group.leadIncidentId,
+            memberIncidentIds: group.memberIncidentIds,
+            firstSeenAt: group.firstSeenAt,
+            lastSeenAt: group.lastSeenAt,
+          }
+        : null,
+      relatedIncidents: group
+        ? group.memberIncidentIds
+            .filter(id => id !== incident.id)
+            .map(id => members.find(m => m.id === id))
+            .filter((m): m is Incident => m !== undefined)
+        : [],
     };
     res.json(body);
   });
@@ -224,11 +254,15 @@ export async function createRouter(options: {
       aiTriageHypothesisReviewPermission,
       req.params.id,
     );
-    const incident = await workflow.retriage(req.params.id, {
-      credentials,
-      request: req,
-      via: 'http',
-    });
+    // A member re-triages its group's lead, whose triage it shows.
+    const group = await faultGroups?.groupOf(req.params.id);
+    const retriaged = await workflow.retriage(
+      group?.leadIncidentId ?? req.params.id,
+      { credentials, request: req, via: 'http' },
+    );
+    const incident = group
+      ? (await incidents.getIncident(req.params.id)) ?? retriaged
+      : retriaged;
     const body: RetriageResponse = { incident };
     res.status(202).json(body);
   });
@@ -242,8 +276,10 @@ export async function createRouter(options: {
         req.params.id,
       );
       const review = parse(reviewRequestSchema, req.body, 'review');
+      // The hypotheses a member shows are its group lead's, and so are their reviews.
+      const group = await faultGroups?.groupOf(req.params.id);
       const created = await workflow.review(
-        req.params.id,
+        group?.leadIncidentId ?? req.params.id,
         req.params.hypothesisId,
         review,
         { credentials, request: req, via: 'http' },

@@ -344,6 +344,13 @@ describe('IncidentsTab', () => {
       'false',
     );
 
+    // Evidence is collapsed until asked for.
+    expect(
+      within(section).queryByRole('button', { name: 'dep:payments-db' }),
+    ).not.toBeInTheDocument();
+    await userEvent.click(
+      within(section).getByRole('button', { name: 'Evidence (2)' }),
+    );
     await userEvent.click(
       within(section).getByRole('button', { name: 'dep:payments-db' }),
     );

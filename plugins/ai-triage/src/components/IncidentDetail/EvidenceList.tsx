@@ -102,12 +102,12 @@ function describe(evidence: CitedEvidence): {
     }
     case 'log': {
       const log = evidence.item;
-      const novelty =
-        log.baselineCount === 0
-          ? ', new since the baseline'
-          : log.baselineCount !== undefined
-          ? `, ${log.baselineCount} in the baseline`
-          : '';
+      let novelty = '';
+      if (log.baselineCount === 0) {
+        novelty = ', new since the baseline';
+      } else if (log.baselineCount !== undefined) {
+        novelty = `, ${log.baselineCount} in the baseline`;
+      }
       return {
         primary: <TruncatedText text={log.template} />,
         secondary: `${log.count} × ${log.level}${serviceSuffix(

@@ -55,6 +55,12 @@ const BASELINE_SOURCES: Record<string, string> = {
   context: 'the fixed window before the lookback',
 };
 
+const CHANGE_KINDS = {
+  deploy: 'Deploy',
+  config: 'Config change',
+  restart: 'Restart',
+};
+
 /** What the timeline shows, as sentences, for readers who do not see the chart. */
 function describe(model: TimelineModel): string[] {
   const lines: string[] = [];
@@ -89,13 +95,9 @@ function describe(model: TimelineModel): string[] {
   }
   for (const change of model.changes) {
     lines.push(
-      `${
-        change.kind === 'deploy'
-          ? 'Deploy'
-          : change.kind === 'config'
-          ? 'Config change'
-          : 'Restart'
-      } of ${change.service} at ${formatClock(change.at)}: ${change.summary}`,
+      `${CHANGE_KINDS[change.kind]} of ${change.service} at ${formatClock(
+        change.at,
+      )}: ${change.summary}`,
     );
   }
   return lines;

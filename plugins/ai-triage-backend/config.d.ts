@@ -21,6 +21,23 @@ export interface Config {
        */
       reopenWindowMinutes?: number;
     };
+    /**
+     * One triage per fault: incidents localized to the same origin in overlapping windows form a
+     * fault group whose lead alone is enriched and reasoned over (docs/architecture.md, "Fault
+     * groups").
+     */
+    grouping?: {
+      /** Whether incidents are grouped by fault. Default true. */
+      enabled?: boolean;
+      /** How far apart (by when they were seen) incidents may be and still share a group. Default 15 minutes. */
+      windowMinutes?: number;
+      /**
+       * How long the `enrich` job of a newly opened incident waits before it may run, so the
+       * other alerts of a storm arrive first and are grouped with it (like Alertmanager's
+       * `group_wait`); it adds this much to the time to the first hypotheses. Default 0.
+       */
+      waitSeconds?: number;
+    };
     /** Alert intake: hard limits per delivery (a delivery over one gets a 4xx naming it, and nothing is stored) and the catalog cache. */
     intake?: {
       /** Largest webhook body, in bytes; larger gets 413. Default 1048576 (1 MiB). */
@@ -62,6 +79,14 @@ export interface Config {
         ipAddresses?: boolean;
         /** More values to mask: JavaScript regular expressions, counted as `custom:<name>`. */
         patterns?: Array<{ name: string; pattern: string }>;
+      };
+      /** Cross-service localization (docs/reasoning.md, "Localization"). */
+      localization?: {
+        /**
+         * How many hops downstream of the alerted service the walk along changed call edges
+         * may go. Default 4; 0 keeps to the alerted service.
+         */
+        maxDepth?: number;
       };
     };
     telemetry?: {

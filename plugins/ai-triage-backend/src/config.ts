@@ -15,6 +15,7 @@ export type AiTriageConfig = {
     maxAttempts: number;
   };
   correlation: { reopenWindowMs: number };
+  grouping: { enabled: boolean; windowMs: number; waitMs: number };
   intake: { limits: IntakeLimits; catalogCache: EntityCacheTtl };
   enrichment: {
     lookbackMs: number;
@@ -23,11 +24,22 @@ export type AiTriageConfig = {
     maxContextBytes: number;
     maxContextTokens: number;
     redaction: RedactionOptions;
+    /** Hops the localization walk may go downstream of the alerted service. */
+    localizationMaxDepth: number;
   };
   telemetry: { retentionMs: number };
 };
 
 const MINUTE = 60_000;
+
+function nonNegativeInteger(value: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(
+      `aiTriage.enrichment.localization.maxDepth must be a whole number of at least 0, got ${value}`,
+    );
+  }
+  return value;
+}
 
 /** Reads `aiTriage:` from app-config, applying defaults (see config.d.ts). */
 export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
@@ -41,6 +53,13 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
     }
     return value;
   };
+  const nonNegative = (key: string, fallback: number) => {
+    const value = config?.getOptionalNumber(key) ?? fallback;
+    if (!(value >= 0)) {
+      throw new Error(`aiTriage.${key} must be 0 or more, got ${value}`);
+    }
+    return value;
+  };
   return {
     workers: {
       enabled: config?.getOptionalBoolean('workers.enabled') ?? true,
@@ -50,6 +69,11 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
     },
     correlation: {
       reopenWindowMs: positive('correlation.reopenWindowMinutes', 60) * MINUTE,
+    },
+    grouping: {
+      enabled: config?.getOptionalBoolean('grouping.enabled') ?? true,
+      windowMs: positive('grouping.windowMinutes', 15) * MINUTE,
+      waitMs: nonNegative('grouping.waitSeconds', 0) * 1000,
     },
     intake: {
       limits: {
@@ -112,6 +136,9 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
       ),
       maxContextTokens: Math.floor(
         positive('enrichment.maxContextTokens', 12000),
+      ),
+      localizationMaxDepth: nonNegativeInteger(
+        config?.getOptionalNumber('enrichment.localization.maxDepth') ?? 4,
       ),
       redaction: {
         emails:

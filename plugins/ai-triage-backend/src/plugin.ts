@@ -18,10 +18,12 @@ import Router from 'express-promise-router';
 import { readAiTriageConfig } from './config';
 import { applyDatabaseMigrations } from './database/migrations';
 import { DatabaseIncidentStore } from './database/DatabaseIncidentStore';
+import { DatabaseFaultGroupStore } from './database/DatabaseFaultGroupStore';
 import { DatabaseJobQueue } from './database/DatabaseJobQueue';
 import { DatabaseTriageStore } from './database/DatabaseTriageStore';
 import { ContextBuilder } from './enrichment/ContextBuilder';
 import { EnrichmentHandler } from './enrichment/EnrichmentHandler';
+import { FaultGrouper } from './grouping/FaultGrouper';
 import { AlertIngestor } from './ingest/AlertIngestor';
 import { CatalogEntityResolver } from './ingest/EntityResolver';
 import { IncidentLinker } from './ingest/IncidentLinker';
@@ -113,7 +115,17 @@ export const aiTriagePlugin = createBackendPlugin({
           knex,
           maxAttempts,
           reopenWindowMs: config.correlation.reopenWindowMs,
+          groupWaitMs: config.grouping.enabled ? config.grouping.waitMs : 0,
         });
+        const faultGroups = DatabaseFaultGroupStore.create({ knex });
+        const grouping = config.grouping.enabled
+          ? FaultGrouper.create({
+              store: faultGroups,
+              incidents,
+              windowMs: config.grouping.windowMs,
+              logger: logger.child({ worker: 'grouping' }),
+            })
+          : undefined;
         const triage = DatabaseTriageStore.create({ knex, maxAttempts });
         const telemetry = DatabaseTelemetryStore.create({ knex });
         const entities = CatalogEntityResolver.create({
@@ -156,6 +168,7 @@ export const aiTriagePlugin = createBackendPlugin({
             entities,
             entityQuery: CatalogEntityQuery.create({ catalog, auth }),
             signaller,
+            faultGroups,
           }),
         );
         httpRouter.use(router);
@@ -240,7 +253,9 @@ export const aiTriagePlugin = createBackendPlugin({
               lookbackMs: config.enrichment.lookbackMs,
               providerTimeoutMs: config.enrichment.providerTimeoutMs,
               maxRecordsPerSignal: config.enrichment.maxRecordsPerSignal,
+              localizationMaxDepth: config.enrichment.localizationMaxDepth,
               logger: logger.child({ worker: 'enrichment' }),
+              grouping,
             }),
             reason: ReasoningHandler.create({
               triage,
@@ -249,6 +264,7 @@ export const aiTriagePlugin = createBackendPlugin({
               logger: logger.child({ worker: 'reasoning' }),
               incidents,
               publisher,
+              grouping,
             }),
           },
           onFailure: job => incidents.setTriageState(job.incidentId, 'failed'),

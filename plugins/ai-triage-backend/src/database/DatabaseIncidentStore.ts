@@ -37,7 +37,13 @@ type IncidentRow = {
   last_seen_at: DbTimestamp;
   resolved_at: DbTimestamp | null;
   updated_at: DbTimestamp;
+  fault_group_id?: string | null;
   alert_count?: number | string;
+  /** Read with the incident from its fault group (see incidentsWithCounts). */
+  probable_origin?: string | null;
+  group_lead_id?: string | null;
+  group_triage_state?: TriageState | null;
+  group_size?: number | string | null;
 };
 
 type AlertRow = {
@@ -73,6 +79,10 @@ const ALERT_UPDATE_COLUMNS = [
   'received_at',
 ];
 
+/** The lead of the incident's fault group, as a correlated subquery on `incidents`. */
+const LEAD_OF_GROUP =
+  'select lead_incident_id from fault_groups where fault_groups.id = incidents.fault_group_id';
+
 /** How often a delivery is retried when a concurrent one opened the same incident first. */
 const MAX_CONFLICT_RETRIES = 3;
 
@@ -81,11 +91,18 @@ export class DatabaseIncidentStore implements IncidentStore {
     knex: Knex;
     reopenWindowMs: number;
     maxAttempts: number;
+    /**
+     * How long the `enrich` job of an incident opened by a delivery waits before it may run
+     * (`aiTriage.grouping.waitSeconds`), so the other alerts of a storm arrive and are grouped
+     * before the first one is triaged. Default 0.
+     */
+    groupWaitMs?: number;
   }): DatabaseIncidentStore {
     return new DatabaseIncidentStore(
       options.knex,
       options.reopenWindowMs,
       options.maxAttempts,
+      options.groupWaitMs ?? 0,
     );
   }
 
@@ -93,6 +110,7 @@ export class DatabaseIncidentStore implements IncidentStore {
     private readonly knex: Knex,
     private readonly reopenWindowMs: number,
     private readonly maxAttempts: number,
+    private readonly groupWaitMs: number,
   ) {}
 
   async ingest(delivery: IngestDelivery): Promise<IngestResult> {
@@ -166,6 +184,7 @@ export class DatabaseIncidentStore implements IncidentStore {
         type: 'enrich',
         incidentId,
         maxAttempts: this.maxAttempts,
+        runAfter: new Date(now.getTime() + this.groupWaitMs),
       })),
     );
 
@@ -384,7 +403,25 @@ export class DatabaseIncidentStore implements IncidentStore {
   }
 
   async listIncidents(filter: IncidentFilter): Promise<Incident[]> {
-    const query = this.incidentsWithCounts()
+    let query: Knex.QueryBuilder = this.incidentsWithCounts();
+    applyIncidentFilter(query, filter);
+    if (filter.groupByFault) {
+      // One row per fault group among the matching incidents: its lead if the lead matches,
+      // else its earliest matching member; incidents in no group are rows of their own.
+      query = this.knex
+        .select('*')
+        .from(
+          query
+            .select(
+              this.knex.raw(
+                `row_number() over (partition by coalesce(incidents.fault_group_id, incidents.id) order by case when incidents.id = (${LEAD_OF_GROUP}) then 0 else 1 end, incidents.first_seen_at, incidents.id) as group_rank`,
+              ),
+            )
+            .as('incidents'),
+        )
+        .where('group_rank', 1);
+    }
+    query
       // Open incidents first: they are what an engineer on call looks for.
       .orderByRaw("case when status = 'open' then 0 else 1 end")
       .orderBy([
@@ -393,14 +430,17 @@ export class DatabaseIncidentStore implements IncidentStore {
       ])
       .limit(filter.limit)
       .offset(filter.offset ?? 0);
-    applyIncidentFilter(query, filter);
-    return (await query).map(toIncident);
+    return ((await query) as IncidentRow[]).map(toIncident);
   }
 
   async countIncidents(
     filter: Omit<IncidentFilter, 'limit' | 'offset'>,
   ): Promise<number> {
-    const query = this.knex('incidents').count({ count: '*' });
+    const query = this.knex('incidents').count({
+      count: filter.groupByFault
+        ? this.knex.raw('distinct coalesce(fault_group_id, id)')
+        : '*',
+    });
     applyIncidentFilter(query, filter);
     const [row] = await query;
     return Number(row?.count ?? 0);
@@ -498,6 +538,11 @@ export class DatabaseIncidentStore implements IncidentStore {
       .update({ triage_state: state, updated_at: new Date() });
   }
 
+  /**
+   * Incidents with their alert count and what their fault group says of them: the probable
+   * origin, the lead, the lead's triage state (a member shows its lead's triage) and the size.
+   * Correlated subqueries rather than joins, so filters and orders name columns unqualified.
+   */
   private incidentsWithCounts(db: Knex = this.knex) {
     return db<IncidentRow>('incidents').select(
       'incidents.*',
@@ -505,6 +550,16 @@ export class DatabaseIncidentStore implements IncidentStore {
         .count('*')
         .where('alerts.incident_id', db.ref('incidents.id'))
         .as('alert_count'),
+      db.raw(
+        '(select origin from fault_groups where fault_groups.id = incidents.fault_group_id) as probable_origin',
+      ),
+      db.raw(`(${LEAD_OF_GROUP}) as group_lead_id`),
+      db.raw(
+        '(select lead.triage_state from fault_groups join incidents lead on lead.id = fault_groups.lead_incident_id where fault_groups.id = incidents.fault_group_id) as group_triage_state',
+      ),
+      db.raw(
+        '(select count(*) from incidents member where member.fault_group_id = incidents.fault_group_id) as group_size',
+      ),
     );
   }
 }
@@ -540,6 +595,9 @@ function applyIncidentFilter(
   if (filter.statuses?.length) {
     query.whereIn('status', filter.statuses);
   }
+  if (filter.faultGroupId !== undefined) {
+    query.where('fault_group_id', filter.faultGroupId);
+  }
 }
 
 function timeOf(value: DbTimestamp): number {
@@ -567,6 +625,8 @@ function latestPerAlert(items: IngestAlert[]): IngestAlert[] {
 }
 
 function toIncident(row: IncidentRow): Incident {
+  const grouped = Boolean(row.fault_group_id && row.group_lead_id);
+  const lead = grouped && row.group_lead_id === row.id;
   return {
     id: row.id,
     correlationKey: row.correlation_key,
@@ -577,10 +637,18 @@ function toIncident(row: IncidentRow): Incident {
     cluster: row.cluster,
     severity: row.severity,
     status: row.status,
-    triageState: row.triage_state,
+    // A member shows its lead's triage, so it reads as its lead's state.
+    triageState:
+      grouped && !lead && row.group_triage_state
+        ? row.group_triage_state
+        : row.triage_state,
     firstSeenAt: toIso(row.first_seen_at),
     lastSeenAt: toIso(row.last_seen_at),
     alertCount: Number(row.alert_count ?? 0),
+    faultGroupId: grouped ? row.fault_group_id! : null,
+    probableOrigin: grouped ? row.probable_origin ?? null : null,
+    faultGroupLead: lead,
+    faultGroupSize: grouped ? Number(row.group_size ?? 0) : 0,
   };
 }
 

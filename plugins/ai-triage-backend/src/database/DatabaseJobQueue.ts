@@ -27,7 +27,13 @@ const MAX_BACKOFF_MS = 5 * 60_000;
 /** The PostgreSQL channel an enqueue notifies, so workers of every replica wake at once. */
 export const JOBS_CHANNEL = 'ai_triage_jobs';
 
-type NewJob = { type: JobType; incidentId: string; maxAttempts: number };
+type NewJob = {
+  type: JobType;
+  incidentId: string;
+  maxAttempts: number;
+  /** Not claimed before this instant (default: at once). */
+  runAfter?: Date;
+};
 
 /**
  * Adds a job inside the caller's transaction, so the job exists exactly when the data it works
@@ -58,7 +64,7 @@ export async function insertJobs(
       status: 'queued',
       attempts: 0,
       max_attempts: job.maxAttempts,
-      run_after: now,
+      run_after: job.runAfter ?? now,
       created_at: now,
       updated_at: now,
     })),

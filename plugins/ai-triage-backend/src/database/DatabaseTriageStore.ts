@@ -102,6 +102,7 @@ export class DatabaseTriageStore implements TriageStore {
     jobId: string;
     incidentId: string;
     document: ContextDocument;
+    reason?: boolean;
   }): Promise<StoredContext> {
     return this.knex.transaction(async tx => {
       const existing = await tx<ContextRow>('context_documents')
@@ -120,14 +121,16 @@ export class DatabaseTriageStore implements TriageStore {
         created_at: new Date(),
       };
       const [inserted] = await tx('context_documents').insert(row, ['id']);
-      await insertJob(tx, {
-        type: 'reason',
-        incidentId: input.incidentId,
-        maxAttempts: this.maxAttempts,
-      });
-      await tx('incidents')
-        .where('id', input.incidentId)
-        .update({ triage_state: 'reasoning', updated_at: row.created_at });
+      if (input.reason !== false) {
+        await insertJob(tx, {
+          type: 'reason',
+          incidentId: input.incidentId,
+          maxAttempts: this.maxAttempts,
+        });
+        await tx('incidents')
+          .where('id', input.incidentId)
+          .update({ triage_state: 'reasoning', updated_at: row.created_at });
+      }
       return toContext({ ...row, id: inserted.id ?? inserted });
     });
   }

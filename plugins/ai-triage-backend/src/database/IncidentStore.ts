@@ -41,6 +41,14 @@ export type IncidentFilter = {
   unlinked?: boolean;
   severities?: Severity[];
   statuses?: IncidentStatus[];
+  /** Only the members of this fault group. */
+  faultGroupId?: string;
+  /**
+   * One row per fault group among the matching incidents (its lead if the lead matches, else
+   * its earliest matching member); incidents in no group are rows of their own. The count is
+   * then of rows too.
+   */
+  groupByFault?: boolean;
   limit: number;
   /** Incidents to skip, in list order (open first, then the most recently seen). */
   offset?: number;

@@ -79,6 +79,8 @@ export interface TriageStore extends LlmCallAuditLog {
     jobId: string;
     incidentId: string;
     document: ContextDocument;
+    /** False: store it for the record only, no `reason` job (a fault group's lead is reasoned over instead). Default true. */
+    reason?: boolean;
   }): Promise<StoredContext>;
   getLatestContext(incidentId: string): Promise<StoredContext | undefined>;
   /**

@@ -1,6 +1,8 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { NotFoundError } from '@backstage/errors';
 import {
+  LogRecord,
+  SpanRecord,
   TelemetryProvider,
   TelemetryQuery,
   TelemetryResult,
@@ -10,22 +12,39 @@ import { Job } from '../database/JobQueue';
 import { TriageStore } from '../database/TriageStore';
 import { EntityAnnotations } from '../telemetry/CatalogEntityAnnotations';
 import { TelemetryProviderSelector } from '../telemetry/TelemetryProviderSelector';
+import { FaultGrouper } from '../grouping/FaultGrouper';
 import {
-  LogShapeCounts,
   isLogShapeCountSource,
+  isTraceSpanSource,
 } from '../telemetry/TelemetryStore';
 import { TELEMETRY_PROVIDERS_ANNOTATION } from '../telemetry/annotations';
 import { ContextBuilder, ContextBuildInput } from './ContextBuilder';
+import { DEFAULT_MAX_DEPTH, localize } from './localize';
+import { ServiceTelemetry } from './localizeContext';
+import { detectOnset } from './onset';
 
 const MINUTE_MS = 60_000;
 
 /** What the providers gave for one window. */
 type Collected = {
-  /** Records to summarize; logs of providers that count them are in `countedLogs` instead. */
+  /** Records to summarize; logs of providers that count them are in `sampledLogs` instead. */
   result: Required<TelemetryResult>;
-  countedLogs?: NonNullable<ContextBuildInput['countedLogs']>;
+  /**
+   * Log records of providers that count logs as they arrive: samples for the counted templates
+   * (see countLogs); undefined when no such provider answered.
+   */
+  sampledLogs?: LogRecord[];
   missing: string[];
+  /** Names of the providers that failed or timed out. */
+  failed: string[];
 };
+
+type Window = { fromMs: number; toMs: number };
+
+/** Traces of the alerted service whose spans of other services are read for the service graph. */
+const MAX_TRACES = 400;
+/** Services read besides the alerted one during the localization walk. */
+const MAX_SERVICES_READ = 8;
 
 /**
  * The `enrich` stage: reads the incident's service telemetry from the providers that serve its
@@ -51,7 +70,11 @@ export class EnrichmentHandler {
     lookbackMs: number;
     providerTimeoutMs: number;
     maxRecordsPerSignal: number;
+    /** Hops the localization walk may go downstream (default 4). */
+    localizationMaxDepth?: number;
     logger: LoggerService;
+    /** One triage per fault: members of a fault group are not enriched (see FaultGrouper). */
+    grouping?: FaultGrouper;
   }): EnrichmentHandler {
     return new EnrichmentHandler(
       options,
@@ -70,9 +93,14 @@ export class EnrichmentHandler {
     if (!incident) {
       throw new NotFoundError(`Incident ${job.incidentId} no longer exists`);
     }
+    const { grouping } = this.options;
+    if (grouping && !(await grouping.beforeEnrichment(incident.id))) {
+      return;
+    }
     await incidents.setTriageState(incident.id, 'enriching');
     const alerts = await incidents.listAlerts(incident.id);
-    const firstAlertMs = Math.min(...alerts.map(a => Date.parse(a.startsAt)));
+    const alertStartsMs = alerts.map(a => Date.parse(a.startsAt));
+    const firstAlertMs = Math.min(...alertStartsMs);
     const toMs = ceilToMinute(Math.max(Date.now(), firstAlertMs + 1));
     const fromMs = floorToMinute(Math.min(firstAlertMs, toMs) - lookbackMs);
     const baselineFromMs = fromMs - (toMs - fromMs);
@@ -83,36 +111,86 @@ export class EnrichmentHandler {
     const { providers, unknown } = this.selector.select(
       entity?.annotations ?? {},
     );
-    const [current, baseline] = await Promise.all([
-      this.collect(providers, incident.serviceName, entity, fromMs, toMs),
-      this.collect(
-        providers,
+    const read = (
+      service: string,
+      window: Window,
+      query?: TelemetryQuery['entity'],
+    ) => this.collect(providers, service, query, window.fromMs, window.toMs);
+    const [current, fixedBaseline] = await Promise.all([
+      read(incident.serviceName, { fromMs, toMs }, entity),
+      read(
         incident.serviceName,
+        { fromMs: baselineFromMs, toMs: fromMs },
         entity,
-        baselineFromMs,
-        fromMs,
       ),
     ]);
+
+    // The onset on the alerted service's own series; the baseline is the healthy time before it.
+    const detected = detectOnset({
+      spans: [...fixedBaseline.result.spans, ...current.result.spans],
+      serviceName: incident.serviceName,
+      alertStartsMs,
+      window: { fromMs, toMs },
+      fixedBaseline: { fromMs: baselineFromMs, toMs: fromMs },
+      maxBaselineMs: lookbackMs,
+      fixedBaselineHasData:
+        fixedBaseline.result.metrics.length +
+          fixedBaseline.result.spans.length +
+          fixedBaseline.result.logs.length +
+          (fixedBaseline.sampledLogs?.length ?? 0) >
+        0,
+    });
+    const incidentWindow = { fromMs: detected.onsetMs, toMs };
+    const baselineWindow = detected.baseline;
+    const split = splitAt(
+      current.result,
+      fixedBaseline.result,
+      incidentWindow,
+      baselineWindow,
+    );
+    const counted = await this.countLogs(
+      providers,
+      incident.serviceName,
+      entity,
+      incidentWindow,
+      baselineWindow,
+      current.sampledLogs || fixedBaseline.sampledLogs
+        ? [...(fixedBaseline.sampledLogs ?? []), ...(current.sampledLogs ?? [])]
+        : undefined,
+    );
+    // A provider that failed for the alerted service is not asked again for each service walked
+    // to: each ask could cost its whole timeout, and its absence is already in `missing`.
+    const failed = new Set([...current.failed, ...fixedBaseline.failed]);
+    const walk = await this.walkDownstream({
+      providers: providers.filter(provider => !failed.has(provider.name)),
+      alertedService: incident.serviceName,
+      alertedSpans: [...fixedBaseline.result.spans, ...current.result.spans],
+      incidentWindow,
+      baselineWindow,
+      bucketMs: detected.bucketMs,
+      fixedFromMs: baselineFromMs,
+    });
+
     const document = contextBuilder.build({
       incidentId: incident.id,
       serviceName: incident.serviceName,
       alerts,
-      window: { fromMs, toMs },
-      baselineWindow: { fromMs: baselineFromMs, toMs: fromMs },
-      current: current.result,
-      baseline: baseline.result,
-      ...(current.countedLogs || baseline.countedLogs
-        ? {
-            countedLogs: {
-              current: current.countedLogs?.current ?? [],
-              sampled: current.countedLogs?.sampled ?? [],
-              baseline: baseline.countedLogs?.current,
-              complete:
-                (current.countedLogs?.complete ?? true) &&
-                (baseline.countedLogs?.complete ?? true),
-            },
-          }
-        : {}),
+      window: incidentWindow,
+      baselineWindow: baselineWindow ?? {
+        fromMs: baselineFromMs,
+        toMs: fromMs,
+      },
+      current: split.current,
+      baseline: split.baseline,
+      ...(counted ? { countedLogs: counted } : {}),
+      onset: detected.onset,
+      localization: {
+        graphSpans: walk.spans,
+        services: walk.services,
+        baselineWindow,
+        bucketMs: detected.bucketMs,
+        maxDepth: this.options.localizationMaxDepth ?? DEFAULT_MAX_DEPTH,
+      },
       missing: [
         ...new Set([
           ...entityMissing,
@@ -121,7 +199,8 @@ export class EnrichmentHandler {
               `${name}: named by the entity's ${TELEMETRY_PROVIDERS_ANNOTATION} annotation, but no telemetry provider has that name`,
           ),
           ...current.missing,
-          ...baseline.missing.map(text => `${text} (baseline window)`),
+          ...fixedBaseline.missing.map(text => `${text} (baseline window)`),
+          ...walk.missing,
         ]),
       ],
       truncated: [...new Set(current.result.truncated)],
@@ -130,7 +209,164 @@ export class EnrichmentHandler {
       jobId: job.id,
       incidentId: incident.id,
       document,
+      reason: (await grouping?.afterEnrichment(incident.id, document)) ?? true,
     });
+  }
+
+  /**
+   * Log shape counts of the incident window and the baseline, from the providers that keep them,
+   * in whole minutes (their counts are per minute): the minute of the onset counts to the
+   * incident. Undefined when no provider counts logs.
+   */
+  private async countLogs(
+    providers: TelemetryProvider[],
+    serviceName: string,
+    entity: TelemetryQuery['entity'],
+    incident: Window,
+    baseline: Window | null,
+    sampled: LogRecord[] | undefined,
+  ): Promise<ContextBuildInput['countedLogs']> {
+    const counting = providers.filter(isLogShapeCountSource);
+    if (!counting.length || !sampled) return undefined;
+    const query = (window: Window): TelemetryQuery => ({
+      serviceName,
+      fromMs: floorToMinute(window.fromMs),
+      toMs: window.toMs,
+      limit: this.options.maxRecordsPerSignal,
+      ...(entity ? { entity } : {}),
+    });
+    const signal = AbortSignal.timeout(this.options.providerTimeoutMs);
+    const settle = (window: Window) =>
+      Promise.allSettled(
+        counting.map(provider =>
+          provider.logShapeCounts(query(window), { signal }),
+        ),
+      ).then(results =>
+        results.flatMap(r => (r.status === 'fulfilled' ? [r.value] : [])),
+      );
+    const [now, before] = await Promise.all([
+      settle(incident),
+      baseline
+        ? settle({
+            fromMs: baseline.fromMs,
+            toMs: floorToMinute(incident.fromMs),
+          })
+        : Promise.resolve(undefined),
+    ]);
+    return {
+      current: now.flatMap(c => c.shapes),
+      sampled: sampled.filter(log => inWindow(log.timestampMs, incident)),
+      ...(before ? { baseline: before.flatMap(c => c.shapes) } : {}),
+      complete: [...now, ...(before ?? [])].every(c => c.complete),
+    };
+  }
+
+  /**
+   * The spans of the traces through the alerted service (from providers that read whole traces)
+   * and the telemetry of the services a localization walk reaches from it, read round by round:
+   * each round localizes on what was read so far and reads the services newly reached.
+   */
+  private async walkDownstream(options: {
+    providers: TelemetryProvider[];
+    alertedService: string;
+    alertedSpans: SpanRecord[];
+    incidentWindow: Window;
+    baselineWindow: Window | null;
+    bucketMs: number;
+    fixedFromMs: number;
+  }): Promise<{
+    spans: SpanRecord[];
+    services: ServiceTelemetry[];
+    missing: string[];
+  }> {
+    const { providers, alertedService, incidentWindow, baselineWindow } =
+      options;
+    const maxDepth = this.options.localizationMaxDepth ?? DEFAULT_MAX_DEPTH;
+    const fromMs = baselineWindow?.fromMs ?? incidentWindow.fromMs;
+    const window = { fromMs, toMs: incidentWindow.toMs };
+    const spans = new SpanSet(options.alertedSpans);
+    const missing: string[] = [];
+    const tracing = providers.filter(isTraceSpanSource);
+    if (tracing.length && maxDepth > 0) {
+      const traceIds = sampleTraceIds(
+        options.alertedSpans.filter(
+          s => s.serviceName === alertedService && s.startTimeMs >= fromMs,
+        ),
+        MAX_TRACES,
+      );
+      const signal = AbortSignal.timeout(this.options.providerTimeoutMs);
+      const results = await Promise.allSettled(
+        tracing.map(provider =>
+          provider.spansOfTraces(
+            {
+              traceIds,
+              ...window,
+              limit: this.options.maxRecordsPerSignal * 4,
+            },
+            { signal },
+          ),
+        ),
+      );
+      results.forEach((result, index) => {
+        if (result.status === 'fulfilled') spans.add(result.value.spans);
+        else
+          missing.push(
+            `${tracing[index].name} (traces of other services): ${errorText(
+              result.reason,
+            )}`,
+          );
+      });
+    }
+    const services: ServiceTelemetry[] = [];
+    const read = new Set([alertedService]);
+    for (let round = 0; round < maxDepth; round++) {
+      const { visited } = localize({
+        spans: spans.all(),
+        alertedService,
+        baseline: baselineWindow,
+        incident: incidentWindow,
+        bucketMs: options.bucketMs,
+        maxDepth,
+      });
+      const known = new Set(spans.all().map(s => s.serviceName));
+      const next = visited
+        .filter(service => !read.has(service) && known.has(service))
+        .slice(0, MAX_SERVICES_READ - services.length);
+      if (!next.length) break;
+      const telemetry = await Promise.all(
+        next.map(async service => {
+          read.add(service);
+          const [now, before] = await Promise.all([
+            this.collect(
+              providers,
+              service,
+              undefined,
+              incidentWindow.fromMs,
+              incidentWindow.toMs,
+            ),
+            baselineWindow
+              ? this.collect(
+                  providers,
+                  service,
+                  undefined,
+                  baselineWindow.fromMs,
+                  baselineWindow.toMs,
+                )
+              : Promise.resolve(undefined),
+          ]);
+          missing.push(...now.missing.map(text => `${service}: ${text}`));
+          spans.add(now.result.spans);
+          if (before) spans.add(before.result.spans);
+          return {
+            serviceName: service,
+            current: now.result,
+            baseline: before ? before.result : {},
+          };
+        }),
+      );
+      services.push(...telemetry);
+    }
+    return { spans: spans.all(), services, missing };
   }
 
   /** The incident's entity with its annotations; a catalog failure is named, not thrown. */
@@ -178,6 +414,7 @@ export class EnrichmentHandler {
     const settled = await Promise.allSettled(
       providers.map(provider => this.fetchWithTimeout(provider, query)),
     );
+    // Counted logs are read apart, for the windows the onset gives (see countLogs).
     const result: Required<TelemetryResult> = {
       spans: [],
       logs: [],
@@ -186,7 +423,8 @@ export class EnrichmentHandler {
       missing: [],
     };
     const missing: string[] = [];
-    let countedLogs: Collected['countedLogs'];
+    const failed: string[] = [];
+    let sampledLogs: LogRecord[] | undefined;
     settled.forEach((outcome, index) => {
       const provider = providers[index];
       if (outcome.status === 'rejected') {
@@ -199,18 +437,17 @@ export class EnrichmentHandler {
         missing.push(
           `${provider.name} (${signals}): ${errorText(outcome.reason)}`,
         );
+        failed.push(provider.name);
         return;
       }
-      const { telemetry, logShapeCounts } = outcome.value;
+      const telemetry = outcome.value;
       result.spans.push(...(telemetry.spans ?? []));
       result.metrics.push(...(telemetry.metrics ?? []));
       missing.push(...(telemetry.missing ?? []));
-      if (logShapeCounts) {
+      if (isLogShapeCountSource(provider)) {
         // Counted logs: the records are samples, and being capped costs no count.
-        countedLogs ??= { current: [], sampled: [], complete: true };
-        countedLogs.current.push(...logShapeCounts.shapes);
-        countedLogs.sampled.push(...(telemetry.logs ?? []));
-        countedLogs.complete &&= logShapeCounts.complete;
+        sampledLogs ??= [];
+        sampledLogs.push(...(telemetry.logs ?? []));
         result.truncated.push(
           ...(telemetry.truncated ?? []).filter(signal => signal !== 'logs'),
         );
@@ -219,23 +456,12 @@ export class EnrichmentHandler {
         result.truncated.push(...(telemetry.truncated ?? []));
       }
     });
-    return { result, ...(countedLogs ? { countedLogs } : {}), missing };
-  }
-
-  /** The provider's telemetry, and its log shape counts if it keeps them, as one answer. */
-  private async read(
-    provider: TelemetryProvider,
-    query: TelemetryQuery,
-    signal: AbortSignal,
-  ): Promise<{ telemetry: TelemetryResult; logShapeCounts?: LogShapeCounts }> {
-    if (!isLogShapeCountSource(provider)) {
-      return { telemetry: await provider.fetch(query, { signal }) };
-    }
-    const [telemetry, logShapeCounts] = await Promise.all([
-      provider.fetch(query, { signal }),
-      provider.logShapeCounts(query, { signal }),
-    ]);
-    return { telemetry, logShapeCounts };
+    return {
+      result,
+      ...(sampledLogs ? { sampledLogs } : {}),
+      missing,
+      failed,
+    };
   }
 
   /**
@@ -246,7 +472,7 @@ export class EnrichmentHandler {
   private async fetchWithTimeout(
     provider: TelemetryProvider,
     query: TelemetryQuery,
-  ): Promise<{ telemetry: TelemetryResult; logShapeCounts?: LogShapeCounts }> {
+  ): Promise<TelemetryResult> {
     const timeoutMs = provider.timeoutMs ?? this.options.providerTimeoutMs;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -261,12 +487,74 @@ export class EnrichmentHandler {
     });
     try {
       return await Promise.race([
-        this.read(provider, query, controller.signal),
+        provider.fetch(query, { signal: controller.signal }),
         timeout,
       ]);
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+function inWindow(ms: number, window: Window | null): boolean {
+  return window !== null && ms >= window.fromMs && ms < window.toMs;
+}
+
+/**
+ * The records of both reads split at the onset: the incident side from the onset on, the
+ * baseline side in the baseline window (nothing where there is none, so no comparison is made).
+ */
+function splitAt(
+  current: Required<TelemetryResult>,
+  fixed: Required<TelemetryResult>,
+  incident: Window,
+  baseline: Window | null,
+): { current: TelemetryResult; baseline: TelemetryResult } {
+  const pick = (window: Window | null): TelemetryResult => ({
+    spans: [...fixed.spans, ...current.spans].filter(s =>
+      inWindow(s.startTimeMs, window),
+    ),
+    logs: [...fixed.logs, ...current.logs].filter(l =>
+      inWindow(l.timestampMs, window),
+    ),
+    metrics: [...fixed.metrics, ...current.metrics].filter(m =>
+      inWindow(m.timestampMs, window),
+    ),
+    truncated: window === incident ? current.truncated : fixed.truncated,
+  });
+  return { current: pick(incident), baseline: baseline ? pick(baseline) : {} };
+}
+
+/** Up to `max` trace ids of the spans, spread evenly over time. */
+function sampleTraceIds(spans: SpanRecord[], max: number): string[] {
+  const ids = [
+    ...new Map(
+      [...spans]
+        .sort((a, b) => a.startTimeMs - b.startTimeMs)
+        .map(s => [s.traceId, s.startTimeMs]),
+    ).keys(),
+  ];
+  if (ids.length <= max) return ids;
+  const step = ids.length / max;
+  return Array.from({ length: max }, (_, i) => ids[Math.floor(i * step)]);
+}
+
+/** Spans without duplicates (the same span read from two windows or two sources). */
+class SpanSet {
+  private readonly spans = new Map<string, SpanRecord>();
+
+  constructor(initial: SpanRecord[]) {
+    this.add(initial);
+  }
+
+  add(spans: SpanRecord[]): void {
+    for (const span of spans) {
+      this.spans.set(`${span.traceId}/${span.spanId}`, span);
+    }
+  }
+
+  all(): SpanRecord[] {
+    return [...this.spans.values()];
   }
 }
 

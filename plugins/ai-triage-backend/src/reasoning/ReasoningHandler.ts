@@ -5,6 +5,7 @@ import { Reasoner } from '@ai-triage/plugin-ai-triage-node';
 import { IncidentStore } from '../database/IncidentStore';
 import { Job } from '../database/JobQueue';
 import { TriageStore } from '../database/TriageStore';
+import { FaultGrouper } from '../grouping/FaultGrouper';
 import { groundHypotheses } from './groundHypotheses';
 import { TriageResultPublisher } from './TriageResultPublisher';
 
@@ -22,6 +23,8 @@ export class ReasoningHandler {
     logger: LoggerService;
     incidents?: IncidentStore;
     publisher?: TriageResultPublisher;
+    /** One triage per fault: members of a fault group reuse their lead's (see FaultGrouper). */
+    grouping?: FaultGrouper;
   }): ReasoningHandler {
     return new ReasoningHandler(options);
   }
@@ -31,7 +34,10 @@ export class ReasoningHandler {
   ) {}
 
   async handle(job: Job): Promise<void> {
-    const { triage, reasoner, fallback, logger } = this.options;
+    const { triage, reasoner, fallback, logger, grouping } = this.options;
+    if (await grouping?.followsLead(job.incidentId)) {
+      return;
+    }
     const context = await triage.getLatestContext(job.incidentId);
     if (!context) {
       throw new NotFoundError(

@@ -16,6 +16,7 @@ import {
 } from '@backstage/plugin-permission-common';
 import {
   INCIDENT_STATUSES,
+  Incident,
   IncidentDetailResponse,
   IncidentListResponse,
   RetriageResponse,
@@ -25,6 +26,7 @@ import {
   reviewRequestSchema,
 } from '@ai-triage/plugin-ai-triage-common';
 import { z } from 'zod';
+import { FaultGroupStore } from '../database/FaultGroupStore';
 import { IncidentStore } from '../database/IncidentStore';
 import { JobQueue } from '../database/JobQueue';
 import { TriageStore } from '../database/TriageStore';
@@ -52,6 +54,8 @@ const listQuerySchema = z
       .enum(['true', 'false'])
       .transform(value => value === 'true')
       .optional(),
+    /** `fault`: one row per fault group (see IncidentFilter.groupByFault). */
+    groupBy: z.enum(['fault']).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   })
@@ -80,6 +84,8 @@ export async function createRouter(options: {
   entityQuery: EntityQuery;
   /** Tells open portal pages about reviews and re-triage at once. */
   signaller?: IncidentSignaller;
+  /** Fault groups: members show, review and re-triage their lead's triage. */
+  faultGroups?: FaultGroupStore;
 }): Promise<express.Router> {
   const {
     httpAuth,
@@ -90,6 +96,7 @@ export async function createRouter(options: {
     entities,
     entityQuery,
     signaller,
+    faultGroups,
   } = options;
   const router = Router();
   router.use(express.json({ limit: '64kb' }));
@@ -137,6 +144,7 @@ export async function createRouter(options: {
       unlinked: query.unlinked,
       severities: query.severity,
       statuses: query.status,
+      groupByFault: query.groupBy === 'fault',
     };
     const [items, totalCount] = await Promise.all([
       incidents.listIncidents({
@@ -161,16 +169,22 @@ export async function createRouter(options: {
     if (!incident) {
       throw new NotFoundError(`Incident ${req.params.id} not found`);
     }
-    const [alerts, context, hypotheses, run] = await Promise.all([
+    // A member of a fault group shows its lead's triage: one triage per fault.
+    const group = await faultGroups?.groupOf(incident.id);
+    const triageId = group?.leadIncidentId ?? incident.id;
+    const [alerts, context, hypotheses, run, members] = await Promise.all([
       incidents.listAlerts(incident.id),
-      triage.getLatestContext(incident.id),
-      triage.listHypotheses(incident.id),
-      triage.getLatestRun(incident.id),
+      triage.getLatestContext(triageId),
+      triage.listHypotheses(triageId),
+      triage.getLatestRun(triageId),
+      group
+        ? incidents.listIncidents({ faultGroupId: group.id, limit: 200 })
+        : [],
     ]);
     const [deadJob] =
       incident.triageState === 'failed'
         ? await queue.listJobs({
-            incidentId: incident.id,
+            incidentId: triageId,
             status: 'dead',
             limit: 1,
           })
@@ -184,6 +198,23 @@ export async function createRouter(options: {
       failureReason: deadJob?.lastError ?? null,
       degraded: run?.degraded ?? false,
       degradedReason: run?.degradedReason ?? null,
+      faultGroup: group
+        ? {
+            id: group.id,
+            origin: group.origin,
+            originEntityRef: group.originEntityRef,
+            leadIncidentId: group.leadIncidentId,
+            memberIncidentIds: group.memberIncidentIds,
+            firstSeenAt: group.firstSeenAt,
+            lastSeenAt: group.lastSeenAt,
+          }
+        : null,
+      relatedIncidents: group
+        ? group.memberIncidentIds
+            .filter(id => id !== incident.id)
+            .map(id => members.find(m => m.id === id))
+            .filter((m): m is Incident => m !== undefined)
+        : [],
     };
     res.json(body);
   });
@@ -201,7 +232,11 @@ export async function createRouter(options: {
 
   router.post('/incidents/:id/retriage', async (req, res) => {
     await authorize(req, aiTriageHypothesisReviewPermission);
-    const result = await incidents.requestRetriage(req.params.id);
+    // A member re-triages its group's lead, whose triage it shows.
+    const group = await faultGroups?.groupOf(req.params.id);
+    const result = await incidents.requestRetriage(
+      group?.leadIncidentId ?? req.params.id,
+    );
     if (result.outcome === 'not-found') {
       throw new NotFoundError(`Incident ${req.params.id} not found`);
     }
@@ -212,7 +247,10 @@ export async function createRouter(options: {
     }
     queue.notifyEnqueued();
     await signaller?.incidentChanged(result.incident.id, 'retriaged');
-    const body: RetriageResponse = { incident: result.incident };
+    const incident = group
+      ? await incidents.getIncident(req.params.id)
+      : result.incident;
+    const body: RetriageResponse = { incident: incident ?? result.incident };
     res.status(202).json(body);
   });
 
@@ -224,8 +262,10 @@ export async function createRouter(options: {
         aiTriageHypothesisReviewPermission,
       );
       const review = parse(reviewRequestSchema, req.body, 'review');
+      // The hypotheses a member shows are its group lead's, and so are their reviews.
+      const group = await faultGroups?.groupOf(req.params.id);
       const created = await triage.addReview({
-        incidentId: req.params.id,
+        incidentId: group?.leadIncidentId ?? req.params.id,
         hypothesisId: req.params.hypothesisId,
         reviewer: credentials.principal.userEntityRef,
         review,

@@ -62,6 +62,11 @@ export const incidentSchema = z.object({
   probableOrigin: z.string().nullable().optional(),
   /** Whether it leads its fault group (its triage is the group's). */
   faultGroupLead: z.boolean().optional(),
+  /**
+   * How many incidents its fault group holds, itself included (0: in no group), so a feed row
+   * of a group (`GET /incidents?groupBy=fault`) can say how many incidents it stands for.
+   */
+  faultGroupSize: z.number().int().optional(),
 });
 
 /** @public */

@@ -2,9 +2,11 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import {
   ContextDocument,
   HypothesisSet,
+  hypothesisDraftSchema,
   hypothesisSetSchema,
 } from '@ai-triage/plugin-ai-triage-common';
 import { Reasoner } from '@ai-triage/plugin-ai-triage-node';
+import { z } from 'zod';
 import {
   BrokenCircuitError,
   CircuitBreakerPolicy,
@@ -85,7 +87,22 @@ type Parsed =
  * validation of every answer still enforces them, and a violation gets the repair attempt.
  */
 const RESPONSE_FORMAT = (() => {
-  const format = zodResponseFormat(hypothesisSetSchema, 'triage_hypotheses');
+  // Strict structured output takes no optional fields: the answer format leaves out the
+  // optional ones (probability, kind, origin) until the prompt asks for them.
+  const format = zodResponseFormat(
+    hypothesisSetSchema.extend({
+      hypotheses: z
+        .array(
+          hypothesisDraftSchema.omit({
+            probability: true,
+            kind: true,
+            origin: true,
+          }),
+        )
+        .max(3),
+    }),
+    'triage_hypotheses',
+  );
   const strip = (node: unknown): void => {
     if (Array.isArray(node)) {
       node.forEach(strip);

@@ -1,0 +1,243 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import {
+  ContextDocument,
+  Localization,
+} from '@ai-triage/plugin-ai-triage-common';
+import { Knex } from 'knex';
+import { ingestItem, testAlert } from '../__testUtils__/alerts';
+import { callChainTraces } from '../__testUtils__/callChainTelemetry';
+import { testContext } from '../__testUtils__/contexts';
+import { createTestDatabases } from '../__testUtils__/testDatabases';
+import { DatabaseFaultGroupStore } from '../database/DatabaseFaultGroupStore';
+import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
+import { applyDatabaseMigrations } from '../database/migrations';
+import { DatabaseTelemetryStore } from '../telemetry/DatabaseTelemetryStore';
+import { parseOtlpTraces } from '../telemetry/otlpJson';
+import { FaultGrouper } from './FaultGrouper';
+
+jest.setTimeout(60_000);
+
+/** A localization from `path[0]` down to its last service, the origin. */
+function localization(path: string[], extra: string[] = []): Localization {
+  const origin = path[path.length - 1];
+  return {
+    origin,
+    path,
+    suspects: [...path, ...extra].map((service, hops) => ({
+      service,
+      entityRef: null,
+      hops,
+      anomalyScore: service === origin ? 9 : 1,
+      selfTimeP95Ms: null,
+      baselineSelfTimeP95Ms: null,
+      originatingErrors: service === origin ? 10 : 0,
+      passedOnErrors: service === origin ? 0 : 10,
+      kind: service === origin ? 'errors' : null,
+      changed: service === origin,
+      baselineKnown: true,
+      evidenceIds: [],
+    })),
+    edges: path.slice(1).map((to, i) => ({
+      from: path[i],
+      to,
+      source: 'traces' as const,
+      callCount: 10,
+      errorRate: 0.5,
+      baselineErrorRate: 0,
+      p95Ms: 100,
+      baselineP95Ms: 10,
+      changed: ['errors' as const],
+    })),
+    maxDepth: 4,
+    method: 'test',
+  };
+}
+
+function localized(service: string, path: string[]): ContextDocument {
+  return testContext({
+    serviceName: service,
+    localization: localization(path),
+  });
+}
+
+describe('FaultGrouper', () => {
+  const databases = createTestDatabases();
+
+  async function setUp(databaseId: Parameters<typeof databases.init>[0]) {
+    const knex = await databases.init(databaseId);
+    await applyDatabaseMigrations(knex);
+    const incidents = DatabaseIncidentStore.create({
+      knex,
+      reopenWindowMs: 3_600_000,
+      maxAttempts: 3,
+    });
+    const retriaged: string[] = [];
+    const grouper = FaultGrouper.create({
+      store: DatabaseFaultGroupStore.create({ knex }),
+      incidents: {
+        requestRetriage: async id => {
+          retriaged.push(id);
+          return incidents.requestRetriage(id);
+        },
+      },
+      windowMs: 15 * 60_000,
+      logger: mockServices.logger.mock(),
+    });
+    /** Opens one incident per service, firing now; returns their ids by service. */
+    const open = async (...services: string[]) => {
+      const result = await incidents.ingest({
+        source: 'alertmanager',
+        deliveryKey: `d-${services.join('-')}-${Math.random()}`,
+        alerts: services.map(service =>
+          ingestItem(
+            testAlert({
+              fingerprint: `fp-${service}`,
+              name: 'HighErrorRate',
+              labels: { alertname: 'HighErrorRate', service },
+              resource: { 'service.name': service },
+              startsAt: new Date().toISOString(),
+            }),
+          ),
+        ),
+      });
+      const ids: Record<string, string> = {};
+      for (const id of result.incidentIds) {
+        ids[(await incidents.getIncident(id))!.serviceName] = id;
+      }
+      return ids;
+    };
+    return { knex, incidents, grouper, open, retriaged };
+  }
+
+  it.each(databases.eachSupportedId())(
+    'groups by the localized origin: services on the path join unenriched, the origin takes the lead, another origin is another group, %p',
+    async databaseId => {
+      const { incidents, grouper, open, retriaged } = await setUp(databaseId);
+      const { frontend } = await open('frontend');
+
+      // No group, no calls seen: frontend is enriched alone and localized to ledger.
+      expect(await grouper.beforeEnrichment(frontend)).toBe(true);
+      expect(
+        await grouper.afterEnrichment(
+          frontend,
+          localized('frontend', ['frontend', 'checkout', 'payments', 'ledger']),
+        ),
+      ).toBe(true);
+      let incident = await incidents.getIncident(frontend);
+      expect(incident).toMatchObject({
+        probableOrigin: 'ledger',
+        faultGroupLead: true,
+        faultGroupSize: 1,
+      });
+
+      // checkout lies on the path: it joins and is neither enriched nor reasoned over.
+      const { checkout } = await open('checkout');
+      expect(await grouper.beforeEnrichment(checkout)).toBe(false);
+      expect(await grouper.followsLead(checkout)).toBe(true);
+      expect(await grouper.triageIncidentOf(checkout)).toBe(frontend);
+
+      // The origin's own incident arrives: it leads and is triaged; the group is the same.
+      const { ledger } = await open('ledger');
+      expect(await grouper.beforeEnrichment(ledger)).toBe(true);
+      expect(await grouper.triageIncidentOf(checkout)).toBe(ledger);
+      expect(await grouper.followsLead(frontend)).toBe(true);
+      expect(
+        await grouper.afterEnrichment(ledger, localized('ledger', ['ledger'])),
+      ).toBe(true);
+      incident = await incidents.getIncident(frontend);
+      expect(incident).toMatchObject({
+        probableOrigin: 'ledger',
+        faultGroupLead: false,
+        faultGroupSize: 3,
+      });
+      expect((await incidents.getIncident(ledger))!.faultGroupId).toBe(
+        incident!.faultGroupId,
+      );
+
+      // search localizes to index: a group of its own.
+      const { search } = await open('search');
+      expect(await grouper.beforeEnrichment(search)).toBe(true);
+      expect(
+        await grouper.afterEnrichment(
+          search,
+          localized('search', ['search', 'index']),
+        ),
+      ).toBe(true);
+      const searchIncident = await incidents.getIncident(search);
+      expect(searchIncident).toMatchObject({
+        probableOrigin: 'index',
+        faultGroupLead: true,
+      });
+      expect(searchIncident!.faultGroupId).not.toBe(incident!.faultGroupId);
+      expect(retriaged).toEqual([]);
+
+      // Grouped rows: one per group.
+      const rows = await incidents.listIncidents({
+        groupByFault: true,
+        limit: 10,
+      });
+      expect(rows.map(r => r.serviceName).sort()).toEqual(['ledger', 'search']);
+      expect(await incidents.countIncidents({ groupByFault: true })).toBe(2);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'merges incidents enriched at once that localize to the same origin, reasoning over one, %p',
+    async databaseId => {
+      const { knex, grouper, open, incidents } = await setUp(databaseId);
+      const { cart, checkout } = await open('cart', 'checkout');
+      // Both enriched before either was grouped (no calls between them were seen).
+      expect(await grouper.beforeEnrichment(cart)).toBe(true);
+      expect(await grouper.beforeEnrichment(checkout)).toBe(true);
+      const reasons = [
+        await grouper.afterEnrichment(
+          cart,
+          localized('cart', ['cart', 'payments']),
+        ),
+        await grouper.afterEnrichment(
+          checkout,
+          localized('checkout', ['checkout', 'payments']),
+        ),
+      ];
+      expect(reasons).toEqual([true, false]);
+      const group = (await incidents.getIncident(cart))!.faultGroupId;
+      expect((await incidents.getIncident(checkout))!.faultGroupId).toBe(group);
+      // cart's own job is still active, so leading adds no second one.
+      expect(
+        await knex('jobs').where('incident_id', cart).pluck('type'),
+      ).toEqual(['enrich']);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'lets concurrent decisions over one storm form one group, %p',
+    async databaseId => {
+      const { knex, grouper, open, incidents } = await setUp(databaseId);
+      await DatabaseTelemetryStore.create({ knex }).ingest({
+        spans: parseOtlpTraces(
+          callChainTraces(['frontend', 'checkout', 'payments', 'ledger'], {
+            nowMs: Date.now(),
+          }),
+        ),
+      });
+      const ids = await open('frontend', 'checkout', 'payments', 'ledger');
+      const decisions = await Promise.all(
+        Object.values(ids).map(id => grouper.beforeEnrichment(id)),
+      );
+      // Exactly one of them, ledger's (the sink of the calls), is enriched.
+      expect(decisions.filter(Boolean)).toHaveLength(1);
+      const groupIds = new Set<string | null | undefined>();
+      for (const id of Object.values(ids)) {
+        groupIds.add((await incidents.getIncident(id))!.faultGroupId);
+      }
+      expect(groupIds.size).toBe(1);
+      expect(await grouper.followsLead(ids.ledger)).toBe(false);
+      expect(await groupsIn(knex)).toBe(1);
+    },
+  );
+});
+
+async function groupsIn(knex: Knex): Promise<number> {
+  const [row] = await knex('fault_groups').count({ count: '*' });
+  return Number(row.count);
+}

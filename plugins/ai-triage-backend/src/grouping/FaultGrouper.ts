@@ -1,0 +1,318 @@
+import { randomUUID } from 'node:crypto';
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { ContextDocument } from '@ai-triage/plugin-ai-triage-common';
+import {
+  FaultGroupStore,
+  FaultGroupTransaction,
+  GroupingIncident,
+  StoredFaultGroup,
+} from '../database/FaultGroupStore';
+import { traceEdgeComponent } from './traceEdgeComponent';
+
+/** Triages an incident again (a new `enrich` job) unless one of its jobs is still active. */
+export type RetriageRequester = {
+  requestRetriage(incidentId: string): Promise<unknown>;
+};
+
+/**
+ * One fault, one triage: puts incidents whose fault lies at the same origin in overlapping
+ * windows into one fault group, whose lead alone is enriched and reasoned over; the other
+ * members show the lead's context and hypotheses. Every decision runs in
+ * `FaultGroupStore.decide`, serialized across workers and replicas. The rules
+ * (docs/architecture.md, "Fault groups"):
+ *
+ * - Before enrichment, an incident joins a group seen within the window whose fault graph (its
+ *   localization's path, suspects and edges, and its members' services) contains the incident's
+ *   service: it is not enriched. If its service is the group's origin and the lead's is not, it
+ *   becomes the lead and is enriched; the group shows its triage from then on.
+ * - Else, calls between the services of the window's incidents (client spans of the embedded
+ *   store) connect them; this places storms whose incidents arrive together before any of them
+ *   is enriched: the connected ones form a group whose
+ *   origin is the sink most of them call into ({@link traceEdgeComponent}), led by that
+ *   service's incident, else the first one.
+ * - After enrichment, the context's `localization.origin` places the group: the incident joins a
+ *   group with that origin seen within the window, or forms one; ungrouped incidents of the
+ *   window on the fault graph join it. The origin's own incident leads, else the current lead,
+ *   else the first one. Only the lead is reasoned over. A group grows (its graph is the union of
+ *   its localizations' and its members' services) and is never split.
+ */
+export class FaultGrouper {
+  static create(options: {
+    store: FaultGroupStore;
+    incidents: RetriageRequester;
+    /** How far apart incidents may be seen and still share a group. */
+    windowMs: number;
+    logger: LoggerService;
+  }): FaultGrouper {
+    return new FaultGrouper(options);
+  }
+
+  private constructor(
+    private readonly options: Parameters<typeof FaultGrouper.create>[0],
+  ) {}
+
+  /** Groups the incident before it is enriched; true when it is to be enriched (it leads or is alone). */
+  async beforeEnrichment(incidentId: string): Promise<boolean> {
+    const { store, windowMs, logger } = this.options;
+    return store.decide(async tx => {
+      const incident = await tx.incident(incidentId);
+      if (!incident) {
+        return true;
+      }
+      if (incident.faultGroupId) {
+        const group = await tx.group(incident.faultGroupId);
+        if (group) {
+          return group.leadIncidentId === incident.id;
+        }
+      }
+      const sinceMs = Date.parse(incident.firstSeenAt) - windowMs;
+      const groups = await tx.recentGroups(sinceMs);
+      const joined = groups.find(g =>
+        g.services.includes(incident.serviceName),
+      );
+      if (joined) {
+        const lead = await tx.incident(joined.leadIncidentId);
+        const leads =
+          incident.serviceName === joined.origin &&
+          lead?.serviceName !== joined.origin;
+        await tx.setGroupOf([incident.id], joined.id);
+        if (leads) {
+          await tx.saveGroup({ ...joined, leadIncidentId: incident.id });
+        }
+        logger.info(
+          `Incident ${incident.id} (${
+            incident.serviceName
+          }) joins fault group ${joined.id} (origin ${joined.origin})${
+            leads ? ' as its lead' : ''
+          }`,
+        );
+        return leads;
+      }
+      return this.groupByCallEdges(tx, incident, sinceMs, groups);
+    });
+  }
+
+  /**
+   * Groups the incident by its context's localization; true when it is to be reasoned over (it
+   * leads its group or is in none). A new lead that has no triage of its own yet is re-triaged.
+   */
+  async afterEnrichment(
+    incidentId: string,
+    document: ContextDocument,
+  ): Promise<boolean> {
+    const { store, incidents } = this.options;
+    const origin = document.localization?.origin;
+    if (!origin) {
+      const group = await store.groupOf(incidentId);
+      return !group || group.leadIncidentId === incidentId;
+    }
+    const { reason, retriage } = await store.decide(tx =>
+      this.groupByOrigin(tx, incidentId, origin, document),
+    );
+    for (const id of retriage) {
+      await incidents.requestRetriage(id);
+    }
+    return reason;
+  }
+
+  /** Whether the incident reuses another incident's triage (it is a member, not the lead). */
+  async followsLead(incidentId: string): Promise<boolean> {
+    const group = await this.options.store.groupOf(incidentId);
+    return group !== undefined && group.leadIncidentId !== incidentId;
+  }
+
+  /** The incident whose triage this one shows: its group's lead, else itself. */
+  async triageIncidentOf(incidentId: string): Promise<string> {
+    const group = await this.options.store.groupOf(incidentId);
+    return group?.leadIncidentId ?? incidentId;
+  }
+
+  /**
+   * The fallback while contexts carry no localization: calls between the services of the
+   * window's incidents (ungrouped ones and groups' members) connect the incident to others. It
+   * joins the group it connects to (the most recently seen), or forms one with the ungrouped
+   * incidents it connects to. A group placed by calls takes the origin of the connected services;
+   * one placed by localization keeps its origin.
+   */
+  private async groupByCallEdges(
+    tx: FaultGroupTransaction,
+    incident: GroupingIncident,
+    sinceMs: number,
+    groups: StoredFaultGroup[],
+  ): Promise<boolean> {
+    const ungrouped = (await tx.ungroupedIncidents(sinceMs)).filter(
+      i => i.id !== incident.id,
+    );
+    if (ungrouped.length === 0 && groups.length === 0) {
+      return true;
+    }
+    const edges = await tx.callEdges(
+      [
+        incident.serviceName,
+        ...ungrouped.map(i => i.serviceName),
+        ...groups.flatMap(g => g.services),
+      ],
+      sinceMs,
+      Date.now() + 60_000,
+    );
+    const component = traceEdgeComponent(incident.serviceName, edges);
+    if (!component) {
+      return true;
+    }
+    const target = groups.find(g =>
+      g.services.some(s => component.services.includes(s)),
+    );
+    const existing: GroupingIncident[] = [];
+    for (const id of target?.memberIncidentIds ?? []) {
+      const member = await tx.incident(id);
+      if (member) existing.push(member);
+    }
+    const members = earliestFirst([
+      ...existing,
+      incident,
+      ...ungrouped.filter(i => component.services.includes(i.serviceName)),
+    ]);
+    const origin =
+      target?.method === 'localization' ? target.origin : component.origin;
+    const lead = chooseLead(members, origin, target?.leadIncidentId);
+    const group = {
+      id: target?.id ?? randomUUID(),
+      origin,
+      originEntityRef:
+        members.find(m => m.serviceName === origin)?.entityRef ??
+        target?.originEntityRef ??
+        null,
+      leadIncidentId: lead.id,
+      method: target?.method ?? ('trace-edges' as const),
+      services: [
+        ...new Set([...(target?.services ?? []), ...component.services]),
+      ].sort(),
+      path: target?.method === 'localization' ? target.path : component.path,
+      firstSeenAt: members[0].firstSeenAt,
+    };
+    await tx.saveGroup(group);
+    await tx.setGroupOf(
+      members.map(m => m.id),
+      group.id,
+    );
+    this.options.logger.info(
+      `Incident ${incident.id} (${incident.serviceName}) in fault group ${
+        group.id
+      } by calls between ${component.services.join(', ')}: origin ${
+        group.origin
+      }, lead ${lead.id} (${lead.serviceName})`,
+    );
+    return lead.id === incident.id;
+  }
+
+  private async groupByOrigin(
+    tx: FaultGroupTransaction,
+    incidentId: string,
+    origin: string,
+    document: ContextDocument,
+  ): Promise<{ reason: boolean; retriage: string[] }> {
+    const { windowMs, logger } = this.options;
+    const localization = document.localization!;
+    const incident = await tx.incident(incidentId);
+    if (!incident) {
+      return { reason: true, retriage: [] };
+    }
+    const sinceMs = Date.parse(incident.firstSeenAt) - windowMs;
+    const current = incident.faultGroupId
+      ? await tx.group(incident.faultGroupId)
+      : undefined;
+    const sameOrigin = (await tx.recentGroups(sinceMs)).filter(
+      g => g.origin === origin && g.id !== current?.id,
+    );
+    const group = current ?? sameOrigin.shift();
+    const leads = !group || group.leadIncidentId === incident.id;
+    const graph = new Set([
+      incident.serviceName,
+      ...localization.path,
+      ...localization.suspects.map(s => s.service),
+      ...localization.edges.flatMap(e => [e.from, e.to]),
+    ]);
+
+    // Members so far, those of other groups of this origin (merged in), the incident, and
+    // ungrouped incidents of the window on the fault graph.
+    const candidates = new Map<string, GroupingIncident>();
+    for (const g of [...(group ? [group] : []), ...sameOrigin]) {
+      for (const id of g.memberIncidentIds) {
+        const member = await tx.incident(id);
+        if (member) candidates.set(id, member);
+      }
+    }
+    candidates.set(incident.id, incident);
+    for (const other of await tx.ungroupedIncidents(sinceMs)) {
+      if (graph.has(other.serviceName)) candidates.set(other.id, other);
+    }
+    const members = earliestFirst([...candidates.values()]);
+    const lead = chooseLead(members, origin, group?.leadIncidentId);
+    const suspect = localization.suspects.find(s => s.service === origin);
+    const saved = {
+      id: group?.id ?? randomUUID(),
+      origin,
+      originEntityRef:
+        suspect?.entityRef ??
+        members.find(m => m.serviceName === origin)?.entityRef ??
+        group?.originEntityRef ??
+        null,
+      leadIncidentId: lead.id,
+      method: 'localization' as const,
+      services: [
+        ...new Set([
+          ...(group?.services ?? []),
+          ...sameOrigin.flatMap(g => g.services),
+          ...graph,
+          ...members.map(m => m.serviceName),
+        ]),
+      ].sort(),
+      // The longest known path to this origin: the origin's own view is just [origin].
+      path:
+        group &&
+        group.path.at(-1) === origin &&
+        (!leads || group.path.length > localization.path.length)
+          ? group.path
+          : localization.path,
+      firstSeenAt: members[0].firstSeenAt,
+    };
+    await tx.saveGroup(saved);
+    await tx.setGroupOf(
+      members.map(m => m.id),
+      saved.id,
+    );
+    for (const merged of sameOrigin) {
+      await tx.deleteGroup(merged.id);
+    }
+    const retriage = [];
+    if (lead.id !== incident.id && !(await tx.hasTriageRun(lead.id))) {
+      retriage.push(lead.id);
+    }
+    logger.info(
+      `Incident ${incident.id} localized to ${origin}: fault group ${saved.id}, lead ${lead.id} (${lead.serviceName}), ${members.length} members`,
+    );
+    return { reason: lead.id === incident.id, retriage };
+  }
+}
+
+function earliestFirst(incidents: GroupingIncident[]): GroupingIncident[] {
+  return [...incidents].sort(
+    (a, b) =>
+      Date.parse(a.firstSeenAt) - Date.parse(b.firstSeenAt) ||
+      a.id.localeCompare(b.id),
+  );
+}
+
+/** The origin's own incident (the earliest), else the current lead, else the first member. */
+function chooseLead(
+  members: GroupingIncident[],
+  origin: string,
+  currentLeadId?: string,
+): GroupingIncident {
+  return (
+    members.find(m => m.id === currentLeadId && m.serviceName === origin) ??
+    members.find(m => m.serviceName === origin) ??
+    members.find(m => m.id === currentLeadId) ??
+    members[0]
+  );
+}

@@ -43,6 +43,22 @@ type Window = { fromMs: number; toMs: number };
 
 /** Traces of the alerted service whose spans of other services are read for the service graph. */
 const MAX_TRACES = 400;
+/**
+ * How long before the onset log records still count to the incident side (besides one bucket,
+ * the resolution of the onset): what causes a fault is logged shortly before its effect shows in
+ * the RED series (a rollout's events while its new replicas become ready, a config reload, the
+ * first pool warnings); a rolling update's last replica takes traffic within about a minute.
+ */
+const LOG_LEAD_MS = 60_000;
+
+const EMPTY_RESULT: Required<TelemetryResult> = {
+  spans: [],
+  logs: [],
+  metrics: [],
+  truncated: [],
+  missing: [],
+};
+
 /** Services read besides the alerted one during the localization walk. */
 const MAX_SERVICES_READ = 8;
 
@@ -142,17 +158,22 @@ export class EnrichmentHandler {
     });
     const incidentWindow = { fromMs: detected.onsetMs, toMs };
     const baselineWindow = detected.baseline;
+    const logLeadMs =
+      detected.onset.method === 'window-start'
+        ? 0
+        : detected.bucketMs + LOG_LEAD_MS;
     const split = splitAt(
       current.result,
       fixedBaseline.result,
       incidentWindow,
       baselineWindow,
+      logLeadMs,
     );
     const counted = await this.countLogs(
       providers,
       incident.serviceName,
       entity,
-      incidentWindow,
+      { fromMs: incidentWindow.fromMs - logLeadMs, toMs },
       baselineWindow,
       current.sampledLogs || fixedBaseline.sampledLogs
         ? [...(fixedBaseline.sampledLogs ?? []), ...(current.sampledLogs ?? [])]
@@ -168,7 +189,7 @@ export class EnrichmentHandler {
       incidentWindow,
       baselineWindow,
       bucketMs: detected.bucketMs,
-      fixedFromMs: baselineFromMs,
+      logLeadMs,
     });
 
     const document = contextBuilder.build({
@@ -273,7 +294,7 @@ export class EnrichmentHandler {
     incidentWindow: Window;
     baselineWindow: Window | null;
     bucketMs: number;
-    fixedFromMs: number;
+    logLeadMs: number;
   }): Promise<{
     spans: SpanRecord[];
     services: ServiceTelemetry[];
@@ -334,14 +355,17 @@ export class EnrichmentHandler {
         .slice(0, MAX_SERVICES_READ - services.length);
       if (!next.length) break;
       const telemetry = await Promise.all(
-        next.map(async service => {
+        next.map(async (service): Promise<ServiceTelemetry> => {
           read.add(service);
+          // Read like the alerted service: the incident side from the onset (logs from the
+          // lead before it), the baseline before that.
+          const splitMs = incidentWindow.fromMs - options.logLeadMs;
           const [now, before] = await Promise.all([
             this.collect(
               providers,
               service,
               undefined,
-              incidentWindow.fromMs,
+              splitMs,
               incidentWindow.toMs,
             ),
             baselineWindow
@@ -350,18 +374,29 @@ export class EnrichmentHandler {
                   service,
                   undefined,
                   baselineWindow.fromMs,
-                  baselineWindow.toMs,
+                  splitMs,
                 )
               : Promise.resolve(undefined),
           ]);
           missing.push(...now.missing.map(text => `${service}: ${text}`));
           spans.add(now.result.spans);
           if (before) spans.add(before.result.spans);
-          return {
-            serviceName: service,
-            current: now.result,
-            baseline: before ? before.result : {},
-          };
+          const split = splitAt(
+            {
+              ...now.result,
+              logs: [...now.result.logs, ...(now.sampledLogs ?? [])],
+            },
+            before
+              ? {
+                  ...before.result,
+                  logs: [...before.result.logs, ...(before.sampledLogs ?? [])],
+                }
+              : EMPTY_RESULT,
+            incidentWindow,
+            baselineWindow,
+            options.logLeadMs,
+          );
+          return { serviceName: service, ...split };
         }),
       );
       services.push(...telemetry);
@@ -509,13 +544,24 @@ function splitAt(
   fixed: Required<TelemetryResult>,
   incident: Window,
   baseline: Window | null,
+  logLeadMs: number,
 ): { current: TelemetryResult; baseline: TelemetryResult } {
+  // Logs: the incident side starts `logLeadMs` before the onset, the baseline ends there.
+  const logWindow = (window: Window | null): Window | null =>
+    window === null
+      ? null
+      : window === incident
+      ? { fromMs: window.fromMs - logLeadMs, toMs: window.toMs }
+      : {
+          fromMs: window.fromMs,
+          toMs: Math.min(window.toMs, incident.fromMs - logLeadMs),
+        };
   const pick = (window: Window | null): TelemetryResult => ({
     spans: [...fixed.spans, ...current.spans].filter(s =>
       inWindow(s.startTimeMs, window),
     ),
     logs: [...fixed.logs, ...current.logs].filter(l =>
-      inWindow(l.timestampMs, window),
+      inWindow(l.timestampMs, logWindow(window)),
     ),
     metrics: [...fixed.metrics, ...current.metrics].filter(m =>
       inWindow(m.timestampMs, window),

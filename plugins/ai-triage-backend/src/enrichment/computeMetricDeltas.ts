@@ -138,6 +138,9 @@ const FREE_STATES = new Set(['idle', 'free', 'available']);
  */
 export const NEAR_LIMIT_SHARE = 0.9;
 
+/** Semantic conventions define `*.utilization` metrics as fractions of their limit (1). */
+const UTILIZATION = /[._]utilization$/;
+
 const tokensOf = (name: string) => name.toLowerCase().split(/[._]/);
 
 /**
@@ -148,8 +151,10 @@ const tokensOf = (name: string) => name.toLowerCase().split(/[._]/);
  * its limit is evidence even without a baseline.
  */
 export function attachLimits(deltas: MetricDelta[]): MetricDelta[] {
-  const limits = deltas.filter(d =>
-    tokensOf(d.metric).some(token => LIMIT_TOKENS.has(token)),
+  const limits = deltas.filter(
+    d =>
+      !UTILIZATION.test(d.metric) &&
+      tokensOf(d.metric).some(token => LIMIT_TOKENS.has(token)),
   );
   const withLimits = deltas.map(delta => {
     if (limits.includes(delta)) return delta;
@@ -169,9 +174,8 @@ export function attachLimits(deltas: MetricDelta[]): MetricDelta[] {
         )
       );
     });
-    return limit && limit.current > 0
-      ? { ...delta, limit: limit.current }
-      : delta;
+    if (limit && limit.current > 0) return { ...delta, limit: limit.current };
+    return UTILIZATION.test(delta.metric) ? { ...delta, limit: 1 } : delta;
   });
   const near = (d: MetricDelta) =>
     d.limit ? Number(d.current >= NEAR_LIMIT_SHARE * d.limit) : 0;

@@ -410,11 +410,13 @@ function suspectOf(
 }
 
 const NETWORK =
-  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|getaddrinfo|certificate|\bTLS\b|\bSSL\b|handshake|socket hang up/i;
+  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|getaddrinfo|no such host|name resolution|\bDNS\b|connection refused|certificate|x509|\bTLS\b|\bSSL\b|handshake|socket hang up/i;
 const RATE_LIMIT = /\b429\b|rate.?limit|too many requests|quota/i;
 const TIMEOUT = /time[d ]?out|ETIMEDOUT|deadline exceeded|\b504\b/i;
 const WAIT_TEXT =
-  /\bpool\b|acquir|connection limit|too many clients|\block(s|ed)?\b|semaphore|queue (full|wait)/i;
+  /pool|acquir|connection is not available|connection limit|too many clients|remaining connection slots|\block(s|ed)?\b|deadlock|semaphore|queue (full|wait)/i;
+/** Metrics near their limit that are a resource the service waits for (a pool, threads, a queue). */
+const WAIT_METRIC = /connection|pool|thread|worker|lock|queue|semaphore/i;
 const SATURATION_TEXT =
   /heap|out of memory|\bOOM|memory|garbage collect|\bGC\b|cpu|throttl|disk full|no space/i;
 
@@ -436,7 +438,7 @@ function kindOf(options: {
   const errorText = now.errorMessages.join('\n');
   const texts = [...(evidence?.texts ?? []), errorText].join('\n');
   const limits = (evidence?.nearLimit ?? []).join('\n');
-  if (options.waitGrew || WAIT_TEXT.test(texts) || WAIT_TEXT.test(limits)) {
+  if (options.waitGrew || WAIT_TEXT.test(texts) || WAIT_METRIC.test(limits)) {
     return 'resource-wait';
   }
   if (options.errorsChanged) {

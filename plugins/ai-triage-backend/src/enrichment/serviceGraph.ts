@@ -171,8 +171,14 @@ function peerKey(span: SpanRecord): string {
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\])$/;
 
-/** A node name for a peer no service answered: its name, with the port when it is loopback. */
+/**
+ * A node name for a peer no service answered: its name, with the port when it is loopback; for
+ * a message sent with no peer named, its destination (the queue or topic, as messaging semantic
+ * conventions name it), since consumers continue such traces only through span links.
+ */
 function peerLabel(span: SpanRecord): string {
+  const destination = span.attributes['messaging.destination.name'];
+  if (!span.peerService && destination !== undefined) return String(destination);
   const peer = span.peerService ?? 'unknown';
   const port =
     span.attributes['server.port'] ?? span.attributes['net.peer.port'];

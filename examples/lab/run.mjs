@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Runs one lab scenario live, or records it:
+//   npm run lab -- SCENARIO [--target URL] [--token TOKEN] [--otlp-endpoint URL]
+//                           [--rate N] [--healthy SECONDS] [--fault SECONDS]
+//   npm run lab:record -- SCENARIO [same options; without --target nothing is forwarded]
+//   npm run lab -- --list
+// Defaults: target http://localhost:7007 (a backend started with `npm start`), token
+// ai-triage-local-dev-token (app-config.yaml's external-access token).
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { SCENARIOS } from './faults.mjs';
+import { runLab } from './lib/runner.mjs';
+
+const args = process.argv.slice(2);
+function option(name) {
+  const i = args.indexOf(name);
+  if (i === -1) return undefined;
+  const [, value] = args.splice(i, 2);
+  return value;
+}
+function flag(name) {
+  const i = args.indexOf(name);
+  if (i !== -1) args.splice(i, 1);
+  return i !== -1;
+}
+const seconds = value => (value === undefined ? undefined : Number(value) * 1000);
+
+if (flag('--list')) {
+  for (const s of SCENARIOS) console.log(`${s.name.padEnd(30)} ${s.description}`);
+  process.exit(0);
+}
+const record = flag('--record');
+const target = option('--target') ?? (record ? undefined : 'http://localhost:7007');
+const rate = option('--rate');
+const options = {
+  target,
+  token: option('--token') ?? 'ai-triage-local-dev-token',
+  otlpEndpoint: option('--otlp-endpoint'),
+  rate: rate === undefined ? undefined : Number(rate),
+  healthyMs: seconds(option('--healthy')),
+  faultMs: seconds(option('--fault')),
+};
+const out = option('--out');
+const [name] = args;
+if (!name) {
+  console.error('usage: npm run lab -- SCENARIO [--target URL] (npm run lab -- --list for the scenarios)');
+  process.exit(2);
+}
+
+const started = Date.now();
+const log = message => console.log(`[lab ${name} +${Math.round((Date.now() - started) / 1000)}s] ${message}`);
+try {
+  const result = await runLab({ scenario: name, record, log, ...options });
+  log(`proxy: ${result.stats.proxy.requests} requests, ${result.stats.proxy.forwardFailures} forward failures${result.stats.proxy.lastError ? ` (last: ${result.stats.proxy.lastError})` : ''}`);
+  if (record) {
+    const file = out ?? join(dirname(fileURLToPath(import.meta.url)), 'recordings', `${name}.json.gz`);
+    const gz = gzipSync(JSON.stringify(result.recording), { level: 9 });
+    writeFileSync(file, gz);
+    const webhooks = result.recording.requests.filter(r => r.path.includes('/webhooks/')).length;
+    log(`recorded ${result.recording.requests.length} requests (${webhooks} webhooks), first alert on ${result.recording.truth.firstAlertingService}, ${gz.length} bytes → ${file}`);
+  }
+  if (options.target && result.stats.proxy.forwardFailures > 0) process.exitCode = 1;
+} catch (error) {
+  console.error(`[lab ${name}] failed: ${error.stack ?? error}`);
+  process.exitCode = 1;
+}

@@ -189,7 +189,7 @@ export async function runLab(options) {
           ...(options.token ? { OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer ${options.token}` } : {}),
           OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
           OTEL_TRACES_SAMPLER_ARG: String(options.sampleRatio ?? 0.1),
-          OTEL_METRIC_EXPORT_INTERVAL: '15000',
+          OTEL_METRIC_EXPORT_INTERVAL: '20000',
           OTEL_BSP_SCHEDULE_DELAY: '2000',
           OTEL_BLRP_SCHEDULE_DELAY: '2000',
           OTEL_SEMCONV_STABILITY_OPT_IN: 'database',

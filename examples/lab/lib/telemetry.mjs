@@ -10,7 +10,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { AggregationType, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
@@ -33,6 +33,14 @@ const sdk = new NodeSDK({
       ? [new PrometheusExporter({ host: '127.0.0.1', port: prometheusPort })]
       : []),
   ],
+  // A cardinality budget, as teams set one: the per-heap-space size breakdowns and active
+  // resource counts are dropped (heap used per space and GC durations stay).
+  views: [
+    'v8js.memory.heap.space.size',
+    'v8js.memory.heap.space.available_size',
+    'v8js.memory.heap.space.physical_size',
+    'v8js.resource.active',
+  ].map(instrumentName => ({ instrumentName, aggregation: { type: AggregationType.DROP } })),
   logRecordProcessors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter() })],
   instrumentations: [
     new HttpInstrumentation({

@@ -92,7 +92,8 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
       useNullAsDefault: true,
     });
     try {
-      const score = scoreReplay(await replayRecordingFile(file, knex));
+      const replay = await replayRecordingFile(file, knex);
+      const score = scoreReplay(replay);
       scores.push(score);
       const s = summarize([score]);
       const truth = score.fault
@@ -102,6 +103,11 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
         : 'no fault';
       out(`  ${score.scenario.padEnd(30)} ${truth}`);
       out(`      ${summaryLine(s)}`);
+      out(
+        `      replay: ${replay.recording.requests.length} requests posted in ${ms(
+          replay.timings.postingMs,
+        )}, waited ${ms(replay.timings.waitingMs)} for triage`,
+      );
       if (options.verbose) {
         for (const i of score.incidents)
           out(

@@ -165,7 +165,7 @@ export type ReplayedIncident = {
   insufficientEvidence: boolean;
   /** When the webhook that first named the incident was posted (epoch ms). */
   alertPostedAtMs: number;
-  /** When its first hypotheses were stored (epoch ms), or null. */
+  /** When its first triage was seen finished (epoch ms; polled every 25 ms), or null. */
   hypothesesAtMs: number | null;
 };
 
@@ -175,6 +175,8 @@ export type LabReplay = {
   sent: ReturnType<typeof countRecordedTelemetry>;
   /** The shift applied to every timestamp (ms): the recording ends at the replay's start. */
   shiftMs: number;
+  /** Wall time spent posting and waiting for triage (ms). */
+  timings: { postingMs: number; waitingMs: number };
 };
 
 type ReplayTarget = {
@@ -210,24 +212,31 @@ export async function replayLabRecording(
   const timeoutMs = target.timeoutMs ?? 60_000;
   const shiftMs = Date.now() - (Date.parse(recording.recordedAt) + recording.timeline.end);
   const firstPostedAt = new Map<string, number>();
+  const firstSettledAt = new Map<string, number>();
+  const timings = { postingMs: 0, waitingMs: 0 };
   const fail = (message: string) => {
     throw new Error(`Replay of ${path.basename(recording.file)} failed: ${message}`);
   };
 
   const waitSettled = async (ids: string[]) => {
-    const deadline = Date.now() + timeoutMs;
+    const started = Date.now();
+    const deadline = started + timeoutMs;
     for (const id of ids) {
       for (;;) {
         const detail = await getJson<IncidentDetailResponse>(
           `${target.baseUrl}/api/ai-triage/incidents/${id}`,
           target.userAuthorization,
         );
-        if (SETTLED.has(detail.incident.triageState)) break;
+        if (SETTLED.has(detail.incident.triageState)) {
+          if (!firstSettledAt.has(id)) firstSettledAt.set(id, Date.now());
+          break;
+        }
         if (Date.now() > deadline)
           fail(`incident ${id} still ${detail.incident.triageState} after ${timeoutMs} ms`);
         await new Promise(resolve => setTimeout(resolve, 25));
       }
     }
+    timings.waitingMs += Date.now() - started;
   };
 
   for (const request of recording.requests) {
@@ -242,6 +251,7 @@ export async function replayLabRecording(
       body: JSON.stringify(body),
     });
     const text = await res.text();
+    timings.postingMs += Date.now() - postedAt;
     if (res.status >= 300)
       fail(`POST ${request.path} (recorded at +${request.at} ms) answered ${res.status}: ${text.slice(0, 300)}`);
     if (request.path.includes('/webhooks/')) {
@@ -262,17 +272,25 @@ export async function replayLabRecording(
       `${target.baseUrl}/api/ai-triage/incidents/${item.id}`,
       target.userAuthorization,
     );
-    const stored = detail.hypotheses.map(h => Date.parse(h.createdAt));
     incidents.push({
       incident: detail.incident,
       hypotheses: detail.hypotheses,
       insufficientEvidence: detail.insufficientEvidence,
       alertPostedAtMs: firstPostedAt.get(item.id) ?? Date.parse(item.firstSeenAt),
-      hypothesesAtMs: stored.length ? Math.min(...stored) : null,
+      hypothesesAtMs:
+        detail.hypotheses.length || detail.insufficientEvidence
+          ? firstSettledAt.get(item.id) ?? null
+          : null,
     });
   }
   incidents.sort((a, b) => a.alertPostedAtMs - b.alertPostedAtMs);
-  return { recording, incidents, sent: countRecordedTelemetry(recording), shiftMs };
+  return {
+    recording,
+    incidents,
+    sent: countRecordedTelemetry(recording),
+    shiftMs,
+    timings,
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { DiscoveryApi, FetchApi } from '@backstage/frontend-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import {
+  Incident,
   IncidentDetailResponse,
   IncidentListQuery,
   IncidentListResponse,
@@ -9,24 +10,33 @@ import {
   ReviewRequest,
 } from '@ai-triage/plugin-ai-triage-common';
 import { AiTriageApi } from './AiTriageApi';
-import {
-  IncidentGroupListResponse,
-  TopHypothesisSummary,
-  groupIncidents,
-  topHypothesisOf,
-} from './groupIncidents';
+import { IncidentGroupListResponse, groupRowOf } from './groupIncidents';
 
-/** How long a lead's top hypothesis is reused while the lead itself has not changed. */
-const TOP_HYPOTHESIS_TTL_MS = 30_000;
-/** Detail requests in flight at once while a feed page is summarized. */
+/**
+ * How long a feed row's detail is reused while its incident has not changed (reviews by others
+ * change no incident field; they show within this time, one's own at once).
+ */
+const ROW_DETAIL_TTL_MS = 30_000;
+/** Detail requests in flight at once while a feed page is completed. */
 const DETAIL_CONCURRENCY = 4;
 
-type CachedTopHypothesis = {
-  /** The lead's triage state and last sighting when it was read: a change reads it again. */
+type CachedDetail = {
+  /** The incident's triage state, last sighting and group when read: a change reads it again. */
   version: string;
   readAt: number;
-  value: TopHypothesisSummary | null;
+  value: IncidentDetailResponse;
 };
+
+/** Query parameters without the unset ones. */
+function queryString(query: Record<string, unknown>): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== '') {
+      params.set(key, String(value));
+    }
+  }
+  return params;
+}
 
 /**
  * Talks to the AI triage backend plugin (`/api/ai-triage`) as the signed-in user.
@@ -37,7 +47,7 @@ export class AiTriageClient implements AiTriageApi {
   private readonly discoveryApi: DiscoveryApi;
   private readonly fetchApi: FetchApi;
 
-  private readonly topHypotheses = new Map<string, CachedTopHypothesis>();
+  private readonly rowDetails = new Map<string, CachedDetail>();
 
   constructor(options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {
     this.discoveryApi = options.discoveryApi;
@@ -45,62 +55,62 @@ export class AiTriageClient implements AiTriageApi {
   }
 
   listIncidents(query: IncidentListQuery): Promise<IncidentListResponse> {
-    const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) {
-      if (value !== undefined && value !== '') {
-        params.set(key, String(value));
-      }
-    }
-    return this.request(`/incidents?${params}`);
+    return this.request(`/incidents?${queryString(query)}`);
   }
 
   /**
-   * The feed's rows. The backend's own grouped listing is being built; until then the page of
-   * incidents is grouped here by `faultGroupId`, and each row's top hypothesis comes from its
-   * lead's detail, read a few at a time and reused for {@link TOP_HYPOTHESIS_TTL_MS} while the
-   * lead is unchanged. Groups are formed per page: a group whose incidents span pages shows
-   * on each of them.
+   * The feed's rows: the backend lists one incident per fault group (`groupBy=fault`); each
+   * row's members and top hypothesis come from that incident's detail, read a few at a time and
+   * reused for {@link ROW_DETAIL_TTL_MS} while the incident is unchanged.
    */
   async listIncidentGroups(
     query: IncidentListQuery,
   ): Promise<IncidentGroupListResponse> {
-    const page = await this.listIncidents(query);
-    const groups = groupIncidents(page.items);
-    const tops = await mapWithConcurrency(groups, DETAIL_CONCURRENCY, group =>
-      this.topHypothesis(group.lead),
+    const page = await this.request<IncidentListResponse>(
+      `/incidents?${queryString({ ...query, groupBy: 'fault' })}`,
+    );
+    const details = await mapWithConcurrency(
+      page.items,
+      DETAIL_CONCURRENCY,
+      incident => this.rowDetail(incident),
     );
     return {
-      items: groups.map((group, i) => ({ ...group, topHypothesis: tops[i] })),
+      items: page.items.map((incident, i) => groupRowOf(incident, details[i])),
       totalCount: page.totalCount,
       offset: page.offset,
       limit: page.limit,
     };
   }
 
-  private async topHypothesis(
-    lead: IncidentListResponse['items'][number],
-  ): Promise<TopHypothesisSummary | null> {
-    if (lead.triageState !== 'triaged') {
+  /** The detail a feed row is completed from; null when there is nothing to add. */
+  private async rowDetail(
+    incident: Incident,
+  ): Promise<IncidentDetailResponse | null> {
+    if (incident.triageState !== 'triaged' && !incident.faultGroupId) {
       return null;
     }
-    const version = `${lead.triageState}:${lead.lastSeenAt}`;
-    const cached = this.topHypotheses.get(lead.id);
+    const version = [
+      incident.triageState,
+      incident.lastSeenAt,
+      incident.faultGroupId,
+      incident.faultGroupSize,
+    ].join(':');
+    const cached = this.rowDetails.get(incident.id);
     if (
       cached &&
       cached.version === version &&
-      Date.now() - cached.readAt < TOP_HYPOTHESIS_TTL_MS
+      Date.now() - cached.readAt < ROW_DETAIL_TTL_MS
     ) {
       return cached.value;
     }
-    let value: TopHypothesisSummary | null;
     try {
-      value = topHypothesisOf(await this.getIncident(lead.id));
+      const value = await this.getIncident(incident.id);
+      this.rowDetails.set(incident.id, { version, readAt: Date.now(), value });
+      return value;
     } catch {
-      // The row still shows without its hypothesis; the next poll tries again.
+      // The row still shows, without its hypothesis; the next poll tries again.
       return null;
     }
-    this.topHypotheses.set(lead.id, { version, readAt: Date.now(), value });
-    return value;
   }
 
   getIncident(incidentId: string): Promise<IncidentDetailResponse> {
@@ -112,7 +122,7 @@ export class AiTriageClient implements AiTriageApi {
     hypothesisId: string,
     request: ReviewRequest,
   ): Promise<Review> {
-    this.topHypotheses.delete(incidentId);
+    this.rowDetails.clear();
     return this.request(
       `/incidents/${encodeURIComponent(
         incidentId,
@@ -126,7 +136,7 @@ export class AiTriageClient implements AiTriageApi {
   }
 
   retriageIncident(incidentId: string): Promise<RetriageResponse> {
-    this.topHypotheses.delete(incidentId);
+    this.rowDetails.clear();
     return this.request(
       `/incidents/${encodeURIComponent(incidentId)}/retriage`,
       { method: 'POST' },

@@ -44,46 +44,35 @@ export type IncidentGroupRow = {
  */
 export type IncidentGroupListResponse = {
   items: IncidentGroupRow[];
-  /** How many incidents (not rows) match the query in all: the page counts incidents. */
+  /** How many rows (fault groups and incidents in no group) match the query in all. */
   totalCount: number;
   offset: number;
   limit: number;
 };
 
 /**
- * The incidents of one page grouped by their fault group, in the order of each group's first
- * incident on the page. The lead is the incident marked `faultGroupLead`, else the first.
+ * The feed row of an incident the grouped listing returned (a group's lead, or its earliest
+ * matching member when the lead does not match the filters), completed from its detail: the
+ * group's other incidents and the top hypothesis of the group's triage. Without a detail (not
+ * triaged, or unreadable) the row holds the incident alone.
  *
  * @internal
  */
-export function groupIncidents(
-  incidents: Incident[],
-): Omit<IncidentGroupRow, 'topHypothesis'>[] {
-  const rows = new Map<string, Omit<IncidentGroupRow, 'topHypothesis'>>();
-  for (const incident of incidents) {
-    const groupId = incident.faultGroupId ?? null;
-    const id = groupId ?? incident.id;
-    const row = rows.get(id);
-    if (!row) {
-      rows.set(id, {
-        id,
-        faultGroupId: groupId,
-        lead: incident,
-        members: [incident],
-        probableOrigin: incident.probableOrigin ?? null,
-      });
-      continue;
-    }
-    row.members.push(incident);
-    row.probableOrigin = row.probableOrigin ?? incident.probableOrigin ?? null;
-    if (incident.faultGroupLead && !row.lead.faultGroupLead) {
-      row.lead = incident;
-    }
-  }
-  return [...rows.values()].map(row => ({
-    ...row,
-    members: [row.lead, ...row.members.filter(m => m !== row.lead)],
-  }));
+export function groupRowOf(
+  incident: Incident,
+  detail: IncidentDetailResponse | null,
+): IncidentGroupRow {
+  const members = [incident, ...(detail?.relatedIncidents ?? [])];
+  const lead = members.find(member => member.faultGroupLead) ?? incident;
+  return {
+    id: incident.faultGroupId ?? incident.id,
+    faultGroupId: incident.faultGroupId ?? null,
+    lead,
+    members: [lead, ...members.filter(member => member.id !== lead.id)],
+    probableOrigin:
+      incident.probableOrigin ?? detail?.faultGroup?.origin ?? null,
+    topHypothesis: detail ? topHypothesisOf(detail) : null,
+  };
 }
 
 /**

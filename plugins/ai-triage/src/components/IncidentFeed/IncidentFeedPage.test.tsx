@@ -14,12 +14,12 @@ import { setupServer } from 'msw/node';
 import { aiTriageApi, aiTriageIncidentFeedPage } from '../../plugin';
 import {
   API,
+  detailResponse,
   incident,
   listResponse,
   localizedDetailResponse,
   localizedHypotheses,
   localizedIncident,
-  relatedIncidents,
 } from '../../testUtils/fixtures';
 
 configure({ asyncUtilTimeout: 5000 });
@@ -62,6 +62,13 @@ function serveFeed() {
         listResponse(params.unlinked ? [unlinked] : [incident, unlinked]),
       );
     }),
+    http.get(`${API}/incidents/:id`, ({ params }) =>
+      HttpResponse.json(
+        detailResponse({
+          incident: params.id === unlinked.id ? unlinked : incident,
+        }),
+      ),
+    ),
   );
   return requests;
 }
@@ -99,16 +106,21 @@ describe('IncidentFeedPage', () => {
 
   it('shows one row per fault with its origin, top hypothesis and review state', async () => {
     const detailRequests: string[] = [];
+    const listRequests: Record<string, string>[] = [];
     server.use(
-      http.get(`${API}/incidents`, () =>
-        HttpResponse.json(
-          listResponse([localizedIncident, ...relatedIncidents, unlinked]),
-        ),
-      ),
+      // The backend lists one incident per fault group (here checkout's, not the lead).
+      http.get(`${API}/incidents`, ({ request }) => {
+        listRequests.push(
+          Object.fromEntries(new URL(request.url).searchParams),
+        );
+        return HttpResponse.json(listResponse([localizedIncident, unlinked]));
+      }),
       http.get(`${API}/incidents/:id`, ({ params }) => {
         detailRequests.push(String(params.id));
-        if (params.id !== 'inc-8') {
-          return HttpResponse.json(localizedDetailResponse({ hypotheses: [] }));
+        if (params.id !== 'inc-7') {
+          return HttpResponse.json(
+            detailResponse({ incident: unlinked, hypotheses: [] }),
+          );
         }
         return HttpResponse.json(
           localizedDetailResponse({
@@ -147,13 +159,14 @@ describe('IncidentFeedPage', () => {
     expect(
       within(row).getByText('and 2 more: checkout, storefront'),
     ).toBeInTheDocument();
-    // Four incidents, two rows (and the header): the group and the unlinked incident.
+    // Two rows (and the header): the group and the unlinked incident.
+    expect(listRequests[0]).toMatchObject({ groupBy: 'fault' });
     expect(within(table).getAllByRole('row')).toHaveLength(3);
     const unlinkedRow = within(table)
       .getByRole('link', { name: 'BatchFailed on legacy-batch' })
       .closest('tr')!;
     expect(unlinkedRow).toHaveTextContent('No hypothesis');
-    expect(detailRequests.sort()).toEqual(['inc-2', 'inc-8']);
+    expect(detailRequests.sort()).toEqual(['inc-2', 'inc-7']);
 
     await userEvent.click(
       within(row).getByRole('button', {
@@ -256,6 +269,7 @@ describe('IncidentFeedPage', () => {
       expect(requests.at(-1)).toEqual({
         severity: 'critical',
         unlinked: 'true',
+        groupBy: 'fault',
         limit: '25',
         offset: '0',
       }),
@@ -280,6 +294,7 @@ describe('IncidentFeedPage', () => {
     expect(requests[0]).toEqual({
       system: 'system:default/shop',
       status: 'open',
+      groupBy: 'fault',
       limit: '25',
       offset: '50',
     });

@@ -27,13 +27,13 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { freePort } from '../scripts/lib/freePort.mjs';
-import { loadRecording, replayRecording } from './labReplay.mjs';
+import { checkAccessibility } from './axe.mjs';
+import { checkLabIncident } from './labIncident.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -44,11 +44,6 @@ const SCREENSHOTS = path.resolve(
 const TOKEN = 'ai-triage-local-dev-token';
 const AXE_SCRIPT = createRequire(import.meta.url).resolve(
   'axe-core/axe.min.js',
-);
-/** The lab recording replayed: its origin is three hops below the first alerting service. */
-const LAB_RECORDING = path.join(
-  ROOT,
-  'examples/lab/recordings/provider-timeout.json.gz',
 );
 const STEP_TIMEOUT_MS = 60_000;
 const CHROMIUM_ARGS = [
@@ -239,144 +234,6 @@ async function postHostileAlert(baseUrl) {
   return hostile;
 }
 
-/**
- * Runs axe-core on the page as it is and fails on serious or critical violations (WCAG 2.x A/AA
- * and best-practice rules), naming each rule and up to three of its elements.
- */
-async function checkAccessibility(page, what) {
-  await page.addScriptTag({ path: AXE_SCRIPT });
-  const { violations, passes } = await page.evaluate(() =>
-    window.axe.run(document, { resultTypes: ['violations'] }),
-  );
-  const serious = violations.filter(
-    v => v.impact === 'serious' || v.impact === 'critical',
-  );
-  const minor = violations.length - serious.length;
-  if (serious.length > 0) {
-    throw new Error(
-      `${what}: ${
-        serious.length
-      } serious or critical accessibility violations:\n${serious
-        .map(
-          v =>
-            `  ${v.impact} ${v.id}: ${v.help} (${v.nodes.length}×: ${v.nodes
-              .slice(0, 3)
-              .map(n => n.target.join(' '))
-              .join(' | ')})`,
-        )
-        .join('\n')}`,
-    );
-  }
-  log(
-    `${what}: axe finds no serious or critical violation (${passes.length} rules pass, ${minor} minor or moderate)`,
-  );
-}
-
-/** A signed-in user's token for reading the API from this script (the guest provider's). */
-async function guestToken(baseUrl) {
-  const response = await fetch(`${baseUrl}/api/auth/guest/refresh`, {
-    headers: { 'x-requested-with': 'XMLHttpRequest' },
-  });
-  if (!response.ok) {
-    throw new Error(`guest sign-in: HTTP ${response.status}`);
-  }
-  return (await response.json()).backstageIdentity.token;
-}
-
-/**
- * Replays the lab recording, opens the incident of the service that alerted first (the fault
- * began hops below it) and checks that the view names the recorded origin in the headline and
- * lights it on the service map; photographs the view in both themes and the feed's fault row.
- */
-async function checkLabIncident(page, baseUrl) {
-  const recording = loadRecording(LAB_RECORDING);
-  const { origin, firstAlertingService, hops } = recording.truth;
-  const userToken = await guestToken(baseUrl);
-  const started = Date.now();
-  const raised = await replayRecording(recording, {
-    baseUrl,
-    token: TOKEN,
-    userToken,
-  });
-  log(
-    `lab recording ${recording.scenario} replayed in ${(
-      (Date.now() - started) /
-      1000
-    ).toFixed(1)} s: ${
-      raised.length
-    } incidents, origin ${origin} ${hops} hops below ${firstAlertingService}`,
-  );
-
-  const entityRef = `component:default/${firstAlertingService}`;
-  const listed = await fetch(
-    `${baseUrl}/api/ai-triage/incidents?entityRef=${encodeURIComponent(
-      entityRef,
-    )}&limit=50`,
-    { headers: { authorization: `Bearer ${userToken}` } },
-  ).then(r => r.json());
-  const localized = listed.items.find(i => i.probableOrigin === origin);
-  if (!localized) {
-    throw new Error(
-      `no incident of ${firstAlertingService} names ${origin} as its probable origin: ${listed.items
-        .map(i => `${i.title} → ${i.probableOrigin ?? 'none'}`)
-        .join(', ')}`,
-    );
-  }
-  const viewUrl = `${baseUrl}/catalog/default/component/${firstAlertingService}/incidents?incident=${localized.id}`;
-
-  const showView = async () => {
-    const headline = page.getByRole('region', { name: 'Headline' });
-    await headline.waitFor();
-    const text = await headline.textContent();
-    if (!text.includes(origin)) {
-      throw new Error(`the headline does not name ${origin}: ${text}`);
-    }
-    // The service map lights the origin once laid out.
-    await page
-      .locator(`[data-service="${origin}"][data-origin="true"]`)
-      .waitFor({ state: 'visible' });
-    await page.getByRole('img', { name: /^Onset at / }).waitFor();
-    await page
-      .getByRole('button', { name: 'Close incident' })
-      .evaluate(element => element.closest('.MuiCard-root').scrollIntoView());
-    return text;
-  };
-
-  await page.goto(viewUrl);
-  const headlineText = await showView();
-  log(`incident view of ${localized.title}: "${headlineText.slice(0, 120)}"`);
-  await page.screenshot({ path: path.join(SCREENSHOTS, 'incident-view.png') });
-  await checkAccessibility(page, 'Incident view (light theme)');
-
-  // The dark theme, as the user settings page sets it.
-  await page.evaluate(() => window.localStorage.setItem('theme', 'dark'));
-  await page.reload();
-  await showView();
-  await page.screenshot({
-    path: path.join(SCREENSHOTS, 'incident-view-dark.png'),
-  });
-  await checkAccessibility(page, 'Incident view (dark theme)');
-  await page.evaluate(() => window.localStorage.setItem('theme', 'light'));
-
-  // The feed: one row for the fault, expanded to its incidents.
-  await page.goto(`${baseUrl}/ai-triage`);
-  const faults = page.getByRole('table', { name: /^Faults/ });
-  const row = faults
-    .getByRole('row')
-    .filter({ has: page.getByRole('cell', { name: origin, exact: true }) })
-    .first();
-  await row.waitFor();
-  const expand = row.getByRole('button', {
-    name: /^Show the \d+ incidents of/,
-  });
-  if ((await expand.count()) > 0) {
-    await expand.click();
-  }
-  await page.screenshot({ path: path.join(SCREENSHOTS, 'incident-feed.png') });
-  await checkAccessibility(page, 'Incident feed');
-  log(`the feed shows the fault of ${origin} as one row`);
-}
-
 async function main() {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
@@ -524,7 +381,12 @@ async function main() {
     }
     log('alert HTML is rendered as text');
 
-    await checkLabIncident(page, baseUrl);
+    await checkLabIncident(page, {
+      baseUrl,
+      token: TOKEN,
+      screenshots: SCREENSHOTS,
+      log,
+    });
 
     log(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {

@@ -35,7 +35,7 @@ const PHRASES: Record<
   'rate-limit': (o, v) =>
     v ? `${o} rate-limits ${v}` : `${o} rate-limits its callers`,
   timeout: (o, v) =>
-    v ? `${v}'s calls to ${o} time out` : `calls to ${o} time out`,
+    v ? `calls from ${v} to ${o} time out` : `calls to ${o} time out`,
   network: (o, v) =>
     v ? `${v} cannot reach ${o} (network)` : `${o} is unreachable (network)`,
   'bad-input': o => `${o} fails on bad input`,

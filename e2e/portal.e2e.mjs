@@ -42,9 +42,6 @@ const SCREENSHOTS = path.resolve(
   process.env.E2E_SCREENSHOTS ?? 'docs/images',
 );
 const TOKEN = 'ai-triage-local-dev-token';
-const AXE_SCRIPT = createRequire(import.meta.url).resolve(
-  'axe-core/axe.min.js',
-);
 const STEP_TIMEOUT_MS = 60_000;
 const CHROMIUM_ARGS = [
   '--headless',

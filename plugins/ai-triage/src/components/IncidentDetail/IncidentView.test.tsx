@@ -96,7 +96,7 @@ describe('the incident view of a localized incident', () => {
     const origin = await screen.findByRole(
       'link',
       {
-        name: /^carrier-api, probable origin, on the path: open its catalog page$/,
+        name: /^carrier-api probable origin · 2 hops, also on the path: open its catalog page$/,
       },
       // The graph is loaded lazily and shown once laid out.
       { timeout: 15_000 },
@@ -107,12 +107,12 @@ describe('the incident view of a localized incident', () => {
       '/catalog/default/component/carrier-api',
     );
     const alerted = screen.getByRole('link', {
-      name: /^checkout, alerted service/,
+      name: /^checkout alerted service/,
     });
     expect(alerted).toHaveAttribute('data-origin', 'false');
     // The group's other incident's service is on the map; an unchanged neighbour is not.
     expect(
-      screen.getByRole('link', { name: /^storefront, related incident/ }),
+      screen.getByRole('link', { name: /^storefront related incident/ }),
     ).toBeInTheDocument();
     expect(
       document.querySelector('[data-service="payments"]'),
@@ -227,7 +227,7 @@ describe('the incident view of a context made before localization', () => {
     expect(
       await screen.findByRole(
         'img',
-        { name: /^payments-db, on the path \(not in the catalog\)$/ },
+        { name: /^payments-db on the path \(not in the catalog\)$/ },
         { timeout: 15_000 },
       ),
     ).toBeInTheDocument();

@@ -109,9 +109,14 @@ function MapNode(props: { node: NodeData }) {
   const width = size.width + PADDING * 2;
   const height = size.height + PADDING * 2;
 
-  const label = `${node.service}, ${rolesOf(node)
-    .map(r => ROLE_TEXT[r])
-    .join(', ')}`;
+  // The accessible name starts with the visible text, word for word (WCAG 2.5.3).
+  const visible = `${node.service} ${roleText(node)}`;
+  const otherRoles = rolesOf(node)
+    .slice(1)
+    .map(r => ROLE_TEXT[r]);
+  const label = otherRoles.length
+    ? `${visible}, also ${otherRoles.join(', ')}`
+    : visible;
   const shape = (
     <>
       <rect
@@ -123,22 +128,13 @@ function MapNode(props: { node: NodeData }) {
         strokeWidth={origin || alerted ? 3 : 1.5}
       />
       <g ref={textRef} transform={`translate(${PADDING}, ${PADDING})`}>
-        <text
-          y={LINE_HEIGHT - 3}
-          fill={textColor}
-          fontWeight="bold"
-          fontSize={14}
-          fontFamily={theme.typography.fontFamily}
-        >
-          {node.service}
-        </text>
-        <text
-          y={LINE_HEIGHT * 2 - 3}
-          fill={textColor}
-          fontSize={12}
-          fontFamily={theme.typography.fontFamily}
-        >
-          {roleText(node)}
+        <text fill={textColor} fontFamily={theme.typography.fontFamily}>
+          <tspan x={0} y={LINE_HEIGHT - 3} fontWeight="bold" fontSize={14}>
+            {node.service}
+          </tspan>{' '}
+          <tspan x={0} y={LINE_HEIGHT * 2 - 3} fontSize={12}>
+            {roleText(node)}
+          </tspan>
         </text>
       </g>
     </>

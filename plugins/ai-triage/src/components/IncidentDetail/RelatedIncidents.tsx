@@ -11,7 +11,16 @@ import {
   IncidentDetailResponse,
 } from '@ai-triage/plugin-ai-triage-common';
 import { formatTime } from '../../format';
-import { SeverityChip, TriageStateLabel } from '../IncidentLabels';
+import { makeStyles } from '@material-ui/core/styles';
+import { SeverityChip, TRIAGE_STATE_LABELS } from '../IncidentLabels';
+
+const useStyles = makeStyles({
+  // The theme cuts list items to one line; titles are read in full here.
+  text: {
+    whiteSpace: 'normal',
+    overflowWrap: 'anywhere',
+  },
+});
 
 /** The href of an incident: its entity's Incidents tab, or this page for unlinked ones. */
 export function useIncidentHref() {
@@ -33,6 +42,7 @@ export function RelatedIncidents(props: { detail: IncidentDetailResponse }) {
   const { faultGroup, incident } = props.detail;
   const related = props.detail.relatedIncidents ?? [];
   const href = useIncidentHref();
+  const classes = useStyles();
   if (!faultGroup && related.length === 0) {
     return null;
   }
@@ -64,6 +74,7 @@ export function RelatedIncidents(props: { detail: IncidentDetailResponse }) {
           {related.map(other => (
             <ListItem key={other.id} disableGutters>
               <ListItemText
+                className={classes.text}
                 primary={
                   <MuiLink component={RouterLink} href={href(other)}>
                     {other.title}
@@ -72,13 +83,13 @@ export function RelatedIncidents(props: { detail: IncidentDetailResponse }) {
                 secondary={
                   <>
                     {other.serviceName}
-                    {other.faultGroupLead ? ' · lead' : ''} · first seen{' '}
+                    {other.faultGroupLead ? ' · lead' : ''} ·{' '}
+                    {TRIAGE_STATE_LABELS[other.triageState]} · first seen{' '}
                     {formatTime(other.firstSeenAt)}
                   </>
                 }
               />
               <SeverityChip severity={other.severity} />
-              <TriageStateLabel state={other.triageState} />
             </ListItem>
           ))}
         </List>

@@ -84,6 +84,17 @@ function victimOf(
   return at >= 0 && components[at + 1] ? components[at + 1] : null;
 }
 
+/** Characters of a root cause the headline quotes at most. */
+const STATEMENT_MAX = 140;
+
+/** A root cause up to its first colon ("X is failing: 7% of calls…" → "X is failing"), cut short. */
+function firstClause(rootCause: string): string {
+  const clause = rootCause.split(/:\s/)[0].trim();
+  return clause.length > STATEMENT_MAX
+    ? `${clause.slice(0, STATEMENT_MAX - 1)}…`
+    : clause;
+}
+
 /**
  * The one line the incident view leads with, or null while there is no hypothesis.
  *
@@ -94,7 +105,9 @@ export function headlineOf(detail: IncidentDetailResponse): Headline | null {
   if (!hypothesis) {
     return null;
   }
-  const origin = originOf(hypothesis, detail);
+  // The line must say what the reviewed hypothesis says: one that names no origin of its own is
+  // quoted (its first clause), not replaced by the localization's origin, which may differ.
+  const origin = hypothesis.origin ? originOf(hypothesis, detail) : null;
   const victim = origin ? victimOf(origin, hypothesis, detail) : null;
   const kind = hypothesis.kind ?? null;
   let statement: string;
@@ -104,7 +117,9 @@ export function headlineOf(detail: IncidentDetailResponse): Headline | null {
       statement = `${origin} is the probable origin`;
     }
   } else {
-    statement = hypothesis.review?.modifiedRootCause ?? hypothesis.rootCause;
+    statement = firstClause(
+      hypothesis.review?.modifiedRootCause ?? hypothesis.rootCause,
+    );
   }
 
   const onsetAt = detail.context?.onset?.at ?? null;

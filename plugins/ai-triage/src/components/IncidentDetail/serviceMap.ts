@@ -163,7 +163,10 @@ export function serviceMapOf(detail: IncidentDetailResponse): ServiceMap {
     return node;
   };
 
-  add(alerted, 'alerted').entityRef = incident.entityRef;
+  // The incident's own service alerted; a group member shows its lead's triage, whose context
+  // is about the lead's service, which then is on the way to the origin.
+  add(incident.serviceName, 'alerted').entityRef = incident.entityRef;
+  if (alerted !== incident.serviceName) add(alerted, 'path');
   const path = localization?.path ?? [];
   for (const service of path) add(service, 'path');
   for (const other of related) {
@@ -175,6 +178,16 @@ export function serviceMapOf(detail: IncidentDetailResponse): ServiceMap {
 
   let source: ServiceMap['source'] = 'localization';
   let edges = localization?.edges ?? [];
+  // A call that changed against the baseline is part of the picture wherever it leads.
+  for (const edge of edges) {
+    if (
+      edge.changed.length > 0 &&
+      (nodes.has(edge.from) || nodes.has(edge.to))
+    ) {
+      if (!nodes.has(edge.from)) add(edge.from, 'path');
+      if (!nodes.has(edge.to)) add(edge.to, 'path');
+    }
+  }
   if (!localization) {
     source = 'dependencies';
     edges = dependencyEdges(detail);

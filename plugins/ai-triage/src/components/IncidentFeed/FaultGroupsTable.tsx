@@ -41,7 +41,8 @@ export type Sort = { key: SortKey; direction: 'asc' | 'desc' } | null;
 
 const useStyles = makeStyles(theme => ({
   selected: {
-    backgroundColor: theme.palette.action.selected,
+    backgroundColor: theme.palette.action.hover,
+    boxShadow: `inset 4px 0 ${theme.palette.primary.main}`,
   },
   member: {
     '& > td:nth-child(2)': {

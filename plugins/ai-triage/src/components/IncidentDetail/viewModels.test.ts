@@ -4,6 +4,7 @@ import {
   hypothesis,
   localizedDetailResponse,
   localizedHypotheses,
+  relatedIncidents,
 } from '../../testUtils/fixtures';
 import { headlineOf } from './headline';
 import { serviceMapOf } from './serviceMap';
@@ -40,6 +41,26 @@ describe('headlineOf', () => {
     expect(headline.probability).toBeNull();
   });
 
+  it('quotes the first clause of a hypothesis that names no origin', () => {
+    const headline = headlineOf(
+      localizedDetailResponse({
+        hypotheses: [
+          {
+            ...localizedHypotheses[0],
+            origin: undefined,
+            kind: undefined,
+            rootCause:
+              'Downstream dependency carrier-api is failing: 47% of calls fail',
+          },
+        ],
+      }),
+    )!;
+    expect(headline.origin).toBeNull();
+    expect(headline.statement).toBe(
+      'Downstream dependency carrier-api is failing',
+    );
+  });
+
   it('is null without hypotheses', () => {
     expect(headlineOf(detailResponse({ hypotheses: [] }))).toBeNull();
   });
@@ -58,6 +79,27 @@ describe('serviceMapOf', () => {
     expect(
       map.edges.filter(e => e.onPath).map(e => `${e.from}->${e.to}`),
     ).toEqual(['checkout->shipping', 'shipping->carrier-api']);
+  });
+
+  it('puts a member incident’s own service on the map beside its lead’s', () => {
+    const map = serviceMapOf(
+      localizedDetailResponse({
+        incident: {
+          ...relatedIncidents[1],
+          faultGroupLead: false,
+        },
+        relatedIncidents: [],
+      }),
+    );
+    const storefront = map.nodes.find(n => n.service === 'storefront')!;
+    expect(storefront.roles).toEqual(['alerted']);
+    expect(map.nodes.find(n => n.service === 'checkout')!.roles).toEqual([
+      'path',
+    ]);
+    // storefront → checkout changed, so it is drawn.
+    expect(map.edges.map(e => `${e.from}->${e.to}`)).toContain(
+      'storefront->checkout',
+    );
   });
 
   it('marks a dependency changed only against a baseline that had calls', () => {

@@ -28,7 +28,8 @@ const FAULT_MS = 90_000;
 export const SCENARIOS = [
   {
     name: 'provider-slow',
-    description: 'The payment provider answers in ~1.6 s instead of ~120 ms (its own incident); payments waits, checkouts crawl.',
+    description:
+      'The payment provider answers in ~1.6 s instead of ~120 ms (its own incident); payments waits, checkouts crawl.',
     effects: { 'payment-provider': { delayMs: 1600 } },
     truth: {
       origin: 'payment-provider',
@@ -41,7 +42,8 @@ export const SCENARIOS = [
   },
   {
     name: 'provider-timeout',
-    description: 'The payment provider accepts connections and never answers; payments gives up after its 2 s timeout.',
+    description:
+      'The payment provider accepts connections and never answers; payments gives up after its 2 s timeout.',
     effects: { 'payment-provider': { hang: true } },
     truth: {
       origin: 'payment-provider',
@@ -54,7 +56,8 @@ export const SCENARIOS = [
   },
   {
     name: 'provider-rate-limit',
-    description: 'The payment provider enforces a quota of 2 charges per second; over it, 429 with Retry-After. payments retries once, then fails.',
+    description:
+      'The payment provider enforces a quota of 2 charges per second; over it, 429 with Retry-After. payments retries once, then fails.',
     effects: { 'payment-provider': { quotaPerSecond: 2 } },
     truth: {
       origin: 'payment-provider',
@@ -67,7 +70,8 @@ export const SCENARIOS = [
   },
   {
     name: 'provider-tls-rotation',
-    description: 'The payment provider rotates to a certificate our trust store does not know; every new TLS handshake from payments fails.',
+    description:
+      'The payment provider rotates to a certificate our trust store does not know; every new TLS handshake from payments fails.',
     effects: { 'payment-provider': { rotateCertificate: true } },
     truth: {
       origin: 'payment-provider',
@@ -80,7 +84,8 @@ export const SCENARIOS = [
   },
   {
     name: 'carrier-down',
-    description: "The carrier's API is down (process gone): shipping's calls are refused, quotes and checkouts fail.",
+    description:
+      "The carrier's API is down (process gone): shipping's calls are refused, quotes and checkouts fail.",
     act: lab => lab.stop('carrier-api'),
     truth: {
       origin: 'carrier-api',
@@ -93,7 +98,8 @@ export const SCENARIOS = [
   },
   {
     name: 'carrier-slow',
-    description: "The carrier's API slows to ~1.2 s per rate lookup; shipping quotes, checkout and storefront follow.",
+    description:
+      "The carrier's API slows to ~1.2 s per rate lookup; shipping quotes, checkout and storefront follow.",
     effects: { 'carrier-api': { delayMs: 1200 } },
     truth: {
       origin: 'carrier-api',
@@ -106,7 +112,8 @@ export const SCENARIOS = [
   },
   {
     name: 'shipping-dns-failure',
-    description: "A config rollout points shipping at the carrier's retired host name carrier-api.invalid, which does not resolve.",
+    description:
+      "A config rollout points shipping at the carrier's retired host name carrier-api.invalid, which does not resolve.",
     effects: { shipping: { carrierHost: 'carrier-api.invalid' } },
     truth: {
       origin: 'shipping',
@@ -119,7 +126,8 @@ export const SCENARIOS = [
   },
   {
     name: 'shipping-lock-contention',
-    description: 'A bug invalidates the shipping rate-table cache on every quote; each reload holds an in-process lock for ~150 ms, so quotes queue behind it.',
+    description:
+      'A bug invalidates the shipping rate-table cache on every quote; each reload holds an in-process lock for ~150 ms, so quotes queue behind it.',
     effects: { shipping: { rateTableReloadMs: 150 } },
     truth: {
       origin: 'shipping',
@@ -132,7 +140,8 @@ export const SCENARIOS = [
   },
   {
     name: 'inventory-pool-leak',
-    description: 'A code path in inventory does not release its database connection; the pool of 8 drains, acquires wait 1.5 s and time out, while queries stay fast.',
+    description:
+      'A code path in inventory does not release its database connection; the pool of 8 drains, acquires wait 1.5 s and time out, while queries stay fast.',
     effects: { inventory: { poolLeakRatio: 0.04 } },
     truth: {
       origin: 'inventory',
@@ -145,7 +154,8 @@ export const SCENARIOS = [
   },
   {
     name: 'inventory-gc-pressure',
-    description: "inventory's product-image cache stops evicting in time: the heap sits near its limit and garbage collection eats the event loop.",
+    description:
+      "inventory's product-image cache stops evicting in time: the heap sits near its limit and garbage collection eats the event loop.",
     serviceArgs: { inventory: ['--max-old-space-size=192'] },
     effects: { inventory: { cacheRetainKb: 48, cacheMaxEntries: 260 } },
     truth: {
@@ -159,7 +169,8 @@ export const SCENARIOS = [
   },
   {
     name: 'payments-cpu-burn',
-    description: "A stricter fraud model makes payments' synchronous fraud check ~60x more expensive; the event loop saturates and charges queue.",
+    description:
+      "A stricter fraud model makes payments' synchronous fraud check ~60x more expensive; the event loop saturates and charges queue.",
     effects: { payments: { fraudCheckIterations: 120_000 } },
     truth: {
       origin: 'payments',
@@ -172,7 +183,8 @@ export const SCENARIOS = [
   },
   {
     name: 'checkout-bad-deploy',
-    description: 'checkout 1.5.0 is deployed: it expects a new coupon format, so every order with a coupon fails with a TypeError.',
+    description:
+      'checkout 1.5.0 is deployed: it expects a new coupon format, so every order with a coupon fails with a TypeError.',
     act: lab => lab.restart('checkout', { version: '1.5.0' }),
     truth: {
       origin: 'checkout',
@@ -185,7 +197,8 @@ export const SCENARIOS = [
   },
   {
     name: 'inventory-bad-deploy',
-    description: 'inventory 2.3.0 is deployed: its reservation checks stock movements with lower(sku), which defeats the index; every reservation scans the table.',
+    description:
+      'inventory 2.3.0 is deployed: its reservation checks stock movements with lower(sku), which defeats the index; every reservation scans the table.',
     act: lab => lab.restart('inventory', { version: '2.3.0' }),
     truth: {
       origin: 'inventory',
@@ -198,7 +211,8 @@ export const SCENARIOS = [
   },
   {
     name: 'orders-db-lock',
-    description: 'An operator runs a migration on orders-db that takes ACCESS EXCLUSIVE locks on the stock table for 6 s at a time; inventory queries wait on them.',
+    description:
+      'An operator runs a migration on orders-db that takes ACCESS EXCLUSIVE locks on the stock table for 6 s at a time; inventory queries wait on them.',
     act: lab => lab.lockTable('stock', { holdMs: 6000, pauseMs: 1500 }),
     truth: {
       origin: 'orders-db',
@@ -211,7 +225,8 @@ export const SCENARIOS = [
   },
   {
     name: 'fulfillment-poison-message',
-    description: 'A producer publishes a truncated order event; fulfillment fails to parse it, rolls back its batch and retries forever, so the queue backs up.',
+    description:
+      'A producer publishes a truncated order event; fulfillment fails to parse it, rolls back its batch and retries forever, so the queue backs up.',
     act: lab => lab.publishPoisonMessage(),
     truth: {
       origin: 'fulfillment',
@@ -222,11 +237,84 @@ export const SCENARIOS = [
       ],
     },
   },
+  // The same kinds of fault in a shop that alerts on symptoms only (prometheus/rules-edge.yml:
+  // storefront SLO alerts, nothing on internal services): the first alert is hops away.
+  {
+    name: 'edge-shipping-lock-contention',
+    description: 'Symptom alerting only. Every quote reloads the shipping rate table under an in-process lock held ~300 ms; quotes queue and time out in checkout.',
+    rules: 'edge',
+    effects: { shipping: { rateTableReloadMs: 300 } },
+    truth: {
+      origin: 'shipping',
+      kind: 'resource-wait',
+      evidence: [
+        'shipping logs "waited … ms for the rate-table lock", growing',
+        'shipping server spans slow while its client spans to carrier-api stay ~40 ms; checkout times out calling shipping',
+      ],
+    },
+  },
+  {
+    name: 'edge-payments-cpu-burn',
+    description: "Symptom alerting only. A stricter fraud model makes payments' synchronous fraud check ~60x more expensive; payments saturates.",
+    rules: 'edge',
+    effects: { payments: { fraudCheckIterations: 120_000 } },
+    truth: {
+      origin: 'payments',
+      kind: 'saturation',
+      evidence: [
+        'payments nodejs.eventloop.utilization near 1, nodejs.eventloop.delay high',
+        'payments server spans slow while its calls to payment-provider stay ~120 ms',
+      ],
+    },
+  },
+  {
+    name: 'edge-provider-rate-limit',
+    description: 'Symptom alerting only. The payment provider enforces a quota of 2 charges per second (429 with Retry-After).',
+    rules: 'edge',
+    effects: { 'payment-provider': { quotaPerSecond: 2 } },
+    truth: {
+      origin: 'payment-provider',
+      kind: 'rate-limit',
+      evidence: [
+        'payments logs "… answered 429: rate limit exceeded" after one retry',
+        'payments client spans to payment-provider with http.response.status_code 429',
+      ],
+    },
+  },
+  {
+    name: 'edge-orders-db-lock',
+    description: 'Symptom alerting only. A migration holds ACCESS EXCLUSIVE locks on the stock table for 6 s at a time.',
+    rules: 'edge',
+    act: lab => lab.lockTable('stock', { holdMs: 6000, pauseMs: 1500 }),
+    truth: {
+      origin: 'orders-db',
+      kind: 'latency',
+      evidence: [
+        'inventory database spans on stock take seconds; checkout and storefront time out calling inventory',
+        'pg_locks shows an ACCESS EXCLUSIVE lock on stock held by a migration session',
+      ],
+    },
+  },
+  {
+    name: 'edge-carrier-down',
+    description: "Symptom alerting only. The carrier's API is down: shipping's calls are refused.",
+    rules: 'edge',
+    act: lab => lab.stop('carrier-api'),
+    truth: {
+      origin: 'carrier-api',
+      kind: 'network',
+      evidence: [
+        'shipping logs "POST /quote failed: connect ECONNREFUSED 127.0.0.1:…"',
+        'shipping client spans to carrier-api fail with ECONNREFUSED',
+      ],
+    },
+  },
   // No-fault runs: alerts fire, nothing is broken. The right answer is an abstention or only
   // low-probability hypotheses.
   {
     name: 'nofault-dominant-dependency',
-    description: 'Steady traffic; a capacity-planning warning on storefront request rate fires. checkout dominates storefront time, as it always does.',
+    description:
+      'Steady traffic; a capacity-planning warning on storefront request rate fires. checkout dominates storefront time, as it always does.',
     faultMs: 60_000,
     extraRules: [
       {
@@ -237,11 +325,16 @@ export const SCENARIOS = [
         annotations: { summary: 'storefront traffic above the capacity plan' },
       },
     ],
-    truth: { origin: null, kind: null, evidence: ['no fault was injected; traffic and latencies stayed steady'] },
+    truth: {
+      origin: null,
+      kind: null,
+      evidence: ['no fault was injected; traffic and latencies stayed steady'],
+    },
   },
   {
     name: 'nofault-noisy-alert',
-    description: 'Steady traffic; a latency alert on checkout with a threshold set too low (p99 > 300 ms) fires on normal jitter.',
+    description:
+      'Steady traffic; a latency alert on checkout with a threshold set too low (p99 > 300 ms) fires on normal jitter.',
     faultMs: 60_000,
     extraRules: [
       {
@@ -252,11 +345,18 @@ export const SCENARIOS = [
         annotations: { summary: 'checkout p99 above 300 ms' },
       },
     ],
-    truth: { origin: null, kind: null, evidence: ['no fault was injected; checkout p99 sits around its usual value'] },
+    truth: {
+      origin: null,
+      kind: null,
+      evidence: [
+        'no fault was injected; checkout p99 sits around its usual value',
+      ],
+    },
   },
   {
     name: 'nofault-short-history',
-    description: 'A freshly started shop with only about a minute of history; a strict storefront latency alert fires on cold-start jitter.',
+    description:
+      'A freshly started shop with only about a minute of history; a strict storefront latency alert fires on cold-start jitter.',
     healthyMs: 20_000,
     faultMs: 40_000,
     extraRules: [
@@ -268,14 +368,29 @@ export const SCENARIOS = [
         annotations: { summary: 'storefront p95 above 250 ms' },
       },
     ],
-    truth: { origin: null, kind: null, evidence: ['no fault was injected; the services had only started'] },
+    truth: {
+      origin: null,
+      kind: null,
+      evidence: ['no fault was injected; the services had only started'],
+    },
   },
-].map(scenario => ({ healthyMs: HEALTHY_MS, faultMs: FAULT_MS, effects: {}, extraRules: [], ...scenario }));
+].map(scenario => ({
+  healthyMs: HEALTHY_MS,
+  faultMs: FAULT_MS,
+  effects: {},
+  extraRules: [],
+  rules: 'default',
+  ...scenario,
+}));
 
 export function scenarioByName(name) {
   const scenario = SCENARIOS.find(s => s.name === name);
   if (!scenario)
-    throw new Error(`unknown lab scenario "${name}"; one of: ${SCENARIOS.map(s => s.name).join(', ')}`);
+    throw new Error(
+      `unknown lab scenario "${name}"; one of: ${SCENARIOS.map(
+        s => s.name,
+      ).join(', ')}`,
+    );
   return scenario;
 }
 

@@ -8,7 +8,14 @@ function send(port, method, path, body) {
   return new Promise(resolve => {
     const payload = body ? JSON.stringify(body) : undefined;
     const req = http.request(
-      { host: '127.0.0.1', port, method, path, agent, headers: payload ? { 'content-type': 'application/json' } : {} },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent,
+        headers: payload ? { 'content-type': 'application/json' } : {},
+      },
       res => {
         res.resume();
         res.on('end', () => resolve(res.statusCode));
@@ -22,12 +29,17 @@ function send(port, method, path, body) {
 }
 
 function cart() {
-  const items = Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => `sku-${1 + Math.floor(Math.random() * 20)}`);
+  const items = Array.from(
+    { length: 1 + Math.floor(Math.random() * 3) },
+    () => `sku-${1 + Math.floor(Math.random() * 20)}`,
+  );
   return {
     user: `u${Math.floor(Math.random() * 500)}`,
     zip: String(10000 + Math.floor(Math.random() * 89999)),
     items,
-    ...(Math.random() < 0.3 ? { coupon: { code: 'WINTER10', percent: 10 } } : {}),
+    ...(Math.random() < 0.3
+      ? { coupon: { code: 'WINTER10', percent: 10 } }
+      : {}),
   };
 }
 
@@ -43,8 +55,16 @@ export function startLoad({ port, rate }) {
     const request =
       Math.random() < 0.4
         ? send(port, 'POST', '/checkout', cart())
-        : send(port, 'GET', `/products?skus=sku-${1 + Math.floor(Math.random() * 20)},sku-${1 + Math.floor(Math.random() * 20)}`);
-    request.then(status => (status >= 200 && status < 300 ? stats.ok++ : stats.failed++));
+        : send(
+            port,
+            'GET',
+            `/products?skus=sku-${1 + Math.floor(Math.random() * 20)},sku-${
+              1 + Math.floor(Math.random() * 20)
+            }`,
+          );
+    request.then(status =>
+      status >= 200 && status < 300 ? stats.ok++ : stats.failed++,
+    );
   };
   next();
   return {

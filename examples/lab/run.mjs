@@ -3,10 +3,13 @@
 //   npm run lab -- SCENARIO [--target URL] [--token TOKEN] [--otlp-endpoint URL]
 //                           [--rate N] [--healthy SECONDS] [--fault SECONDS]
 //   npm run lab:record -- SCENARIO [same options; without --target nothing is forwarded]
+//   npm run lab:record -- --all [--missing]   (every scenario, two at a time; --missing: only
+//                                              those without a recording)
 //   npm run lab -- --list
 // Defaults: target http://localhost:7007 (a backend started with `npm start`), token
 // ai-triage-local-dev-token (app-config.yaml's external-access token).
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -25,14 +28,42 @@ function flag(name) {
   if (i !== -1) args.splice(i, 1);
   return i !== -1;
 }
-const seconds = value => (value === undefined ? undefined : Number(value) * 1000);
+const seconds = value =>
+  value === undefined ? undefined : Number(value) * 1000;
 
 if (flag('--list')) {
-  for (const s of SCENARIOS) console.log(`${s.name.padEnd(30)} ${s.description}`);
+  for (const s of SCENARIOS)
+    console.log(`${s.name.padEnd(30)} ${s.description}`);
   process.exit(0);
 }
 const record = flag('--record');
-const target = option('--target') ?? (record ? undefined : 'http://localhost:7007');
+const recordingsDir = join(dirname(fileURLToPath(import.meta.url)), 'recordings');
+
+if (flag('--all')) {
+  // Two runs at a time (each runs eight processes plus PostgreSQL, Prometheus, Alertmanager),
+  // the second 40 s later so that start-ups do not collide.
+  const missingOnly = flag('--missing');
+  const queue = SCENARIOS.map(s => s.name).filter(
+    n => !missingOnly || !existsSync(join(recordingsDir, `${n}.json.gz`)),
+  );
+  const failures = [];
+  const worker = async delayMs => {
+    await new Promise(r => setTimeout(r, delayMs));
+    for (let n = queue.shift(); n; n = queue.shift()) {
+      const child = spawn(process.execPath, [fileURLToPath(import.meta.url), n, ...(record ? ['--record'] : []), ...args], {
+        stdio: 'inherit',
+      });
+      const code = await new Promise(r => child.on('exit', r));
+      if (code !== 0) failures.push(n);
+    }
+  };
+  await Promise.all([worker(0), worker(40_000)]);
+  if (failures.length) console.error(`failed: ${failures.join(', ')}`);
+  process.exit(failures.length ? 1 : 0);
+}
+
+const target =
+  option('--target') ?? (record ? undefined : 'http://localhost:7007');
 const rate = option('--rate');
 const options = {
   target,
@@ -45,23 +76,47 @@ const options = {
 const out = option('--out');
 const [name] = args;
 if (!name) {
-  console.error('usage: npm run lab -- SCENARIO [--target URL] (npm run lab -- --list for the scenarios)');
+  console.error(
+    'usage: npm run lab -- SCENARIO [--target URL] (npm run lab -- --list for the scenarios)',
+  );
   process.exit(2);
 }
 
 const started = Date.now();
-const log = message => console.log(`[lab ${name} +${Math.round((Date.now() - started) / 1000)}s] ${message}`);
+const log = message =>
+  console.log(
+    `[lab ${name} +${Math.round((Date.now() - started) / 1000)}s] ${message}`,
+  );
 try {
   const result = await runLab({ scenario: name, record, log, ...options });
-  log(`proxy: ${result.stats.proxy.requests} requests, ${result.stats.proxy.forwardFailures} forward failures${result.stats.proxy.lastError ? ` (last: ${result.stats.proxy.lastError})` : ''}`);
+  log(
+    `proxy: ${result.stats.proxy.requests} requests, ${
+      result.stats.proxy.forwardFailures
+    } forward failures${
+      result.stats.proxy.lastError
+        ? ` (last: ${result.stats.proxy.lastError})`
+        : ''
+    }`,
+  );
   if (record) {
-    const file = out ?? join(dirname(fileURLToPath(import.meta.url)), 'recordings', `${name}.json.gz`);
+    const file =
+      out ??
+      join(
+        dirname(fileURLToPath(import.meta.url)),
+        'recordings',
+        `${name}.json.gz`,
+      );
     const gz = gzipSync(JSON.stringify(result.recording), { level: 9 });
     writeFileSync(file, gz);
-    const webhooks = result.recording.requests.filter(r => r.path.includes('/webhooks/')).length;
-    log(`recorded ${result.recording.requests.length} requests (${webhooks} webhooks), first alert on ${result.recording.truth.firstAlertingService}, ${gz.length} bytes → ${file}`);
+    const webhooks = result.recording.requests.filter(r =>
+      r.path.includes('/webhooks/'),
+    ).length;
+    log(
+      `recorded ${result.recording.requests.length} requests (${webhooks} webhooks), first alert on ${result.recording.truth.firstAlertingService}, ${gz.length} bytes → ${file}`,
+    );
   }
-  if (options.target && result.stats.proxy.forwardFailures > 0) process.exitCode = 1;
+  if (options.target && result.stats.proxy.forwardFailures > 0)
+    process.exitCode = 1;
 } catch (error) {
   console.error(`[lab ${name}] failed: ${error.stack ?? error}`);
   process.exitCode = 1;

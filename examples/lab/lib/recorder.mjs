@@ -24,7 +24,9 @@ export async function startRecorder({ target, record }) {
           entries.push({ atMs: Date.now(), path: req.url, body: parsed });
       }
       if (!target) {
-        res.writeHead(req.url.includes('/webhooks/') ? 202 : 200, { 'content-type': 'application/json' });
+        res.writeHead(req.url.includes('/webhooks/') ? 202 : 200, {
+          'content-type': 'application/json',
+        });
         res.end('{}');
         return;
       }
@@ -33,16 +35,24 @@ export async function startRecorder({ target, record }) {
           method: req.method,
           headers: {
             'content-type': req.headers['content-type'] ?? 'application/json',
-            ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+            ...(req.headers.authorization
+              ? { authorization: req.headers.authorization }
+              : {}),
           },
           body,
         });
         const text = await answer.text();
         if (answer.status >= 300) {
           stats.forwardFailures += 1;
-          stats.lastError = `${req.url} → ${answer.status} ${text.slice(0, 200)}`;
+          stats.lastError = `${req.url} → ${answer.status} ${text.slice(
+            0,
+            200,
+          )}`;
         }
-        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+        res.writeHead(answer.status, {
+          'content-type':
+            answer.headers.get('content-type') ?? 'application/json',
+        });
         res.end(text);
       } catch (error) {
         stats.forwardFailures += 1;

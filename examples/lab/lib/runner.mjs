@@ -3,7 +3,13 @@
 // triage webhook, and the load generator; switches the scenario's fault on after its healthy
 // period; stops everything. Telemetry and webhooks go through the recording proxy to the target.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  mkdirSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -46,9 +52,13 @@ const SCHEMA = `
 `;
 
 function packageVersion(name) {
-  for (const root of [join(LAB, 'node_modules'), join(LAB, '..', '..', 'node_modules')]) {
+  for (const root of [
+    join(LAB, 'node_modules'),
+    join(LAB, '..', '..', 'node_modules'),
+  ]) {
     try {
-      return JSON.parse(readFileSync(join(root, name, 'package.json'), 'utf8')).version;
+      return JSON.parse(readFileSync(join(root, name, 'package.json'), 'utf8'))
+        .version;
     } catch {}
   }
   return null;
@@ -56,7 +66,9 @@ function packageVersion(name) {
 
 function versionOf(command) {
   try {
-    return execFileSync(command, ['--version'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    return execFileSync(command, ['--version'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
       .toString()
       .split('\n')[0]
       .trim();
@@ -74,7 +86,8 @@ async function waitForPort(port, what, timeoutMs = 90_000) {
       socket.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not listen on port ${port}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not listen on port ${port}`);
     await new Promise(r => setTimeout(r, 100));
   }
 }
@@ -95,9 +108,23 @@ function makeCertificates(dir) {
     execFileSync(
       'openssl',
       [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-        '-keyout', join(dir, `${prefix}.key`), '-out', join(dir, `${prefix}.crt`), '-days', '2',
-        '-subj', '/CN=payment-provider', '-addext', 'subjectAltName=DNS:payment-provider',
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, `${prefix}.key`),
+        '-out',
+        join(dir, `${prefix}.crt`),
+        '-days',
+        '2',
+        '-subj',
+        '/CN=payment-provider',
+        '-addext',
+        'subjectAltName=DNS:payment-provider',
       ],
       { stdio: 'ignore' },
     );
@@ -106,7 +133,11 @@ function makeCertificates(dir) {
 }
 
 function yamlList(rules) {
-  return JSON.stringify({ groups: [{ name: 'scenario', interval: '2s', rules }] }, null, 2);
+  return JSON.stringify(
+    { groups: [{ name: 'scenario', interval: '2s', rules }] },
+    null,
+    2,
+  );
 }
 
 /**
@@ -128,13 +159,24 @@ export async function runLab(options) {
   let load;
   let faultActs = [];
   try {
-    recorder = await startRecorder({ target: options.target, record: options.record });
+    recorder = await startRecorder({
+      target: options.target,
+      record: options.record,
+    });
     cleanups.push(() => recorder.close());
     const proxy = `http://127.0.0.1:${recorder.port}`;
 
-    postgres = await startPostgres({ prefix: 'ai-triage-lab-pg-', settings: { fsync: 'off' } });
-    if (!postgres) throw new Error('PostgreSQL is not installed (apt-get install postgresql)');
-    const admin = new pg.Client({ connectionString: `${postgres.url}/postgres` });
+    postgres = await startPostgres({
+      prefix: 'ai-triage-lab-pg-',
+      settings: { fsync: 'off' },
+    });
+    if (!postgres)
+      throw new Error(
+        'PostgreSQL is not installed (apt-get install postgresql)',
+      );
+    const admin = new pg.Client({
+      connectionString: `${postgres.url}/postgres`,
+    });
     await admin.connect();
     await admin.query('CREATE DATABASE shop');
     await admin.end();
@@ -150,7 +192,8 @@ export async function runLab(options) {
     const ports = {};
     for (const s of SERVICES) ports[s.name] = await freePort();
     const metricsPorts = {};
-    for (const s of SERVICES.filter(s => !s.external)) metricsPorts[s.name] = await freePort();
+    for (const s of SERVICES.filter(s => !s.external))
+      metricsPorts[s.name] = await freePort();
     const hosts = { ...ports, 'orders-db': Number(dbPort) };
 
     // The fault's start is written here once the load runs; services and externals read it.
@@ -186,7 +229,11 @@ export async function runLab(options) {
           OTEL_RESOURCE_ATTRIBUTES: `service.version=${version},service.namespace=shop,deployment.environment.name=lab`,
           OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
           OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-          ...(options.token ? { OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer ${options.token}` } : {}),
+          ...(options.token
+            ? {
+                OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer ${options.token}`,
+              }
+            : {}),
           OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
           OTEL_TRACES_SAMPLER_ARG: String(options.sampleRatio ?? 0.1),
           OTEL_METRIC_EXPORT_INTERVAL: '20000',
@@ -208,14 +255,21 @@ export async function runLab(options) {
       }
       const child = spawn(process.execPath, args, {
         env,
-        stdio: ['ignore', process.env.LAB_DEBUG ? 'inherit' : 'ignore', 'inherit'],
+        stdio: [
+          'ignore',
+          process.env.LAB_DEBUG ? 'inherit' : 'ignore',
+          'inherit',
+        ],
       });
       children.set(service.name, child);
       return child;
     };
     for (const service of SERVICES) spawnService(service, service.version);
-    for (const service of SERVICES) await waitForPort(ports[service.name], service.name);
-    say(`shop up: ${SERVICES.map(s => `${s.name}:${ports[s.name]}`).join(' ')}`);
+    for (const service of SERVICES)
+      await waitForPort(ports[service.name], service.name);
+    say(
+      `shop up: ${SERVICES.map(s => `${s.name}:${ports[s.name]}`).join(' ')}`,
+    );
 
     // Prometheus and Alertmanager.
     const promPort = await freePort();
@@ -225,15 +279,27 @@ export async function runLab(options) {
       join(dir, 'prometheus.yml'),
       JSON.stringify({
         global: { scrape_interval: '2s', evaluation_interval: '2s' },
-        rule_files: [join(LAB, 'prometheus', 'rules.yml'), join(dir, 'scenario-rules.yml')],
-        alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
+        rule_files: [
+          join(LAB, 'prometheus', scenario.rules === 'edge' ? 'rules-edge.yml' : 'rules.yml'),
+          join(dir, 'scenario-rules.yml'),
+        ],
+        alerting: {
+          alertmanagers: [
+            { static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] },
+          ],
+        },
         scrape_configs: Object.entries(metricsPorts).map(([name, port]) => ({
           job_name: name,
-          static_configs: [{ targets: [`127.0.0.1:${port}`], labels: { service: name } }],
+          static_configs: [
+            { targets: [`127.0.0.1:${port}`], labels: { service: name } },
+          ],
         })),
       }),
     );
-    writeFileSync(join(dir, 'scenario-rules.yml'), yamlList(scenario.extraRules));
+    writeFileSync(
+      join(dir, 'scenario-rules.yml'),
+      yamlList(scenario.extraRules),
+    );
     writeFileSync(
       join(dir, 'alertmanager.yml'),
       JSON.stringify({
@@ -252,7 +318,14 @@ export async function runLab(options) {
                 url: webhook,
                 send_resolved: true,
                 ...(options.token
-                  ? { http_config: { authorization: { type: 'Bearer', credentials: options.token } } }
+                  ? {
+                      http_config: {
+                        authorization: {
+                          type: 'Bearer',
+                          credentials: options.token,
+                        },
+                      },
+                    }
                   : {}),
               },
             ],
@@ -287,7 +360,11 @@ export async function runLab(options) {
     children.set('prometheus', prom);
     await waitForUrl(`http://127.0.0.1:${promPort}/-/ready`, 'Prometheus');
     await waitForUrl(`http://127.0.0.1:${amPort}/-/ready`, 'Alertmanager');
-    say(`prometheus :${promPort}, alertmanager :${amPort} → ${options.target ?? 'recorder only'}`);
+    say(
+      `prometheus :${promPort}, alertmanager :${amPort} → ${
+        options.target ?? 'recorder only'
+      }`,
+    );
 
     const loadStart = Date.now();
     faultAt = loadStart + healthyMs;
@@ -311,7 +388,10 @@ export async function runLab(options) {
       },
       lockTable(table, { holdMs, pauseMs }) {
         let running = true;
-        const session = new pg.Client({ connectionString: `${postgres.url}/shop`, application_name: 'migration' });
+        const session = new pg.Client({
+          connectionString: `${postgres.url}/shop`,
+          application_name: 'migration',
+        });
         const done = (async () => {
           await session.connect();
           while (running) {
@@ -330,7 +410,7 @@ export async function runLab(options) {
       },
       async publishPoisonMessage() {
         await db.query(
-          "INSERT INTO order_events (order_id, payload) VALUES ('ord_7f3k2', '{\"orderId\":\"ord_7f3k2\",\"items\":[\"sku-')",
+          'INSERT INTO order_events (order_id, payload) VALUES (\'ord_7f3k2\', \'{"orderId":"ord_7f3k2","items":["sku-\')',
         );
       },
     };
@@ -342,7 +422,9 @@ export async function runLab(options) {
     await new Promise(r => setTimeout(r, faultMs));
     const endAt = Date.now();
     load.stop();
-    say(`load: ${load.stats.sent} sent, ${load.stats.ok} ok, ${load.stats.failed} failed`);
+    say(
+      `load: ${load.stats.sent} sent, ${load.stats.ok} ok, ${load.stats.failed} failed`,
+    );
     for (const stop of faultActs) await stop();
     faultActs = [];
     // Stop alerting first (no webhooks about a shop that is shutting down), then let the
@@ -355,20 +437,44 @@ export async function runLab(options) {
       stats: { load: load.stats, proxy: recorder.stats },
       deliveries: recorder.stats.requests,
     };
-    if (options.record) result.recording = buildRecording({ scenario, recorder, loadStart, faultAt, endAt, healthyMs, faultMs, options });
+    if (options.record)
+      result.recording = buildRecording({
+        scenario,
+        recorder,
+        loadStart,
+        faultAt,
+        endAt,
+        healthyMs,
+        faultMs,
+        options,
+      });
     return result;
   } finally {
     load?.stop();
     for (const stop of faultActs) await stop().catch(() => {});
-    for (const child of children.values()) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const child of children.values())
+      if (child.exitCode === null) child.kill('SIGKILL');
     for (const cleanup of cleanups.reverse()) await cleanup();
     postgres?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function buildRecording({ scenario, recorder, loadStart, faultAt, endAt, healthyMs, faultMs, options }) {
-  const requests = recorder.entries.map(({ atMs, path, body }) => ({ at: atMs - loadStart, path, body }));
+function buildRecording({
+  scenario,
+  recorder,
+  loadStart,
+  faultAt,
+  endAt,
+  healthyMs,
+  faultMs,
+  options,
+}) {
+  const requests = recorder.entries.map(({ atMs, path, body }) => ({
+    at: atMs - loadStart,
+    path,
+    body,
+  }));
   // The first alert that fired once the fault was on (a fault's alerts, not earlier noise); in a
   // no-fault run, the first alert at all.
   const firings = requests
@@ -376,7 +482,8 @@ function buildRecording({ scenario, recorder, loadStart, faultAt, endAt, healthy
     .flatMap(r => (r.body.alerts ?? []).map(alert => ({ alert, at: r.at })))
     .filter(({ alert }) => alert.status === 'firing');
   const firstFiring = (
-    firings.find(({ alert }) => Date.parse(alert.startsAt) >= faultAt) ?? firings[0]
+    firings.find(({ alert }) => Date.parse(alert.startsAt) >= faultAt) ??
+    firings[0]
   )?.alert;
   const firstAlertingService = firstFiring?.labels?.service ?? null;
   const truth = {
@@ -394,8 +501,16 @@ function buildRecording({ scenario, recorder, loadStart, faultAt, endAt, healthy
     description: scenario.description,
     truth,
     recordedAt: new Date(loadStart).toISOString(),
-    timeline: { faultAt: faultAt - loadStart, end: endAt - loadStart, healthyMs, faultMs },
-    load: { ratePerSecond: options.rate ?? 10, traceSampleRatio: options.sampleRatio ?? 0.1 },
+    timeline: {
+      faultAt: faultAt - loadStart,
+      end: endAt - loadStart,
+      healthyMs,
+      faultMs,
+    },
+    load: {
+      ratePerSecond: options.rate ?? 10,
+      traceSampleRatio: options.sampleRatio ?? 0.1,
+    },
     versions: {
       node: process.version,
       '@opentelemetry/sdk-node': packageVersion('@opentelemetry/sdk-node'),

@@ -23,7 +23,8 @@ dns.lookup = function lookup(hostname, options, callback) {
   }
   if (Object.hasOwn(hosts, hostname)) {
     const all = typeof options === 'object' && options?.all;
-    if (all) process.nextTick(callback, null, [{ address: '127.0.0.1', family: 4 }]);
+    if (all)
+      process.nextTick(callback, null, [{ address: '127.0.0.1', family: 4 }]);
     else process.nextTick(callback, null, '127.0.0.1', 4);
     return {};
   }
@@ -35,7 +36,6 @@ export function urlOf(name, scheme = 'http') {
   if (!hosts[name]) throw new Error(`no host ${name} in LAB_HOSTS`);
   return `${scheme}://${name}:${hosts[name]}`;
 }
-
 
 // The fault's start (epoch ms), written by the lab runner into LAB_FAULT_AT_FILE once the load
 // runs; re-read every 500 ms.
@@ -74,7 +74,8 @@ export function log(level, message, attributes = {}) {
     body: message,
     attributes,
   });
-  if (process.env.LAB_DEBUG) process.stdout.write(`${serviceName} ${level} ${message}\n`);
+  if (process.env.LAB_DEBUG)
+    process.stdout.write(`${serviceName} ${level} ${message}\n`);
 }
 
 export const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
@@ -88,7 +89,9 @@ const agents = {
   'https:': new https.Agent({
     keepAlive: true,
     maxSockets: 64,
-    ca: process.env.LAB_TRUSTED_CA ? readFileSync(process.env.LAB_TRUSTED_CA) : undefined,
+    ca: process.env.LAB_TRUSTED_CA
+      ? readFileSync(process.env.LAB_TRUSTED_CA)
+      : undefined,
   }),
 };
 
@@ -105,7 +108,10 @@ export class HttpError extends Error {
  * Calls a JSON endpoint; resolves with the parsed body on 2xx, rejects with an HttpError
  * otherwise, and with the socket error (ENOTFOUND, ECONNREFUSED, a TLS error) or a timeout.
  */
-export function callJson(url, { method = 'GET', body, timeoutMs = 3000, headers = {} } = {}) {
+export function callJson(
+  url,
+  { method = 'GET', body, timeoutMs = 3000, headers = {} } = {},
+) {
   const target = new URL(url);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const client = target.protocol === 'https:' ? https : http;
@@ -137,9 +143,9 @@ export function callJson(url, { method = 'GET', body, timeoutMs = 3000, headers 
             reject(
               new HttpError(
                 res.statusCode,
-                `${method} ${target.host}${target.pathname} answered ${res.statusCode}${
-                  parsed?.error ? `: ${parsed.error}` : ''
-                }`,
+                `${method} ${target.host}${target.pathname} answered ${
+                  res.statusCode
+                }${parsed?.error ? `: ${parsed.error}` : ''}`,
                 parsed,
               ),
             );
@@ -147,7 +153,9 @@ export function callJson(url, { method = 'GET', body, timeoutMs = 3000, headers 
       },
     );
     req.setTimeout(timeoutMs, () => {
-      const error = new Error(`${method} ${target.host}${target.pathname} timed out after ${timeoutMs} ms`);
+      const error = new Error(
+        `${method} ${target.host}${target.pathname} timed out after ${timeoutMs} ms`,
+      );
       error.code = 'ETIMEDOUT';
       req.destroy(error);
     });
@@ -189,19 +197,35 @@ export function serve(routes, { server = http.createServer() } = {}) {
     if (!handler) return send(404, { error: `no route ${req.method} ${path}` });
     try {
       const result = await handler(req, new URL(req.url, 'http://local'));
-      if (result && typeof result === 'object' && 'status' in result && 'body' in result)
+      if (
+        result &&
+        typeof result === 'object' &&
+        'status' in result &&
+        'body' in result
+      )
         send(result.status, result.body);
       else send(200, result ?? {});
     } catch (error) {
-      const status = error instanceof HttpError ? (error.status >= 500 ? 502 : error.status) : 500;
-      if (!error.logged) log('error', `${req.method} ${path} failed: ${error.message}`, {
-        'exception.type': error.code ?? error.name,
-      });
+      const status =
+        error instanceof HttpError
+          ? error.status >= 500
+            ? 502
+            : error.status
+          : 500;
+      if (!error.logged)
+        log('error', `${req.method} ${path} failed: ${error.message}`, {
+          'exception.type': error.code ?? error.name,
+        });
       send(status, { error: error.message });
     }
   });
   server.listen(port, '127.0.0.1', () =>
-    log('info', `${serviceName} ${process.env.LAB_VERSION ?? ''} listening on port ${port}`.replace('  ', ' ')),
+    log(
+      'info',
+      `${serviceName} ${
+        process.env.LAB_VERSION ?? ''
+      } listening on port ${port}`.replace('  ', ' '),
+    ),
   );
   return server;
 }

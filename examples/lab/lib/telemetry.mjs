@@ -10,7 +10,10 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { AggregationType, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationType,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
@@ -27,7 +30,9 @@ const sdk = new NodeSDK({
   metricReaders: [
     new PeriodicExportingMetricReader({
       exporter: new OTLPMetricExporter(),
-      exportIntervalMillis: Number(process.env.OTEL_METRIC_EXPORT_INTERVAL ?? 10_000),
+      exportIntervalMillis: Number(
+        process.env.OTEL_METRIC_EXPORT_INTERVAL ?? 10_000,
+      ),
     }),
     ...(prometheusPort
       ? [new PrometheusExporter({ host: '127.0.0.1', port: prometheusPort })]
@@ -40,12 +45,18 @@ const sdk = new NodeSDK({
     'v8js.memory.heap.space.available_size',
     'v8js.memory.heap.space.physical_size',
     'v8js.resource.active',
-  ].map(instrumentName => ({ instrumentName, aggregation: { type: AggregationType.DROP } })),
-  logRecordProcessors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter() })],
+  ].map(instrumentName => ({
+    instrumentName,
+    aggregation: { type: AggregationType.DROP },
+  })),
+  logRecordProcessors: [
+    new BatchLogRecordProcessor({ exporter: new OTLPLogExporter() }),
+  ],
   instrumentations: [
     new HttpInstrumentation({
       // Prometheus' scrapes are not the service's traffic.
-      ignoreIncomingRequestHook: req => req.url?.startsWith('/metrics') ?? false,
+      ignoreIncomingRequestHook: req =>
+        req.url?.startsWith('/metrics') ?? false,
     }),
     new UndiciInstrumentation(),
     new PgInstrumentation({ requireParentSpan: true }),

@@ -14,14 +14,17 @@ const version = process.env.LAB_VERSION;
 
 function discountOf(cart) {
   // 1.5.0 expects the new coupon format ({ discount: { percent } }); carts still send the old one.
-  if (version === '1.5.0') return cart.coupon ? cart.coupon.discount.percent / 100 : 0;
+  if (version === '1.5.0')
+    return cart.coupon ? cart.coupon.discount.percent / 100 : 0;
   return cart.coupon ? cart.coupon.percent / 100 : 0;
 }
 
 serve({
   'POST /orders': async req => {
     const cart = await readJson(req);
-    const orderId = `ord_${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+    const orderId = `ord_${Date.now().toString(36)}${Math.floor(
+      Math.random() * 1e4,
+    )}`;
     const discount = discountOf(cart);
     await callJson(`${urlOf('inventory')}/reserve`, {
       method: 'POST',
@@ -33,7 +36,9 @@ serve({
       body: { zip: cart.zip, items: cart.items },
       timeoutMs: 3000,
     });
-    const amount = Math.round((cart.items.length * 1999 * (1 - discount) + quote.priceCents));
+    const amount = Math.round(
+      cart.items.length * 1999 * (1 - discount) + quote.priceCents,
+    );
     const charge = await callJson(`${urlOf('payments')}/charges`, {
       method: 'POST',
       body: { orderId, amountCents: amount, user: cart.user },
@@ -61,7 +66,15 @@ serve({
           );
           await client.query(
             'INSERT INTO order_events (order_id, payload, traceparent) VALUES ($1, $2, $3)',
-            [orderId, JSON.stringify({ orderId, items: cart.items, chargeId: charge.chargeId }), carrier.traceparent ?? null],
+            [
+              orderId,
+              JSON.stringify({
+                orderId,
+                items: cart.items,
+                chargeId: charge.chargeId,
+              }),
+              carrier.traceparent ?? null,
+            ],
           );
           await client.query('COMMIT');
         } catch (error) {
@@ -73,7 +86,10 @@ serve({
         }
       },
     );
-    log('info', `order ${orderId} placed: ${cart.items.length} items, ${amount} cents`);
+    log(
+      'info',
+      `order ${orderId} placed: ${cart.items.length} items, ${amount} cents`,
+    );
     return { status: 201, body: { orderId, amountCents: amount } };
   },
 });

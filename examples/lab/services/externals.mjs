@@ -23,7 +23,8 @@ if (process.env.LAB_FAULT_AT_FILE) {
 }
 const effect = knob => (Date.now() >= faultAt ? effects[knob] : undefined);
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
-const jitter = (mean, spread = 0.3) => Math.max(1, mean * Math.exp((Math.random() - 0.5) * 2 * spread));
+const jitter = (mean, spread = 0.3) =>
+  Math.max(1, mean * Math.exp((Math.random() - 0.5) * 2 * spread));
 
 function json(res, status, body, headers = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -53,17 +54,33 @@ async function handle(req, res) {
   if (effect('hang')) return; // accepts the connection, never answers
   const quota = effect('quotaPerSecond');
   if (quota !== undefined && overQuota(quota)) {
-    return json(res, 429, { error: 'rate limit exceeded: quota of requests per second used up' }, { 'retry-after': '1' });
+    return json(
+      res,
+      429,
+      { error: 'rate limit exceeded: quota of requests per second used up' },
+      { 'retry-after': '1' },
+    );
   }
-  await sleep(jitter(effect('delayMs') ?? (name === 'payment-provider' ? 120 : 40)));
+  await sleep(
+    jitter(effect('delayMs') ?? (name === 'payment-provider' ? 120 : 40)),
+  );
   if (name === 'payment-provider') {
-    return json(res, 200, { id: `ch_${Math.random().toString(36).slice(2, 12)}`, status: 'succeeded' });
+    return json(res, 200, {
+      id: `ch_${Math.random().toString(36).slice(2, 12)}`,
+      status: 'succeeded',
+    });
   }
-  return json(res, 200, { carrier: 'parcelco', priceCents: 499 + Math.floor(Math.random() * 300) });
+  return json(res, 200, {
+    carrier: 'parcelco',
+    priceCents: 499 + Math.floor(Math.random() * 300),
+  });
 }
 
 if (process.env.LAB_TLS_CERT) {
-  const trusted = { cert: readFileSync(process.env.LAB_TLS_CERT), key: readFileSync(process.env.LAB_TLS_KEY) };
+  const trusted = {
+    cert: readFileSync(process.env.LAB_TLS_CERT),
+    key: readFileSync(process.env.LAB_TLS_KEY),
+  };
   const server = https.createServer(trusted, handle).listen(port, '127.0.0.1');
   // The provider rotates its certificate to one our trust store does not know.
   if (process.env.LAB_TLS_ROTATED_CERT && effects.rotateCertificate) {

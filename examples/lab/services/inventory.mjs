@@ -17,10 +17,17 @@ async function withClient(what, fn) {
   try {
     client = await pool.connect();
   } catch (error) {
-    log('error', `could not acquire a database connection for ${what}: ${error.message} (pool size ${POOL_SIZE}, ${pool.waitingCount} waiting)`, {
-      'exception.type': 'PoolTimeout',
-    });
-    const failure = new HttpError(503, `database pool exhausted: ${error.message}`);
+    log(
+      'error',
+      `could not acquire a database connection for ${what}: ${error.message} (pool size ${POOL_SIZE}, ${pool.waitingCount} waiting)`,
+      {
+        'exception.type': 'PoolTimeout',
+      },
+    );
+    const failure = new HttpError(
+      503,
+      `database pool exhausted: ${error.message}`,
+    );
     failure.logged = true;
     throw failure;
   }
@@ -39,7 +46,12 @@ function rememberImages(skus) {
   const retainKb = effect('cacheRetainKb');
   if (!retainKb) return;
   for (const sku of skus) {
-    imageCache.set(`${sku}-${Date.now()}-${Math.random()}`, Buffer.alloc(retainKb * 1024, 1).toString('latin1').split(''));
+    imageCache.set(
+      `${sku}-${Date.now()}-${Math.random()}`,
+      Buffer.alloc(retainKb * 1024, 1)
+        .toString('latin1')
+        .split(''),
+    );
   }
   // It does evict, but only far too late: the heap stays near its limit and GC runs constantly.
   const maxEntries = effect('cacheMaxEntries') ?? 300;
@@ -51,10 +63,19 @@ function rememberImages(skus) {
 
 serve({
   'GET /stock': async (_req, url) => {
-    const skus = (url.searchParams.get('skus') ?? '').split(',').filter(Boolean);
+    const skus = (url.searchParams.get('skus') ?? '')
+      .split(',')
+      .filter(Boolean);
     rememberImages(skus);
-    const rows = await withClient('stock read', async client =>
-      (await client.query('SELECT sku, available FROM stock WHERE sku = ANY($1)', [skus])).rows,
+    const rows = await withClient(
+      'stock read',
+      async client =>
+        (
+          await client.query(
+            'SELECT sku, available FROM stock WHERE sku = ANY($1)',
+            [skus],
+          )
+        ).rows,
     );
     return { items: rows };
   },
@@ -67,15 +88,22 @@ serve({
         for (const sku of items) {
           if (version === '2.3.0') {
             // 2.3.0 checks movements case-insensitively: lower(sku) defeats the index.
-            await client.query('SELECT count(*) FROM stock_movements WHERE lower(sku) = lower($1)', [sku]);
+            await client.query(
+              'SELECT count(*) FROM stock_movements WHERE lower(sku) = lower($1)',
+              [sku],
+            );
           } else {
-            await client.query('SELECT count(*) FROM stock_movements WHERE sku = $1', [sku]);
+            await client.query(
+              'SELECT count(*) FROM stock_movements WHERE sku = $1',
+              [sku],
+            );
           }
           const updated = await client.query(
             'UPDATE stock SET available = available - 1 WHERE sku = $1 AND available > 0 RETURNING available',
             [sku],
           );
-          if (updated.rowCount === 0) throw new HttpError(409, `${sku} is out of stock`);
+          if (updated.rowCount === 0)
+            throw new HttpError(409, `${sku} is out of stock`);
         }
         await client.query('COMMIT');
       } catch (error) {

@@ -1,6 +1,15 @@
 // shipping: quotes from a rate table cached in process (guarded by a lock while it refreshes)
 // and the external carrier's API.
-import { callJson, effect, jitter, log, readJson, serve, sleep, urlOf } from '../lib/service.mjs';
+import {
+  callJson,
+  effect,
+  jitter,
+  log,
+  readJson,
+  serve,
+  sleep,
+  urlOf,
+} from '../lib/service.mjs';
 
 let lockHeld = Promise.resolve();
 /** An in-process mutex: one holder at a time, the others wait in line. */
@@ -11,7 +20,8 @@ async function withRateTableLock(fn) {
   const waitStarted = Date.now();
   await previous;
   const waitedMs = Date.now() - waitStarted;
-  if (waitedMs > 200) log('warn', `waited ${waitedMs} ms for the rate-table lock`);
+  if (waitedMs > 200)
+    log('warn', `waited ${waitedMs} ms for the rate-table lock`);
   try {
     return await fn();
   } finally {
@@ -29,16 +39,21 @@ async function zoneOf(zip) {
 }
 
 function carrierUrl() {
-  return effect('carrierHost') ? `http://${effect('carrierHost')}` : urlOf('carrier-api');
+  return effect('carrierHost')
+    ? `http://${effect('carrierHost')}`
+    : urlOf('carrier-api');
 }
 
 serve({
   'POST /quote': async req => {
     const { zip, items } = await readJson(req);
     const zone = await zoneOf(zip);
-    const rates = await callJson(`${carrierUrl()}/v2/rates?zone=${zone}&parcels=${items.length}`, {
-      timeoutMs: 2500,
-    });
+    const rates = await callJson(
+      `${carrierUrl()}/v2/rates?zone=${zone}&parcels=${items.length}`,
+      {
+        timeoutMs: 2500,
+      },
+    );
     return { priceCents: rates.priceCents, carrier: rates.carrier };
   },
 });

@@ -4,7 +4,9 @@ import { callJson, readJson, serve, urlOf } from '../lib/service.mjs';
 serve({
   'GET /products': async (_req, url) => {
     const skus = url.searchParams.get('skus') ?? 'sku-1,sku-2,sku-3';
-    const stock = await callJson(`${urlOf('inventory')}/stock?skus=${skus}`, { timeoutMs: 4000 });
+    const stock = await callJson(`${urlOf('inventory')}/stock?skus=${skus}`, {
+      timeoutMs: 4000,
+    });
     return { products: stock.items };
   },
   'POST /checkout': async req => {

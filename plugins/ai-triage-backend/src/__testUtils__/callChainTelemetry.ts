@@ -19,23 +19,40 @@ type OtlpSpan = {
 
 /**
  * OTLP/JSON traces of requests down a chain of services (`chain[0]` calls `chain[1]`, ... ),
- * one request every 10 s over the last `minutes`: a server span per service and a client span
- * (with `peer.service`) per call, as the OpenTelemetry SDKs export them. The last service of the
- * chain is the faulty one: its own work takes `faultMs` and fails, and every caller passes
- * the failure on.
+ * one request every 5 s: a server span per service and a client span (with `peer.service`) per
+ * call, as the OpenTelemetry SDKs export them. For `healthyMinutes` every service answers in a
+ * few milliseconds; then, for the last `faultMinutes` before `nowMs`, the last service of the
+ * chain is faulty: its own work takes `faultMs` more and fails, and every caller passes the
+ * failure on.
  */
 export function callChainTraces(
   chain: string[],
-  options: { nowMs: number; minutes?: number; faultMs?: number },
+  options: {
+    nowMs: number;
+    healthyMinutes?: number;
+    faultMinutes?: number;
+    faultMs?: number;
+  },
 ): object {
-  const { nowMs, minutes = 3, faultMs = 800 } = options;
+  const {
+    nowMs,
+    healthyMinutes = 8,
+    faultMinutes = 3,
+    faultMs = 800,
+  } = options;
+  const faultFromMs = nowMs - faultMinutes * 60_000;
   const spansByService = new Map<string, OtlpSpan[]>(
     chain.map(service => [service, []]),
   );
   const nano = (ms: number) => `${Math.round(ms)}000000`;
   let n = 0;
-  for (let t = nowMs - minutes * 60_000; t < nowMs - 1_000; t += 10_000) {
+  for (
+    let t = faultFromMs - healthyMinutes * 60_000;
+    t < nowMs - 1_000;
+    t += 5_000
+  ) {
     n += 1;
+    const faulty = t >= faultFromMs;
     const seq = n;
     const traceId = `${chain[0]}-${seq}`.padEnd(16, '0').slice(0, 16);
     const hex = (text: string) =>
@@ -48,7 +65,7 @@ export function callChainTraces(
     let parent: string | undefined;
     chain.forEach((service, depth) => {
       const below = chain.length - 1 - depth;
-      const durationMs = faultMs + below * 5 + 2;
+      const durationMs = (faulty ? faultMs : 3 + (seq % 3)) + below * 5 + 2;
       const start = t + depth * 2;
       const serverId = id(depth, 's');
       spansByService.get(service)!.push({
@@ -60,7 +77,9 @@ export function callChainTraces(
         startTimeUnixNano: nano(start),
         endTimeUnixNano: nano(start + durationMs),
         attributes: [],
-        status: { code: 2, message: `${chain[chain.length - 1]} failed` },
+        status: faulty
+          ? { code: 2, message: `${chain[chain.length - 1]} failed` }
+          : { code: 1 },
       });
       if (depth < chain.length - 1) {
         const clientId = id(depth, 'c');
@@ -75,7 +94,7 @@ export function callChainTraces(
           attributes: [
             { key: 'peer.service', value: { stringValue: chain[depth + 1] } },
           ],
-          status: { code: 2 },
+          status: { code: faulty ? 2 : 0 },
         });
         parent = clientId;
       }

@@ -71,10 +71,17 @@ class KnexFaultGroupTransaction implements FaultGroupTransaction {
       .whereNotNull('fault_group_id')
       .andWhere('last_seen_at', '>=', new Date(sinceMs))
       .groupBy('fault_group_id')
+      .havingRaw("sum(case when status = 'open' then 1 else 0 end) > 0")
       .orderByRaw('max(last_seen_at) desc')
       .pluck('fault_group_id');
     const groups = await Promise.all(ids.map(id => readGroup(this.tx, id)));
     return groups.filter((g): g is StoredFaultGroup => g !== undefined);
+  }
+
+  async openMemberIds(groupId: string): Promise<string[]> {
+    return this.tx('incidents')
+      .where({ fault_group_id: groupId, status: 'open' })
+      .pluck('id');
   }
 
   async ungroupedIncidents(sinceMs: number): Promise<GroupingIncident[]> {

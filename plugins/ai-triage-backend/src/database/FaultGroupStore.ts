@@ -31,8 +31,13 @@ export type CallEdge = { from: string; to: string };
 export interface FaultGroupTransaction {
   incident(id: string): Promise<GroupingIncident | undefined>;
   group(id: string): Promise<StoredFaultGroup | undefined>;
-  /** Groups with a member seen at or after `sinceMs`, the most recently seen first. */
+  /**
+   * Open groups (at least one member open) with a member seen at or after `sinceMs`, the most
+   * recently seen first.
+   */
   recentGroups(sinceMs: number): Promise<StoredFaultGroup[]>;
+  /** The ids of the group's open members. */
+  openMemberIds(groupId: string): Promise<string[]>;
   /** Incidents seen at or after `sinceMs`, in no group, open or not, the earliest first. */
   ungroupedIncidents(sinceMs: number): Promise<GroupingIncident[]>;
   /** Client-span calls between the given services in [fromMs, toMs), from the embedded store. */

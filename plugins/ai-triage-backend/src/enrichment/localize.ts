@@ -5,7 +5,7 @@ import {
   ServiceSuspect,
 } from '@ai-triage/plugin-ai-triage-common';
 import { SpanRecord } from '@ai-triage/plugin-ai-triage-node';
-import { median } from './onset';
+import { MIN_BASELINE_MS, MIN_BASELINE_REQUESTS, median } from './onset';
 import { CallShare, SpanShare, attributeSpans } from './serviceGraph';
 import { compareText, percentile, round } from './stats';
 
@@ -43,9 +43,12 @@ const EDGE_LATENCY_GROWTH = 1.5;
 const EDGE_LATENCY_MIN_GROWTH_MS = 10;
 const EDGE_ERROR_RATE_GROWTH = 0.05;
 const MIN_EDGE_BASELINE_CALLS = 5;
-/** Fewest baseline buckets and requests for a node's own figures to have a baseline. */
+/**
+ * A node's own figures have a baseline with data in at least 3 of its buckets (a median and
+ * MAD of fewer is no statistic), and, as for the alerted service's onset, with a baseline
+ * window of at least MIN_BASELINE_MS and MIN_BASELINE_REQUESTS requests.
+ */
 const MIN_BASELINE_BUCKETS = 3;
-const MIN_BASELINE_REQUESTS = 10;
 
 /** Evidence other than spans about one node, gathered by enrichment. */
 export type NodeEvidence = {
@@ -190,6 +193,10 @@ export function localize(input: LocalizationInput): {
   };
 }
 
+function longEnough(window: { fromMs: number; toMs: number } | null): boolean {
+  return window !== null && window.toMs - window.fromMs >= MIN_BASELINE_MS;
+}
+
 function emptyEdge(from: string, to: string): ServiceEdge {
   return {
     from,
@@ -232,7 +239,8 @@ function edgeFigures(
       list.filter(c => c.span.statusCode === 2).length;
     const rate = (list: CallShare[]) =>
       list.length ? errors(list) / list.length : 0;
-    const known = before.length >= MIN_EDGE_BASELINE_CALLS;
+    const known =
+      longEnough(input.baseline) && before.length >= MIN_EDGE_BASELINE_CALLS;
     const changed: ServiceEdge['changed'] = [];
     const nowP95 = p95(now);
     const beforeP95 = p95(before);
@@ -355,6 +363,7 @@ function suspectOf(
   const baseBuckets = bucketsOf(input.baseline);
   const nowBuckets = bucketsOf(input.incident);
   const baselineKnown =
+    longEnough(input.baseline) &&
     baseBuckets.ownMs.length >= MIN_BASELINE_BUCKETS &&
     before.requests >= MIN_BASELINE_REQUESTS;
   const healthyOwn = median(baseBuckets.ownMs);

@@ -178,7 +178,8 @@ const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\])$/;
  */
 function peerLabel(span: SpanRecord): string {
   const destination = span.attributes['messaging.destination.name'];
-  if (!span.peerService && destination !== undefined) return String(destination);
+  if (!span.peerService && destination !== undefined)
+    return String(destination);
   const peer = span.peerService ?? 'unknown';
   const port =
     span.attributes['server.port'] ?? span.attributes['net.peer.port'];

@@ -83,6 +83,25 @@ describe('FaultGrouper', () => {
       windowMs: 15 * 60_000,
       logger: mockServices.logger.mock(),
     });
+    /** Resolves the incident of each service (its alert stops firing). */
+    const resolve = async (...services: string[]) => {
+      await incidents.ingest({
+        source: 'alertmanager',
+        deliveryKey: `r-${services.join('-')}-${Math.random()}`,
+        alerts: services.map(service =>
+          ingestItem(
+            testAlert({
+              fingerprint: `fp-${service}`,
+              name: 'HighErrorRate',
+              status: 'resolved',
+              endsAt: new Date().toISOString(),
+              labels: { alertname: 'HighErrorRate', service },
+              resource: { 'service.name': service },
+            }),
+          ),
+        ),
+      });
+    };
     /** Opens one incident per service, firing now; returns their ids by service. */
     const open = async (...services: string[]) => {
       const result = await incidents.ingest({
@@ -106,7 +125,7 @@ describe('FaultGrouper', () => {
       }
       return ids;
     };
-    return { knex, incidents, grouper, open, retriaged };
+    return { knex, incidents, grouper, open, resolve, retriaged };
   }
 
   it.each(databases.eachSupportedId())(
@@ -206,6 +225,34 @@ describe('FaultGrouper', () => {
       expect(
         await knex('jobs').where('incident_id', cart).pluck('type'),
       ).toEqual(['enrich']);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'starts afresh once every member of a group resolved, %p',
+    async databaseId => {
+      const { grouper, open, resolve, incidents } = await setUp(databaseId);
+      const { frontend } = await open('frontend');
+      await grouper.beforeEnrichment(frontend);
+      await grouper.afterEnrichment(
+        frontend,
+        localized('frontend', ['frontend', 'checkout', 'payments']),
+      );
+      const { checkout } = await open('checkout');
+      expect(await grouper.beforeEnrichment(checkout)).toBe(false);
+      const group = (await incidents.getIncident(frontend))!.faultGroupId;
+      await resolve('frontend', 'checkout');
+
+      // checkout fires again (reopened): its group's fault ended, so it is triaged on its own.
+      await open('checkout');
+      expect(await grouper.beforeEnrichment(checkout)).toBe(true);
+      expect((await incidents.getIncident(checkout))!.faultGroupId).toBeNull();
+      // A new incident of the old origin does not join the ended group either.
+      const { payments } = await open('payments');
+      expect(await grouper.beforeEnrichment(payments)).toBe(true);
+      expect((await incidents.getIncident(payments))!.faultGroupId).not.toBe(
+        group,
+      );
     },
   );
 

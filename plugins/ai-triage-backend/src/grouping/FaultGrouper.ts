@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { ContextDocument } from '@ai-triage/plugin-ai-triage-common';
+import {
+  ContextDocument,
+  Localization,
+} from '@ai-triage/plugin-ai-triage-common';
 import {
   FaultGroupStore,
   FaultGroupTransaction,
@@ -21,9 +24,9 @@ export type RetriageRequester = {
  * `FaultGroupStore.decide`, serialized across workers and replicas. The rules
  * (docs/architecture.md, "Fault groups"):
  *
- * - Before enrichment, an incident joins a group seen within the window whose fault graph (its
- *   localization's path, suspects and edges, and its members' services) contains the incident's
- *   service: it is not enriched. If its service is the group's origin and the lead's is not, it
+ * - Before enrichment, an incident joins an open group (one member at least open) seen within
+ *   the window whose fault graph (its localization's path, suspects and edges, and its members'
+ *   services) contains the incident's service: it is not enriched. If its service is the group's origin and the lead's is not, it
  *   becomes the lead and is enriched; the group shows its triage from then on.
  * - Else, calls between the services of the window's incidents (client spans of the embedded
  *   store) connect them; this places storms whose incidents arrive together before any of them
@@ -61,8 +64,17 @@ export class FaultGrouper {
       }
       if (incident.faultGroupId) {
         const group = await tx.group(incident.faultGroupId);
+        if (group?.leadIncidentId === incident.id) {
+          return true;
+        }
         if (group) {
-          return group.leadIncidentId === incident.id;
+          // A member triaged again (reopened): still the group's fault while another member is
+          // open; else that fault ended, and the incident is grouped afresh.
+          const open = await tx.openMemberIds(group.id);
+          if (open.some(id => id !== incident.id)) {
+            return false;
+          }
+          await tx.setGroupOf([incident.id], null);
         }
       }
       const sinceMs = Date.parse(incident.firstSeenAt) - windowMs;
@@ -221,17 +233,23 @@ export class FaultGrouper {
     const current = incident.faultGroupId
       ? await tx.group(incident.faultGroupId)
       : undefined;
+    if (current && current.leadIncidentId !== incident.id) {
+      // A member enriched anyway (it joined meanwhile): the lead's localization places the
+      // group, so this one only adds its services to the fault graph.
+      await tx.saveGroup({
+        ...current,
+        services: [
+          ...new Set([...current.services, ...graphOf(incident, localization)]),
+        ].sort(),
+      });
+      return { reason: false, retriage: [] };
+    }
     const sameOrigin = (await tx.recentGroups(sinceMs)).filter(
       g => g.origin === origin && g.id !== current?.id,
     );
     const group = current ?? sameOrigin.shift();
     const leads = !group || group.leadIncidentId === incident.id;
-    const graph = new Set([
-      incident.serviceName,
-      ...localization.path,
-      ...localization.suspects.map(s => s.service),
-      ...localization.edges.flatMap(e => [e.from, e.to]),
-    ]);
+    const graph = graphOf(incident, localization);
 
     // Members so far, those of other groups of this origin (merged in), the incident, and
     // ungrouped incidents of the window on the fault graph.
@@ -293,6 +311,19 @@ export class FaultGrouper {
     );
     return { reason: lead.id === incident.id, retriage };
   }
+}
+
+/** The services a localization looked at: its path, suspects and edge ends, and the incident's. */
+function graphOf(
+  incident: GroupingIncident,
+  localization: Localization,
+): Set<string> {
+  return new Set([
+    incident.serviceName,
+    ...localization.path,
+    ...localization.suspects.map(s => s.service),
+    ...localization.edges.flatMap(e => [e.from, e.to]),
+  ]);
 }
 
 function earliestFirst(incidents: GroupingIncident[]): GroupingIncident[] {

@@ -226,6 +226,12 @@ describe('one fault, one triage', () => {
         ['index', 2],
         ['ledger', 4],
       ]);
+      const badGroupBy = await request(server)
+        .get('/api/ai-triage/incidents')
+        .query({ groupBy: 'service' })
+        .set('authorization', asUser);
+      expect(badGroupBy.status).toBe(400);
+      expect(badGroupBy.body.error.message).toMatch(/^Invalid query: groupBy/);
       const flat = await request(server)
         .get('/api/ai-triage/incidents')
         .set('authorization', asUser);
@@ -271,9 +277,11 @@ describe('one fault, one triage', () => {
       ]);
       await settled(server, Object.values(first));
       expect(llm.requests).toHaveLength(1);
+      // Calls between the alerted services make payments (the deepest alerted one) the lead;
+      // its localization walks on to ledger, which raised no alert yet.
       const before = await detail(server, first.frontend);
       expect(before.faultGroup).toMatchObject({
-        origin: 'payments',
+        origin: 'ledger',
         leadIncidentId: first.payments,
       });
 
@@ -344,6 +352,33 @@ describe('one fault, one triage', () => {
         leadIncidentId: late.ledger,
       });
       expect(triagedAfterMs).toBeGreaterThanOrEqual(waitSeconds * 1000);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'places incidents whose services do not call each other by the localized origin, reasoning once, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const server = await startAiTriageBackend({
+        knex,
+        config: llmConfig(llm),
+      });
+      await sendTraces(server, callChainTraces(SHOP, { nowMs: Date.now() }));
+      // frontend and ledger alert; checkout and payments between them do not.
+      const incidents = await sendAlertStorm(server, ['frontend', 'ledger']);
+      await settled(server, Object.values(incidents));
+
+      // Both were enriched (no call joins them), but only the origin's incident was reasoned over.
+      expect(await countRows(knex, 'context_documents')).toBe(2);
+      expect(llm.requests).toHaveLength(1);
+      const frontend = await detail(server, incidents.frontend);
+      expect(frontend.faultGroup).toMatchObject({
+        origin: 'ledger',
+        leadIncidentId: incidents.ledger,
+      });
+      expect(frontend.incident.probableOrigin).toBe('ledger');
+      expect(frontend.context?.localization?.origin).toBe('ledger');
+      expect(frontend.hypotheses[0].rootCause).toBe('ledger fails on its own');
     },
   );
 });

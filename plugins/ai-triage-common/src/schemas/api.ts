@@ -40,6 +40,12 @@ export type IncidentListQuery = {
   status?: string;
   /** `true`: only incidents no catalog entity was found for. */
   unlinked?: boolean;
+  /**
+   * `fault`: one row per fault group among the matching incidents (its lead if the lead
+   * matches, else its earliest matching member; `faultGroupSize` says how many it stands for);
+   * incidents in no group are rows of their own. `totalCount` then counts rows.
+   */
+  groupBy?: 'fault';
   limit?: number;
   offset?: number;
 };
@@ -69,7 +75,12 @@ export type IncidentDetailResponse = {
   /** The fallback reasoner answered because the configured one failed. */
   degraded?: boolean;
   degradedReason?: string | null;
-  /** The fault group the incident belongs to, when localization grouped it. */
+  /**
+   * The fault group the incident belongs to, when grouped. For a member (not the lead),
+   * `context`, `hypotheses`, `insufficientEvidence`, `degraded` and `failureReason` are the
+   * lead's: the group is triaged once, and reviews posted through a member go to the lead's
+   * hypotheses.
+   */
   faultGroup?: FaultGroup | null;
   /** The group's other incidents (the same fault seen from other services), lead first. */
   relatedIncidents?: Incident[];

@@ -200,6 +200,14 @@ export type ChangeEvent = z.infer<typeof changeEventSchema>;
  * A group of incidents that localization traced to one fault: the same origin in overlapping
  * windows. The origin's own incident (or the first one) leads; members reuse its triage.
  *
+ * How incidents are grouped (the backend's docs/architecture.md, "Fault groups", has the
+ * details): before it is enriched, an incident joins a group whose fault graph (the union of its
+ * localizations' path, suspects and edges, and its members' services) contains its service, and
+ * then is neither enriched nor reasoned over; incidents whose services call each other in the
+ * window are grouped at once, the service they call into being the provisional origin. After
+ * the lead is enriched, `localization.origin` places the group. When the origin's own incident
+ * arrives it becomes the lead and the group is triaged again.
+ *
  * @public
  */
 export const faultGroupSchema = z.object({
@@ -208,8 +216,10 @@ export const faultGroupSchema = z.object({
   origin: z.string(),
   originEntityRef: z.string().nullable(),
   leadIncidentId: z.string(),
+  /** Every member, the lead first, then in the order they were first seen. */
   memberIncidentIds: z.array(z.string()),
   firstSeenAt: z.string(),
+  /** When a member was last seen. */
   lastSeenAt: z.string(),
 });
 

@@ -241,7 +241,8 @@ export const SCENARIOS = [
   // storefront SLO alerts, nothing on internal services): the first alert is hops away.
   {
     name: 'edge-shipping-lock-contention',
-    description: 'Symptom alerting only. Every quote reloads the shipping rate table under an in-process lock held ~300 ms; quotes queue and time out in checkout.',
+    description:
+      'Symptom alerting only. Every quote reloads the shipping rate table under an in-process lock held ~300 ms; quotes queue and time out in checkout.',
     rules: 'edge',
     effects: { shipping: { rateTableReloadMs: 300 } },
     truth: {
@@ -255,7 +256,8 @@ export const SCENARIOS = [
   },
   {
     name: 'edge-payments-cpu-burn',
-    description: "Symptom alerting only. A stricter fraud model makes payments' synchronous fraud check ~60x more expensive; payments saturates.",
+    description:
+      "Symptom alerting only. A stricter fraud model makes payments' synchronous fraud check ~60x more expensive; payments saturates.",
     rules: 'edge',
     effects: { payments: { fraudCheckIterations: 120_000 } },
     truth: {
@@ -269,7 +271,8 @@ export const SCENARIOS = [
   },
   {
     name: 'edge-provider-rate-limit',
-    description: 'Symptom alerting only. The payment provider enforces a quota of 2 charges per second (429 with Retry-After).',
+    description:
+      'Symptom alerting only. The payment provider enforces a quota of 2 charges per second (429 with Retry-After).',
     rules: 'edge',
     effects: { 'payment-provider': { quotaPerSecond: 2 } },
     truth: {
@@ -283,7 +286,8 @@ export const SCENARIOS = [
   },
   {
     name: 'edge-orders-db-lock',
-    description: 'Symptom alerting only. A migration holds ACCESS EXCLUSIVE locks on the stock table for 6 s at a time.',
+    description:
+      'Symptom alerting only. A migration holds ACCESS EXCLUSIVE locks on the stock table for 6 s at a time.',
     rules: 'edge',
     act: lab => lab.lockTable('stock', { holdMs: 6000, pauseMs: 1500 }),
     truth: {
@@ -297,7 +301,8 @@ export const SCENARIOS = [
   },
   {
     name: 'edge-carrier-down',
-    description: "Symptom alerting only. The carrier's API is down: shipping's calls are refused.",
+    description:
+      "Symptom alerting only. The carrier's API is down: shipping's calls are refused.",
     rules: 'edge',
     act: lab => lab.stop('carrier-api'),
     truth: {
@@ -394,25 +399,49 @@ export function scenarioByName(name) {
   return scenario;
 }
 
-/** Hops between two services in the call graph (either direction), or null when unconnected. */
+/** Calls from `from` to reach `to` along the call graph (0 when equal), or null when it cannot. */
 export function hopsBetween(from, to) {
   if (!from || !to) return null;
-  const neighbours = new Map();
-  for (const [caller, callees] of Object.entries(TOPOLOGY))
-    for (const callee of callees) {
-      neighbours.set(caller, [...(neighbours.get(caller) ?? []), callee]);
-      neighbours.set(callee, [...(neighbours.get(callee) ?? []), caller]);
-    }
   const seen = new Map([[from, 0]]);
   const queue = [from];
   while (queue.length) {
     const node = queue.shift();
     if (node === to) return seen.get(node);
-    for (const next of neighbours.get(node) ?? [])
+    for (const next of TOPOLOGY[node] ?? [])
       if (!seen.has(next)) {
         seen.set(next, seen.get(node) + 1);
         queue.push(next);
       }
   }
   return null;
+}
+
+/**
+ * The truth record of a recorded run: the scenario's origin, kind and evidence, plus the first
+ * alert that fired after the onset on a service the fault can reach (one that calls the origin,
+ * directly or not, or the origin itself) and its hops to the origin. `requests` are the
+ * recording's, `faultAtMs` the fault's start (epoch ms).
+ */
+export function truthOf(scenario, requests, faultAtMs) {
+  const firings = requests
+    .filter(r => r.path.includes('/webhooks/'))
+    .flatMap(r => r.body.alerts ?? [])
+    .filter(alert => alert.status === 'firing' && alert.labels?.service);
+  const { origin } = scenario.truth;
+  const first = origin
+    ? firings.find(
+        alert =>
+          Date.parse(alert.startsAt) >= faultAtMs &&
+          hopsBetween(alert.labels.service, origin) !== null,
+      )
+    : firings[0];
+  const firstAlertingService = first?.labels.service ?? null;
+  return {
+    fault: origin !== null,
+    origin,
+    kind: scenario.truth.kind,
+    firstAlertingService,
+    hops: hopsBetween(firstAlertingService, origin),
+    evidence: scenario.truth.evidence,
+  };
 }

@@ -9,11 +9,11 @@
 // Defaults: target http://localhost:7007 (a backend started with `npm start`), token
 // ai-triage-local-dev-token (app-config.yaml's external-access token).
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
-import { SCENARIOS } from './faults.mjs';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { SCENARIOS, scenarioByName, truthOf } from './faults.mjs';
 import { runLab } from './lib/runner.mjs';
 
 const args = process.argv.slice(2);
@@ -37,7 +37,35 @@ if (flag('--list')) {
   process.exit(0);
 }
 const record = flag('--record');
-const recordingsDir = join(dirname(fileURLToPath(import.meta.url)), 'recordings');
+const recordingsDir = join(
+  dirname(fileURLToPath(import.meta.url)),
+  'recordings',
+);
+
+if (flag('--retruth')) {
+  // Rewrites the truth record of every recording from faults.mjs (origin, kind, evidence, first
+  // alert and hops), without recording again.
+  for (const file of readdirSync(recordingsDir).filter(f =>
+    f.endsWith('.json.gz'),
+  )) {
+    const path = join(recordingsDir, file);
+    const recording = JSON.parse(
+      gunzipSync(readFileSync(path)).toString('utf8'),
+    );
+    const truth = truthOf(
+      scenarioByName(recording.scenario),
+      recording.requests,
+      Date.parse(recording.recordedAt) + recording.timeline.faultAt,
+    );
+    if (JSON.stringify(truth) === JSON.stringify(recording.truth)) continue;
+    recording.truth = truth;
+    writeFileSync(path, gzipSync(JSON.stringify(recording), { level: 9 }));
+    console.log(
+      `${file}: first alert ${truth.firstAlertingService}, ${truth.hops} hops`,
+    );
+  }
+  process.exit(0);
+}
 
 if (flag('--all')) {
   // Two runs at a time (each runs eight processes plus PostgreSQL, Prometheus, Alertmanager),
@@ -50,9 +78,18 @@ if (flag('--all')) {
   const worker = async delayMs => {
     await new Promise(r => setTimeout(r, delayMs));
     for (let n = queue.shift(); n; n = queue.shift()) {
-      const child = spawn(process.execPath, [fileURLToPath(import.meta.url), n, ...(record ? ['--record'] : []), ...args], {
-        stdio: 'inherit',
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          fileURLToPath(import.meta.url),
+          n,
+          ...(record ? ['--record'] : []),
+          ...args,
+        ],
+        {
+          stdio: 'inherit',
+        },
+      );
       const code = await new Promise(r => child.on('exit', r));
       if (code !== 0) failures.push(n);
     }

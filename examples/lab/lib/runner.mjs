@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freePort } from '../../../scripts/lib/freePort.mjs';
 import { startPostgres } from '../../../scripts/lib/postgres.mjs';
-import { hopsBetween, scenarioByName } from '../faults.mjs';
+import { scenarioByName, truthOf } from '../faults.mjs';
 import { startLoad } from '../loadgen.mjs';
 import { startRecorder } from './recorder.mjs';
 
@@ -280,7 +280,11 @@ export async function runLab(options) {
       JSON.stringify({
         global: { scrape_interval: '2s', evaluation_interval: '2s' },
         rule_files: [
-          join(LAB, 'prometheus', scenario.rules === 'edge' ? 'rules-edge.yml' : 'rules.yml'),
+          join(
+            LAB,
+            'prometheus',
+            scenario.rules === 'edge' ? 'rules-edge.yml' : 'rules.yml',
+          ),
           join(dir, 'scenario-rules.yml'),
         ],
         alerting: {
@@ -475,25 +479,7 @@ function buildRecording({
     path,
     body,
   }));
-  // The first alert that fired once the fault was on (a fault's alerts, not earlier noise); in a
-  // no-fault run, the first alert at all.
-  const firings = requests
-    .filter(r => r.path.includes('/webhooks/'))
-    .flatMap(r => (r.body.alerts ?? []).map(alert => ({ alert, at: r.at })))
-    .filter(({ alert }) => alert.status === 'firing');
-  const firstFiring = (
-    firings.find(({ alert }) => Date.parse(alert.startsAt) >= faultAt) ??
-    firings[0]
-  )?.alert;
-  const firstAlertingService = firstFiring?.labels?.service ?? null;
-  const truth = {
-    fault: scenario.truth.origin !== null,
-    origin: scenario.truth.origin,
-    kind: scenario.truth.kind,
-    firstAlertingService,
-    hops: hopsBetween(firstAlertingService, scenario.truth.origin),
-    evidence: scenario.truth.evidence,
-  };
+  const truth = truthOf(scenario, requests, faultAt);
   return {
     format: RECORDING_FORMAT,
     version: RECORDING_VERSION,

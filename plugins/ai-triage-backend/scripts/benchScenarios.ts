@@ -1,4 +1,5 @@
 import knexFactory from 'knex';
+import fs from 'node:fs';
 import path from 'node:path';
 import {
   ScenarioReplay,
@@ -6,7 +7,10 @@ import {
   replayScenario,
 } from '../src/__testUtils__/scenarios';
 import { replayRecordingFile } from '../src/__testUtils__/labBackend';
-import { listLabRecordings } from '../src/__testUtils__/labRecordings';
+import {
+  listLabRecordings,
+  loadLabRecording,
+} from '../src/__testUtils__/labRecordings';
 import {
   RecordingScore,
   ScoreSummary,
@@ -18,14 +22,16 @@ import {
  * Accuracy of the heuristic reasoner on the lab recordings and the example incident scenarios:
  *
  *   npm run bench:scenarios [-- --verbose] [-- --seeds N] [-- --json] [-- --lab-only]
- *                           [-- --recordings DIR]
+ *                           [-- --recordings DIR] [-- --reuse REPORT.json]
  *
  * First replays every lab recording (examples/lab/recordings: telemetry and Alertmanager
  * webhooks of really instrumented services) through the real HTTP endpoints of a test backend
  * with the real plugin, and scores every incident against the recording's truth: top-1 and
  * top-3 origin, kind match, abstentions on no-fault runs, fault groups, Brier score of the
  * probabilities, alert-to-hypotheses latency. A recording that cannot be replayed fails the run
- * (exit 1, naming the file). `--json` prints one JSON document instead of the tables.
+ * (exit 1, naming the file). `--json` prints one JSON document instead of the tables;
+ * `--reuse REPORT.json` takes the scores of recordings already in such a report instead of
+ * replaying them again (the recording file must not have changed since).
  *
  * Then, unless `--lab-only`:
  * Replays every scenario in examples/scenarios through the real pipeline (OTLP store, intake,
@@ -64,9 +70,15 @@ const ms = (v: number | null) => (v === null ? '–' : `${Math.round(v)} ms`);
 function summaryLine(s: ScoreSummary): string {
   return [
     `incidents ${s.incidents}`,
-    `top-1 origin ${s.top1}/${s.faultIncidents} (${pct(s.top1, s.faultIncidents)})`,
+    `top-1 origin ${s.top1}/${s.faultIncidents} (${pct(
+      s.top1,
+      s.faultIncidents,
+    )})`,
     `top-3 ${s.top3}/${s.faultIncidents} (${pct(s.top3, s.faultIncidents)})`,
-    `kind ${s.kindMatch}/${s.faultIncidents} (${pct(s.kindMatch, s.faultIncidents)})`,
+    `kind ${s.kindMatch}/${s.faultIncidents} (${pct(
+      s.kindMatch,
+      s.faultIncidents,
+    )})`,
     `abstentions ${s.abstentions}/${s.noFaultIncidents}`,
     `groups ${s.groups} for ${s.faults} faults`,
     `Brier ${s.brier === null ? '– (no probabilities)' : s.brier.toFixed(3)}`,
@@ -81,6 +93,15 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
   );
   const scores: RecordingScore[] = [];
   const failed: string[] = [];
+  const reuseArg = process.argv.indexOf('--reuse');
+  const reused = new Map<string, RecordingScore>(
+    reuseArg === -1
+      ? []
+      : (
+          JSON.parse(fs.readFileSync(process.argv[reuseArg + 1], 'utf8'))
+            .recordings as RecordingScore[]
+        ).map(score => [score.scenario, score]),
+  );
   const out = (line: string) => {
     if (!options.json) process.stdout.write(`${line}\n`);
   };
@@ -92,8 +113,15 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
       useNullAsDefault: true,
     });
     try {
-      const replay = await replayRecordingFile(file, knex);
-      const score = scoreReplay(replay);
+      const reusedScore = reused.get(path.basename(file, '.json.gz'));
+      // The truth record may have been rewritten since (npm run lab -- --retruth).
+      const known = reusedScore && {
+        ...reusedScore,
+        hops: loadLabRecording(file).truth.hops,
+        firstAlertingService: loadLabRecording(file).truth.firstAlertingService,
+      };
+      const replay = known ? null : await replayRecordingFile(file, knex);
+      const score = known ?? scoreReplay(replay!);
       scores.push(score);
       const s = summarize([score]);
       const truth = score.fault
@@ -103,11 +131,15 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
         : 'no fault';
       out(`  ${score.scenario.padEnd(30)} ${truth}`);
       out(`      ${summaryLine(s)}`);
-      out(
-        `      replay: ${replay.recording.requests.length} requests posted in ${ms(
-          replay.timings.postingMs,
-        )}, waited ${ms(replay.timings.waitingMs)} for triage`,
-      );
+      if (replay)
+        out(
+          `      replay: ${
+            replay.recording.requests.length
+          } requests posted in ${ms(replay.timings.postingMs)}, waited ${ms(
+            replay.timings.waitingMs,
+          )} for triage`,
+        );
+      else out('      (scores reused from the given report)');
       if (options.verbose) {
         for (const i of score.incidents)
           out(
@@ -132,10 +164,17 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
   const farScores = faultScores.filter(s => (s.hops ?? 0) >= 2);
   const kinds = [...new Set(faultScores.map(s => s.kind!))].sort();
   const byKind = Object.fromEntries(
-    kinds.map(kind => [kind, summarize(faultScores.filter(s => s.kind === kind))]),
+    kinds.map(kind => [
+      kind,
+      summarize(faultScores.filter(s => s.kind === kind)),
+    ]),
   );
   out(`\n  lab total (${files.length} recordings): ${summaryLine(total)}`);
-  out(`  origin >= 2 hops away (${farScores.length} recordings): ${summaryLine(summarize(farScores))}`);
+  out(
+    `  origin >= 2 hops away (${farScores.length} recordings): ${summaryLine(
+      summarize(farScores),
+    )}`,
+  );
   for (const kind of kinds)
     out(`    ${kind.padEnd(14)} ${summaryLine(byKind[kind])}`);
   out('');

@@ -22,10 +22,7 @@ const repoRoot = path.resolve(
   resolvePackagePath('@ai-triage/plugin-ai-triage-backend'),
   '../..',
 );
-export const labRecordingsDir = path.join(
-  repoRoot,
-  'examples/lab/recordings',
-);
+export const labRecordingsDir = path.join(repoRoot, 'examples/lab/recordings');
 
 export const LAB_RECORDING_FORMAT = 'ai-triage-lab-recording';
 export const LAB_RECORDING_VERSION = 1;
@@ -55,7 +52,11 @@ const recordingSchema = z.object({
     .array(
       z.object({
         at: z.number(),
-        path: z.string().regex(/^\/api\/ai-triage\/(otlp\/v1\/(traces|metrics|logs)|webhooks\/[a-z]+)$/),
+        path: z
+          .string()
+          .regex(
+            /^\/api\/ai-triage\/(otlp\/v1\/(traces|metrics|logs)|webhooks\/[a-z]+)$/,
+          ),
         body: z.record(z.string(), z.unknown()),
       }),
     )
@@ -141,7 +142,8 @@ export function countRecordedTelemetry(recording: LabRecording) {
     const b = body as any;
     if (p.endsWith('/traces'))
       for (const rs of b.resourceSpans ?? [])
-        for (const ss of rs.scopeSpans ?? []) counts.spans += ss.spans?.length ?? 0;
+        for (const ss of rs.scopeSpans ?? [])
+          counts.spans += ss.spans?.length ?? 0;
     else if (p.endsWith('/logs'))
       for (const rl of b.resourceLogs ?? [])
         for (const sl of rl.scopeLogs ?? [])
@@ -151,8 +153,13 @@ export function countRecordedTelemetry(recording: LabRecording) {
         for (const sm of rm.scopeMetrics ?? [])
           for (const m of sm.metrics ?? [])
             counts.dataPoints +=
-              (m.gauge ?? m.sum ?? m.histogram ?? m.exponentialHistogram ?? m.summary)
-                ?.dataPoints?.length ?? 0;
+              (
+                m.gauge ??
+                m.sum ??
+                m.histogram ??
+                m.exponentialHistogram ??
+                m.summary
+              )?.dataPoints?.length ?? 0;
     else counts.webhooks += 1;
   }
   return counts;
@@ -175,6 +182,8 @@ export type LabReplay = {
   sent: ReturnType<typeof countRecordedTelemetry>;
   /** The shift applied to every timestamp (ms): the recording ends at the replay's start. */
   shiftMs: number;
+  /** Where the recording's end was moved to (epoch ms): the replay's start. */
+  endsAtMs: number;
   /** Wall time spent posting and waiting for triage (ms). */
   timings: { postingMs: number; waitingMs: number };
 };
@@ -192,7 +201,8 @@ type ReplayTarget = {
 
 async function getJson<T>(url: string, authorization: string): Promise<T> {
   const res = await fetch(url, { headers: { authorization } });
-  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
+  if (!res.ok)
+    throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as T;
 }
 
@@ -210,12 +220,20 @@ export async function replayLabRecording(
   target: ReplayTarget,
 ): Promise<LabReplay> {
   const timeoutMs = target.timeoutMs ?? 60_000;
-  const shiftMs = Date.now() - (Date.parse(recording.recordedAt) + recording.timeline.end);
+  // The recording ends with its last request (services flush after the load stops).
+  const endMs = Math.max(
+    recording.timeline.end,
+    ...recording.requests.map(r => r.at),
+  );
+  const endsAtMs = Date.now();
+  const shiftMs = endsAtMs - (Date.parse(recording.recordedAt) + endMs);
   const firstPostedAt = new Map<string, number>();
   const firstSettledAt = new Map<string, number>();
   const timings = { postingMs: 0, waitingMs: 0 };
   const fail = (message: string) => {
-    throw new Error(`Replay of ${path.basename(recording.file)} failed: ${message}`);
+    throw new Error(
+      `Replay of ${path.basename(recording.file)} failed: ${message}`,
+    );
   };
 
   const waitSettled = async (ids: string[]) => {
@@ -232,7 +250,9 @@ export async function replayLabRecording(
           break;
         }
         if (Date.now() > deadline)
-          fail(`incident ${id} still ${detail.incident.triageState} after ${timeoutMs} ms`);
+          fail(
+            `incident ${id} still ${detail.incident.triageState} after ${timeoutMs} ms`,
+          );
         await new Promise(resolve => setTimeout(resolve, 25));
       }
     }
@@ -253,10 +273,15 @@ export async function replayLabRecording(
     const text = await res.text();
     timings.postingMs += Date.now() - postedAt;
     if (res.status >= 300)
-      fail(`POST ${request.path} (recorded at +${request.at} ms) answered ${res.status}: ${text.slice(0, 300)}`);
+      fail(
+        `POST ${request.path} (recorded at +${request.at} ms) answered ${
+          res.status
+        }: ${text.slice(0, 300)}`,
+      );
     if (request.path.includes('/webhooks/')) {
       const ids: string[] = JSON.parse(text).incidentIds ?? [];
-      for (const id of ids) if (!firstPostedAt.has(id)) firstPostedAt.set(id, postedAt);
+      for (const id of ids)
+        if (!firstPostedAt.has(id)) firstPostedAt.set(id, postedAt);
       await waitSettled(ids);
     }
   }
@@ -276,7 +301,8 @@ export async function replayLabRecording(
       incident: detail.incident,
       hypotheses: detail.hypotheses,
       insufficientEvidence: detail.insufficientEvidence,
-      alertPostedAtMs: firstPostedAt.get(item.id) ?? Date.parse(item.firstSeenAt),
+      alertPostedAtMs:
+        firstPostedAt.get(item.id) ?? Date.parse(item.firstSeenAt),
       hypothesesAtMs:
         detail.hypotheses.length || detail.insufficientEvidence
           ? firstSettledAt.get(item.id) ?? null
@@ -289,6 +315,7 @@ export async function replayLabRecording(
     incidents,
     sent: countRecordedTelemetry(recording),
     shiftMs,
+    endsAtMs,
     timings,
   };
 }
@@ -320,8 +347,10 @@ export function loadExampleCatalog(): Entity[] {
   for (const entity of entities) {
     const self = stringifyEntityRef(entity);
     const spec = (entity.spec ?? {}) as Record<string, any>;
-    if (spec.owner) relate(self, 'ownedBy', ref('group', spec.owner), 'ownerOf');
-    if (spec.system) relate(self, 'partOf', ref('system', spec.system), 'hasPart');
+    if (spec.owner)
+      relate(self, 'ownedBy', ref('group', spec.owner), 'ownerOf');
+    if (spec.system)
+      relate(self, 'partOf', ref('system', spec.system), 'hasPart');
     for (const dep of spec.dependsOn ?? [])
       relate(self, 'dependsOn', ref('component', dep), 'dependencyOf');
     for (const api of spec.providesApis ?? [])

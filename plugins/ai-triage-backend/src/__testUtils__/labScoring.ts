@@ -1,4 +1,7 @@
-import { CONFIDENCE_CUTOFFS, Hypothesis } from '@ai-triage/plugin-ai-triage-common';
+import {
+  CONFIDENCE_CUTOFFS,
+  Hypothesis,
+} from '@ai-triage/plugin-ai-triage-common';
 import { LabReplay, ReplayedIncident } from './labRecordings';
 
 /*
@@ -24,7 +27,8 @@ function ranked(incident: ReplayedIncident): Hypothesis[] {
  * low where there is no probability).
  */
 export function abstained(incident: ReplayedIncident): boolean {
-  if (incident.insufficientEvidence || incident.hypotheses.length === 0) return true;
+  if (incident.insufficientEvidence || incident.hypotheses.length === 0)
+    return true;
   return incident.hypotheses.every(h =>
     h.probability !== undefined
       ? h.probability < CONFIDENCE_CUTOFFS.medium
@@ -83,12 +87,15 @@ export function scoreReplay(replay: LabReplay): RecordingScore {
     incident.hypotheses
       .filter(h => typeof h.probability === 'number')
       .map(h => {
-        const hit = truth.origin !== null && originOf(h) === truth.origin ? 1 : 0;
+        const hit =
+          truth.origin !== null && originOf(h) === truth.origin ? 1 : 0;
         return (h.probability! - hit) ** 2;
       }),
   );
   const groups = new Set(
-    replay.incidents.map(i => i.incident.faultGroupId ?? `incident:${i.incident.id}`),
+    replay.incidents.map(
+      i => i.incident.faultGroupId ?? `incident:${i.incident.id}`,
+    ),
   ).size;
   return {
     scenario: replay.recording.scenario,
@@ -123,7 +130,9 @@ export type ScoreSummary = {
 function percentile(values: number[], p: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return sorted[
+    Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
+  ];
 }
 
 export function summarize(scores: RecordingScore[]): ScoreSummary {

@@ -50,7 +50,12 @@ const useStyles = makeStyles(theme => ({
     },
   },
   hypothesis: {
+    minWidth: 260,
     maxWidth: 420,
+  },
+  // Headers and short cells stay on one line; the hypothesis column takes the wrapping.
+  nowrap: {
+    whiteSpace: 'nowrap',
   },
   srOnly: {
     position: 'absolute',
@@ -192,6 +197,7 @@ export function FaultGroupsTable(props: {
             {COLUMNS.map(column => (
               <TableCell
                 key={column.title}
+                className={classes.nowrap}
                 sortDirection={
                   column.key && sort?.key === column.key
                     ? sort.direction
@@ -271,14 +277,16 @@ export function FaultGroupsTable(props: {
                   <TableCell className={classes.hypothesis}>
                     {hypothesisText(row)}
                   </TableCell>
-                  <TableCell>{reviewStateOf(row)}</TableCell>
+                  <TableCell className={classes.nowrap}>
+                    {reviewStateOf(row)}
+                  </TableCell>
                   <TableCell>
                     <SeverityChip severity={severityOf(row)} />
                   </TableCell>
-                  <TableCell>
+                  <TableCell className={classes.nowrap}>
                     <TriageStateLabel state={row.lead.triageState} />
                   </TableCell>
-                  <TableCell>
+                  <TableCell className={classes.nowrap}>
                     <span title={formatTime(lastSeenOf(row))}>
                       {formatAge(lastSeenOf(row))} ago
                     </span>
@@ -305,10 +313,10 @@ export function FaultGroupsTable(props: {
                       <TableCell>
                         <SeverityChip severity={member.severity} />
                       </TableCell>
-                      <TableCell>
+                      <TableCell className={classes.nowrap}>
                         <TriageStateLabel state={member.triageState} />
                       </TableCell>
-                      <TableCell>
+                      <TableCell className={classes.nowrap}>
                         <span title={formatTime(member.lastSeenAt)}>
                           {formatAge(member.lastSeenAt)} ago
                         </span>

@@ -175,7 +175,7 @@ function GroupedFeed(props: FeedListProps & { sort: Sort }) {
           NO_MATCH
         ) : (
           <FaultGroupsTable
-            title={`Faults (${value.items.length} on this page, ${value.totalCount} incidents)`}
+            title={`Faults (${value.totalCount})`}
             rows={value.items}
             sort={props.sort}
             onSortChange={sort =>

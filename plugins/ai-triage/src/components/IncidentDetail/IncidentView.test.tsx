@@ -19,8 +19,9 @@ import {
 } from '../../testUtils/fixtures';
 import { IncidentDetail } from './IncidentDetail';
 
-configure({ asyncUtilTimeout: 5000 });
-jest.setTimeout(30_000);
+// Generous: the incident view is a heavy render, and the machine is shared.
+configure({ asyncUtilTimeout: 10_000 });
+jest.setTimeout(60_000);
 
 const server = setupServer();
 registerMswTestHooks(server);

@@ -22,8 +22,9 @@ import {
   localizedIncident,
 } from '../../testUtils/fixtures';
 
-configure({ asyncUtilTimeout: 5000 });
-jest.setTimeout(30_000);
+// Generous: the incident view is a heavy render, and the machine is shared.
+configure({ asyncUtilTimeout: 10_000 });
+jest.setTimeout(60_000);
 
 const server = setupServer();
 registerMswTestHooks(server);

@@ -6,11 +6,15 @@
 // loopback port with in-memory SQLite, sends the demo scenario's telemetry and alert with
 // scripts/demo.mjs, then drives Debian's Chromium with playwright-core: sign in as guest, open the
 // checkout service's Incidents tab, open the incident, accept a hypothesis, reload and see the
-// review, check that alert text with HTML in it stays text, and open the incident feed. Saves
-// screenshots to docs/images/. The workflow: acknowledge the incident in the view, accept a
-// hypothesis, and check that a loopback webhook receiver gets the signed event exactly once
-// although it fails until the backend is killed (SIGKILL) and once more after its restart on the
-// same (file) database.
+// review, check that alert text with HTML in it stays text, and open the incident feed. The
+// workflow: acknowledge the incident in the view, accept a hypothesis, and check that a loopback
+// webhook receiver gets the signed event exactly once although it fails until the backend is
+// killed (SIGKILL) and once more after its restart on the same (file) database. Then it
+// replays a lab recording whose fault began three hops below the first alerting service
+// (examples/lab/recordings/provider-timeout.json.gz), opens that service's incident and checks
+// the view names the recorded origin, in the light and the dark theme, and the feed's fault row.
+// axe-core, injected into the page, must find no serious or critical accessibility violation on
+// the tab, the incident view (both themes) and the feed. Saves screenshots to docs/images/.
 //
 //   node e2e/portal.e2e.mjs              (npm run test:e2e)
 //
@@ -33,6 +37,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { freePort } from '../scripts/lib/freePort.mjs';
+import { checkAccessibility } from './axe.mjs';
+import { checkLabIncident } from './labIncident.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -382,6 +388,7 @@ async function main() {
       path: path.join(SCREENSHOTS, 'incidents-tab.png'),
     });
     log('Incidents tab shows the triaged incident');
+    await checkAccessibility(page, 'Incidents tab');
 
     // The incident view: alert, context and hypotheses side by side.
     await incidentLink.click();
@@ -405,12 +412,11 @@ async function main() {
       .getByText(cause)
       .waitFor();
     log('incident acknowledged; the accepted cause is its current root cause');
-    await page
-      .getByRole('button', { name: 'Close incident' })
-      .evaluate(element => element.closest('.MuiCard-root').scrollIntoView());
-    await page.screenshot({
-      path: path.join(SCREENSHOTS, 'incident-view.png'),
-    });
+    await page.getByRole('region', { name: 'Headline' }).waitFor();
+    await checkAccessibility(
+      page,
+      'Incident view (demo incident, light theme)',
+    );
 
     // The review is stored: a reload shows it again, with who made it.
     await page.reload();
@@ -488,9 +494,6 @@ async function main() {
     if ((await feedRow.getByText('(unlinked)').count()) > 0) {
       throw new Error('the demo incident is listed as unlinked in the feed');
     }
-    await page.screenshot({
-      path: path.join(SCREENSHOTS, 'incident-feed.png'),
-    });
     log('incident feed lists the incident, linked to its entity');
 
     // Alert text with HTML in it is shown as text and never runs.
@@ -508,6 +511,13 @@ async function main() {
       );
     }
     log('alert HTML is rendered as text');
+
+    await checkLabIncident(page, {
+      baseUrl,
+      token: TOKEN,
+      screenshots: SCREENSHOTS,
+      log,
+    });
 
     log(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {

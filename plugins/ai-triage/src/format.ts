@@ -47,3 +47,17 @@ export function formatAge(iso: string, nowMs: number = Date.now()): string {
   }
   return `${Math.floor(hours / 24)} d`;
 }
+
+/** The time of day of `iso` in the reader's time zone, to the minute ("14:02"). */
+export function formatClock(iso: string): string {
+  return new Date(iso).toLocaleTimeString(undefined, {
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  });
+}
+
+/** A 0..1 probability with two decimals ("0.82"). */
+export function formatProbability(probability: number): string {
+  return probability.toFixed(2);
+}

@@ -10,6 +10,7 @@ import {
   SetIncidentStatusResponse,
   TicketRef,
 } from '@ai-triage/plugin-ai-triage-common';
+import { IncidentGroupListResponse } from './groupIncidents';
 
 /**
  * Reads incidents from the AI triage backend and records reviews of their hypotheses.
@@ -19,6 +20,13 @@ import {
 export interface AiTriageApi {
   /** One page of incidents matching the query: open ones first, then the most recently seen. */
   listIncidents(query: IncidentListQuery): Promise<IncidentListResponse>;
+  /**
+   * One page of incidents matching the query, one row per fault group, each with its lead's top
+   * hypothesis and review state (the feed).
+   */
+  listIncidentGroups(
+    query: IncidentListQuery,
+  ): Promise<IncidentGroupListResponse>;
   /** One incident with its alerts, context document and hypotheses. */
   getIncident(incidentId: string): Promise<IncidentDetailResponse>;
   /** Accepts, modifies or rejects a hypothesis as the signed-in user. */

@@ -73,6 +73,21 @@ export function useIncidents(query: IncidentListQuery) {
 }
 
 /**
+ * One page of the feed, one row per fault group, kept live like {@link useIncidents}.
+ *
+ * @internal
+ */
+export function useIncidentGroups(query: IncidentListQuery) {
+  const api = useApi(aiTriageApiRef);
+  const key = JSON.stringify(query);
+  const load = useCallback(
+    () => api.listIncidentGroups(JSON.parse(key) as IncidentListQuery),
+    [api, key],
+  );
+  return useLiveValue(load);
+}
+
+/**
  * One incident with its alerts, context and hypotheses, kept live so that triage progress and
  * reviews by others show up without a reload.
  *

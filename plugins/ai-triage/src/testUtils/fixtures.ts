@@ -1,10 +1,12 @@
 import { Entity } from '@backstage/catalog-model';
 import {
   ContextDocument,
+  FaultGroup,
   Hypothesis,
   Incident,
   IncidentDetailResponse,
   IncidentListResponse,
+  Localization,
   StoredAlert,
 } from '@ai-triage/plugin-ai-triage-common';
 
@@ -174,6 +176,293 @@ export function detailResponse(
     context,
     hypotheses: [hypothesis],
     insufficientEvidence: false,
+    ...overrides,
+  };
+}
+
+// A localized incident: checkout alerted, the fault began two hops down in carrier-api, which
+// rate-limits shipping; storefront's and shipping's incidents are in the same fault group.
+
+const at = (time: string) => `2026-01-10T${time}:00.000Z`;
+
+export const localizedIncident: Incident = {
+  ...incident,
+  id: 'inc-7',
+  correlationKey: 'alertmanager:checkout:HighErrorRate',
+  title: 'HighErrorRate on checkout',
+  firstSeenAt: at('14:04'),
+  lastSeenAt: at('14:15'),
+  faultGroupId: 'fg-1',
+  probableOrigin: 'carrier-api',
+  faultGroupLead: false,
+};
+
+export const relatedIncidents: Incident[] = [
+  {
+    ...incident,
+    id: 'inc-8',
+    correlationKey: 'alertmanager:shipping:HighErrorRate',
+    title: 'HighErrorRate on shipping',
+    entityRef: 'component:default/shipping',
+    serviceName: 'shipping',
+    firstSeenAt: at('14:03'),
+    lastSeenAt: at('14:15'),
+    faultGroupId: 'fg-1',
+    probableOrigin: 'carrier-api',
+    faultGroupLead: true,
+  },
+  {
+    ...incident,
+    id: 'inc-9',
+    correlationKey: 'alertmanager:storefront:SlowRequests',
+    title: 'SlowRequests on storefront',
+    entityRef: 'component:default/storefront',
+    serviceName: 'storefront',
+    severity: 'warning',
+    firstSeenAt: at('14:06'),
+    lastSeenAt: at('14:15'),
+    faultGroupId: 'fg-1',
+    probableOrigin: 'carrier-api',
+    faultGroupLead: false,
+  },
+];
+
+const localizedAlert: StoredAlert = {
+  ...alert,
+  id: 'alert-7',
+  startsAt: at('14:04'),
+  endsAt: at('14:12'),
+  status: 'resolved',
+};
+
+const suspect = (
+  service: string,
+  hops: number,
+  overrides: Partial<Localization['suspects'][number]> = {},
+): Localization['suspects'][number] => ({
+  service,
+  entityRef: `component:default/${service}`,
+  hops,
+  anomalyScore: 1,
+  selfTimeP95Ms: 40,
+  baselineSelfTimeP95Ms: 38,
+  originatingErrors: 0,
+  passedOnErrors: 0,
+  kind: null,
+  changed: false,
+  baselineKnown: true,
+  evidenceIds: [],
+  ...overrides,
+});
+
+export const localizedContext: ContextDocument = {
+  ...context,
+  incidentId: 'inc-7',
+  window: { from: at('13:47'), to: at('14:17') },
+  baselineWindow: { from: at('13:17'), to: at('13:47') },
+  alerts: [{ ...context.alerts[0], startsAt: at('14:04') }],
+  operations: [
+    {
+      ...context.operations[0],
+      id: 'op:shipping:POST /quote',
+      operation: 'POST /quote',
+      service: 'shipping',
+      sampleError: 'carrier-api answered 429 Too Many Requests',
+    },
+  ],
+  dependencies: [
+    {
+      id: 'dep:shipping',
+      dependency: 'shipping',
+      callCount: 900,
+      errorCount: 120,
+      errorRate: 0.133,
+      p95Ms: 1900,
+      latencyShare: 0.7,
+      baselineCallCount: 880,
+      baselineErrorCount: 2,
+      baselineP95Ms: 210,
+    },
+  ],
+  logTemplates: [
+    {
+      id: 'log:carrier-api:1',
+      template: `rate limit exceeded for key <*>: ${'quota '.repeat(60)}`,
+      level: 'warn',
+      count: 412,
+      firstSeen: at('14:02'),
+      lastSeen: at('14:16'),
+      sample: 'rate limit exceeded for key k_1',
+      baselineCount: 0,
+      service: 'carrier-api',
+    },
+  ],
+  metricDeltas: [
+    {
+      id: 'metric:carrier-api:http_429',
+      metric: 'http_server_responses_429',
+      attributes: { route: '/v2/rates' },
+      baseline: 0.1,
+      current: 14,
+      changeRatio: 139,
+      service: 'carrier-api',
+    },
+    {
+      id: 'metric:checkout:error_ratio',
+      metric: 'http_server_error_ratio',
+      attributes: {},
+      baseline: 0.004,
+      current: 0.12,
+      changeRatio: 29,
+    },
+  ],
+  missing: [],
+  onset: {
+    at: at('14:02'),
+    method: 'change-point',
+    series: 'errors',
+    baselineWindow: { from: at('13:32'), to: at('14:02') },
+    baselineMinutes: 30,
+    incidentMinutes: 15,
+    baselineSufficient: true,
+    baselineSource: 'pre-onset',
+  },
+  localization: {
+    origin: 'carrier-api',
+    path: ['checkout', 'shipping', 'carrier-api'],
+    suspects: [
+      suspect('carrier-api', 2, {
+        anomalyScore: 9.4,
+        originatingErrors: 412,
+        kind: 'rate-limit',
+        changed: true,
+        evidenceIds: ['log:carrier-api:1', 'metric:carrier-api:http_429'],
+      }),
+      suspect('shipping', 1, {
+        anomalyScore: 4.1,
+        passedOnErrors: 120,
+        changed: false,
+      }),
+      suspect('checkout', 0, { anomalyScore: 3.2, passedOnErrors: 144 }),
+      suspect('payments', 1, { anomalyScore: 0.2 }),
+    ],
+    edges: [
+      {
+        from: 'storefront',
+        to: 'checkout',
+        source: 'traces',
+        callCount: 2000,
+        errorRate: 0.07,
+        baselineErrorRate: 0.001,
+        p95Ms: 2100,
+        baselineP95Ms: 260,
+        changed: ['latency', 'errors'],
+      },
+      {
+        from: 'checkout',
+        to: 'shipping',
+        source: 'both',
+        callCount: 900,
+        errorRate: 0.133,
+        baselineErrorRate: 0.002,
+        p95Ms: 1900,
+        baselineP95Ms: 210,
+        changed: ['latency', 'errors'],
+      },
+      {
+        from: 'shipping',
+        to: 'carrier-api',
+        source: 'traces',
+        callCount: 880,
+        errorRate: 0.47,
+        baselineErrorRate: 0.001,
+        p95Ms: 95,
+        baselineP95Ms: 90,
+        changed: ['errors'],
+      },
+      {
+        from: 'checkout',
+        to: 'payments',
+        source: 'traces',
+        callCount: 950,
+        errorRate: 0,
+        baselineErrorRate: 0,
+        p95Ms: 80,
+        baselineP95Ms: 82,
+        changed: [],
+      },
+    ],
+    maxDepth: 4,
+    method: 'baro-mad+self-time',
+  },
+  changes: [
+    {
+      id: 'change:shipping:1',
+      service: 'shipping',
+      kind: 'deploy',
+      at: at('13:52'),
+      from: '1.8.0',
+      to: '1.8.1',
+      summary: 'shipping 1.8.0 → 1.8.1',
+    },
+  ],
+};
+
+export const localizedHypotheses: Hypothesis[] = [
+  {
+    ...hypothesis,
+    id: 'hyp-7',
+    rootCause:
+      'carrier-api rate-limits shipping: quota exhausted, 47% of calls answered 429',
+    affectedComponents: ['carrier-api', 'shipping', 'checkout'],
+    confidence: 'high',
+    probability: 0.82,
+    kind: 'rate-limit',
+    origin: 'carrier-api',
+    reasoning: 'carrier-api answers 429 to shipping since 14:02.',
+    evidenceIds: [
+      'log:carrier-api:1',
+      'metric:carrier-api:http_429',
+      'dep:shipping',
+    ],
+  },
+  {
+    ...hypothesis,
+    id: 'hyp-8',
+    rank: 2,
+    rootCause: 'The shipping deploy 1.8.1 broke quoting',
+    affectedComponents: ['shipping', 'checkout'],
+    confidence: 'low',
+    probability: 0.12,
+    kind: 'deploy',
+    origin: 'shipping',
+    reasoning: 'A deploy of shipping ten minutes before the onset.',
+    evidenceIds: ['change:shipping:1'],
+  },
+];
+
+export const faultGroup: FaultGroup = {
+  id: 'fg-1',
+  origin: 'carrier-api',
+  originEntityRef: 'component:default/carrier-api',
+  leadIncidentId: 'inc-8',
+  memberIncidentIds: ['inc-8', 'inc-7', 'inc-9'],
+  firstSeenAt: at('14:03'),
+  lastSeenAt: at('14:15'),
+};
+
+/** The detail answer for the localized checkout incident. */
+export function localizedDetailResponse(
+  overrides: Partial<IncidentDetailResponse> = {},
+): IncidentDetailResponse {
+  return {
+    incident: localizedIncident,
+    alerts: [localizedAlert],
+    context: localizedContext,
+    hypotheses: localizedHypotheses,
+    insufficientEvidence: false,
+    faultGroup,
+    relatedIncidents,
     ...overrides,
   };
 }

@@ -5,10 +5,7 @@ import ListItem from '@material-ui/core/ListItem';
 import ListItemText from '@material-ui/core/ListItemText';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
-import {
-  ContextDocument,
-  MetricDelta,
-} from '@ai-triage/plugin-ai-triage-common';
+import { ContextDocument } from '@ai-triage/plugin-ai-triage-common';
 import {
   formatChange,
   formatMs,
@@ -17,6 +14,7 @@ import {
   formatValue,
 } from '../../format';
 import { DeltaChart } from './DeltaChart';
+import { metricName } from './evidence';
 
 const useStyles = makeStyles(theme => ({
   section: {
@@ -262,11 +260,4 @@ export function ContextCard(props: {
       </div>
     </InfoCard>
   );
-}
-
-function metricName(delta: MetricDelta): string {
-  const attributes = Object.entries(delta.attributes)
-    .map(([key, value]) => `${key}="${value}"`)
-    .join(', ');
-  return attributes ? `${delta.metric}{${attributes}}` : delta.metric;
 }

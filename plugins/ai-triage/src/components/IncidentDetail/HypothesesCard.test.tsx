@@ -20,7 +20,6 @@ function renderCard(detail: Partial<IncidentDetailResponse>) {
         insufficientEvidence: false,
         ...detail,
       }}
-      knownEvidenceIds={new Set(['dep:payments-db', 'log:1'])}
       onEvidenceClick={jest.fn()}
       onReview={jest.fn()}
     />,

@@ -47,7 +47,6 @@ function Placeholder(props: { detail: IncidentDetailResponse }) {
  */
 export function HypothesesCard(props: {
   detail: IncidentDetailResponse;
-  knownEvidenceIds: ReadonlySet<string>;
   highlightedEvidenceId?: string;
   onEvidenceClick: (evidenceId: string) => void;
   onReview: (hypothesisId: string, request: ReviewRequest) => Promise<void>;
@@ -84,6 +83,7 @@ export function HypothesesCard(props: {
           <HypothesisItem
             key={hypothesis.id}
             hypothesis={hypothesis}
+            context={detail.context}
             canReview={allowed}
             {...itemProps}
           />

@@ -1,22 +1,21 @@
 import { useState } from 'react';
-import { coreApis, useApi } from '@backstage/frontend-plugin-api';
-import { ResponseError } from '@backstage/errors';
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import Button from '@material-ui/core/Button';
 import Chip from '@material-ui/core/Chip';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
+import ExpandLessIcon from '@material-ui/icons/ExpandLess';
+import ExpandMoreIcon from '@material-ui/icons/ExpandMore';
 import {
+  ContextDocument,
   Hypothesis,
   Review,
   ReviewDecision,
   ReviewRequest,
 } from '@ai-triage/plugin-ai-triage-common';
-import { formatTime } from '../../format';
-import {
-  ModifyHypothesisDialog,
-  RejectHypothesisDialog,
-} from './ReviewDialogs';
+import { formatProbability, formatTime } from '../../format';
+import { EvidenceList } from './EvidenceList';
+import { ReviewActions } from './ReviewActions';
 
 const useStyles = makeStyles(theme => ({
   hypothesis: {
@@ -40,10 +39,6 @@ const useStyles = makeStyles(theme => ({
     gap: theme.spacing(0.5),
     margin: theme.spacing(1, 0),
   },
-  evidenceChip: {
-    fontFamily: 'monospace',
-    maxWidth: '100%',
-  },
   steps: {
     margin: theme.spacing(0.5, 0),
     paddingLeft: theme.spacing(3),
@@ -55,9 +50,11 @@ const useStyles = makeStyles(theme => ({
     marginTop: theme.spacing(1.5),
   },
   actions: {
-    display: 'flex',
-    gap: theme.spacing(1),
     marginTop: theme.spacing(1.5),
+  },
+  evidenceToggle: {
+    marginTop: theme.spacing(0.5),
+    paddingLeft: 0,
   },
 }));
 
@@ -101,13 +98,6 @@ function ReviewSummary(props: { review: Review }) {
   );
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof ResponseError) {
-    return error.cause.message;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * One hypothesis with its evidence and the Accept / Modify / Reject actions.
  *
@@ -115,7 +105,7 @@ function describeError(error: unknown): string {
  */
 export function HypothesisItem(props: {
   hypothesis: Hypothesis;
-  knownEvidenceIds: ReadonlySet<string>;
+  context: ContextDocument | null;
   highlightedEvidenceId?: string;
   onEvidenceClick: (evidenceId: string) => void;
   canReview: boolean;
@@ -123,34 +113,22 @@ export function HypothesisItem(props: {
 }) {
   const {
     hypothesis,
-    knownEvidenceIds,
+    context,
     highlightedEvidenceId,
     onEvidenceClick,
     canReview,
     onReview,
   } = props;
   const classes = useStyles();
-  const toastApi = useApi(coreApis.toast);
-  const [dialog, setDialog] = useState<'modify' | 'reject'>();
-  const [submitting, setSubmitting] = useState(false);
-
-  const submit = async (request: ReviewRequest) => {
-    setSubmitting(true);
-    try {
-      await onReview(hypothesis.id, request);
-      setDialog(undefined);
-    } catch (error) {
-      toastApi.post({
-        title: 'The review was not saved',
-        description: describeError(error),
-        status: 'danger',
-      });
-    } finally {
-      setSubmitting(false);
-    }
-  };
+  // Evidence on demand: the claim first, what it rests on when the reader doubts it.
+  const [showEvidence, setShowEvidence] = useState(false);
 
   const titleId = `ai-triage-hypothesis-${hypothesis.id}`;
+  const evidenceId = `ai-triage-hypothesis-evidence-${hypothesis.id}`;
+  const probability =
+    hypothesis.probability === undefined
+      ? ''
+      : ` (${formatProbability(hypothesis.probability)})`;
   return (
     <section className={classes.hypothesis} aria-labelledby={titleId}>
       <div className={classes.heading}>
@@ -161,15 +139,28 @@ export function HypothesisItem(props: {
           size="small"
           color={hypothesis.confidence === 'high' ? 'primary' : 'default'}
           variant={hypothesis.confidence === 'low' ? 'outlined' : 'default'}
-          label={`${hypothesis.confidence} confidence`}
+          label={`${hypothesis.confidence} confidence${probability}`}
         />
       </div>
 
-      {hypothesis.affectedComponents.length > 0 && (
+      {(hypothesis.kind || hypothesis.affectedComponents.length > 0) && (
         <div className={classes.chips}>
-          <Typography variant="caption">Affected:</Typography>
+          {hypothesis.kind && (
+            <Chip size="small" variant="outlined" label={hypothesis.kind} />
+          )}
+          {hypothesis.affectedComponents.length > 0 && (
+            <Typography variant="caption">Affected:</Typography>
+          )}
           {hypothesis.affectedComponents.map(component => (
-            <Chip key={component} size="small" label={component} />
+            <Chip
+              key={component}
+              size="small"
+              label={
+                component === hypothesis.origin
+                  ? `${component} (origin)`
+                  : component
+              }
+            />
           ))}
         </div>
       )}
@@ -191,28 +182,28 @@ export function HypothesisItem(props: {
         </>
       )}
 
-      <div className={classes.chips}>
-        <Typography variant="caption">Evidence:</Typography>
-        {hypothesis.evidenceIds.map(evidenceId => (
-          <Chip
-            key={evidenceId}
-            size="small"
-            className={classes.evidenceChip}
-            label={evidenceId}
-            title={
-              knownEvidenceIds.has(evidenceId)
-                ? evidenceId
-                : `${evidenceId} is not in the context document`
-            }
-            disabled={!knownEvidenceIds.has(evidenceId)}
-            color={evidenceId === highlightedEvidenceId ? 'primary' : 'default'}
-            aria-pressed={evidenceId === highlightedEvidenceId}
-            onClick={() => onEvidenceClick(evidenceId)}
+      <Button
+        size="small"
+        className={classes.evidenceToggle}
+        aria-expanded={showEvidence}
+        aria-controls={evidenceId}
+        startIcon={showEvidence ? <ExpandLessIcon /> : <ExpandMoreIcon />}
+        onClick={() => setShowEvidence(!showEvidence)}
+      >
+        Evidence ({hypothesis.evidenceIds.length})
+      </Button>
+      {showEvidence && (
+        <div id={evidenceId}>
+          <EvidenceList
+            context={context}
+            evidenceIds={hypothesis.evidenceIds}
+            highlightedEvidenceId={highlightedEvidenceId}
+            onEvidenceClick={onEvidenceClick}
           />
-        ))}
-      </div>
+        </div>
+      )}
 
-      <Typography variant="caption" color="textSecondary">
+      <Typography variant="caption" color="textSecondary" component="p">
         By {hypothesis.reasoner}, {formatTime(hypothesis.createdAt)}
       </Typography>
 
@@ -233,60 +224,12 @@ export function HypothesisItem(props: {
         </details>
       )}
 
-      <div className={classes.actions}>
-        <Button
-          size="small"
-          variant="outlined"
-          color="primary"
-          disabled={!canReview || submitting}
-          onClick={() => submit({ decision: 'accepted' })}
-        >
-          Accept
-        </Button>
-        <Button
-          size="small"
-          variant="outlined"
-          disabled={!canReview || submitting}
-          onClick={() => setDialog('modify')}
-        >
-          Modify
-        </Button>
-        <Button
-          size="small"
-          variant="outlined"
-          disabled={!canReview || submitting}
-          onClick={() => setDialog('reject')}
-        >
-          Reject
-        </Button>
-      </div>
-
-      {dialog === 'modify' && (
-        <ModifyHypothesisDialog
-          rootCause={
-            hypothesis.review?.modifiedRootCause ?? hypothesis.rootCause
-          }
-          affectedComponents={
-            hypothesis.review?.modifiedAffectedComponents ??
-            hypothesis.affectedComponents
-          }
-          diagnosticSteps={
-            hypothesis.review?.modifiedDiagnosticSteps ??
-            hypothesis.diagnosticSteps
-          }
-          original={hypothesis}
-          submitting={submitting}
-          onCancel={() => setDialog(undefined)}
-          onSubmit={submit}
-        />
-      )}
-      {dialog === 'reject' && (
-        <RejectHypothesisDialog
-          submitting={submitting}
-          onCancel={() => setDialog(undefined)}
-          onSubmit={submit}
-        />
-      )}
+      <ReviewActions
+        className={classes.actions}
+        hypothesis={hypothesis}
+        canReview={canReview}
+        onReview={onReview}
+      />
     </section>
   );
 }

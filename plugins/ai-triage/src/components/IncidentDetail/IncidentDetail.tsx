@@ -19,7 +19,6 @@ import {
   Incident,
   ReviewRequest,
   aiTriageHypothesisReviewPermission,
-  evidenceIdsOf,
 } from '@ai-triage/plugin-ai-triage-common';
 import { aiTriageApiRef } from '../../api';
 import { formatTime } from '../../format';
@@ -38,6 +37,7 @@ import {
   IncidentStatusActions,
   IncidentTicket,
 } from '../IncidentStatusActions';
+import { IncidentOverview } from './IncidentOverview';
 
 const useStyles = makeStyles(theme => ({
   facts: {
@@ -142,7 +142,8 @@ function IncidentSummary(props: {
 }
 
 /**
- * One incident: the alerts, the context the reasoner saw and its hypotheses, side by side.
+ * One incident: the headline, service map and timeline first, then the hypotheses with their
+ * evidence on demand, the alerts and everything the context holds.
  *
  * @internal
  */
@@ -201,25 +202,23 @@ export function IncidentDetail(props: {
           />
         </Grid>
       )}
+      <IncidentOverview detail={detail} onReview={review} />
+      <Grid item xs={12} md={8}>
+        <HypothesesCard
+          detail={detail}
+          highlightedEvidenceId={highlightedEvidenceId}
+          onEvidenceClick={toggleEvidence}
+          onReview={review}
+        />
+      </Grid>
       <Grid item xs={12} md={4}>
         <AlertsCard alerts={detail.alerts} />
       </Grid>
-      <Grid item xs={12} md={4}>
+      <Grid item xs={12}>
         <ContextCard
           context={detail.context}
           triageRunning={triageRunning}
           highlightedEvidenceId={highlightedEvidenceId}
-        />
-      </Grid>
-      <Grid item xs={12} md={4}>
-        <HypothesesCard
-          detail={detail}
-          knownEvidenceIds={
-            detail.context ? evidenceIdsOf(detail.context) : new Set<string>()
-          }
-          highlightedEvidenceId={highlightedEvidenceId}
-          onEvidenceClick={toggleEvidence}
-          onReview={review}
         />
       </Grid>
     </Grid>

@@ -14,6 +14,7 @@ import {
 import Checkbox from '@material-ui/core/Checkbox';
 import FormControl from '@material-ui/core/FormControl';
 import FormControlLabel from '@material-ui/core/FormControlLabel';
+import Switch from '@material-ui/core/Switch';
 import Grid from '@material-ui/core/Grid';
 import InputLabel from '@material-ui/core/InputLabel';
 import MenuItem from '@material-ui/core/MenuItem';
@@ -25,13 +26,15 @@ import {
   IncidentListQuery,
   SEVERITIES,
 } from '@ai-triage/plugin-ai-triage-common';
-import { useIncidents } from '../../hooks/useIncidents';
+import { useIncidentGroups, useIncidents } from '../../hooks/useIncidents';
 import { IncidentDetail } from '../IncidentDetail';
 import {
   INCIDENT_QUERY_PARAM,
+  IncidentsPage,
   IncidentsTable,
   incidentQueryHref,
 } from '../IncidentsTab/IncidentsTable';
+import { FaultGroupsTable, SORT_KEYS, Sort, SortKey } from './FaultGroupsTable';
 
 /** Incidents per page of the feed. */
 export const FEED_PAGE_SIZE = 25;
@@ -118,9 +121,126 @@ function FilterSelect(props: {
   );
 }
 
+type FeedListProps = {
+  query: IncidentListQuery;
+  page: number;
+  selectedId?: string;
+  incidentHref: (incident: Incident) => string;
+  update: (changes: Record<string, string | undefined>) => void;
+};
+
+const NO_MATCH = (
+  <EmptyState
+    missing="data"
+    title="No incidents match"
+    description="Incidents appear here as soon as an alert arrives; change the filters to see more."
+  />
+);
+
+function StaleAnswer(props: { error?: Error }) {
+  return props.error ? (
+    <Grid item xs={12}>
+      <ResponseErrorPanel
+        title="The incident list could not be refreshed; showing the last answer"
+        error={props.error}
+      />
+    </Grid>
+  ) : null;
+}
+
+function pagingOf(props: FeedListProps, totalCount: number): IncidentsPage {
+  return {
+    page: props.page,
+    pageSize: FEED_PAGE_SIZE,
+    totalCount,
+    onPageChange: p => props.update({ page: p ? String(p) : undefined }),
+  };
+}
+
+/** The feed with one row per fault group. */
+function GroupedFeed(props: FeedListProps & { sort: Sort }) {
+  const { value, error } = useIncidentGroups(props.query);
+  if (!value) {
+    return (
+      <Grid item xs={12}>
+        {error ? <ResponseErrorPanel error={error} /> : <Progress />}
+      </Grid>
+    );
+  }
+  return (
+    <>
+      <StaleAnswer error={error} />
+      <Grid item xs={12}>
+        {value.items.length === 0 && props.page === 0 ? (
+          NO_MATCH
+        ) : (
+          <FaultGroupsTable
+            title={`Faults (${value.totalCount})`}
+            rows={value.items}
+            sort={props.sort}
+            onSortChange={sort =>
+              props.update({
+                sort: sort?.key,
+                dir: sort?.direction === 'asc' ? 'asc' : undefined,
+              })
+            }
+            paging={pagingOf(props, value.totalCount)}
+            incidentHref={props.incidentHref}
+            selectedId={props.selectedId}
+          />
+        )}
+      </Grid>
+    </>
+  );
+}
+
+/** The feed with every incident on its own row. */
+function FlatFeed(props: FeedListProps) {
+  const { value, error } = useIncidents(props.query);
+  if (!value) {
+    return (
+      <Grid item xs={12}>
+        {error ? <ResponseErrorPanel error={error} /> : <Progress />}
+      </Grid>
+    );
+  }
+  return (
+    <>
+      <StaleAnswer error={error} />
+      <Grid item xs={12}>
+        {value.items.length === 0 && props.page === 0 ? (
+          NO_MATCH
+        ) : (
+          <IncidentsTable
+            title={`Incidents (${value.totalCount})`}
+            incidents={value.items}
+            selectedId={props.selectedId}
+            showEntity
+            incidentHref={props.incidentHref}
+            paging={pagingOf(props, value.totalCount)}
+          />
+        )}
+      </Grid>
+    </>
+  );
+}
+
+/** The sort in the URL (`sort=probability&dir=asc`), or null for the API's order. */
+function sortFrom(searchParams: URLSearchParams): Sort {
+  const key = searchParams.get('sort');
+  if (!key || !(SORT_KEYS as readonly string[]).includes(key)) {
+    return null;
+  }
+  return {
+    key: key as SortKey,
+    direction: searchParams.get('dir') === 'asc' ? 'asc' : 'desc',
+  };
+}
+
 /**
- * Every incident across the catalog, filterable by owner, system, severity, status and whether
- * it is linked to an entity. Filters and the page live in the URL, so a view can be shared.
+ * Every incident across the catalog, one row per fault group by default, filterable by owner,
+ * system, severity, status and whether it is linked to an entity. Filters, grouping, sort and
+ * the page live in the URL, so a view can be shared.
  *
  * @public
  */
@@ -136,6 +256,9 @@ export function IncidentFeedPage() {
   const unlinked = searchParams.get('unlinked') === 'true';
   const page = Math.max(0, Number(searchParams.get('page')) || 0);
   const selectedId = searchParams.get(INCIDENT_QUERY_PARAM) ?? undefined;
+  // One row per fault by default; `group=none` lists every incident on its own row.
+  const grouped = searchParams.get('group') !== 'none';
+  const sort = sortFrom(searchParams);
 
   const query: IncidentListQuery = {
     owner: unlinked ? undefined : filter.owner || undefined,
@@ -146,7 +269,6 @@ export function IncidentFeedPage() {
     limit: FEED_PAGE_SIZE,
     offset: page * FEED_PAGE_SIZE,
   };
-  const { value, error } = useIncidents(query);
 
   const update = (changes: Record<string, string | undefined>) =>
     setSearchParams(previous => {
@@ -171,35 +293,6 @@ export function IncidentFeedPage() {
           '',
         )}/incidents${incidentQueryHref(incident)}`
       : incidentQueryHref(incident);
-
-  let list;
-  if (!value) {
-    list = error ? <ResponseErrorPanel error={error} /> : <Progress />;
-  } else if (value.items.length === 0 && page === 0) {
-    list = (
-      <EmptyState
-        missing="data"
-        title="No incidents match"
-        description="Incidents appear here as soon as an alert arrives; change the filters to see more."
-      />
-    );
-  } else {
-    list = (
-      <IncidentsTable
-        title={`Incidents (${value.totalCount})`}
-        incidents={value.items}
-        selectedId={selectedId}
-        showEntity
-        incidentHref={incidentHref}
-        paging={{
-          page,
-          pageSize: FEED_PAGE_SIZE,
-          totalCount: value.totalCount,
-          onPageChange: p => update({ page: p ? String(p) : undefined }),
-        }}
-      />
-    );
-  }
 
   return (
     <Content>
@@ -250,19 +343,40 @@ export function IncidentFeedPage() {
               }
               label="Unlinked only"
             />
+            <FormControlLabel
+              control={
+                <Switch
+                  checked={grouped}
+                  onChange={event =>
+                    update({
+                      group: event.target.checked ? undefined : 'none',
+                      page: undefined,
+                    })
+                  }
+                />
+              }
+              label="One row per fault"
+            />
           </div>
         </Grid>
-        {value && error && (
-          <Grid item xs={12}>
-            <ResponseErrorPanel
-              title="The incident list could not be refreshed; showing the last answer"
-              error={error}
-            />
-          </Grid>
+        {grouped ? (
+          <GroupedFeed
+            query={query}
+            page={page}
+            sort={sort}
+            selectedId={selectedId}
+            incidentHref={incidentHref}
+            update={update}
+          />
+        ) : (
+          <FlatFeed
+            query={query}
+            page={page}
+            selectedId={selectedId}
+            incidentHref={incidentHref}
+            update={update}
+          />
         )}
-        <Grid item xs={12}>
-          {list}
-        </Grid>
         {selectedId && (
           <Grid item xs={12}>
             <IncidentDetail

@@ -28,9 +28,10 @@ import {
 } from '../../testUtils/fixtures';
 
 // Each test boots a whole app and lazy-loads the tab, which can take seconds on a busy machine.
-configure({ asyncUtilTimeout: 5000 });
+// Generous: the incident view is a heavy render, and the machine is shared.
+configure({ asyncUtilTimeout: 10_000 });
 // Typing into MUI fields rerenders per keystroke; give a loaded CI machine room.
-jest.setTimeout(30_000);
+jest.setTimeout(60_000);
 
 const server = setupServer();
 registerMswTestHooks(server);
@@ -344,6 +345,13 @@ describe('IncidentsTab', () => {
       'false',
     );
 
+    // Evidence is collapsed until asked for.
+    expect(
+      within(section).queryByRole('button', { name: 'dep:payments-db' }),
+    ).not.toBeInTheDocument();
+    await userEvent.click(
+      within(section).getByRole('button', { name: 'Evidence (2)' }),
+    );
     await userEvent.click(
       within(section).getByRole('button', { name: 'dep:payments-db' }),
     );

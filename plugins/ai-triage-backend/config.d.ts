@@ -88,6 +88,14 @@ export interface Config {
         /** More values to mask: JavaScript regular expressions, counted as `custom:<name>`. */
         patterns?: Array<{ name: string; pattern: string }>;
       };
+      /** Cross-service localization (docs/reasoning.md, "Localization"). */
+      localization?: {
+        /**
+         * How many hops downstream of the alerted service the walk along changed call edges
+         * may go. Default 4; 0 keeps to the alerted service.
+         */
+        maxDepth?: number;
+      };
     };
     telemetry?: {
       /** How long the embedded OTLP store keeps telemetry. Default 24 hours. */

@@ -1,7 +1,8 @@
 // Synthetic telemetry for the checkout-bad-deploy scenario (see scenario.json).
 //
 // -34 … -10 min: checkout 2.7.3 serves POST /checkout in ~60 ms.
-// -10 min: Kubernetes rolls out checkout 2.8.0 (its events are collected as logs).
+// -10 min: Kubernetes rolls out checkout 2.8.0 (its events are collected as logs; its spans and
+// logs carry service.version 2.8.0 from then on, 2.7.3 before).
 // -10 min … now: 2.8.0 crashes on orders whose cart has a gift card (about 30 %) with a
 // TypeError and answers 500; payments and inventory stay healthy and fast.
 import { noisy, simulateService } from '../lib/service.mjs';
@@ -21,6 +22,12 @@ export function generateTelemetry({ nowMs, seed = 4102 }) {
     service: 'checkout',
     timeline: TIMELINE,
     operation: 'POST /checkout',
+    // The new pods report the new version from their first request on.
+    deploy: {
+      from: '2.7.3',
+      to: '2.8.0',
+      atMs: degradedFromMs => degradedFromMs - 2_000,
+    },
     requestIntervalMs: 3_000,
     request: ({ random, degraded }) => {
       const inventory = {

@@ -66,7 +66,11 @@ const LEVELS = {
  *     Array<{ timeMs: number, level: 'INFO'|'WARN'|'ERROR'|'FATAL', body: string,
  *       attributes?: Record<string, unknown> }>,
  *   resource?: Record<string, string>,
+ *   deploy?: { from: string, to: string, atMs: (degradedFromMs: number) => number },
  * }} options
+ *
+ * With `deploy`, spans and logs carry the resource attribute `service.version` (`from` before
+ * `atMs`, `to` from then on), as the OpenTelemetry SDK of a redeployed service reports it.
  */
 export function simulateService(options) {
   const { nowMs, seed, service, timeline } = options;
@@ -261,9 +265,37 @@ export function simulateService(options) {
     ),
   ];
 
+  // One resource per service.version when the scenario deploys; metrics keep the plain one.
+  const deployAtMs = options.deploy?.atMs(degradedFrom);
+  const versioned = (records, timeOf) => {
+    if (!options.deploy) return [{ resource, records }];
+    return [
+      [options.deploy.from, records.filter(r => timeOf(r) < deployAtMs)],
+      [options.deploy.to, records.filter(r => timeOf(r) >= deployAtMs)],
+    ]
+      .filter(([, list]) => list.length > 0)
+      .map(([version, list]) => ({
+        resource: {
+          attributes: [
+            ...resource.attributes,
+            ...attributes({ 'service.version': version }),
+          ],
+        },
+        records: list,
+      }));
+  };
+  const nanosToMs = nanos => Number(BigInt(nanos) / 1_000_000n);
+  const sortedLogs = logs.sort((a, b) =>
+    BigInt(a.timeUnixNano) < BigInt(b.timeUnixNano) ? -1 : 1,
+  );
   return {
     traces: {
-      resourceSpans: [{ resource, scopeSpans: [{ scope: SCOPE, spans }] }],
+      resourceSpans: versioned(spans, span =>
+        nanosToMs(span.startTimeUnixNano),
+      ).map(({ resource: r, records }) => ({
+        resource: r,
+        scopeSpans: [{ scope: SCOPE, spans: records }],
+      })),
     },
     metrics: {
       resourceMetrics: [
@@ -271,19 +303,12 @@ export function simulateService(options) {
       ],
     },
     logs: {
-      resourceLogs: [
-        {
-          resource,
-          scopeLogs: [
-            {
-              scope: SCOPE,
-              logRecords: logs.sort((a, b) =>
-                BigInt(a.timeUnixNano) < BigInt(b.timeUnixNano) ? -1 : 1,
-              ),
-            },
-          ],
-        },
-      ],
+      resourceLogs: versioned(sortedLogs, log =>
+        nanosToMs(log.timeUnixNano),
+      ).map(({ resource: r, records }) => ({
+        resource: r,
+        scopeLogs: [{ scope: SCOPE, logRecords: records }],
+      })),
     },
     requests,
   };

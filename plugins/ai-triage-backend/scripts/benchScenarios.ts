@@ -1,15 +1,39 @@
 import knexFactory from 'knex';
+import fs from 'node:fs';
+import path from 'node:path';
 import {
   ScenarioReplay,
   listScenarios,
   replayScenario,
 } from '../src/__testUtils__/scenarios';
+import { replayRecordingFile } from '../src/__testUtils__/labBackend';
+import {
+  listLabRecordings,
+  loadLabRecording,
+} from '../src/__testUtils__/labRecordings';
+import {
+  RecordingScore,
+  ScoreSummary,
+  scoreReplay,
+  summarize,
+} from '../src/__testUtils__/labScoring';
 
 /**
- * Accuracy of the heuristic reasoner on the example incident scenarios:
+ * Accuracy of the heuristic reasoner on the lab recordings and the example incident scenarios:
  *
- *   npm run bench:scenarios [-- --verbose] [-- --seeds N]
+ *   npm run bench:scenarios [-- --verbose] [-- --seeds N] [-- --json] [-- --lab-only]
+ *                           [-- --recordings DIR] [-- --reuse REPORT.json]
  *
+ * First replays every lab recording (examples/lab/recordings: telemetry and Alertmanager
+ * webhooks of really instrumented services) through the real HTTP endpoints of a test backend
+ * with the real plugin, and scores every incident against the recording's truth: top-1 and
+ * top-3 origin, kind match, abstentions on no-fault runs, fault groups, Brier score of the
+ * probabilities, alert-to-hypotheses latency. A recording that cannot be replayed fails the run
+ * (exit 1, naming the file). `--json` prints one JSON document instead of the tables;
+ * `--reuse REPORT.json` takes the scores of recordings already in such a report instead of
+ * replaying them again (the recording file must not have changed since).
+ *
+ * Then, unless `--lab-only`:
  * Replays every scenario in examples/scenarios through the real pipeline (OTLP store, intake,
  * enrichment, heuristic reasoning) on a fresh in-memory SQLite database each, then prints per
  * scenario the rank of the first hypothesis matching the known root cause, and the top-1 and
@@ -18,6 +42,155 @@ import {
  * draws and log lines; same fault) and prints the accuracy over those replays.
  */
 async function main() {
+  const json = process.argv.includes('--json');
+  const lab = await benchLab({
+    verbose: process.argv.includes('--verbose') && !json,
+    json,
+  });
+  if (json || process.argv.includes('--lab-only')) {
+    if (json) process.stdout.write(`${JSON.stringify(lab.report, null, 2)}\n`);
+    if (lab.failed.length > 0) process.exitCode = 1;
+    return;
+  }
+  await benchSimulated();
+  if (lab.failed.length > 0) {
+    process.stderr.write(
+      `\nlab recordings that could not be replayed:\n${lab.failed
+        .map(f => `  ${f}`)
+        .join('\n')}\n`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+const pct = (n: number, d: number) =>
+  d === 0 ? '–' : `${Math.round((n / d) * 100)}%`;
+const ms = (v: number | null) => (v === null ? '–' : `${Math.round(v)} ms`);
+
+function summaryLine(s: ScoreSummary): string {
+  return [
+    `incidents ${s.incidents}`,
+    `top-1 origin ${s.top1}/${s.faultIncidents} (${pct(
+      s.top1,
+      s.faultIncidents,
+    )})`,
+    `top-3 ${s.top3}/${s.faultIncidents} (${pct(s.top3, s.faultIncidents)})`,
+    `kind ${s.kindMatch}/${s.faultIncidents} (${pct(
+      s.kindMatch,
+      s.faultIncidents,
+    )})`,
+    `abstentions ${s.abstentions}/${s.noFaultIncidents}`,
+    `groups ${s.groups} for ${s.faults} faults`,
+    `Brier ${s.brier === null ? '– (no probabilities)' : s.brier.toFixed(3)}`,
+    `alert→hypotheses p50 ${ms(s.latencyP50Ms)} p95 ${ms(s.latencyP95Ms)}`,
+  ].join('  ');
+}
+
+async function benchLab(options: { verbose: boolean; json: boolean }) {
+  const dirArg = process.argv.indexOf('--recordings');
+  const files = listLabRecordings(
+    dirArg === -1 ? undefined : path.resolve(process.argv[dirArg + 1]),
+  );
+  const scores: RecordingScore[] = [];
+  const failed: string[] = [];
+  const reuseArg = process.argv.indexOf('--reuse');
+  const reused = new Map<string, RecordingScore>(
+    reuseArg === -1
+      ? []
+      : (
+          JSON.parse(fs.readFileSync(process.argv[reuseArg + 1], 'utf8'))
+            .recordings as RecordingScore[]
+        ).map(score => [score.scenario, score]),
+  );
+  const out = (line: string) => {
+    if (!options.json) process.stdout.write(`${line}\n`);
+  };
+  out(`lab recordings (${files.length}), replayed through the HTTP endpoints:`);
+  for (const file of files) {
+    const knex = knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: ':memory:' },
+      useNullAsDefault: true,
+    });
+    try {
+      const reusedScore = reused.get(path.basename(file, '.json.gz'));
+      // The truth record may have been rewritten since (npm run lab -- --retruth).
+      const known = reusedScore && {
+        ...reusedScore,
+        hops: loadLabRecording(file).truth.hops,
+        firstAlertingService: loadLabRecording(file).truth.firstAlertingService,
+      };
+      const replay = known ? null : await replayRecordingFile(file, knex);
+      const score = known ?? scoreReplay(replay!);
+      scores.push(score);
+      const s = summarize([score]);
+      const truth = score.fault
+        ? `${score.kind} @ ${score.origin} (${score.hops ?? '?'} hops from ${
+            score.firstAlertingService
+          })`
+        : 'no fault';
+      out(`  ${score.scenario.padEnd(30)} ${truth}`);
+      out(`      ${summaryLine(s)}`);
+      if (replay)
+        out(
+          `      replay: ${
+            replay.recording.requests.length
+          } requests posted in ${ms(replay.timings.postingMs)}, waited ${ms(
+            replay.timings.waitingMs,
+          )} for triage`,
+        );
+      else out('      (scores reused from the given report)');
+      if (options.verbose) {
+        for (const i of score.incidents)
+          out(
+            `      - ${i.service.padEnd(12)} top origin ${String(
+              i.topOrigin,
+            ).padEnd(16)} kind ${String(i.topKind).padEnd(13)} ${
+              i.abstained ? 'abstained' : ''
+            } ${ms(i.latencyMs)}`,
+          );
+      }
+    } catch (error) {
+      failed.push(file);
+      process.stderr.write(
+        `FAILED ${file}: ${(error as Error).stack ?? error}\n`,
+      );
+    } finally {
+      await knex.destroy();
+    }
+  }
+  const total = summarize(scores);
+  const faultScores = scores.filter(s => s.fault);
+  const farScores = faultScores.filter(s => (s.hops ?? 0) >= 2);
+  const kinds = [...new Set(faultScores.map(s => s.kind!))].sort();
+  const byKind = Object.fromEntries(
+    kinds.map(kind => [
+      kind,
+      summarize(faultScores.filter(s => s.kind === kind)),
+    ]),
+  );
+  out(`\n  lab total (${files.length} recordings): ${summaryLine(total)}`);
+  out(
+    `  origin >= 2 hops away (${farScores.length} recordings): ${summaryLine(
+      summarize(farScores),
+    )}`,
+  );
+  for (const kind of kinds)
+    out(`    ${kind.padEnd(14)} ${summaryLine(byKind[kind])}`);
+  out('');
+  return {
+    failed,
+    report: {
+      recordings: scores,
+      total,
+      farOrigin: summarize(farScores),
+      byKind,
+      failed,
+    },
+  };
+}
+
+async function benchSimulated() {
   const verbose = process.argv.includes('--verbose');
   const seedsArg = process.argv.indexOf('--seeds');
   const extraSeeds = seedsArg === -1 ? 0 : Number(process.argv[seedsArg + 1]);
@@ -43,7 +216,9 @@ async function main() {
       if (verbose) {
         replay.hypotheses.forEach((h, i) =>
           process.stdout.write(
-            `        ${i + 1}. [${h.confidence}] ${
+            `        ${i + 1}. [${h.confidence} ${h.probability?.toFixed(2)} ${
+              h.kind ?? '-'
+            } origin ${h.origin ?? '-'}] ${
               h.rootCause
             }\n           evidence: ${h.evidenceIds.join(', ')}\n`,
           ),

@@ -32,6 +32,8 @@ export type AiTriageConfig = {
     maxContextBytes: number;
     maxContextTokens: number;
     redaction: RedactionOptions;
+    /** Hops the localization walk may go downstream of the alerted service. */
+    localizationMaxDepth: number;
   };
   telemetry: { retentionMs: number };
 };
@@ -60,6 +62,15 @@ export const DEFAULT_SLO: SloConfig = {
   llmTriageSeconds: 120,
   intakeAvailability: 0.999,
 };
+
+function nonNegativeInteger(value: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(
+      `aiTriage.enrichment.localization.maxDepth must be a whole number of at least 0, got ${value}`,
+    );
+  }
+  return value;
+}
 
 /** Reads `aiTriage:` from app-config, applying defaults (see config.d.ts). */
 export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
@@ -151,6 +162,9 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
       ),
       maxContextTokens: Math.floor(
         positive('enrichment.maxContextTokens', 12000),
+      ),
+      localizationMaxDepth: nonNegativeInteger(
+        config?.getOptionalNumber('enrichment.localization.maxDepth') ?? 4,
       ),
       redaction: {
         emails:

@@ -276,6 +276,8 @@ export const aiTriagePlugin = createBackendPlugin({
               lookbackMs: config.enrichment.lookbackMs,
               providerTimeoutMs: config.enrichment.providerTimeoutMs,
               maxRecordsPerSignal: config.enrichment.maxRecordsPerSignal,
+              localizationMaxDepth: config.enrichment.localizationMaxDepth,
+              entities,
               logger: logger.child({ worker: 'enrichment' }),
             }),
             reason: ReasoningHandler.create({

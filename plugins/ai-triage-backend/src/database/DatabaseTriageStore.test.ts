@@ -66,8 +66,11 @@ describe('DatabaseTriageStore', () => {
         hypotheses: [
           {
             rootCause: 'payments is slow',
-            affectedComponents: ['checkout', 'payments'],
+            affectedComponents: ['payments', 'checkout'],
             confidence: 'high' as const,
+            probability: 0.83,
+            kind: 'latency' as const,
+            origin: 'payments',
             reasoning: 'dep:payments takes 90% of the time',
             diagnosticSteps: ['look at payments p95'],
             evidenceIds: ['dep:payments'],
@@ -102,6 +105,14 @@ describe('DatabaseTriageStore', () => {
       expect(hypotheses.map(h => [h.rank, h.rootCause, h.review])).toEqual([
         [1, 'payments is slow', null],
         [2, 'checkout pool exhausted', null],
+      ]);
+      // Probability, kind and origin as stored; a hypothesis given without a probability reads
+      // as the middle of its label's band, and without kind or origin has none.
+      expect(
+        hypotheses.map(h => [h.probability, h.kind, h.origin, h.confidence]),
+      ).toEqual([
+        [0.83, 'latency', 'payments', 'high'],
+        [0.2, undefined, undefined, 'low'],
       ]);
       expect((await incidents.getIncident(incidentId))!.triageState).toBe(
         'triaged',

@@ -5,6 +5,7 @@ import {
   HypothesisSet,
   Review,
   ReviewRequest,
+  probabilityOfLabel,
 } from '@ai-triage/plugin-ai-triage-common';
 import { NotFoundError } from '@backstage/errors';
 import { Knex } from 'knex';
@@ -66,6 +67,10 @@ type HypothesisRow = {
   root_cause: string;
   affected_components: string;
   confidence: Hypothesis['confidence'];
+  /** NULL on rows stored before probabilities (migration 20261206002000). */
+  probability: number | null;
+  kind: Hypothesis['kind'] | null;
+  origin: string | null;
   reasoning: string;
   diagnostic_steps: string;
   evidence_ids: string;
@@ -181,6 +186,9 @@ export class DatabaseTriageStore implements TriageStore {
             root_cause: h.rootCause,
             affected_components: JSON.stringify(h.affectedComponents),
             confidence: h.confidence,
+            probability: h.probability ?? null,
+            kind: h.kind ?? null,
+            origin: h.origin ?? null,
             reasoning: h.reasoning,
             diagnostic_steps: JSON.stringify(h.diagnosticSteps),
             evidence_ids: JSON.stringify(h.evidenceIds),
@@ -231,6 +239,13 @@ export class DatabaseTriageStore implements TriageStore {
       rootCause: row.root_cause,
       affectedComponents: JSON.parse(row.affected_components),
       confidence: row.confidence,
+      // Rows stored before probabilities: the middle of their label's band.
+      probability:
+        row.probability === null || row.probability === undefined
+          ? probabilityOfLabel(row.confidence)
+          : Number(row.probability),
+      ...(row.kind ? { kind: row.kind } : {}),
+      ...(row.origin ? { origin: row.origin } : {}),
       reasoning: row.reasoning,
       diagnosticSteps: JSON.parse(row.diagnostic_steps),
       evidenceIds: JSON.parse(row.evidence_ids),

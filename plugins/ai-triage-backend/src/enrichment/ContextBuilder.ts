@@ -1,10 +1,12 @@
 import {
   Alert,
   ContextDocument,
+  Onset,
   SEVERITIES,
 } from '@ai-triage/plugin-ai-triage-common';
-import { TelemetryResult } from '@ai-triage/plugin-ai-triage-node';
-import { computeMetricDeltas } from './computeMetricDeltas';
+import { SpanRecord, TelemetryResult } from '@ai-triage/plugin-ai-triage-node';
+import { attachLimits, computeMetricDeltas } from './computeMetricDeltas';
+import { ServiceTelemetry, localizeContext } from './localizeContext';
 import { estimateTokens, fitToBudget, withSize } from './fitToBudget';
 import {
   RedactionOptions,
@@ -41,6 +43,25 @@ export type ContextBuildInput = {
    * `current.logs`. `complete` is false when a provider returned only its most frequent shapes.
    */
   countedLogs?: CountedLogs & { complete: boolean };
+  /** When the fault began and the baseline compared with (see detectOnset). */
+  onset?: Onset;
+  /**
+   * Cross-service localization: the spans of every service in the traces through the alerted
+   * one (both windows), the telemetry of the services the walk visited (split at the onset like
+   * the alerted one's), the bucket width of the onset's series and the walk's depth.
+   */
+  localization?: {
+    graphSpans: SpanRecord[];
+    services: ServiceTelemetry[];
+    /** The baseline compared with, null when there is none. */
+    baselineWindow: { fromMs: number; toMs: number } | null;
+    bucketMs: number;
+    maxDepth: number;
+    /** Catalog entity refs of services by name. */
+    entityRefs?: Record<string, string>;
+    /** Catalog `dependsOn` edges between services by name. */
+    catalogEdges?: Array<{ from: string; to: string }>;
+  };
 };
 
 export const DEFAULT_MAX_CONTEXT_BYTES = 32_768;
@@ -121,6 +142,28 @@ export class ContextBuilder {
       input.baseline.metrics ?? [],
       { redactor, tally },
     );
+    const located = input.localization
+      ? localizeContext({
+          ...input.localization,
+          alertedService: input.serviceName,
+          alerted: {
+            serviceName: input.serviceName,
+            current: input.current,
+            baseline: input.baseline,
+          },
+          alertedSummary: {
+            operations: spans.operations,
+            logTemplates: logs.logTemplates,
+            metricDeltas,
+          },
+          incidentWindow: input.window,
+          onsetMs: input.onset?.at
+            ? Date.parse(input.onset.at)
+            : input.window.fromMs,
+          redactor,
+          tally,
+        })
+      : undefined;
     const document: ContextDocument = {
       version: 1,
       incidentId: input.incidentId,
@@ -128,11 +171,14 @@ export class ContextBuilder {
       window: isoWindow(input.window),
       baselineWindow: isoWindow(input.baselineWindow),
       alerts,
-      operations: spans.operations,
-      dependencies: spans.dependencies,
-      logTemplates: logs.logTemplates,
+      operations: [...spans.operations, ...(located?.operations ?? [])],
+      dependencies: [...spans.dependencies, ...(located?.dependencies ?? [])],
+      logTemplates: [...logs.logTemplates, ...(located?.logTemplates ?? [])],
       logCountsExact,
-      metricDeltas,
+      metricDeltas: attachLimits([
+        ...metricDeltas,
+        ...(located?.metricDeltas ?? []),
+      ]),
       missing: notes(input.missing.map(note => redactor.redact(note, tally))),
       truncated: notes([...input.truncated, ...logs.notes]),
       // Every text above is redacted by now, so the tally is complete.
@@ -143,6 +189,10 @@ export class ContextBuilder {
           .map(kind => [kind, tally[kind]]),
       ),
       criticalPaths: spans.criticalPaths,
+      ...(input.onset ? { onset: input.onset } : {}),
+      ...(located
+        ? { localization: located.localization, changes: located.changes }
+        : {}),
     };
     return withSize(fitToBudget(document, this.maxBytes, this.maxTokens));
   }

@@ -3,30 +3,36 @@ import { NotFoundError } from '@backstage/errors';
 import {
   TelemetryProvider,
   TelemetryQuery,
-  TelemetryResult,
 } from '@ai-triage/plugin-ai-triage-node';
 import { IncidentStore } from '../database/IncidentStore';
 import { Job } from '../database/JobQueue';
 import { TriageStore } from '../database/TriageStore';
+import { EntityResolver } from '../ingest/EntityResolver';
 import { EntityAnnotations } from '../telemetry/CatalogEntityAnnotations';
 import { TelemetryProviderSelector } from '../telemetry/TelemetryProviderSelector';
-import {
-  LogShapeCounts,
-  isLogShapeCountSource,
-} from '../telemetry/TelemetryStore';
 import { TELEMETRY_PROVIDERS_ANNOTATION } from '../telemetry/annotations';
-import { ContextBuilder, ContextBuildInput } from './ContextBuilder';
+import { ContextBuilder } from './ContextBuilder';
 import { annotateIncident } from '../observability/instrumentStages';
+import { DEFAULT_MAX_DEPTH } from './localize';
+import { DownstreamReader } from './DownstreamReader';
+import { detectOnset } from './onset';
+import {
+  TelemetryReader,
+  Window,
+  errorText,
+  floorToMinute,
+  splitAt,
+} from './TelemetryReader';
 
 const MINUTE_MS = 60_000;
 
-/** What the providers gave for one window. */
-type Collected = {
-  /** Records to summarize; logs of providers that count them are in `countedLogs` instead. */
-  result: Required<TelemetryResult>;
-  countedLogs?: NonNullable<ContextBuildInput['countedLogs']>;
-  missing: string[];
-};
+/**
+ * How long before the onset log records still count to the incident side (besides one bucket,
+ * the resolution of the onset): what causes a fault is logged shortly before its effect shows in
+ * the RED series (a rollout's events while its new replicas become ready, a config reload, the
+ * first pool warnings); a rolling update's last replica takes traffic within about a minute.
+ */
+const LOG_LEAD_MS = 60_000;
 
 /**
  * The `enrich` stage: reads the incident's service telemetry from the providers that serve its
@@ -52,6 +58,10 @@ export class EnrichmentHandler {
     lookbackMs: number;
     providerTimeoutMs: number;
     maxRecordsPerSignal: number;
+    /** Hops the localization walk may go downstream (default 4). */
+    localizationMaxDepth?: number;
+    /** Maps services to catalog entities and back, for the localization's refs and catalog edges. */
+    entities?: EntityResolver;
     logger: LoggerService;
   }): EnrichmentHandler {
     return new EnrichmentHandler(
@@ -60,10 +70,19 @@ export class EnrichmentHandler {
     );
   }
 
+  private readonly reader: TelemetryReader;
+  private readonly downstream: DownstreamReader;
+
   private constructor(
     private readonly options: Parameters<typeof EnrichmentHandler.create>[0],
     private readonly selector: TelemetryProviderSelector,
-  ) {}
+  ) {
+    this.reader = new TelemetryReader(options);
+    this.downstream = new DownstreamReader(this.reader, {
+      ...options,
+      maxDepth: options.localizationMaxDepth ?? DEFAULT_MAX_DEPTH,
+    });
+  }
 
   async handle(job: Job): Promise<void> {
     const { incidents, triage, contextBuilder, lookbackMs } = this.options;
@@ -74,7 +93,8 @@ export class EnrichmentHandler {
     annotateIncident(incident.id, incident.serviceName);
     await incidents.setTriageState(incident.id, 'enriching');
     const alerts = await incidents.listAlerts(incident.id);
-    const firstAlertMs = Math.min(...alerts.map(a => Date.parse(a.startsAt)));
+    const alertStartsMs = alerts.map(a => Date.parse(a.startsAt));
+    const firstAlertMs = Math.min(...alertStartsMs);
     const toMs = ceilToMinute(Math.max(Date.now(), firstAlertMs + 1));
     const fromMs = floorToMinute(Math.min(firstAlertMs, toMs) - lookbackMs);
     const baselineFromMs = fromMs - (toMs - fromMs);
@@ -85,36 +105,105 @@ export class EnrichmentHandler {
     const { providers, unknown } = this.selector.select(
       entity?.annotations ?? {},
     );
-    const [current, baseline] = await Promise.all([
-      this.collect(providers, incident.serviceName, entity, fromMs, toMs),
-      this.collect(
+    const read = (
+      service: string,
+      window: Window,
+      query?: TelemetryQuery['entity'],
+    ) =>
+      this.reader.collect(
         providers,
+        service,
+        query,
+        window.fromMs,
+        window.toMs,
+      );
+    const [current, fixedBaseline] = await Promise.all([
+      read(incident.serviceName, { fromMs, toMs }, entity),
+      read(
         incident.serviceName,
+        { fromMs: baselineFromMs, toMs: fromMs },
         entity,
-        baselineFromMs,
-        fromMs,
       ),
     ]);
+
+    // The onset on the alerted service's own series; the baseline is the healthy time before it.
+    const detected = detectOnset({
+      spans: [...fixedBaseline.result.spans, ...current.result.spans],
+      serviceName: incident.serviceName,
+      alertStartsMs,
+      window: { fromMs, toMs },
+      fixedBaseline: { fromMs: baselineFromMs, toMs: fromMs },
+      maxBaselineMs: lookbackMs,
+      fixedBaselineHasData:
+        fixedBaseline.result.metrics.length +
+          fixedBaseline.result.spans.length +
+          fixedBaseline.result.logs.length +
+          (fixedBaseline.sampledLogs?.length ?? 0) >
+        0,
+    });
+    const incidentWindow = { fromMs: detected.onsetMs, toMs };
+    const baselineWindow = detected.baseline;
+    const logLeadMs =
+      detected.onset.method === 'window-start'
+        ? 0
+        : detected.bucketMs + LOG_LEAD_MS;
+    const split = splitAt(
+      current.result,
+      fixedBaseline.result,
+      incidentWindow,
+      baselineWindow,
+      logLeadMs,
+    );
+    const counted = await this.reader.countLogs(
+      providers,
+      incident.serviceName,
+      entity,
+      { fromMs: incidentWindow.fromMs - logLeadMs, toMs },
+      baselineWindow,
+      current.sampledLogs || fixedBaseline.sampledLogs
+        ? [...(fixedBaseline.sampledLogs ?? []), ...(current.sampledLogs ?? [])]
+        : undefined,
+    );
+    // A provider that failed for the alerted service is not asked again for each service walked
+    // to: each ask could cost its whole timeout, and its absence is already in `missing`.
+    const failed = new Set([...current.failed, ...fixedBaseline.failed]);
+    const walk = await this.downstream.walk({
+      providers: providers.filter(provider => !failed.has(provider.name)),
+      alertedService: incident.serviceName,
+      alertedSpans: [...fixedBaseline.result.spans, ...current.result.spans],
+      incidentWindow,
+      baselineWindow,
+      bucketMs: detected.bucketMs,
+      logLeadMs,
+    });
+
+    const catalog = await this.downstream.catalogView(walk.spans, [
+      incident.serviceName,
+      ...walk.services.map(s => s.serviceName),
+    ]);
+
     const document = contextBuilder.build({
       incidentId: incident.id,
       serviceName: incident.serviceName,
       alerts,
-      window: { fromMs, toMs },
-      baselineWindow: { fromMs: baselineFromMs, toMs: fromMs },
-      current: current.result,
-      baseline: baseline.result,
-      ...(current.countedLogs || baseline.countedLogs
-        ? {
-            countedLogs: {
-              current: current.countedLogs?.current ?? [],
-              sampled: current.countedLogs?.sampled ?? [],
-              baseline: baseline.countedLogs?.current,
-              complete:
-                (current.countedLogs?.complete ?? true) &&
-                (baseline.countedLogs?.complete ?? true),
-            },
-          }
-        : {}),
+      window: incidentWindow,
+      baselineWindow: baselineWindow ?? {
+        fromMs: baselineFromMs,
+        toMs: fromMs,
+      },
+      current: split.current,
+      baseline: split.baseline,
+      ...(counted ? { countedLogs: counted } : {}),
+      onset: detected.onset,
+      localization: {
+        graphSpans: walk.spans,
+        services: walk.services,
+        baselineWindow,
+        bucketMs: detected.bucketMs,
+        maxDepth: this.options.localizationMaxDepth ?? DEFAULT_MAX_DEPTH,
+        entityRefs: catalog.entityRefs,
+        catalogEdges: catalog.edges,
+      },
       missing: [
         ...new Set([
           ...entityMissing,
@@ -123,7 +212,9 @@ export class EnrichmentHandler {
               `${name}: named by the entity's ${TELEMETRY_PROVIDERS_ANNOTATION} annotation, but no telemetry provider has that name`,
           ),
           ...current.missing,
-          ...baseline.missing.map(text => `${text} (baseline window)`),
+          ...fixedBaseline.missing.map(text => `${text} (baseline window)`),
+          ...walk.missing,
+          ...catalog.missing,
         ]),
       ],
       truncated: [...new Set(current.result.truncated)],
@@ -161,125 +252,8 @@ export class EnrichmentHandler {
       };
     }
   }
-
-  private async collect(
-    providers: TelemetryProvider[],
-    serviceName: string,
-    entity: TelemetryQuery['entity'],
-    fromMs: number,
-    toMs: number,
-  ): Promise<Collected> {
-    const { maxRecordsPerSignal, logger } = this.options;
-    const query: TelemetryQuery = {
-      serviceName,
-      fromMs,
-      toMs,
-      limit: maxRecordsPerSignal,
-      ...(entity ? { entity } : {}),
-    };
-    const settled = await Promise.allSettled(
-      providers.map(provider => this.fetchWithTimeout(provider, query)),
-    );
-    const result: Required<TelemetryResult> = {
-      spans: [],
-      logs: [],
-      metrics: [],
-      truncated: [],
-      missing: [],
-    };
-    const missing: string[] = [];
-    let countedLogs: Collected['countedLogs'];
-    settled.forEach((outcome, index) => {
-      const provider = providers[index];
-      if (outcome.status === 'rejected') {
-        logger.warn(`Telemetry provider ${provider.name} failed`, {
-          error: String(outcome.reason),
-        });
-        const signals = (provider.signals ?? ['spans', 'logs', 'metrics']).join(
-          ', ',
-        );
-        missing.push(
-          `${provider.name} (${signals}): ${errorText(outcome.reason)}`,
-        );
-        return;
-      }
-      const { telemetry, logShapeCounts } = outcome.value;
-      result.spans.push(...(telemetry.spans ?? []));
-      result.metrics.push(...(telemetry.metrics ?? []));
-      missing.push(...(telemetry.missing ?? []));
-      if (logShapeCounts) {
-        // Counted logs: the records are samples, and being capped costs no count.
-        countedLogs ??= { current: [], sampled: [], complete: true };
-        countedLogs.current.push(...logShapeCounts.shapes);
-        countedLogs.sampled.push(...(telemetry.logs ?? []));
-        countedLogs.complete &&= logShapeCounts.complete;
-        result.truncated.push(
-          ...(telemetry.truncated ?? []).filter(signal => signal !== 'logs'),
-        );
-      } else {
-        result.logs.push(...(telemetry.logs ?? []));
-        result.truncated.push(...(telemetry.truncated ?? []));
-      }
-    });
-    return { result, ...(countedLogs ? { countedLogs } : {}), missing };
-  }
-
-  /** The provider's telemetry, and its log shape counts if it keeps them, as one answer. */
-  private async read(
-    provider: TelemetryProvider,
-    query: TelemetryQuery,
-    signal: AbortSignal,
-  ): Promise<{ telemetry: TelemetryResult; logShapeCounts?: LogShapeCounts }> {
-    if (!isLogShapeCountSource(provider)) {
-      return { telemetry: await provider.fetch(query, { signal }) };
-    }
-    const [telemetry, logShapeCounts] = await Promise.all([
-      provider.fetch(query, { signal }),
-      provider.logShapeCounts(query, { signal }),
-    ]);
-    return { telemetry, logShapeCounts };
-  }
-
-  /**
-   * The provider's answer, or a rejection once its timeout (its own, else the configured one)
-   * passes: the signal it was given is aborted then, and the answer is not awaited further, so
-   * a provider that ignores the signal cannot hold the incident up.
-   */
-  private async fetchWithTimeout(
-    provider: TelemetryProvider,
-    query: TelemetryQuery,
-  ): Promise<{ telemetry: TelemetryResult; logShapeCounts?: LogShapeCounts }> {
-    const timeoutMs = provider.timeoutMs ?? this.options.providerTimeoutMs;
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        const error = new Error(
-          `timed out after ${Number((timeoutMs / 1000).toFixed(3))} s`,
-        );
-        controller.abort(error);
-        reject(error);
-      }, timeoutMs);
-    });
-    try {
-      return await Promise.race([
-        this.read(provider, query, controller.signal),
-        timeout,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
-
-function floorToMinute(ms: number): number {
-  return Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 }
 
 function ceilToMinute(ms: number): number {
   return Math.ceil(ms / MINUTE_MS) * MINUTE_MS;
-}
-
-function errorText(error: unknown): string {
-  return String((error as Error)?.message ?? error);
 }

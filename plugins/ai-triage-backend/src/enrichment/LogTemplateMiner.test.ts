@@ -47,7 +47,7 @@ describe('LogTemplateMiner', () => {
   });
 
   it('turns positions that differ into wildcards once the template is similar enough', () => {
-    const miner = LogTemplateMiner.create();
+    const miner = LogTemplateMiner.create({ similarityThreshold: 0.7 });
     const a = miner.add('order sync finished with status ok in eu-west');
     const b = miner.add('order sync finished with status failed in eu-west');
     const c = miner.add('order sync finished while shutting down the worker');
@@ -74,6 +74,15 @@ describe('LogTemplateMiner', () => {
     ],
     ['id 7D1C0A4E-0D3B-4F8E-9A51-2F0C1E9B7A10', 'id <*>'],
     ['no digits /var/log/app.log here', 'no digits <*> here'],
+    ['order ord_mxcdppay2093 placed: 1 items', 'order <*> placed: <*> items'],
+    ['charged user u123 for a1b2c3d4e5', 'charged user <*> for <*>'],
+    ['connect to db-1.internal:5432 refused', 'connect to <*> refused'],
+    ['read 2048B from cache', 'read <*> from cache'],
+    [
+      'payments 3.0.4 listening on port 37417',
+      'payments 3.0.4 listening on port <*>',
+    ],
+    ['started v2.8.0-rc.1 at 12:00', 'started v2.8.0-rc.1 at <*>:<*>'],
   ])('masks variables in %j', (message, masked) => {
     expect(tokenize(message).join(' ')).toBe(masked);
   });
@@ -90,8 +99,8 @@ describe('LogTemplateMiner', () => {
     expect(e).not.toBe(d);
   });
 
-  it('makes a word position a variable once three templates differ only there', () => {
-    const miner = LogTemplateMiner.create();
+  it('makes a word position a variable once `mergeAfter` (here three) templates differ only there', () => {
+    const miner = LogTemplateMiner.create({ mergeAfter: 3 });
     const alice = miner.add('session opened for alice by sshd');
     const bob = miner.add('session opened for bob by sshd');
     expect(bob).not.toBe(alice);
@@ -154,19 +163,21 @@ describe('LogTemplateMiner', () => {
     expect(first.templates()).toEqual(second.templates());
   });
 
-  // Grouping accuracy measured with the one default configuration; each floor sits about 0.01
-  // under it, so a change that makes grouping worse fails here.
+  // Grouping accuracy measured with the one default configuration (chosen on HDFS, Spark, BGL,
+  // Thunderbird and Linux; Hadoop, Zookeeper, HPC, Windows and Android are held out, see
+  // scripts/benchLogs.ts); each floor sits about 0.01 under it, so a change that makes grouping
+  // worse fails here.
   it.each([
     ['HDFS', 0.998, 0.99],
-    ['Hadoop', 0.96, 0.95],
-    ['Spark', 0.943, 0.93],
+    ['Hadoop', 0.888, 0.878],
+    ['Spark', 1.0, 0.99],
     ['Zookeeper', 0.989, 0.98],
     ['BGL', 0.991, 0.98],
     ['HPC', 0.905, 0.895],
-    ['Thunderbird', 0.963, 0.95],
-    ['Windows', 1.0, 0.99],
-    ['Linux', 0.869, 0.86],
-    ['Android', 0.925, 0.915],
+    ['Thunderbird', 0.958, 0.948],
+    ['Windows', 0.996, 0.986],
+    ['Linux', 0.939, 0.929],
+    ['Android', 0.922, 0.912],
   ])(
     'groups the Loghub %s 2k sample (measured %p) with accuracy of at least %p',
     (system, _, floor) => {

@@ -108,3 +108,80 @@ export function computeMetricDeltas(
       compareText(a.id, b.id),
   );
 }
+
+/** Name tokens that make a series a limit (`db.client.connection.max`, `..._limit_bytes`). */
+const LIMIT_TOKENS = new Set(['max', 'limit', 'limits', 'capacity', 'spec']);
+/**
+ * Name tokens a series may add to its limit's stem and still be what the limit bounds: a count
+ * or amount in use (`db.client.connection.count`, `container_memory_working_set_bytes`,
+ * `v8js.memory.heap.used`), not a rate, time or queue length.
+ */
+const USAGE_TOKENS = new Set([
+  'count',
+  'usage',
+  'used',
+  'use',
+  'in',
+  'current',
+  'active',
+  'bytes',
+  'total',
+  'working',
+  'set',
+  'value',
+]);
+/** Attribute values of a series that counts what is free, which no limit saturates. */
+const FREE_STATES = new Set(['idle', 'free', 'available']);
+/**
+ * Share of its limit from which a series is near it: 90 % is where the common saturation
+ * alerts fire (kube-prometheus' KubeQuota/Filesystem "almost full" rules, pool dashboards).
+ */
+export const NEAR_LIMIT_SHARE = 0.9;
+
+/** Semantic conventions define `*.utilization` metrics as fractions of their limit (1). */
+const UTILIZATION = /[._]utilization$/;
+
+const tokensOf = (name: string) => name.toLowerCase().split(/[._]/);
+
+/**
+ * Reads every series against its limit where the same service exports one: a limit series
+ * (a name with `max`, `limit` or `capacity`) bounds the series whose name is its stem plus
+ * usage words only, with the limit's attributes. The limit's mean in the incident window is
+ * set as `limit`; series near it (see NEAR_LIMIT_SHARE) move to the front, since a value near
+ * its limit is evidence even without a baseline.
+ */
+export function attachLimits(deltas: MetricDelta[]): MetricDelta[] {
+  const limits = deltas.filter(
+    d =>
+      !UTILIZATION.test(d.metric) &&
+      tokensOf(d.metric).some(token => LIMIT_TOKENS.has(token)),
+  );
+  const withLimits = deltas.map(delta => {
+    if (limits.includes(delta)) return delta;
+    if (Object.values(delta.attributes).some(v => FREE_STATES.has(v))) {
+      return delta;
+    }
+    const tokens = tokensOf(delta.metric);
+    const limit = limits.find(candidate => {
+      if ((candidate.service ?? '') !== (delta.service ?? '')) return false;
+      const stem = tokensOf(candidate.metric).filter(t => !LIMIT_TOKENS.has(t));
+      const rest = tokens.filter(t => !stem.includes(t));
+      return (
+        stem.every(t => tokens.includes(t)) &&
+        rest.every(t => USAGE_TOKENS.has(t)) &&
+        Object.entries(candidate.attributes).every(
+          ([key, value]) => delta.attributes[key] === value,
+        )
+      );
+    });
+    if (limit && limit.current > 0) return { ...delta, limit: limit.current };
+    return UTILIZATION.test(delta.metric) ? { ...delta, limit: 1 } : delta;
+  });
+  const near = (d: MetricDelta) =>
+    d.limit ? Number(d.current >= NEAR_LIMIT_SHARE * d.limit) : 0;
+  // Stable: the order computeMetricDeltas gave, near-limit series first.
+  return withLimits
+    .map((delta, index) => ({ delta, index }))
+    .sort((a, b) => near(b.delta) - near(a.delta) || a.index - b.index)
+    .map(({ delta }) => delta);
+}

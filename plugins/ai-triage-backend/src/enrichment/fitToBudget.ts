@@ -1,18 +1,40 @@
 import { ContextDocument } from '@ai-triage/plugin-ai-triage-common';
 import { compareText } from './stats';
 
-/** Lists that may be cut, least valuable first (it loses ties). Alerts go only when all are empty. */
+/**
+ * Lists that may be cut, least valuable first (it loses ties). Alerts go only when all are empty.
+ * `localization.edges` and `localization.suspects` are lists of the localization: they are
+ * sorted most significant first (changed edges, the origin and changed suspects first).
+ */
 const CUTTABLE = [
   'criticalPaths',
+  'localization.edges',
   'metricDeltas',
   'logTemplates',
   'operations',
   'dependencies',
+  'changes',
+  'localization.suspects',
 ] as const;
 type ListName = (typeof CUTTABLE)[number] | 'alerts';
 
+function listOf(document: ContextDocument, name: ListName): unknown[] {
+  switch (name) {
+    case 'localization.edges':
+      return document.localization?.edges ?? [];
+    case 'localization.suspects':
+      return document.localization?.suspects ?? [];
+    case 'criticalPaths':
+      return document.criticalPaths ?? [];
+    case 'changes':
+      return document.changes ?? [];
+    default:
+      return document[name];
+  }
+}
+
 /** Room kept for the `kept N of M` notes the cuts add. */
-const NOTE_RESERVE_BYTES = 6 * 48;
+const NOTE_RESERVE_BYTES = 9 * 48;
 /** Room kept for the `size` that withSize adds: `,"size":{"bytes":…,"estimatedTokens":…}`. */
 const SIZE_RESERVE_BYTES = 64;
 
@@ -62,16 +84,16 @@ export function fitToBudget(
 ): ContextDocument {
   const budget =
     Math.min(maxBytes, maxTokens * BYTES_PER_TOKEN) - SIZE_RESERVE_BYTES;
-  const full = { ...document, criticalPaths: document.criticalPaths ?? [] };
+  const full = document;
   if (byteSize(full) <= budget) {
     return document;
   }
   const names: ListName[] = [...CUTTABLE, 'alerts'];
   const itemBytes = Object.fromEntries(
-    names.map(name => [name, (full[name] as unknown[]).map(byteSize)]),
+    names.map(name => [name, listOf(full, name).map(byteSize)]),
   ) as Record<ListName, number[]>;
   const kept = Object.fromEntries(
-    names.map(name => [name, full[name].length]),
+    names.map(name => [name, listOf(full, name).length]),
   ) as Record<ListName, number>;
 
   const cutOne = (): number => {
@@ -103,22 +125,38 @@ export function fitToBudget(
 }
 
 function withCuts(
-  document: ContextDocument & {
-    criticalPaths: NonNullable<ContextDocument['criticalPaths']>;
-  },
+  document: ContextDocument,
   kept: Record<ListName, number>,
 ): ContextDocument {
   const notes = (['alerts', ...CUTTABLE] as ListName[])
-    .filter(name => kept[name] < document[name].length)
-    .map(name => `${name}: kept ${kept[name]} of ${document[name].length}`);
+    .filter(name => kept[name] < listOf(document, name).length)
+    .map(
+      name => `${name}: kept ${kept[name]} of ${listOf(document, name).length}`,
+    );
+  const cut = <T>(name: ListName, list: T[]): T[] => list.slice(0, kept[name]);
   return {
     ...document,
-    criticalPaths: document.criticalPaths.slice(0, kept.criticalPaths),
-    alerts: document.alerts.slice(0, kept.alerts),
-    operations: document.operations.slice(0, kept.operations),
-    dependencies: document.dependencies.slice(0, kept.dependencies),
-    logTemplates: document.logTemplates.slice(0, kept.logTemplates),
-    metricDeltas: document.metricDeltas.slice(0, kept.metricDeltas),
+    ...(document.criticalPaths
+      ? { criticalPaths: cut('criticalPaths', document.criticalPaths) }
+      : {}),
+    ...(document.changes ? { changes: cut('changes', document.changes) } : {}),
+    ...(document.localization
+      ? {
+          localization: {
+            ...document.localization,
+            edges: cut('localization.edges', document.localization.edges),
+            suspects: cut(
+              'localization.suspects',
+              document.localization.suspects,
+            ),
+          },
+        }
+      : {}),
+    alerts: cut('alerts', document.alerts),
+    operations: cut('operations', document.operations),
+    dependencies: cut('dependencies', document.dependencies),
+    logTemplates: cut('logTemplates', document.logTemplates),
+    metricDeltas: cut('metricDeltas', document.metricDeltas),
     truncated: [...document.truncated, ...notes].sort(compareText),
   };
 }

@@ -120,7 +120,10 @@ describe('triage results', () => {
     expect(payload.hypotheses[0]).toMatchObject({
       rank: 1,
       confidence: 'high',
+      origin: 'payments',
+      kind: 'latency',
     });
+    expect(payload.hypotheses[0].probability).toBeGreaterThanOrEqual(0.7);
     expect(payload.hypotheses[0].rootCause).toMatch(/payments/);
     expect(payload.hypotheses[0].evidenceIds[0]).toBe('dep:payments');
 
@@ -137,7 +140,7 @@ describe('triage results', () => {
     });
     expect(body.payload.title).toMatch(/^Triage: /);
     expect(body.payload.description).toMatch(
-      /^Most likely \(high confidence\): .*payments/,
+      /^Most likely \(high confidence, \d+%\): .*payments/,
     );
   });
 

@@ -7,6 +7,7 @@ import {
   HypothesisSet,
   Incident,
   TriageResultEvent,
+  probabilityOfLabel,
 } from '@ai-triage/plugin-ai-triage-common';
 import { TriageRun } from '../database/TriageStore';
 import { IncidentSignaller } from '../service/IncidentSignaller';
@@ -68,6 +69,9 @@ export class TriageResultPublisher {
         rank: index + 1,
         rootCause: h.rootCause,
         confidence: h.confidence,
+        probability: h.probability ?? probabilityOfLabel(h.confidence),
+        ...(h.kind ? { kind: h.kind } : {}),
+        ...(h.origin ? { origin: h.origin } : {}),
         evidenceIds: h.evidenceIds,
       })),
       createdAt: run.createdAt,
@@ -118,7 +122,9 @@ function describe(event: TriageResultEvent): string {
   if (!top) {
     return `Not enough evidence for a hypothesis${degraded}.`;
   }
-  return `Most likely (${top.confidence} confidence): ${top.rootCause}${degraded}`;
+  return `Most likely (${top.confidence} confidence, ${Math.round(
+    top.probability * 100,
+  )}%): ${top.rootCause}${degraded}`;
 }
 
 /** The entity's Incidents tab in the portal. */

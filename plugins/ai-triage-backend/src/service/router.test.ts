@@ -397,6 +397,8 @@ describe('createRouter', () => {
         await request(app).get(`/incidents/${id}`).set('Authorization', asUser)
       ).body as IncidentDetailResponse;
       const [reviewed] = detail.hypotheses;
+      // Stored without a probability: the API gives the middle of its label's band.
+      expect(reviewed.probability).toBe(0.85);
       expect(reviewed.review).toMatchObject({
         decision: 'modified',
         modifiedRootCause: 'payments pool exhausted',

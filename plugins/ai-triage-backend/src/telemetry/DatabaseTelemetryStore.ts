@@ -16,6 +16,7 @@ import {
   LogShapeCounts,
   TelemetryBatch,
   TelemetryStore,
+  TraceSpanSource,
 } from './TelemetryStore';
 
 type SpanRow = {
@@ -86,7 +87,11 @@ const LOG_SHAPE_KEY = ['service_name', 'minute_ms', 'shape_key', 'level_rank'];
  * telemetry provider.
  */
 export class DatabaseTelemetryStore
-  implements TelemetryStore, TelemetryProvider, LogShapeCountSource
+  implements
+    TelemetryStore,
+    TelemetryProvider,
+    LogShapeCountSource,
+    TraceSpanSource
 {
   readonly name = 'embedded';
 
@@ -257,6 +262,38 @@ export class DatabaseTelemetryStore
       metrics: metrics.rows.map(fromMetricRow),
       truncated,
     };
+  }
+
+  /**
+   * Spans of any service in the given traces, starting in [fromMs, toMs): read through the
+   * unique (trace_id, span_id) index, in chunks of trace ids. At most `limit` spans, the
+   * earliest traces first (by trace id), `truncated` when more were there.
+   */
+  async spansOfTraces(
+    query: { traceIds: string[]; fromMs: number; toMs: number; limit: number },
+    options: { signal: AbortSignal },
+  ): Promise<{ spans: SpanRecord[]; truncated: boolean }> {
+    options.signal.throwIfAborted();
+    const traceIds = [...new Set(query.traceIds)].sort(compareText);
+    const spans: SpanRecord[] = [];
+    for (let i = 0; i < traceIds.length; i += INSERT_CHUNK_ROWS) {
+      const remaining = query.limit - spans.length;
+      const rows: SpanRow[] = await abortable(
+        this.knex('telemetry_spans')
+          .whereIn('trace_id', traceIds.slice(i, i + INSERT_CHUNK_ROWS))
+          .andWhere('start_time_ms', '>=', query.fromMs)
+          .andWhere('start_time_ms', '<', query.toMs)
+          .orderBy([
+            { column: 'trace_id', order: 'asc' },
+            { column: 'id', order: 'asc' },
+          ])
+          .limit(remaining + 1),
+        options.signal,
+      );
+      spans.push(...rows.slice(0, remaining).map(fromSpanRow));
+      if (rows.length > remaining) return { spans, truncated: true };
+    }
+    return { spans, truncated: false };
   }
 
   private async newest<Row extends {}>(

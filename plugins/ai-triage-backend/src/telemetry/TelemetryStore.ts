@@ -69,3 +69,27 @@ export function isLogShapeCountSource(
     'function'
   );
 }
+
+/**
+ * A telemetry provider that can read whole traces across services: enrichment reads the traces
+ * of the alerted service's spans to build the service graph of the incident (who calls whom,
+ * where time and errors arise), whatever service the other spans belong to.
+ */
+export interface TraceSpanSource extends TelemetryProvider {
+  /**
+   * Spans of any service that belong to one of `traceIds` and start in [fromMs, toMs), at most
+   * `limit` (the rest left out, the result then says `truncated`).
+   */
+  spansOfTraces(
+    query: { traceIds: string[]; fromMs: number; toMs: number; limit: number },
+    options: { signal: AbortSignal },
+  ): Promise<{ spans: SpanRecord[]; truncated: boolean }>;
+}
+
+export function isTraceSpanSource(
+  provider: TelemetryProvider,
+): provider is TraceSpanSource {
+  return (
+    typeof (provider as Partial<TraceSpanSource>).spansOfTraces === 'function'
+  );
+}

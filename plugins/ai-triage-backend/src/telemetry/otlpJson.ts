@@ -256,6 +256,27 @@ function flattenAttributes(
   return flat;
 }
 
+/**
+ * Resource attributes copied onto every span and log record of the resource, so enrichment can
+ * tell versions and process instances apart (a deploy is a new `service.version`, a restart a
+ * new `service.instance.id`). Metric points do not get them: they would split every series.
+ */
+export const RECORD_RESOURCE_ATTRIBUTES = [
+  'service.version',
+  'service.instance.id',
+] as const;
+
+function recordResourceAttributes(resource: unknown): TelemetryAttributes {
+  const flat = flattenAttributes(
+    (resource as { attributes?: OtlpKeyValue[] } | undefined)?.attributes,
+  );
+  const picked: TelemetryAttributes = {};
+  for (const key of RECORD_RESOURCE_ATTRIBUTES) {
+    if (flat[key] !== undefined && flat[key] !== '') picked[key] = flat[key];
+  }
+  return picked;
+}
+
 function serviceNameOf(
   resource: { attributes?: OtlpKeyValue[] } | undefined,
 ): string {
@@ -422,10 +443,14 @@ export function readOtlpTraces(body: unknown): OtlpParseResult<SpanRecord> {
       records.length,
     );
     if (serviceName === undefined) return;
+    const fromResource = recordResourceAttributes(resourceSpans.resource);
     for (const { raw, path } of records) {
       const span = result.check(spanSchema, raw, path);
       if (!span) continue;
-      const attributes = flattenAttributes(span.attributes);
+      const attributes = {
+        ...fromResource,
+        ...flattenAttributes(span.attributes),
+      };
       result.records.push({
         traceId: span.traceId,
         spanId: span.spanId,
@@ -519,10 +544,14 @@ export function readOtlpLogs(body: unknown): OtlpParseResult<LogRecord> {
       records.length,
     );
     if (serviceName === undefined) return;
+    const fromResource = recordResourceAttributes(resourceLogs.resource);
     for (const { raw, path } of records) {
       const record = result.check(logRecordSchema, raw, path);
       if (!record) continue;
-      const attributes = flattenAttributes(record.attributes);
+      const attributes: TelemetryAttributes = {
+        ...fromResource,
+        ...flattenAttributes(record.attributes),
+      };
       if (record.eventName) {
         attributes['event.name'] = record.eventName;
       }

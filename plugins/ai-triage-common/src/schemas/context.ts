@@ -71,6 +71,8 @@ export const dependencySummarySchema = z.object({
    * call to this dependency (0..1).
    */
   errorShare: z.number().optional(),
+  /** The calling service; absent means the incident's service. */
+  service: z.string().optional(),
   /** Calls in the baseline window (0 when there were none). */
   baselineCallCount: z.number().int().optional(),
   baselineErrorCount: z.number().int().optional(),

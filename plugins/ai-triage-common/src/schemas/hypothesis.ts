@@ -159,8 +159,13 @@ export type TriageResultEvent = {
   degradedReason: string | null;
   insufficientEvidence: boolean;
   hypotheses: Array<
-    Pick<HypothesisDraft, 'rootCause' | 'confidence' | 'evidenceIds'> & {
+    Pick<
+      HypothesisDraft,
+      'rootCause' | 'confidence' | 'evidenceIds' | 'kind' | 'origin'
+    > & {
       rank: number;
+      /** 0..1; the confidence label is derived from it. */
+      probability: number;
     }
   >;
   createdAt: string;

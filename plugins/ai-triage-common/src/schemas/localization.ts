@@ -63,6 +63,21 @@ export function confidenceOf(probability: number): 'low' | 'medium' | 'high' {
 }
 
 /**
+ * The probability that stands for a label when no number was given (hypotheses stored before
+ * probabilities, or an answer with a label only): the middle of the label's band of
+ * {@link CONFIDENCE_CUTOFFS} (low 0.2, medium 0.55, high 0.85).
+ *
+ * @public
+ */
+export function probabilityOfLabel(label: 'low' | 'medium' | 'high'): number {
+  if (label === 'high') return (CONFIDENCE_CUTOFFS.high + 1) / 2;
+  if (label === 'medium') {
+    return (CONFIDENCE_CUTOFFS.medium + CONFIDENCE_CUTOFFS.high) / 2;
+  }
+  return CONFIDENCE_CUTOFFS.medium / 2;
+}
+
+/**
  * When the incident's fault began on the alerted service, and the healthy period it is
  * compared with.
  *

@@ -2,11 +2,8 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import {
   ContextDocument,
   HypothesisSet,
-  hypothesisDraftSchema,
-  hypothesisSetSchema,
 } from '@ai-triage/plugin-ai-triage-common';
 import { Reasoner } from '@ai-triage/plugin-ai-triage-node';
-import { z } from 'zod';
 import {
   BrokenCircuitError,
   CircuitBreakerPolicy,
@@ -24,6 +21,7 @@ import { zodResponseFormat } from 'openai/helpers/zod';
 import { LlmCallAuditLog, LlmCallOutcome } from '../../database/TriageStore';
 import { redact } from '../../enrichment/redact';
 import { groundHypotheses } from '../groundHypotheses';
+import { modelAnswerSchema, toHypothesisSet } from './answerSchema';
 import { LlmTelemetry } from './LlmTelemetry';
 import {
   ChatMessage,
@@ -82,27 +80,14 @@ type Parsed =
   | { ok: false; outcome: 'invalid_json' | 'schema_invalid'; problem: string };
 
 /**
- * The `response_format` generated from the shared zod schema. String length limits are left out
- * of the JSON schema (OpenAI's strict mode does not take `minLength`/`maxLength`); the zod
- * validation of every answer still enforces them, and a violation gets the repair attempt.
+ * The `response_format` generated from the model's answer schema (derived from the shared zod
+ * schema, see answerSchema.ts). String length limits and number bounds are left out of the JSON
+ * schema (OpenAI's strict mode has not always taken `minLength`/`maxLength`/`minimum`/`maximum`);
+ * the zod validation of every answer still enforces them, and a violation gets the repair
+ * attempt.
  */
 const RESPONSE_FORMAT = (() => {
-  // Strict structured output takes no optional fields: the answer format leaves out the
-  // optional ones (probability, kind, origin) until the prompt asks for them.
-  const format = zodResponseFormat(
-    hypothesisSetSchema.extend({
-      hypotheses: z
-        .array(
-          hypothesisDraftSchema.omit({
-            probability: true,
-            kind: true,
-            origin: true,
-          }),
-        )
-        .max(3),
-    }),
-    'triage_hypotheses',
-  );
+  const format = zodResponseFormat(modelAnswerSchema, 'triage_hypotheses');
   const strip = (node: unknown): void => {
     if (Array.isArray(node)) {
       node.forEach(strip);
@@ -110,6 +95,8 @@ const RESPONSE_FORMAT = (() => {
       const record = node as Record<string, unknown>;
       delete record.minLength;
       delete record.maxLength;
+      delete record.minimum;
+      delete record.maximum;
       Object.values(record).forEach(strip);
     }
   };
@@ -121,8 +108,9 @@ const RESPONSE_FORMAT = (() => {
  * The `openai` reasoner: asks any OpenAI-compatible chat-completions endpoint (OpenAI, Azure
  * OpenAI, Ollama, vLLM, ...) for hypotheses about a context document.
  *
- * - Structured output from the `-common` zod schema (`response_format` json_schema), temperature
- *   and seed fixed by configuration (0 and a constant by default).
+ * - Structured output from the `-common` zod schema (`response_format` json_schema; every
+ *   hypothesis with probability, kind and origin), temperature and seed fixed by configuration
+ *   (0 and a constant by default).
  * - The prompt is versioned (PROMPT_VERSION); instructions sit in the system message and the
  *   context document is fenced as data (see triagePrompt.ts).
  * - Every answer is validated against the schema; an invalid one gets exactly one repair
@@ -371,7 +359,7 @@ function parseAnswer(content: string | null): Parsed {
       problem: `it is not JSON (${(error as Error).message})`,
     };
   }
-  const result = hypothesisSetSchema.safeParse(json);
+  const result = modelAnswerSchema.safeParse(json);
   if (!result.success) {
     const issues = result.error.issues
       .slice(0, 5)
@@ -383,7 +371,7 @@ function parseAnswer(content: string | null): Parsed {
       problem: `it does not match the schema (${issues})`,
     };
   }
-  return { ok: true, value: result.data };
+  return { ok: true, value: toHypothesisSet(result.data) };
 }
 
 /** Models asked for JSON without a schema sometimes wrap it in a Markdown code fence. */

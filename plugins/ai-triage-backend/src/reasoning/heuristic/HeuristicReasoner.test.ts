@@ -4,24 +4,24 @@ import {
   evidenceIdsOf,
   hypothesisSetSchema,
 } from '@ai-triage/plugin-ai-triage-common';
-import { applyDatabaseMigrations } from '../database/migrations';
-import { ContextBuilder } from '../enrichment/ContextBuilder';
+import { applyDatabaseMigrations } from '../../database/migrations';
+import { ContextBuilder } from '../../enrichment/ContextBuilder';
 import {
   connectionPoolScenario,
   poisonMessageScenario,
   quietScenario,
   slowPaymentsScenario,
-} from '../__testUtils__/testScenarios';
-import { loadScenario } from '../__testUtils__/scenarios';
-import { createTestDatabases } from '../__testUtils__/testDatabases';
-import { testAlert } from '../__testUtils__/alerts';
-import { testContext } from '../__testUtils__/contexts';
-import { DatabaseTelemetryStore } from '../telemetry/DatabaseTelemetryStore';
+} from '../../__testUtils__/testScenarios';
+import { loadScenario } from '../../__testUtils__/scenarios';
+import { createTestDatabases } from '../../__testUtils__/testDatabases';
+import { testAlert } from '../../__testUtils__/alerts';
+import { testContext } from '../../__testUtils__/contexts';
+import { DatabaseTelemetryStore } from '../../telemetry/DatabaseTelemetryStore';
 import {
   parseOtlpLogs,
   parseOtlpMetrics,
   parseOtlpTraces,
-} from '../telemetry/otlpJson';
+} from '../../telemetry/otlpJson';
 import { HeuristicReasoner } from './HeuristicReasoner';
 
 jest.setTimeout(60_000);
@@ -51,7 +51,13 @@ describe('HeuristicReasoner', () => {
     expect(answer.insufficientEvidence).toBe(false);
     const [first] = answer.hypotheses;
     expect(first.confidence).toBe('high');
-    expect(first.affectedComponents).toEqual(['checkout', 'payments']);
+    // The origin first, then the path back to the alerted service.
+    expect(first).toMatchObject({
+      origin: 'payments',
+      kind: 'latency',
+      affectedComponents: ['payments', 'checkout'],
+    });
+    expect(first.probability).toBeGreaterThanOrEqual(0.7);
     expect(first.rootCause).toMatch(
       /^Downstream dependency payments is slow and failing: /,
     );
@@ -197,12 +203,17 @@ describe('HeuristicReasoner', () => {
     const answer = await reasonValid(busy);
 
     expect(
-      answer.hypotheses.map(h => [h.evidenceIds[0], h.confidence]),
+      answer.hypotheses.map(h => [h.evidenceIds[0], h.kind, h.confidence]),
     ).toEqual([
-      ['dep:payments', 'high'],
-      ['metric:process.memory.usage', 'high'],
-      ['metric:jvm.thread.count', 'medium'],
+      ['dep:payments', 'latency', 'high'],
+      ['metric:process.memory.usage', 'saturation', 'low'],
+      ['metric:jvm.thread.count', 'resource-wait', 'low'],
     ]);
+    // Alternatives for one fault: the first keeps its probability, the others share the rest.
+    const [p1, p2, p3] = answer.hypotheses.map(h => h.probability!);
+    expect(p1).toBeGreaterThanOrEqual(0.9);
+    expect(p1 + p2 + p3).toBeLessThanOrEqual(1.001);
+    expect(p2).toBeGreaterThan(p3);
     // The FATAL "out of memory" log names the exhausted resource: evidence of the memory
     // hypothesis, not a cause of its own.
     expect(answer.hypotheses[1].evidenceIds).toContain('log:fatal');

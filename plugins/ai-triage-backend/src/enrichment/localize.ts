@@ -1,0 +1,504 @@
+import {
+  FaultKind,
+  Localization,
+  ServiceEdge,
+  ServiceSuspect,
+} from '@ai-triage/plugin-ai-triage-common';
+import { SpanRecord } from '@ai-triage/plugin-ai-triage-node';
+import { MIN_BASELINE_MS, MIN_BASELINE_REQUESTS, median } from './onset';
+import { CallShare, SpanShare, attributeSpans } from './serviceGraph';
+import { compareText, percentile, round } from './stats';
+
+export const DEFAULT_MAX_DEPTH = 4;
+/** Suspects and edges kept in the document; a shop's walk rarely touches more. */
+const MAX_SUSPECTS = 12;
+const MAX_EDGES = 30;
+/**
+ * A robust z of 3 (3 scaled MADs from the baseline median) is the usual outlier cut-off: for
+ * normal noise 1.4826 x MAD estimates sigma, and 3 sigma leaves 0.13 % on one side.
+ */
+const MIN_ANOMALY_SCORE = 3;
+/** 1.4826 x MAD estimates the standard deviation of normal data. */
+const MAD_TO_SIGMA = 1.4826;
+/**
+ * Noise floors of the robust z (a healthy series is often constant, MAD 0): 1 ms or 5 % of the
+ * healthy median own time (bucket jitter of a mean over some tens of requests), and one
+ * percentage point of error rate. The same floors as the onset's change-point test.
+ */
+const OWN_TIME_FLOOR_MS = 1;
+const OWN_TIME_FLOOR_SHARE = 0.05;
+const ERROR_RATE_FLOOR = 0.01;
+/**
+ * What counts as a change that matters, beyond being unusual: own time p95 up by 20 % and
+ * 5 ms (below that, a p95 of some tens of requests moves by itself between healthy windows),
+ * an error rate up by 2 points. An edge's latency must grow by half and by 10 ms (network
+ * jitter on a call), its error rate by 5 points; an edge needs 5 calls in the baseline to have
+ * one at all. Errors must also be unlikely under the baseline's rate (see errorsUnlikely).
+ */
+const OWN_TIME_GROWTH = 1.2;
+const OWN_TIME_MIN_GROWTH_MS = 5;
+const ERROR_RATE_GROWTH = 0.02;
+/**
+ * Errors grew when at least 2 (one failure happens in healthy traffic too) are this unlikely
+ * under the baseline's rate: a binomial tail of 1 %. Triage runs when the alert arrives, often
+ * with only seconds of the fault and a handful of calls (2 failures of 5 against 0 of 40 is a
+ * tail of 0.5 %), so a fixed count would miss the start of every fault on small services. A walk
+ * tests a few tens of edges; a false changed edge only lets it look one hop further, since the
+ * origin still needs a node whose own behaviour changed.
+ */
+const ERROR_TAIL = 0.01;
+const MIN_ERRORS = 2;
+const EDGE_LATENCY_GROWTH = 1.5;
+const EDGE_LATENCY_MIN_GROWTH_MS = 10;
+const EDGE_ERROR_RATE_GROWTH = 0.05;
+const MIN_EDGE_BASELINE_CALLS = 5;
+/**
+ * A node's own figures have a baseline with data in at least 3 of its buckets (a median and
+ * MAD of fewer is no statistic), and, as for the alerted service's onset, with a baseline
+ * window of at least MIN_BASELINE_MS and MIN_BASELINE_REQUESTS requests.
+ */
+const MIN_BASELINE_BUCKETS = 3;
+
+/** Evidence other than spans about one node, gathered by enrichment. */
+export type NodeEvidence = {
+  /** Texts of its new or grown log templates and its error messages. */
+  texts: string[];
+  /** Metric names read near their limit. */
+  nearLimit: string[];
+  /** Whether a deploy or restart of it falls in the compared windows. */
+  changed: boolean;
+  evidenceIds: string[];
+};
+
+/** One node's own figures in one window. */
+type Figures = {
+  requests: number;
+  ownMs: number[];
+  waitMs: number;
+  originatingErrors: number;
+  passedOnErrors: number;
+  errorMessages: string[];
+};
+
+export type LocalizationInput = {
+  spans: SpanRecord[];
+  alertedService: string;
+  baseline: { fromMs: number; toMs: number } | null;
+  incident: { fromMs: number; toMs: number };
+  bucketMs: number;
+  maxDepth: number;
+  evidence?: Map<string, NodeEvidence>;
+  entityRefs?: Map<string, string>;
+  /** Catalog `dependsOn` edges (caller → callee service names). */
+  catalogEdges?: Array<{ from: string; to: string }>;
+};
+
+/**
+ * Localizes a fault across services (see docs/reasoning.md, "Localization"): builds the
+ * service graph of the spans (see attributeSpans), compares every node's own behaviour (own
+ * time per request, originating errors) and every edge against the baseline, walks from the
+ * alerted service along edges that changed, at most `maxDepth` hops, and names as origin the
+ * deepest visited node whose own behaviour changed (ties: the higher robust anomaly score, a
+ * median/MAD z as in BARO).
+ */
+export function localize(input: LocalizationInput): {
+  localization: Localization;
+  /** Own figures per node and operation, for the operations of visited services. */
+  shares: SpanShare[];
+  visited: string[];
+} {
+  const { shares, calls, services } = attributeSpans(input.spans);
+  const inWindow = (ms: number, w: { fromMs: number; toMs: number } | null) =>
+    w !== null && ms >= w.fromMs && ms < w.toMs;
+
+  const nodes = new Set<string>([input.alertedService, ...services]);
+  for (const call of calls) nodes.add(call.to);
+  const edges = edgeFigures(calls, input, inWindow);
+  for (const edge of input.catalogEdges ?? []) {
+    const existing = edges.find(e => e.from === edge.from && e.to === edge.to);
+    if (existing) existing.source = 'both';
+    else {
+      edges.push(emptyEdge(edge.from, edge.to));
+      nodes.add(edge.to);
+    }
+  }
+
+  // Walk downstream along changed edges.
+  const hops = new Map<string, number>([[input.alertedService, 0]]);
+  const parent = new Map<string, string>();
+  const queue = [input.alertedService];
+  while (queue.length) {
+    const node = queue.shift()!;
+    const depth = hops.get(node)!;
+    if (depth >= input.maxDepth) continue;
+    for (const edge of edges.filter(e => e.from === node)) {
+      if (!edge.changed.length || hops.has(edge.to)) continue;
+      hops.set(edge.to, depth + 1);
+      parent.set(edge.to, node);
+      queue.push(edge.to);
+    }
+  }
+  // Direct neighbours are suspects even when their edge did not change (to be ruled out).
+  for (const edge of edges) {
+    if (edge.from === input.alertedService && !hops.has(edge.to)) {
+      hops.set(edge.to, 1);
+    }
+  }
+
+  const suspects = [...hops].map(([node, hop]) =>
+    suspectOf(node, hop, shares, input, inWindow),
+  );
+  const walked = suspects.filter(
+    s => s.service === input.alertedService || parent.has(s.service),
+  );
+  const origin =
+    walked
+      .filter(s => s.changed)
+      .sort(
+        (a, b) =>
+          b.hops - a.hops ||
+          b.anomalyScore - a.anomalyScore ||
+          compareText(a.service, b.service),
+      )[0] ?? null;
+  const path: string[] = [];
+  for (
+    let node: string | undefined = origin?.service;
+    node;
+    node = parent.get(node)
+  ) {
+    path.unshift(node);
+  }
+  suspects.sort(
+    (a, b) =>
+      Number(b.service === origin?.service) -
+        Number(a.service === origin?.service) ||
+      Number(b.changed) - Number(a.changed) ||
+      b.anomalyScore - a.anomalyScore ||
+      a.hops - b.hops ||
+      compareText(a.service, b.service),
+  );
+  const keptEdges = edges
+    .filter(e => e.from === input.alertedService || hops.has(e.from))
+    .sort(
+      (a, b) =>
+        b.changed.length - a.changed.length ||
+        b.callCount - a.callCount ||
+        compareText(`${a.from}>${a.to}`, `${b.from}>${b.to}`),
+    )
+    .slice(0, MAX_EDGES);
+  return {
+    localization: {
+      origin: origin?.service ?? null,
+      path,
+      suspects: suspects.slice(0, MAX_SUSPECTS),
+      edges: keptEdges,
+      maxDepth: input.maxDepth,
+      method: 'baro-mad+self-time',
+    },
+    shares,
+    visited: [...hops.keys()].filter(
+      n => n === input.alertedService || parent.has(n),
+    ),
+  };
+}
+
+/**
+ * Whether `errors` of `calls` are unlikely under the baseline's error rate: the binomial tail
+ * P(X >= errors) below ERROR_TAIL, the baseline rate estimated by Laplace's rule of succession
+ * ((errors + 1) / (calls + 2)), so a baseline without errors is not a rate of 0.
+ */
+export function errorsUnlikely(
+  errors: number,
+  calls: number,
+  baselineErrors: number,
+  baselineCalls: number,
+): boolean {
+  if (errors < MIN_ERRORS || calls === 0) return false;
+  const p = (baselineErrors + 1) / (baselineCalls + 2);
+  // P(X < errors) by the recurrence pmf(i + 1) = pmf(i) (n - i) / (i + 1) p / (1 - p).
+  let pmf = (1 - p) ** calls;
+  let below = 0;
+  for (let i = 0; i < errors; i++) {
+    below += pmf;
+    pmf *= ((calls - i) / (i + 1)) * (p / (1 - p));
+  }
+  return 1 - below < ERROR_TAIL;
+}
+
+function longEnough(window: { fromMs: number; toMs: number } | null): boolean {
+  return window !== null && window.toMs - window.fromMs >= MIN_BASELINE_MS;
+}
+
+function emptyEdge(from: string, to: string): ServiceEdge {
+  return {
+    from,
+    to,
+    source: 'catalog',
+    callCount: 0,
+    errorRate: 0,
+    baselineErrorRate: null,
+    p95Ms: null,
+    baselineP95Ms: null,
+    changed: [],
+  };
+}
+
+function edgeFigures(
+  calls: CallShare[],
+  input: LocalizationInput,
+  inWindow: (ms: number, w: { fromMs: number; toMs: number } | null) => boolean,
+): ServiceEdge[] {
+  const groups = new Map<string, CallShare[]>();
+  for (const call of calls) {
+    const key = `${call.from}\u0000${call.to}`;
+    const list = groups.get(key);
+    if (list) list.push(call);
+    else groups.set(key, [call]);
+  }
+  return [...groups.values()].map(group => {
+    const now = group.filter(c => inWindow(c.span.startTimeMs, input.incident));
+    const before = group.filter(c =>
+      inWindow(c.span.startTimeMs, input.baseline),
+    );
+    const p95 = (list: CallShare[]) =>
+      list.length
+        ? percentile(
+            list.map(c => c.span.durationMs).sort((a, b) => a - b),
+            0.95,
+          )
+        : null;
+    const errors = (list: CallShare[]) =>
+      list.filter(c => c.span.statusCode === 2).length;
+    const rate = (list: CallShare[]) =>
+      list.length ? errors(list) / list.length : 0;
+    const known =
+      longEnough(input.baseline) && before.length >= MIN_EDGE_BASELINE_CALLS;
+    const changed: ServiceEdge['changed'] = [];
+    const nowP95 = p95(now);
+    const beforeP95 = p95(before);
+    if (
+      known &&
+      nowP95 !== null &&
+      beforeP95 !== null &&
+      nowP95 >= beforeP95 * EDGE_LATENCY_GROWTH &&
+      nowP95 - beforeP95 >= EDGE_LATENCY_MIN_GROWTH_MS
+    ) {
+      changed.push('latency');
+    }
+    if (
+      known &&
+      errorsUnlikely(errors(now), now.length, errors(before), before.length) &&
+      rate(now) - rate(before) >= EDGE_ERROR_RATE_GROWTH
+    ) {
+      changed.push('errors');
+    }
+    return {
+      from: group[0].from,
+      to: group[0].to,
+      source: 'traces' as ServiceEdge['source'],
+      callCount: now.length,
+      errorRate: round(rate(now), 4),
+      baselineErrorRate: known ? round(rate(before), 4) : null,
+      p95Ms: nowP95 === null ? null : round(nowP95),
+      baselineP95Ms: known && beforeP95 !== null ? round(beforeP95) : null,
+      changed,
+    };
+  });
+}
+
+/** Own figures of a node in a window: own time per (trace, node) request, errors. */
+function figuresOf(shares: SpanShare[]): Figures {
+  const perRequest = new Map<string, number>();
+  let waitMs = 0;
+  let originatingErrors = 0;
+  let passedOnErrors = 0;
+  const errorMessages: string[] = [];
+  for (const share of shares) {
+    perRequest.set(
+      share.span.traceId,
+      (perRequest.get(share.span.traceId) ?? 0) + share.selfMs,
+    );
+    if (share.wait) waitMs += share.selfMs;
+    if (share.originatingError) {
+      originatingErrors += 1;
+      const code =
+        share.span.attributes['http.response.status_code'] ??
+        share.span.attributes['http.status_code'];
+      errorMessages.push(
+        `${share.span.statusMessage ?? ''} ${code ?? ''} ${
+          share.span.attributes['error.type'] ?? ''
+        }`,
+      );
+    }
+    if (share.passedOnError) passedOnErrors += 1;
+  }
+  return {
+    requests: perRequest.size,
+    ownMs: [...perRequest.values()].sort((a, b) => a - b),
+    waitMs,
+    originatingErrors,
+    passedOnErrors,
+    errorMessages,
+  };
+}
+
+/** Robust z of the incident buckets' mean against the baseline buckets (median, MAD). */
+function robustScore(before: number[], after: number[], floor: number): number {
+  if (!before.length || !after.length) return 0;
+  const med = median(before);
+  const mad = median(before.map(v => Math.abs(v - med)));
+  const scale = Math.max(MAD_TO_SIGMA * mad, floor);
+  const z = after.map(v => (v - med) / scale);
+  return Math.max(0, z.reduce((s, v) => s + v, 0) / z.length);
+}
+
+function suspectOf(
+  node: string,
+  hop: number,
+  allShares: SpanShare[],
+  input: LocalizationInput,
+  inWindow: (ms: number, w: { fromMs: number; toMs: number } | null) => boolean,
+): ServiceSuspect {
+  const own = allShares.filter(s => s.node === node);
+  const now = figuresOf(
+    own.filter(s => inWindow(s.span.startTimeMs, input.incident)),
+  );
+  const beforeShares = own.filter(s =>
+    inWindow(s.span.startTimeMs, input.baseline),
+  );
+  const before = figuresOf(beforeShares);
+
+  // Bucket series of own time per request and originating error rate.
+  const bucketsOf = (window: { fromMs: number; toMs: number } | null) => {
+    if (!window) return { ownMs: [] as number[], errorRate: [] as number[] };
+    const count = Math.max(
+      1,
+      Math.ceil((window.toMs - window.fromMs) / input.bucketMs),
+    );
+    const ownMs: number[] = [];
+    const errorRate: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const from = window.fromMs + i * input.bucketMs;
+      const figures = figuresOf(
+        own.filter(
+          s =>
+            s.span.startTimeMs >= from &&
+            s.span.startTimeMs < from + input.bucketMs,
+        ),
+      );
+      if (!figures.requests) continue;
+      ownMs.push(figures.ownMs.reduce((s, v) => s + v, 0) / figures.requests);
+      errorRate.push(figures.originatingErrors / figures.requests);
+    }
+    return { ownMs, errorRate };
+  };
+  const baseBuckets = bucketsOf(input.baseline);
+  const nowBuckets = bucketsOf(input.incident);
+  const baselineKnown =
+    longEnough(input.baseline) &&
+    baseBuckets.ownMs.length >= MIN_BASELINE_BUCKETS &&
+    before.requests >= MIN_BASELINE_REQUESTS;
+  const healthyOwn = median(baseBuckets.ownMs);
+  const timeScore = robustScore(
+    baseBuckets.ownMs,
+    nowBuckets.ownMs,
+    Math.max(OWN_TIME_FLOOR_MS, OWN_TIME_FLOOR_SHARE * healthyOwn),
+  );
+  const errorScore = robustScore(
+    baseBuckets.errorRate,
+    nowBuckets.errorRate,
+    ERROR_RATE_FLOOR,
+  );
+  const nowP95 = now.ownMs.length ? percentile(now.ownMs, 0.95) : null;
+  const beforeP95 = before.ownMs.length ? percentile(before.ownMs, 0.95) : null;
+  const timeChanged =
+    baselineKnown &&
+    timeScore >= MIN_ANOMALY_SCORE &&
+    nowP95 !== null &&
+    beforeP95 !== null &&
+    nowP95 >= beforeP95 * OWN_TIME_GROWTH &&
+    nowP95 - beforeP95 >= OWN_TIME_MIN_GROWTH_MS;
+  const rate = (f: Figures) =>
+    f.requests ? f.originatingErrors / f.requests : 0;
+  const errorsChanged =
+    baselineKnown &&
+    errorScore >= MIN_ANOMALY_SCORE &&
+    errorsUnlikely(
+      now.originatingErrors,
+      now.requests,
+      before.originatingErrors,
+      before.requests,
+    ) &&
+    rate(now) - rate(before) >= ERROR_RATE_GROWTH;
+  const evidence = input.evidence?.get(node);
+  const waitGrew =
+    now.requests > 0 &&
+    before.requests > 0 &&
+    now.waitMs / now.requests - before.waitMs / before.requests >=
+      OWN_TIME_MIN_GROWTH_MS;
+  const changed = timeChanged || errorsChanged;
+  return {
+    service: node,
+    entityRef: input.entityRefs?.get(node) ?? null,
+    hops: hop,
+    anomalyScore: round(Math.max(timeScore, errorScore), 2),
+    selfTimeP95Ms: nowP95 === null ? null : round(nowP95),
+    baselineSelfTimeP95Ms: beforeP95 === null ? null : round(beforeP95),
+    originatingErrors: now.originatingErrors,
+    passedOnErrors: now.passedOnErrors,
+    kind: changed
+      ? kindOf({ timeChanged, errorsChanged, waitGrew, now, evidence })
+      : null,
+    changed,
+    baselineKnown,
+    evidenceIds: [...new Set(evidence?.evidenceIds ?? [])].sort(compareText),
+  };
+}
+
+const NETWORK =
+  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|getaddrinfo|no such host|name resolution|\bDNS\b|connection refused|certificate|x509|\bTLS\b|\bSSL\b|handshake|socket hang up/i;
+const RATE_LIMIT = /\b429\b|rate.?limit|too many requests|quota/i;
+const TIMEOUT = /time[d ]?out|ETIMEDOUT|deadline exceeded|\b504\b/i;
+const WAIT_TEXT =
+  /pool|acquir|connection is not available|connection limit|too many clients|remaining connection slots|\block(s|ed)?\b|deadlock|semaphore|queue (full|wait)/i;
+/** Metrics near their limit that are a resource the service waits for (a pool, threads, a queue). */
+const WAIT_METRIC = /connection|pool|thread|worker|lock|queue|semaphore/i;
+const SATURATION_TEXT =
+  /heap|out of memory|\bOOM|memory|garbage collect|\bGC\b|cpu|throttl|disk full|no space/i;
+
+/**
+ * The kind a node's own evidence points to. Error texts decide between network, rate-limit and
+ * timeout; texts and metrics naming a pool or lock make a slowdown a resource wait, as does
+ * wait-span time that grew; memory, GC or CPU near a limit make it saturation; a deploy of the
+ * node in the windows makes it a deploy.
+ */
+function kindOf(options: {
+  timeChanged: boolean;
+  errorsChanged: boolean;
+  waitGrew: boolean;
+  now: Figures;
+  evidence?: NodeEvidence;
+}): FaultKind {
+  const { now, evidence } = options;
+  if (evidence?.changed) return 'deploy';
+  const errorText = now.errorMessages.join('\n');
+  const texts = [...(evidence?.texts ?? []), errorText].join('\n');
+  const limits = (evidence?.nearLimit ?? []).join('\n');
+  if (options.waitGrew || WAIT_TEXT.test(texts) || WAIT_METRIC.test(limits)) {
+    return 'resource-wait';
+  }
+  if (options.errorsChanged) {
+    if (RATE_LIMIT.test(errorText)) return 'rate-limit';
+    if (NETWORK.test(errorText)) return 'network';
+    if (TIMEOUT.test(errorText)) return 'timeout';
+  }
+  if (SATURATION_TEXT.test(limits) || SATURATION_TEXT.test(texts))
+    return 'saturation';
+  if (options.errorsChanged) {
+    if (RATE_LIMIT.test(texts)) return 'rate-limit';
+    if (NETWORK.test(texts)) return 'network';
+    if (TIMEOUT.test(texts)) return 'timeout';
+    return 'errors';
+  }
+  return 'latency';
+}

@@ -1,0 +1,233 @@
+import {
+  ContextDocument,
+  FaultKind,
+  LogTemplate,
+} from '@ai-triage/plugin-ai-triage-common';
+import {
+  MIN_ERROR_COUNT,
+  MIN_ERROR_RATE,
+  MIN_TEMPLATE_SPIKE,
+  notUnchanged,
+  operationErrors,
+  templateSpiked,
+} from './baseline';
+import { serviceOf } from './dependencies';
+import { failureModeOf } from './network';
+import { Candidate } from './scoring';
+import {
+  ERROR_LEVELS,
+  clip,
+  describeOperation,
+  firingAlerts,
+  literalPrefix,
+  mentions,
+  percent,
+  possessive,
+  sentences,
+  time,
+} from './text';
+
+/** Errors of input the service cannot process: a poison message, a malformed request. */
+const BAD_INPUT =
+  /deserializ|unmarshal|malformed|unexpected token|not valid json|invalid (json|input|message|payload|format)|parse error|failed to parse|schema validation/i;
+
+function kindOf(text: string): FaultKind {
+  return BAD_INPUT.test(text) ? 'bad-input' : 'errors';
+}
+
+/** The services this one calls: its dependencies and localization's edges from it. */
+function calleesOf(context: ContextDocument): string[] {
+  const own = context.serviceName;
+  return [
+    ...new Set([
+      ...context.dependencies
+        .filter(d => (d.service ?? own) === own)
+        .map(d => serviceOf(context, d)),
+      ...(context.localization?.edges ?? [])
+        .filter(e => e.from === own)
+        .map(e => e.to),
+    ]),
+  ];
+}
+
+/**
+ * An error log template of the service that appeared or spiked.
+ *
+ * Evidence: the template (count, level, first and last seen, a sample) and the operations that
+ * fail at the same time; operations failing with this very message are its symptom. When the
+ * message names a service this one calls and how the call failed (timeout, refused, DNS, TLS,
+ * 429: network.ts), the callee is the origin: the log is the caller's view of its failure, the
+ * usual case when the caller's spans of those calls are not in the context yet.
+ *
+ * Baseline comparison: at least twice as many records plus five as in the baseline (a new
+ * template has 0 there). Without a baseline count the template may be as old as the service:
+ * `baselineMissing`.
+ *
+ * Strength: 0.4 from 5 records, 0.55 from 20, 0.7 from 100 (a template that repeats a hundred
+ * times in minutes is rarely noise); +0.1 for FATAL, +0.1 when operations fail.
+ */
+export function errorTemplateCandidates(
+  context: ContextDocument,
+  explained: Set<string>,
+): Candidate[] {
+  const service = context.serviceName;
+  const erroring = context.operations.filter(o => o.errorCount > 0);
+  const callees = calleesOf(context);
+  return context.logTemplates
+    .filter(
+      t =>
+        ERROR_LEVELS.has(t.level) &&
+        t.count >= MIN_TEMPLATE_SPIKE &&
+        notUnchanged(templateSpiked(t)) &&
+        !explained.has(t.id),
+    )
+    .map((template, index): Candidate => {
+      let strength = 0.4;
+      if (template.count >= 20) strength = 0.55;
+      if (template.count >= 100) strength = 0.7;
+      if (template.level === 'FATAL') strength += 0.1;
+      if (erroring.length) strength += 0.1;
+      const prefix = template.template.split('<*>')[0].trim().slice(0, 60);
+      const text = `${template.template} ${template.sample}`;
+      const failure = failureModeOf([template.sample || template.template]);
+      const callee = failure
+        ? callees.find(name => mentions(text, name))
+        : undefined;
+      const count = `${template.count} times between ${time(
+        template.firstSeen,
+      )} and ${time(template.lastSeen)}`;
+      return {
+        strength: Math.min(1, strength),
+        order: 100 + index,
+        rule: 'errors',
+        kind: callee ? failure!.kind : kindOf(text),
+        origin: callee ?? service,
+        baselineMissing:
+          templateSpiked(template) === 'unknown'
+            ? 'the template has no baseline count to show it is new or spiked'
+            : undefined,
+        // The operations failing with this very error are its symptom.
+        explains: context.operations
+          .filter(
+            o =>
+              o.sampleError !== null &&
+              prefix.length >= 12 &&
+              o.sampleError.includes(prefix),
+          )
+          .map(o => o.id),
+        hypothesis: {
+          rootCause: callee
+            ? `Calls from ${service} to ${callee} fail ("${clip(
+                failure!.excerpt,
+                80,
+              )}"): ${service} logs "${clip(
+                template.template,
+                160,
+              )}" (${count}).`
+            : `${service} hits a recurring ${template.level.toLowerCase()}: "${clip(
+                template.template,
+                160,
+              )}" (${count}).`,
+          affectedComponents: [service],
+          reasoning: sentences(
+            `The ${template.level} log template "${clip(
+              template.template,
+              160,
+            )}" repeats ${
+              template.count
+            } times in the incident window${baselineNote(
+              template,
+            )}; a sample reads "${clip(template.sample, 200)}".`,
+            erroring.length > 0 &&
+              `Failing operations at the same time: ${erroring
+                .slice(0, 3)
+                .map(describeOperation)
+                .join('; ')}.`,
+          ),
+          diagnosticSteps: [
+            `Search ${possessive(
+              service,
+            )} logs for it, e.g. LogQL {service_name="${service}"} |= "${literalPrefix(
+              template.template,
+            )}", and read the full records around the first one at ${
+              template.firstSeen
+            }.`,
+            `Look at what changed just before ${template.firstSeen}: deploys, config, feature flags, or the inputs it processes.`,
+            `Follow the trace ids on these log records to the requests or messages that fail and the operation they belong to.`,
+          ],
+          evidenceIds: [
+            template.id,
+            ...erroring.slice(0, 2).map(o => o.id),
+            ...firingAlerts(context),
+          ],
+        },
+      };
+    });
+}
+
+function baselineNote(template: LogTemplate): string {
+  if (template.baselineCount === 0) return ' and never in the baseline window';
+  if (template.baselineCount !== undefined) {
+    return ` (${template.baselineCount} in the baseline window)`;
+  }
+  return '';
+}
+
+/**
+ * Operations of the service that fail, when no other cause explains them.
+ *
+ * Evidence: the operation's error count, rate and most frequent error message.
+ *
+ * Baseline comparison: its error rate doubled (+5 points) against the baseline; without baseline
+ * spans it is `baselineMissing`.
+ *
+ * Strength: 0.2 + the error rate, at most 0.6: failing requests alone say where, not why.
+ */
+export function failingOperationCandidates(
+  context: ContextDocument,
+  explained: Set<string>,
+): Candidate[] {
+  const service = context.serviceName;
+  return context.operations
+    .filter(
+      o =>
+        o.errorCount >= MIN_ERROR_COUNT &&
+        o.errorRate >= MIN_ERROR_RATE &&
+        notUnchanged(operationErrors(o)) &&
+        !explained.has(o.id),
+    )
+    .map(
+      (operation, index): Candidate => ({
+        strength: Math.min(0.6, 0.2 + operation.errorRate),
+        order: 300 + index,
+        rule: 'errors',
+        kind: kindOf(operation.sampleError ?? ''),
+        origin: service,
+        baselineMissing:
+          operationErrors(operation) === 'unknown'
+            ? 'the operation has no baseline spans to compare its error rate with'
+            : undefined,
+        hypothesis: {
+          rootCause: `Operation ${
+            operation.operation
+          } of ${service} fails: ${percent(
+            operation.errorRate,
+          )} of its requests end in an error${
+            operation.sampleError
+              ? ` ("${clip(operation.sampleError, 160)}")`
+              : ''
+          }.`,
+          affectedComponents: [service],
+          reasoning: `${describeOperation(
+            operation,
+          )}. No downstream dependency explains the errors, so the failure is likely inside ${service} or in its input.`,
+          diagnosticSteps: [
+            `Search the failing traces, e.g. TraceQL { resource.service.name = "${service}" && name = "${operation.operation}" && status = error }, and read their exceptions and events.`,
+            `Check for a recent deploy or config change of ${service} (e.g. kubectl rollout history deployment/${service}).`,
+            `Compare the failing requests with successful ones (route parameters, tenant, payload size) to find what they share.`,
+          ],
+          evidenceIds: [operation.id, ...firingAlerts(context)],
+        },
+      }),
+    );
+}

@@ -158,6 +158,19 @@ export async function runLab(options) {
   let recorder;
   let load;
   let faultActs = [];
+  // Ctrl-C or a kill of the runner: stop every process it started before leaving.
+  const interrupted = () => {
+    for (const child of children.values())
+      if (child.exitCode === null) child.kill('SIGKILL');
+    try {
+      postgres?.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    }
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     recorder = await startRecorder({
       target: options.target,
@@ -461,6 +474,8 @@ export async function runLab(options) {
     for (const cleanup of cleanups.reverse()) await cleanup();
     postgres?.stop();
     rmSync(dir, { recursive: true, force: true });
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
   }
 }
 

@@ -182,6 +182,8 @@ export type LabReplay = {
   sent: ReturnType<typeof countRecordedTelemetry>;
   /** The shift applied to every timestamp (ms): the recording ends at the replay's start. */
   shiftMs: number;
+  /** Where the recording's end was moved to (epoch ms): the replay's start. */
+  endsAtMs: number;
   /** Wall time spent posting and waiting for triage (ms). */
   timings: { postingMs: number; waitingMs: number };
 };
@@ -218,8 +220,13 @@ export async function replayLabRecording(
   target: ReplayTarget,
 ): Promise<LabReplay> {
   const timeoutMs = target.timeoutMs ?? 60_000;
-  const shiftMs =
-    Date.now() - (Date.parse(recording.recordedAt) + recording.timeline.end);
+  // The recording ends with its last request (services flush after the load stops).
+  const endMs = Math.max(
+    recording.timeline.end,
+    ...recording.requests.map(r => r.at),
+  );
+  const endsAtMs = Date.now();
+  const shiftMs = endsAtMs - (Date.parse(recording.recordedAt) + endMs);
   const firstPostedAt = new Map<string, number>();
   const firstSettledAt = new Map<string, number>();
   const timings = { postingMs: 0, waitingMs: 0 };
@@ -308,6 +315,7 @@ export async function replayLabRecording(
     incidents,
     sent: countRecordedTelemetry(recording),
     shiftMs,
+    endsAtMs,
     timings,
   };
 }

@@ -37,6 +37,8 @@ import {
 import { CatalogEntityQuery } from './service/CatalogEntityQuery';
 import { IncidentSignaller } from './service/IncidentSignaller';
 import { createRouter } from './service/router';
+import { createQualityRouter } from './evaluation/qualityRouter';
+import { ReviewQualityStore } from './evaluation/ReviewQualityStore';
 import { createWebhookRouter } from './service/webhookRouter';
 import { CatalogEntityAnnotations } from './telemetry/CatalogEntityAnnotations';
 import { DatabaseTelemetryStore } from './telemetry/DatabaseTelemetryStore';
@@ -188,6 +190,13 @@ export const aiTriagePlugin = createBackendPlugin({
             entities,
             entityQuery: CatalogEntityQuery.create({ catalog, auth }),
             signaller,
+          }),
+        );
+        router.use(
+          await createQualityRouter({
+            httpAuth,
+            permissions: deps.permissions,
+            store: new ReviewQualityStore(knex),
           }),
         );
         // Worker-only processes (aiTriage.workers.stages without intake) serve no routes.

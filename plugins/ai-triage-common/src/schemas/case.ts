@@ -52,3 +52,44 @@ export const triageCaseSchema = z.object({
 export type CaseTruth = z.infer<typeof caseTruthSchema>;
 /** @public */
 export type TriageCase = z.infer<typeof triageCaseSchema>;
+
+/** One bin of a reliability diagram: hypotheses whose probability fell in [from, to). @public */
+export type ReliabilityBinSummary = {
+  from: number;
+  to: number;
+  count: number;
+  /** Mean predicted probability (null when empty). */
+  meanProbability: number | null;
+  /** Share accepted by reviewers (null when empty). */
+  observed: number | null;
+};
+
+/**
+ * Review outcomes of one reasoner (or of all) over a time range: how often reviewers accepted,
+ * modified or rejected its hypotheses, how often it abstained, and how well its probabilities
+ * match acceptance (an accepted hypothesis counts right, a modified or rejected one wrong).
+ *
+ * @public
+ */
+export type TriageQualityRow = {
+  reasoner: string;
+  runs: number;
+  abstentions: number;
+  reviews: number;
+  accepted: number;
+  modified: number;
+  rejected: number;
+  /** Mean squared error of the reviewed hypotheses' probabilities against acceptance. */
+  brier: number | null;
+  /** Expected calibration error over the reliability bins. */
+  ece: number | null;
+  reliability: ReliabilityBinSummary[];
+};
+
+/** `GET /quality?from=&to=`. @public */
+export type TriageQualityResponse = {
+  from: string;
+  to: string;
+  overall: TriageQualityRow;
+  byReasoner: TriageQualityRow[];
+};

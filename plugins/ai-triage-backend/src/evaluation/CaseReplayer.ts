@@ -19,6 +19,7 @@ import {
   readLlmConfig,
 } from '../reasoning/llm/readLlmConfig';
 import { PROMPT_VERSION } from '../reasoning/llm/triagePrompt';
+import { CalibratedReasoner, CalibrationSource } from './calibration';
 import { CaseOutcome } from './metrics';
 
 /** Reads every `*.json` case in a folder (sorted by name); a bad file names itself. */
@@ -94,10 +95,22 @@ export class CaseReplayer {
   static create(options: {
     reasoner: 'heuristic' | 'llm';
     config: Config;
+    /** Calibration bins to map probabilities through, as the plugin does. */
+    calibration?: { source: CalibrationSource; minReviews: number };
   }): CaseReplayer {
     const tally = new TokenTally();
+    const calibrated = (reasoner: Reasoner) =>
+      options.calibration
+        ? new CalibratedReasoner(reasoner, options.calibration.source, {
+            minReviews: options.calibration.minReviews,
+          })
+        : reasoner;
     if (options.reasoner === 'heuristic') {
-      return new CaseReplayer(new HeuristicReasoner(), 'heuristic', tally);
+      return new CaseReplayer(
+        calibrated(new HeuristicReasoner()),
+        'heuristic',
+        tally,
+      );
     }
     const llm = readLlmConfig(options.config);
     if (!llm) {
@@ -111,7 +124,7 @@ export class CaseReplayer {
       audit: tally,
     });
     return new CaseReplayer(
-      reasoner,
+      calibrated(reasoner),
       `llm ${llm.model} (${PROMPT_VERSION})`,
       tally,
     );

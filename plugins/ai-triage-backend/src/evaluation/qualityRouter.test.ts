@@ -18,6 +18,7 @@ import { DatabaseTriageStore } from '../database/DatabaseTriageStore';
 import { applyDatabaseMigrations } from '../database/migrations';
 import { ReviewQualityStore } from './ReviewQualityStore';
 import { createQualityRouter } from './qualityRouter';
+import { CalibrationStore, recomputeCalibration } from './calibration';
 
 jest.setTimeout(120_000);
 
@@ -156,6 +157,27 @@ describe('GET /quality', () => {
         ],
       );
       expect(body.byReasoner[0].brier).toBeCloseTo(0.99 / 4, 12);
+
+      // The calibration task stores the same reviews per reasoner, family and bin.
+      const stored = new CalibrationStore(knex);
+      await recomputeCalibration({
+        reviews: new ReviewQualityStore(knex),
+        store: stored,
+        windowDays: 90,
+      });
+      const bins = await stored.read();
+      expect(
+        bins
+          .map(b => [b.reasoner, b.family, b.bin, b.reviews, b.accepted])
+          .sort(),
+      ).toEqual(
+        [
+          ['heuristic', 'latency', 1, 1, 0],
+          ['heuristic', 'latency', 2, 1, 1],
+          ['heuristic', 'latency', 4, 2, 1],
+          ['openai', 'latency', 3, 1, 0],
+        ].sort(),
+      );
 
       const past = await request(app)
         .get('/quality')

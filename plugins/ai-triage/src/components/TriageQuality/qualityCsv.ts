@@ -39,5 +39,5 @@ export function qualityCsv(quality: TriageQualityResponse): string {
     num(r.brier),
     num(r.ece),
   ]);
-  return [header, ...rows].map(line => line.join(',')).join('\n') + '\n';
+  return `${[header, ...rows].map(line => line.join(',')).join('\n')}\n`;
 }

@@ -6,7 +6,8 @@
 // loopback port with in-memory SQLite, sends the demo scenario's telemetry and alert with
 // scripts/demo.mjs, then drives Debian's Chromium with playwright-core: sign in as guest, open the
 // checkout service's Incidents tab, open the incident, accept a hypothesis, reload and see the
-// review, check that alert text with HTML in it stays text, and open the incident feed. Saves
+// review, check that alert text with HTML in it stays text, open the incident feed and the triage
+// quality page. Saves
 // screenshots to docs/images/.
 //
 //   node e2e/portal.e2e.mjs              (npm run test:e2e)
@@ -225,6 +226,28 @@ async function postHostileAlert(baseUrl) {
   return hostile;
 }
 
+/** The triage quality page counts the review made above, from the backend's real data. */
+async function checkQualityPage(page, baseUrl) {
+  await page.goto(`${baseUrl}/ai-triage-quality`);
+  const summary = page.getByLabel('Quality summary');
+  await summary.waitFor({ timeout: 60_000 });
+  const reviewed = await summary
+    .getByLabel('Reviewed hypotheses')
+    .textContent();
+  const accepted = await summary.getByLabel('Accepted').textContent();
+  if (!(Number(reviewed) >= 1) || accepted === '–' || accepted === '0%') {
+    throw new Error(
+      `quality page: ${reviewed} reviewed, ${accepted} accepted after an accepted review`,
+    );
+  }
+  await page.getByRole('img', { name: 'Reliability diagram' }).waitFor();
+  await page.screenshot({
+    path: path.join(SCREENSHOTS, 'triage-quality.png'),
+    fullPage: true,
+  });
+  log(`quality page: ${reviewed} reviewed, ${accepted} accepted`);
+}
+
 async function main() {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
@@ -374,6 +397,8 @@ async function main() {
       );
     }
     log('alert HTML is rendered as text');
+
+    await checkQualityPage(page, baseUrl);
 
     log(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {

@@ -16,6 +16,7 @@ import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
 import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
 import { DatabaseTriageStore } from '../database/DatabaseTriageStore';
 import { applyDatabaseMigrations } from '../database/migrations';
+import { ReviewCaseStore } from './ReviewCaseStore';
 import { ReviewQualityStore } from './ReviewQualityStore';
 import { createQualityRouter } from './qualityRouter';
 import { CalibrationStore, recomputeCalibration } from './calibration';
@@ -178,6 +179,21 @@ describe('GET /quality', () => {
           ['openai', 'latency', 3, 1, 0],
         ].sort(),
       );
+
+      // cases:export: the review truth per incident (accepted, else modified, else not).
+      const cases = await new ReviewCaseStore(knex).listCases(new Date(0));
+      expect(
+        cases
+          .map(c => [c.source, c.truth])
+          .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      ).toEqual([
+        ['review', { type: 'cause', service: 'payments', keywords: [] }],
+        ['review', { type: 'cause', service: 'payments', keywords: [] }],
+        ['review', { type: 'not', service: 'payments' }],
+      ]);
+      expect(
+        cases.every(c => c.context.dependencies[0].id === 'dep:payments'),
+      ).toBe(true);
 
       const past = await request(app)
         .get('/quality')

@@ -102,7 +102,7 @@ export function TriageQualityPage() {
           </Select>
         </FormControl>
         <Button
-          href={csvHref}
+          href={csvHref ?? '#'}
           download="triage-quality.csv"
           disabled={!csvHref}
           variant="outlined"

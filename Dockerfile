@@ -20,6 +20,9 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
 # From here on we use the least-privileged `node` user to run the backend.
 USER node
 WORKDIR /app
+# production: packages/backend installs OpenID Connect sign-in and the ai-triage ownership
+# permission policy (guest sign-in and allow-all are for NODE_ENV=development only); configure
+# auth.providers.oidc and aiTriage.permissions.admins (k8s/base/app-config.production.yaml).
 ENV NODE_ENV=production
 
 # The skeleton holds the package.json of the backend and of each workspace package it uses, so

@@ -6,9 +6,11 @@
 // loopback port with in-memory SQLite, sends the demo scenario's telemetry and alert with
 // scripts/demo.mjs, then drives Debian's Chromium with playwright-core: sign in as guest, open the
 // checkout service's Incidents tab, open the incident, accept a hypothesis, reload and see the
-// review, check that alert text with HTML in it stays text, open the incident feed and the triage
-// quality page. Saves
-// screenshots to docs/images/.
+// review, check that alert text with HTML in it stays text, open the incident feed and the triage quality page. Saves
+// screenshots to docs/images/. The workflow: acknowledge the incident in the view, accept a
+// hypothesis, and check that a loopback webhook receiver gets the signed event exactly once
+// although it fails until the backend is killed (SIGKILL) and once more after its restart on the
+// same (file) database.
 //
 //   node e2e/portal.e2e.mjs              (npm run test:e2e)
 //
@@ -17,6 +19,8 @@
 //   E2E_SKIP_BUILD=1    reuse packages/app/dist when it exists
 //   E2E_SCREENSHOTS     where screenshots go (default docs/images)
 import { spawn, spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
 import {
   existsSync,
   mkdirSync,
@@ -37,6 +41,7 @@ const SCREENSHOTS = path.resolve(
   process.env.E2E_SCREENSHOTS ?? 'docs/images',
 );
 const TOKEN = 'ai-triage-local-dev-token';
+const WEBHOOK_SECRET = 'e2e-webhook-secret';
 const STEP_TIMEOUT_MS = 60_000;
 const CHROMIUM_ARGS = [
   '--headless',
@@ -76,7 +81,7 @@ function buildApp() {
 }
 
 /** Starts packages/backend with the repo's config plus a loopback, in-memory override. */
-function startBackend(port, workDir) {
+function startBackend(port, workDir, webhookUrl) {
   const baseUrl = `http://127.0.0.1:${port}`;
   const configFile = path.join(workDir, 'app-config.e2e.yaml');
   writeFileSync(
@@ -87,7 +92,25 @@ function startBackend(port, workDir) {
         baseUrl,
         listen: { port, host: '127.0.0.1' },
         cors: { origin: baseUrl },
-        database: { client: 'better-sqlite3', connection: ':memory:' },
+        // A file, so that a killed backend restarts on the same data.
+        database: {
+          client: 'better-sqlite3',
+          connection: { directory: path.join(workDir, 'sqlite') },
+        },
+      },
+      aiTriage: {
+        // Short leases: a job whose worker was killed mid-attempt runs again soon after restart.
+        workers: { leaseSeconds: 20 },
+        outbound: {
+          webhooks: [
+            {
+              name: 'e2e-receiver',
+              url: webhookUrl,
+              secret: WEBHOOK_SECRET,
+              events: ['incident.acknowledged', 'hypothesis.accepted'],
+            },
+          ],
+        },
       },
     }),
   );
@@ -120,16 +143,68 @@ function startBackend(port, workDir) {
     baseUrl,
     child,
     output: () => output.join(''),
-    stop: () => {
+    stop: (signal = 'SIGTERM') => {
       if (child.exitCode === null) {
         try {
-          process.kill(-child.pid, 'SIGTERM');
+          process.kill(-child.pid, signal);
         } catch {
           // already gone
         }
       }
+      return child.exitCode === null
+        ? new Promise(resolve => child.once('exit', resolve))
+        : Promise.resolve();
     },
   };
+}
+
+/**
+ * A loopback webhook receiver. It verifies each request's signature (HMAC-SHA256 over
+ * "<t>.<raw body>", timestamp within 5 minutes) and answers 503 for accepted-hypothesis events
+ * while `failing` is set, 200 otherwise.
+ */
+async function startWebhookReceiver() {
+  const received = [];
+  const receiver = { received, failAccepted: Infinity };
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', chunk => chunks.push(chunk));
+    req.on('end', () => {
+      const rawBody = Buffer.concat(chunks).toString('utf8');
+      const header = String(req.headers['x-ai-triage-signature'] ?? '');
+      const t = Number(/t=(\d+)/.exec(header)?.[1]);
+      const v1 = /v1=([0-9a-f]+)/.exec(header)?.[1];
+      const expected = createHmac('sha256', WEBHOOK_SECRET)
+        .update(`${t}.${rawBody}`)
+        .digest('hex');
+      const signed = v1 === expected && Math.abs(Date.now() / 1000 - t) <= 300;
+      const body = JSON.parse(rawBody);
+      let status = signed ? 200 : 401;
+      if (signed && body.event.type === 'hypothesis.accepted') {
+        if (receiver.failAccepted > 0) {
+          receiver.failAccepted -= 1;
+          status = 503;
+        }
+      }
+      received.push({ type: body.event.type, body, signed, status });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve));
+  receiver.url = `http://127.0.0.1:${server.address().port}/hooks/ai-triage`;
+  receiver.close = () => {
+    server.closeAllConnections();
+    server.close();
+  };
+  return receiver;
+}
+
+async function waitUntil(what, probe, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise(resolve => setTimeout(resolve, 200));
+  }
 }
 
 async function waitForHttp(url, backend) {
@@ -258,7 +333,8 @@ async function main() {
   buildApp();
   const workDir = mkdtempSync(path.join(tmpdir(), 'ai-triage-e2e-'));
   const port = await freePort();
-  const backend = startBackend(port, workDir);
+  const receiver = await startWebhookReceiver();
+  let backend = startBackend(port, workDir, receiver.url);
   // Never leave the backend behind, whatever ends this process.
   process.on('exit', () => backend.stop());
   for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -338,9 +414,19 @@ async function main() {
     const first = hypotheses.first();
     const rootCause = (await first.locator('h3').first().textContent()).trim();
     log(`top hypothesis: ${rootCause}`);
+    // The heading carries the rank ("1. "); the cause itself follows it.
+    const cause = rootCause.replace(/^\d+\.\s*/, '');
     await page.getByText('Downstream dependencies').waitFor();
+    // Acknowledge the incident, then accept the top hypothesis.
+    await page.getByRole('button', { name: /^Acknowledge / }).click();
+    await page.getByText('Status: acknowledged').waitFor();
     await first.getByRole('button', { name: 'Accept' }).click();
     await first.getByText('Accepted', { exact: true }).waitFor();
+    await page
+      .getByRole('region', { name: 'Current root cause' })
+      .getByText(cause)
+      .waitFor();
+    log('incident acknowledged; the accepted cause is its current root cause');
     await page
       .getByRole('button', { name: 'Close incident' })
       .evaluate(element => element.closest('.MuiCard-root').scrollIntoView());
@@ -359,6 +445,53 @@ async function main() {
       throw new Error(`review after reload lacks the reviewer: ${reviewText}`);
     }
     log('review survives a reload');
+
+    // The webhook: the acknowledgement arrives signed; the accepted hypothesis fails at the
+    // receiver, the backend is killed between attempts and restarted on the same database, the
+    // receiver fails once more and then takes it: exactly one successful delivery, nothing lost.
+    await waitUntil('the signed acknowledgement', () =>
+      receiver.received.some(r => r.type === 'incident.acknowledged'),
+    );
+    await waitUntil('a failed delivery of the accepted hypothesis', () =>
+      receiver.received.some(r => r.type === 'hypothesis.accepted'),
+    );
+    await backend.stop('SIGKILL');
+    log('backend killed between delivery attempts');
+    receiver.failAccepted = 1;
+    backend = startBackend(port, workDir, receiver.url);
+    await waitForHttp(`${baseUrl}/api/ai-triage/health`, backend);
+    await waitUntil(
+      'the accepted hypothesis delivered after the restart',
+      () =>
+        receiver.received.some(
+          r => r.status === 200 && r.type === 'hypothesis.accepted',
+        ),
+      120_000,
+    );
+    const accepted = receiver.received.filter(
+      r => r.type === 'hypothesis.accepted',
+    );
+    const successes = accepted.filter(r => r.status === 200);
+    if (
+      receiver.received.some(r => !r.signed) ||
+      accepted.length < 3 ||
+      successes.length !== 1 ||
+      successes[0].body.event.rootCause !== cause ||
+      receiver.received.filter(
+        r => r.type === 'incident.acknowledged' && r.status === 200,
+      ).length !== 1
+    ) {
+      throw new Error(
+        `unexpected webhook deliveries: ${JSON.stringify(
+          receiver.received.map(r => [r.type, r.status, r.signed]),
+        )}`,
+      );
+    }
+    log(
+      `webhook: ${accepted.length} attempts, ${successes.length} success, all signed; survived a SIGKILL`,
+    );
+    await page.reload();
+    await page.getByText('Status: acknowledged').waitFor();
 
     // The overview card counts the open incident and names the top hypothesis.
     await page.goto(`${baseUrl}/catalog/default/component/checkout`);
@@ -420,7 +553,8 @@ async function main() {
     throw error;
   } finally {
     await browser?.close();
-    backend.stop();
+    await backend.stop();
+    receiver.close();
     if (!failed) {
       rmSync(workDir, { recursive: true, force: true });
     }

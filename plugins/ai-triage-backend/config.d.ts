@@ -10,15 +10,18 @@ export interface Config {
       /**
        * The pipeline stages this process runs, so each can be its own workload: `intake` (the
        * webhook, OTLP and review routes), `enrich` and `reason` (queue workers, each with its
-       * own loops). Default all three. `enabled: false` leaves `intake` only.
+       * own loops), `deliver` (outbound webhooks and ticket comments). Default all four.
+       * `enabled: false` leaves `intake` only.
        */
-      stages?: Array<'intake' | 'enrich' | 'reason'>;
+      stages?: Array<'intake' | 'enrich' | 'reason' | 'deliver'>;
       /** Jobs of each queue stage one replica runs at once. Default 2. */
       concurrency?: number;
       /** Enrich jobs one replica runs at once. Default `concurrency`. */
       enrich?: { concurrency?: number };
       /** Reason jobs one replica runs at once. Default `concurrency`. */
       reason?: { concurrency?: number };
+      /** Deliver jobs one replica runs at once. Default `concurrency`. */
+      deliver?: { concurrency?: number };
       /** How long a claimed job stays leased before another worker may take it. Default 5 minutes. */
       leaseSeconds?: number;
       /** Attempts before a job is dead. Default 5. */
@@ -60,6 +63,14 @@ export interface Config {
       maxLabelValueLength?: number;
       /** Characters in an annotation value. Default 16384. */
       maxAnnotationValueLength?: number;
+      /**
+       * How far after the time of receipt an alert's timestamp may lie (the sender's clock
+       * ahead); a later one is clamped to this bound and counted in the intake log
+       * (`clampedTimestamps`). Default 300 seconds.
+       */
+      maxClockSkewSeconds?: number;
+      /** How far before the time of receipt an alert's timestamp may lie; an earlier one is clamped. Default 3650 days. */
+      maxTimestampAgeDays?: number;
       /** How long a service's catalog entity is cached before it is looked up again. Default 60 seconds. */
       catalogCacheSeconds?: number;
       /** How long "no entity for this service" is cached; a service annotated later links after this. Default 10 seconds. */
@@ -96,6 +107,51 @@ export interface Config {
          */
         maxDepth?: number;
       };
+    };
+    /** The ownership permission policy of the production backend (aiTriageOwnershipPolicyModule). */
+    permissions?: {
+      /** User or group refs that may read, review and re-triage every incident. Default none. */
+      admins?: string[];
+    };
+    /**
+     * How long rows are kept in the tables that grow with use (telemetry has
+     * `telemetry.retentionHours`). A scheduled task deletes what is past its time every hour,
+     * in batches of `batchSize` rows, each its own short statement.
+     */
+    retention?: {
+      /** Jobs done or dead, after their last change. Default 7 days. */
+      jobsDays?: number;
+      /** Deliveries (used to answer re-deliveries as duplicates), after receipt. Default 30 days. */
+      deliveriesDays?: number;
+      /** LLM call audit records. Default 90 days. */
+      llmCallsDays?: number;
+      /** Context documents of resolved incidents, after the incident resolved. Default 30 days. */
+      contextDocumentsDays?: number;
+      /** Resolved incidents nobody reviewed, with all their rows. Default 180 days. */
+      incidentsDays?: number;
+      /** Resolved incidents with a review, with all their rows. Default 730 days. */
+      reviewedIncidentsDays?: number;
+      /** Rows per delete statement. Default 500. */
+      batchSize?: number;
+    };
+    /**
+     * Limits of the embedded OTLP receiver, per record (span, log record, metric, resource). A
+     * record over one is left out and counted in the export's partial success, with the
+     * exporter's other records stored.
+     */
+    otlp?: {
+      /** Deepest JSON nesting of one record (one AnyValue level is up to four). Default 32. */
+      maxDepth?: number;
+      /** Attributes of one record, resource or data point. Default 256. */
+      maxAttributes?: number;
+      /** Entries of any other list in one record (array values, key-value lists, data points). Default 10000. */
+      maxEntries?: number;
+      /** Longest string in a record (attribute value, body, name), in characters. Default 65536. */
+      maxStringLength?: number;
+      /** How far after the time of receipt a record's time may lie. Default 300 seconds. */
+      maxClockSkewSeconds?: number;
+      /** How far before the time of receipt a record's time may lie. Default 3650 days. */
+      maxTimestampAgeDays?: number;
     };
     telemetry?: {
       /** How long the embedded OTLP store keeps telemetry. Default 24 hours. */
@@ -205,6 +261,70 @@ export interface Config {
           apiVersion: string;
           /** The deployment; defaults to `model`. */
           deployment?: string;
+        };
+      };
+    };
+    /** Where workflow events go outside the portal (README "Workflow and integrations"). */
+    outbound?: {
+      /** Attempts per delivery before it is dead-lettered (visible in GET /jobs). Default 8. */
+      maxAttempts?: number;
+      /** How long a receiver may take to answer one attempt. Default 10 seconds. */
+      timeoutSeconds?: number;
+      /** Webhooks that receive workflow events. */
+      webhooks?: Array<{
+        /** Names the target in jobs and audit records; must be unique. Default webhook-<n>. */
+        name?: string;
+        /** http(s) URL the event is POSTed to. */
+        url: string;
+        /** `json` (default): the signed event body; `slack`: a Slack incoming-webhook message. */
+        format?: 'json' | 'slack';
+        /**
+         * HMAC-SHA256 key: the x-ai-triage-signature header is
+         * `t=<unix seconds>,v1=<hex HMAC of "<t>.<raw body>">`. Unsigned when absent.
+         * @visibility secret
+         */
+        secret?: string;
+        /** Event types to send (e.g. hypothesis.accepted, incident.acknowledged). Default all. */
+        events?: string[];
+        /** Send only events of incidents that match every given filter. */
+        filter?: {
+          entityRefs?: string[];
+          /** Owners of the incident's entity (group or user refs). */
+          owners?: string[];
+          severities?: Array<'critical' | 'high' | 'warning' | 'info'>;
+        };
+      }>;
+      /** Credentials for commenting on an incident's ticket when a hypothesis is accepted. */
+      tickets?: {
+        pagerduty?: {
+          /** Default https://api.pagerduty.com. */
+          baseUrl?: string;
+          /**
+           * REST API key.
+           * @visibility secret
+           */
+          token: string;
+          /** Email of the PagerDuty user the notes are posted as (the From header). */
+          fromEmail: string;
+        };
+        jira?: {
+          /** e.g. https://acme.atlassian.net */
+          baseUrl: string;
+          /** With email: Basic auth (Jira Cloud API token); without: Bearer (Data Center PAT). */
+          email?: string;
+          /**
+           * @visibility secret
+           */
+          token: string;
+        };
+        github?: {
+          /** Default https://api.github.com (GitHub Enterprise: https://host/api/v3). */
+          baseUrl?: string;
+          /**
+           * Token with issues:write.
+           * @visibility secret
+           */
+          token: string;
         };
       };
     };

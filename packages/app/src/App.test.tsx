@@ -18,7 +18,10 @@ describe('App', () => {
 
     render(App.createRoot());
 
-    expect(await screen.findByText('Guest')).toBeInTheDocument();
+    // The app loads its plugins (catalog, org, notifications, signals, ai-triage) first.
+    expect(
+      await screen.findByText('Guest', {}, { timeout: 15_000 }),
+    ).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Enter' })).toBeInTheDocument();
   });
 });

@@ -2,6 +2,9 @@ import { createApp } from '@backstage/frontend-defaults';
 import catalogPlugin from '@backstage/plugin-catalog/alpha';
 import orgPlugin from '@backstage/plugin-org/alpha';
 import userSettingsPlugin from '@backstage/plugin-user-settings/alpha';
+// Owner notifications of triage results, and live updates of open incident pages (signals).
+import notificationsPlugin from '@backstage/plugin-notifications/alpha';
+import signalsPlugin from '@backstage/plugin-signals/alpha';
 import aiTriagePlugin from '@ai-triage/plugin-ai-triage';
 import { navModule } from './modules/nav';
 
@@ -12,6 +15,8 @@ export default createApp({
     catalogPlugin,
     orgPlugin,
     userSettingsPlugin,
+    notificationsPlugin,
+    signalsPlugin,
     aiTriagePlugin,
     navModule,
   ],

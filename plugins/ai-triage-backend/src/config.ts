@@ -2,6 +2,11 @@ import { Config } from '@backstage/config';
 import { JobType } from './database/JobQueue';
 import { RedactionOptions } from './enrichment/redact';
 import { DEFAULT_INTAKE_LIMITS, IntakeLimits } from './ingest/IntakeLimits';
+import { DEFAULT_OTLP_LIMITS, OtlpLimits } from './telemetry/otlpJson';
+import {
+  DEFAULT_RETENTION_POLICY,
+  RetentionPolicy,
+} from './retention/DatabaseRetention';
 import {
   DEFAULT_ENTITY_CACHE_TTL,
   EntityCacheTtl,
@@ -36,12 +41,22 @@ export type AiTriageConfig = {
     localizationMaxDepth: number;
   };
   telemetry: { retentionMs: number };
+  otlp: OtlpLimits;
+  retention: RetentionPolicy;
 };
 
 const MINUTE = 60_000;
 
-/** The stages a process can run: intake (all HTTP routes) and the two queue stages. */
-export const PIPELINE_STAGES = ['intake', 'enrich', 'reason'] as const;
+/**
+ * The stages a process can run: intake (all HTTP routes), the two triage queue stages, and
+ * deliver (outbound webhooks and ticket comments, `aiTriage.outbound`).
+ */
+export const PIPELINE_STAGES = [
+  'intake',
+  'enrich',
+  'reason',
+  'deliver',
+] as const;
 export type PipelineStage = (typeof PIPELINE_STAGES)[number];
 
 /** Service level objectives; the rule files in k8s/ use the same defaults. */
@@ -84,6 +99,8 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
     }
     return value;
   };
+  const days = (key: string, fallbackMs: number) =>
+    positive(key, fallbackMs / 86_400_000) * 86_400_000;
   return {
     workers: readWorkers(config, positive),
     slo: {
@@ -136,6 +153,16 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
             DEFAULT_INTAKE_LIMITS.maxAnnotationValueLength,
           ),
         ),
+        maxClockSkewMs:
+          positive(
+            'intake.maxClockSkewSeconds',
+            DEFAULT_INTAKE_LIMITS.maxClockSkewMs / 1000,
+          ) * 1000,
+        maxTimestampAgeMs:
+          positive(
+            'intake.maxTimestampAgeDays',
+            DEFAULT_INTAKE_LIMITS.maxTimestampAgeMs / 86_400_000,
+          ) * 86_400_000,
       },
       catalogCache: {
         foundMs:
@@ -183,6 +210,56 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
     telemetry: {
       retentionMs: positive('telemetry.retentionHours', 24) * 60 * MINUTE,
     },
+    retention: {
+      jobsMs: days('retention.jobsDays', DEFAULT_RETENTION_POLICY.jobsMs),
+      deliveriesMs: days(
+        'retention.deliveriesDays',
+        DEFAULT_RETENTION_POLICY.deliveriesMs,
+      ),
+      llmCallsMs: days(
+        'retention.llmCallsDays',
+        DEFAULT_RETENTION_POLICY.llmCallsMs,
+      ),
+      contextDocumentsMs: days(
+        'retention.contextDocumentsDays',
+        DEFAULT_RETENTION_POLICY.contextDocumentsMs,
+      ),
+      incidentsMs: days(
+        'retention.incidentsDays',
+        DEFAULT_RETENTION_POLICY.incidentsMs,
+      ),
+      reviewedIncidentsMs: days(
+        'retention.reviewedIncidentsDays',
+        DEFAULT_RETENTION_POLICY.reviewedIncidentsMs,
+      ),
+      batchSize: Math.floor(
+        positive('retention.batchSize', DEFAULT_RETENTION_POLICY.batchSize),
+      ),
+    },
+    otlp: {
+      maxDepth: Math.floor(
+        positive('otlp.maxDepth', DEFAULT_OTLP_LIMITS.maxDepth),
+      ),
+      maxAttributes: Math.floor(
+        positive('otlp.maxAttributes', DEFAULT_OTLP_LIMITS.maxAttributes),
+      ),
+      maxEntries: Math.floor(
+        positive('otlp.maxEntries', DEFAULT_OTLP_LIMITS.maxEntries),
+      ),
+      maxStringLength: Math.floor(
+        positive('otlp.maxStringLength', DEFAULT_OTLP_LIMITS.maxStringLength),
+      ),
+      maxClockSkewMs:
+        positive(
+          'otlp.maxClockSkewSeconds',
+          DEFAULT_OTLP_LIMITS.maxClockSkewMs / 1000,
+        ) * 1000,
+      maxTimestampAgeMs:
+        positive(
+          'otlp.maxTimestampAgeDays',
+          DEFAULT_OTLP_LIMITS.maxTimestampAgeMs / 86_400_000,
+        ) * 86_400_000,
+    },
   };
 }
 
@@ -218,6 +295,7 @@ function readWorkers(
     concurrencyByType: {
       enrich: Math.floor(positive('workers.enrich.concurrency', concurrency)),
       reason: Math.floor(positive('workers.reason.concurrency', concurrency)),
+      deliver: Math.floor(positive('workers.deliver.concurrency', concurrency)),
     },
     leaseMs: positive('workers.leaseSeconds', 300) * 1000,
     maxAttempts: Math.floor(positive('workers.maxAttempts', 5)),

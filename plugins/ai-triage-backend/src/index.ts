@@ -10,3 +10,13 @@ export {
   PipelineHealth,
 } from './observability/PipelineHealth';
 export type { HealthCheckResult } from './observability/PipelineHealth';
+export {
+  AiTriageOwnershipPolicy,
+  aiTriageOwnershipPolicyModule,
+} from './permissions/AiTriageOwnershipPolicy';
+export {
+  aiTriageIncidentConditions,
+  createAiTriageIncidentConditionalDecision,
+  isIncidentEntityOwner,
+  incidentResourceRef,
+} from './permissions/incidentOwnership';

@@ -2,6 +2,7 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { actionsRegistryServiceRef } from '@backstage/backend-plugin-api/alpha';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
@@ -45,6 +46,12 @@ import { CatalogEntityAnnotations } from './telemetry/CatalogEntityAnnotations';
 import { DatabaseTelemetryStore } from './telemetry/DatabaseTelemetryStore';
 import { createTelemetryProviders } from './telemetry/providers/createTelemetryProviders';
 import { createOtlpRouter } from './telemetry/otlpRouter';
+import { DatabaseRetention } from './retention/DatabaseRetention';
+import { IncidentAccess } from './permissions/IncidentAccess';
+import {
+  incidentResourceRef,
+  incidentRules,
+} from './permissions/incidentOwnership';
 import { QueueMetrics } from './workers/QueueMetrics';
 import {
   PipelineMetrics,
@@ -58,6 +65,8 @@ import {
   withContextMetrics,
 } from './observability/instrumentStages';
 import { WorkerPool } from './workers/WorkerPool';
+import { registerIncidentActions } from './actions/registerIncidentActions';
+import { createIncidentWorkflow } from './workflow/createIncidentWorkflow';
 
 /**
  * The AI triage backend plugin: alert webhooks, the embedded OTLP receiver, the enrich and
@@ -83,6 +92,8 @@ export const aiTriagePlugin = createBackendPlugin({
 
     env.registerInit({
       deps: {
+        actionsRegistry: actionsRegistryServiceRef,
+        auditor: coreServices.auditor,
         auth: coreServices.auth,
         catalog: catalogServiceRef,
         config: coreServices.rootConfig,
@@ -116,8 +127,6 @@ export const aiTriagePlugin = createBackendPlugin({
         if (!database.migrations?.skip) {
           await applyDatabaseMigrations(knex);
         }
-        deps.permissionsRegistry.addPermissions(aiTriagePermissions);
-
         const { maxAttempts } = config.workers;
         const queue = DatabaseJobQueue.create({ knex, logger });
         const queueMetrics = QueueMetrics.register({
@@ -175,22 +184,47 @@ export const aiTriagePlugin = createBackendPlugin({
         );
         router.use(
           '/otlp',
-          await createOtlpRouter({ store: telemetry, httpAuth, logger }),
+          await createOtlpRouter({
+            store: telemetry,
+            httpAuth,
+            logger,
+            limits: config.otlp,
+          }),
         );
         const signaller = IncidentSignaller.create({
           signals: deps.signals,
           logger,
         });
+        const entityQuery = CatalogEntityQuery.create({ catalog, auth });
+        const { workflow, deliveryHandler } = createIncidentWorkflow({
+          ...deps,
+          knex,
+          incidents,
+          triage,
+          queue,
+          entityQuery,
+          signaller,
+        });
+        const access = IncidentAccess.create({
+          ...{ permissions: deps.permissions, incidents, catalog, auth },
+          entityQuery,
+        });
+        deps.permissionsRegistry.addResourceType({
+          resourceRef: incidentResourceRef,
+          permissions: aiTriagePermissions,
+          rules: Object.values(incidentRules),
+          getResources: ids => access.loadResources(ids),
+        });
         router.use(
           await createRouter({
             httpAuth,
-            permissions: deps.permissions,
             incidents,
             triage,
             queue,
             entities,
-            entityQuery: CatalogEntityQuery.create({ catalog, auth }),
-            signaller,
+            entityQuery,
+            workflow,
+            access,
           }),
         );
         router.use(
@@ -200,10 +234,30 @@ export const aiTriagePlugin = createBackendPlugin({
             store: new ReviewQualityStore(knex),
           }),
         );
+        registerIncidentActions({
+          ...deps,
+          incidents,
+          triage,
+          entities,
+          entityQuery,
+          workflow,
+          access,
+        });
         // Worker-only processes (aiTriage.workers.stages without intake) serve no routes.
         if (config.workers.stages.includes('intake')) httpRouter.use(router);
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
 
+        const retention = DatabaseRetention.create({
+          knex,
+          policy: config.retention,
+          logger,
+        });
+        await deps.scheduler.scheduleTask({
+          id: 'ai-triage-retention',
+          frequency: { hours: 1 },
+          timeout: { minutes: 15 },
+          fn: async () => void (await retention.run()),
+        });
         await deps.scheduler.scheduleTask({
           id: 'ai-triage-telemetry-retention',
           frequency: { minutes: 10 },
@@ -306,8 +360,13 @@ export const aiTriagePlugin = createBackendPlugin({
               incidents,
               publisher,
             }),
+            deliver: deliveryHandler,
           },
-          onFailure: job => incidents.setTriageState(job.incidentId, 'failed'),
+          onFailure: async job => {
+            if (job.type !== 'deliver') {
+              await incidents.setTriageState(job.incidentId, 'failed');
+            }
+          },
         });
         lifecycle.addStartupHook(() => workers.start());
         lifecycle.addShutdownHook(() => workers.stop());

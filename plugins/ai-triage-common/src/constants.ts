@@ -34,8 +34,13 @@ export const SEVERITIES = ['critical', 'high', 'warning', 'info'] as const;
 /** @public */
 export type Severity = (typeof SEVERITIES)[number];
 
-/** @public */
-export const INCIDENT_STATUSES = ['open', 'resolved'] as const;
+/**
+ * Where an incident is in its lifecycle: open (firing, nobody on it yet), acknowledged (someone
+ * is on it; new alerts keep it acknowledged) or resolved (by its alerts, or by a person).
+ *
+ * @public
+ */
+export const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 /** @public */
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 

@@ -15,3 +15,4 @@ export * from './schemas/context';
 export * from './schemas/hypothesis';
 export * from './schemas/case';
 export * from './schemas/api';
+export * from './schemas/workflow';

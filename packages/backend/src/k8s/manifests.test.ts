@@ -135,7 +135,7 @@ describe('k8s manifests', () => {
       /^ai_triage_queue_depth\{.*job_type="enrich".*job_status="queued".*\} 1$/m,
     );
     expect(exported.get('ai_triage_queue_oldest_age')?.get('job_type')).toEqual(
-      new Set(['enrich', 'reason']),
+      new Set(['enrich', 'reason', 'deliver']),
     );
   });
 

@@ -3,6 +3,7 @@ import { isDatabaseConflictError } from '@backstage/backend-plugin-api';
 import {
   Alert,
   Incident,
+  IncidentStatus,
   SEVERITIES,
   Severity,
   StoredAlert,
@@ -31,7 +32,7 @@ type IncidentRow = {
   namespace: string | null;
   cluster: string | null;
   severity: Severity;
-  status: 'open' | 'resolved';
+  status: IncidentStatus;
   triage_state: TriageState;
   first_seen_at: DbTimestamp;
   last_seen_at: DbTimestamp;
@@ -57,6 +58,17 @@ type AlertRow = {
   received_at: DbTimestamp;
 };
 
+/** Where the alerts of one correlation key of a delivery go. */
+type Target = {
+  key: string;
+  items: IngestAlert[];
+  incident: IncidentRow;
+  /** Whether this delivery adds the enrich job of the incident. */
+  triage: boolean;
+  /** Whether this delivery inserts the incident. */
+  opened: boolean;
+};
+
 /** Alerts per insert statement (well below SQLite's and PostgreSQL's bind-variable limits). */
 const UPSERT_CHUNK = 500;
 
@@ -73,8 +85,37 @@ const ALERT_UPDATE_COLUMNS = [
   'received_at',
 ];
 
-/** How often a delivery is retried when a concurrent one opened the same incident first. */
-const MAX_CONFLICT_RETRIES = 3;
+/**
+ * How often a delivery is retried after a conflict the database could not resolve inside its
+ * transaction (a deadlock, a serialization failure, or an incident that resolved while the
+ * delivery waited): rare, so a few attempts with jittered backoff always converge.
+ */
+const MAX_ATTEMPTS = 8;
+const BACKOFF_BASE_MS = 5;
+
+/** How often one transaction re-reads the keys whose new incident a concurrent delivery opened. */
+const MAX_OPEN_ROUNDS = 4;
+
+/** PostgreSQL's deadlock_detected and serialization_failure: safe to retry the transaction. */
+const RETRYABLE_PG_CODES = new Set(['40P01', '40001']);
+
+/** Concurrent deliveries changed this delivery's incidents too often within one transaction. */
+class IncidentsMovedError extends Error {
+  name = 'IncidentsMovedError';
+}
+
+function isRetryable(error: unknown): boolean {
+  return (
+    error instanceof IncidentsMovedError ||
+    isDatabaseConflictError(error) ||
+    RETRYABLE_PG_CODES.has((error as { code?: string })?.code ?? '')
+  );
+}
+
+function jitteredBackoff(attempt: number): Promise<void> {
+  const ms = Math.random() * BACKOFF_BASE_MS * 2 ** Math.min(attempt, 6);
+  return new Promise(resolve => setTimeout(resolve, ms));
+}
 
 export class DatabaseIncidentStore implements IncidentStore {
   static create(options: {
@@ -100,16 +141,17 @@ export class DatabaseIncidentStore implements IncidentStore {
       try {
         return await this.knex.transaction(tx => this.ingestIn(tx, delivery));
       } catch (error) {
-        if (!isDatabaseConflictError(error)) {
+        if (!isRetryable(error)) {
           throw error;
         }
         const earlier = await this.findDelivery(this.knex, delivery);
         if (earlier) {
           return earlier;
         }
-        if (attempt >= MAX_CONFLICT_RETRIES) {
+        if (attempt >= MAX_ATTEMPTS) {
           throw error;
         }
+        await jitteredBackoff(attempt);
       }
     }
   }
@@ -139,14 +181,11 @@ export class DatabaseIncidentStore implements IncidentStore {
     const keys = [...groups.keys()].sort();
     const known = await this.lockIncidentsOf(tx, keys);
 
-    const targets = keys.map(key => {
+    const targets: Target[] = keys.map(key => {
       const items = latestPerAlert(groups.get(key)!);
-      return { items, ...this.chooseIncident(key, items, known, now) };
+      return { key, items, ...this.chooseIncident(key, items, known, now) };
     });
-    const opened = targets.filter(t => t.opened).map(t => t.incident);
-    for (let i = 0; i < opened.length; i += UPSERT_CHUNK) {
-      await tx('incidents').insert(opened.slice(i, i + UPSERT_CHUNK));
-    }
+    await this.openIncidents(tx, targets, now);
     await this.upsertAlerts(
       tx,
       targets.flatMap(t => t.items.map(item => ({ id: t.incident.id, item }))),
@@ -183,6 +222,55 @@ export class DatabaseIncidentStore implements IncidentStore {
     return { deliveryId, duplicate: false, incidentIds, triagedIncidentIds };
   }
 
+  /**
+   * Inserts the delivery's new incidents. A concurrent delivery may open the same incident
+   * first: the insert then skips that row (on conflict of the unique `active_key`; PostgreSQL
+   * waits for the other transaction to commit), and the key is read again and joins the
+   * incident the other delivery opened, all inside this transaction, so overlapping senders
+   * converge instead of failing.
+   */
+  private async openIncidents(
+    tx: Knex.Transaction,
+    targets: Target[],
+    now: Date,
+  ): Promise<void> {
+    let pending = targets.filter(t => t.opened);
+    for (let round = 1; pending.length > 0; round++) {
+      if (round > MAX_OPEN_ROUNDS) {
+        throw new IncidentsMovedError(
+          'Concurrent deliveries kept changing the incidents of this delivery',
+        );
+      }
+      const inserted = new Set<string>();
+      for (let i = 0; i < pending.length; i += UPSERT_CHUNK) {
+        const chunk = pending.slice(i, i + UPSERT_CHUNK).map(t => t.incident);
+        await tx('incidents').insert(chunk).onConflict('active_key').ignore();
+        const ids: string[] = await tx('incidents')
+          .whereIn(
+            'id',
+            chunk.map(row => row.id),
+          )
+          .pluck('id');
+        ids.forEach(id => inserted.add(id));
+      }
+      const lost = pending.filter(t => !inserted.has(t.incident.id));
+      if (lost.length === 0) {
+        return;
+      }
+      const known = await this.lockIncidentsOf(
+        tx,
+        lost.map(t => t.key),
+      );
+      for (const target of lost) {
+        Object.assign(
+          target,
+          this.chooseIncident(target.key, target.items, known, now),
+        );
+      }
+      pending = lost.filter(t => t.opened);
+    }
+  }
+
   /** The answer to a delivery stored before: the same incidents, marked duplicate. */
   private async findDelivery(
     db: Knex,
@@ -206,8 +294,8 @@ export class DatabaseIncidentStore implements IncidentStore {
    * deliveries of one key serialize and concurrent deliveries never lock in opposite orders.
    * When two re-fires race to reopen a resolved incident, the second one waits here and then
    * reads the row as the first committed it (open again): it neither reopens it a second time
-   * nor adds a second enrich job. Two deliveries opening the same new incident collide on the
-   * unique `active_key` instead, and ingest() retries the loser.
+   * nor adds a second enrich job. Two deliveries opening the same new incident meet on the
+   * unique `active_key` instead, where openIncidents() lets the second join the first.
    */
   private async lockIncidentsOf(
     tx: Knex.Transaction,
@@ -336,7 +424,7 @@ export class DatabaseIncidentStore implements IncidentStore {
    */
   private async refreshIncidents(
     tx: Knex.Transaction,
-    targets: Array<{ incident: IncidentRow; items: IngestAlert[] }>,
+    targets: Target[],
     now: Date,
   ): Promise<void> {
     if (targets.length === 0) {
@@ -373,7 +461,8 @@ export class DatabaseIncidentStore implements IncidentStore {
         .update({
           severity: SEVERITIES[Number(summary?.worst)] ?? incident.severity,
           entity_ref: entityRef,
-          status: firing ? 'open' : 'resolved',
+          // An acknowledged incident stays acknowledged while its alerts fire.
+          status: firing ? stillActive(incident.status) : 'resolved',
           active_key: firing ? incident.correlation_key : null,
           resolved_at: firing ? null : incident.resolved_at ?? now,
           triage_state: incident.triage_state,
@@ -386,7 +475,7 @@ export class DatabaseIncidentStore implements IncidentStore {
   async listIncidents(filter: IncidentFilter): Promise<Incident[]> {
     const query = this.incidentsWithCounts()
       // Open incidents first: they are what an engineer on call looks for.
-      .orderByRaw("case when status = 'open' then 0 else 1 end")
+      .orderByRaw("case when status = 'resolved' then 1 else 0 end")
       .orderBy([
         { column: 'last_seen_at', order: 'desc' },
         { column: 'id', order: 'desc' },
@@ -564,6 +653,10 @@ function latestPerAlert(items: IngestAlert[]): IngestAlert[] {
     latest.set(id, item);
   }
   return [...latest.values()];
+}
+
+function stillActive(status: IncidentStatus): IncidentStatus {
+  return status === 'acknowledged' ? 'acknowledged' : 'open';
 }
 
 function toIncident(row: IncidentRow): Incident {

@@ -16,6 +16,7 @@ type JobRow = {
   id: string | number;
   type: JobType;
   incident_id: string;
+  payload?: string | null;
   status: JobStatus;
   attempts: number;
   max_attempts: number;
@@ -45,6 +46,8 @@ type NewJob = {
    * here, its trace.
    */
   followsJobId?: string;
+  /** Stored as JSON; the input of a `deliver` job. */
+  payload?: unknown;
 };
 
 /**
@@ -100,6 +103,9 @@ export async function insertJobs(
         return {
           type: job.type,
           incident_id: job.incidentId,
+          ...(job.payload === undefined
+            ? {}
+            : { payload: JSON.stringify(job.payload) }),
           status: 'queued',
           attempts: 0,
           max_attempts: job.maxAttempts,
@@ -298,9 +304,11 @@ export class DatabaseJobQueue implements JobQueue {
             });
           // Nobody is left to report it (the worker died): fail the incident's triage here, as
           // the worker does after a failed last attempt, so the portal shows it failed.
-          await tx('incidents')
-            .where('id', row.incident_id)
-            .update({ triage_state: 'failed', updated_at: now });
+          if (row.type !== 'deliver') {
+            await tx('incidents')
+              .where('id', row.incident_id)
+              .update({ triage_state: 'failed', updated_at: now });
+          }
           return { kind: 'skipped' as const };
         }
         const claimed = {
@@ -454,6 +462,7 @@ function toJob(row: JobRow): Job {
     id: String(row.id),
     type: row.type,
     incidentId: row.incident_id,
+    ...(row.payload ? { payload: JSON.parse(row.payload) } : {}),
     status: row.status,
     attempts: row.attempts,
     maxAttempts: row.max_attempts,

@@ -1,5 +1,5 @@
-/** The stages the queue drives. */
-export type JobType = 'enrich' | 'reason';
+/** The stages the queue drives: triage (enrich, reason) and outbound deliveries (deliver). */
+export type JobType = 'enrich' | 'reason' | 'deliver';
 
 /** Every job type, in pipeline order. */
 export const JOB_TYPES: readonly JobType[] = ['enrich', 'reason'];
@@ -10,6 +10,8 @@ export type Job = {
   id: string;
   type: JobType;
   incidentId: string;
+  /** The input of a `deliver` job (see `outbound/`); null for triage jobs. */
+  payload?: unknown;
   status: JobStatus;
   attempts: number;
   maxAttempts: number;

@@ -13,6 +13,7 @@ import {
   RedactionTally,
   Redactor,
   tallyTotal,
+  redactDocument,
 } from './redact';
 import { clip, compareText } from './stats';
 import { CountedLogs, summarizeLogs } from './summarizeLogs';
@@ -194,7 +195,9 @@ export class ContextBuilder {
         ? { localization: located.localization, changes: located.changes }
         : {}),
     };
-    return withSize(fitToBudget(document, this.maxBytes, this.maxTokens));
+    // One pass over the finished document: whatever a summarizer let through is masked here.
+    const redacted = redactDocument(document, redactor);
+    return withSize(fitToBudget(redacted, this.maxBytes, this.maxTokens));
   }
 }
 

@@ -215,3 +215,55 @@ describe('Redactor', () => {
     ).toThrow('Redaction pattern everything matches the empty string');
   });
 });
+
+describe('ordinary operational text', () => {
+  // Error messages, ids, versions and hashes a service really writes: none is a secret, and
+  // changing any of them would change what the reasoner reads.
+  const ORDINARY = [
+    'password: must be at least 12 characters',
+    'invalid_token: session ended',
+    'api_key: missing in request headers',
+    'secret rotation scheduled for 02:00 UTC',
+    'token bucket exhausted: rate limit 100/s',
+    'trace 4bf92f3577b34da6a3ce929d0e0e4736 span 00f067aa0ba902b7 failed',
+    'traceparent 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    'checkout v2.14.3-rc.1+build.5 deployed to eu-west-1',
+    'GET https://cdn.example.com/assets/app.3f2a1b9c4d5e6f70.js returned 404',
+    'GET https://git.example.com/acme/shop/commit/9fceb02d0ae598e95dc970b74767f19372d61af8',
+    'image sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 pulled',
+    'pod checkout-7d9f8b6c5d-x2k4p OOMKilled',
+    'order 123e4567-e89b-12d3-a456-426614174000 not found',
+    'CheckoutHighLatency firing for HTTP GET /api/v1/orders/{orderId}',
+    'org.hibernate.exception.JDBCConnectionException: Unable to acquire JDBC Connection',
+    'HikariPool-1 - Connection is not available, request timed out after 30000ms',
+    'io.grpc.StatusRuntimeException: UNAVAILABLE: upstream connect error',
+    'PaymentServiceClientTimeoutExceptionHandler retried 3 times',
+    'node ip-10-0-12-34.eu-west-1.compute.internal NotReady',
+    'build 20261206.4 of checkoutServiceV2Release finished',
+  ];
+
+  it.each(ORDINARY.map(line => [line]))('passes %j unchanged', line => {
+    expect(redact(line)).toEqual({ text: line, count: 0 });
+  });
+});
+
+describe('gitleaks-derived patterns and the entropy check', () => {
+  it.each([
+    [
+      'vault',
+      fake(
+        'hvs.',
+        'CAESIJ7x9Kq2Lm8Np4Rt6Vw0Yz3Bc5De7Fg9Hj1Kl3Mn5Pq7Rs9Tu1Vw3Xy5Za7Bc9De1Fg3Hj5Kl7Mn9Pq1Rs3Tu5Vw7Xy9',
+      ),
+    ],
+    ['grafana', fake('glsa_', 'AbCdEfGhIjKlMnOpQrStUvWxYz012345', '_0a1b2c3d')],
+    ['new relic', fake('NRAK-', 'A1B2C3D4E5F6G7H8I9J0K1L2M3N')],
+    ['databricks', fake('dapi', '0123456789abcdef0123456789abcdef')],
+    ['a random key', fake('9sK2mPq7XwL4', 'vR8nT1bY6cZ3dF5gH0jA')],
+  ])('masks a %s token', (_what, token) => {
+    const line = `request signed with ${token} was refused`;
+    const { text, count } = redact(line);
+    expect(text).toBe('request signed with [REDACTED] was refused');
+    expect(count).toBe(1);
+  });
+});

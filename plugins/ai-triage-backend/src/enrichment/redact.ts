@@ -1,3 +1,5 @@
+import { GITLEAKS_PATTERNS } from './secretPatterns';
+
 /** What a secret is replaced with. */
 export const REDACTED = '[REDACTED]';
 
@@ -24,6 +26,30 @@ function luhnValid(digits: string): boolean {
     sum += digit;
   }
   return sum % 10 === 0;
+}
+
+/** Bits of Shannon entropy per character of a text. */
+function entropyPerChar(text: string): number {
+  const counts = new Map<string, number>();
+  for (const char of text) counts.set(char, (counts.get(char) ?? 0) + 1);
+  let bits = 0;
+  for (const count of counts.values()) {
+    const p = count / text.length;
+    bits -= p * Math.log2(p);
+  }
+  return bits;
+}
+
+/** Whether a token looks like a random secret rather than a name, a path or an id. */
+function looksRandom(token: string): boolean {
+  if (!/[a-z]/.test(token) || !/[A-Z]/.test(token) || !/\d/.test(token)) {
+    return false;
+  }
+  // Words joined by separators (CamelCase names, kebab-case ids) are not random.
+  if (/^(?:[A-Za-z][a-z]+|\d+)(?:[-_]?(?:[A-Za-z][a-z]+|\d+))+$/.test(token)) {
+    return false;
+  }
+  return entropyPerChar(token) >= 4.2;
 }
 
 /** Applied in this order; a later rule does not count what an earlier one already replaced. */
@@ -61,11 +87,23 @@ const SECRET_RULES: Rule[] = [
       `(["']?)\\b(${SECRET_KEYS})\\1(\\s*[=:]\\s*)("[^"]*"|'[^']*'|\\[REDACTED\\]|[^\\s,;&"'}\\]]+)`,
       'gi',
     ),
-    replace: (match, quote, key, separator, value) => {
+    replace: (match, quote, key, separator, value, offset, text) => {
       const quoted = /^["']/.test(value) ? value[0] : '';
       const inner = quoted ? value.slice(1, -1) : value;
       // Already masked, empty, or a mined template's variable: nothing to hide.
       if (inner === REDACTED || inner === '' || inner === '<*>') return match;
+      // Prose, not a value: "password: must be at least 12 characters", "invalid_token:
+      // session ended". After a colon, a bare lower-case word that a sentence goes on from is
+      // kept (an assignment, `password=x`, is always masked).
+      const rest = text.slice(Number(offset) + match.length);
+      if (
+        !quoted &&
+        separator.includes(':') &&
+        /^[a-z]+$/.test(inner) &&
+        /^\s+[a-z]/.test(rest)
+      ) {
+        return match;
+      }
       return `${quote}${key}${quote}${separator}${quoted}${REDACTED}${quoted}`;
     },
   },
@@ -97,6 +135,7 @@ const SECRET_RULES: Rule[] = [
         '\\bshp(?:at|ss|ca|pa)_[0-9a-fA-F]{32}',
         '\\bdo[por]_v1_[0-9a-f]{64}',
         '\\bkey-[0-9a-f]{32}\\b',
+        ...GITLEAKS_PATTERNS.map(({ pattern }) => `\\b${pattern}`),
       ].join('|'),
       'g',
     ),
@@ -107,6 +146,15 @@ const SECRET_RULES: Rule[] = [
     kind: 'email',
     pattern: /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g,
     replace: () => REDACTED,
+  },
+  {
+    // Random-looking tokens no pattern names (a generic API key, a session secret): 24 or
+    // more characters of a key alphabet, mixing upper case, lower case and digits, with high
+    // Shannon entropy. Hex (trace and span ids, hashes, commit ids) and UUIDs never match:
+    // they have no upper and lower case mixed, or have too little entropy per character.
+    kind: 'high-entropy',
+    pattern: /(?<![\w+/=-])[A-Za-z0-9+/_=-]{24,}(?![\w+/=-])/g,
+    replace: match => (looksRandom(match) ? REDACTED : match),
   },
   {
     kind: 'card-number',
@@ -239,4 +287,52 @@ function applyRule(text: string, rule: Rule): { text: string; count: number } {
     },
   );
   return { text: result, count };
+}
+
+/**
+ * Redacts every string of a finished document (any JSON value) with the redactor: values and
+ * keys, at any depth. Returns the redacted copy and adds what it masked to `tally`. The one pass
+ * over everything that enters a context document: a field that no summarizer redacted (an alert
+ * name, an id, an operation) cannot carry a secret through.
+ */
+export function redactDeep<T>(
+  value: T,
+  redactor: Redactor,
+  tally: RedactionTally,
+): T {
+  const visit = (node: unknown): unknown => {
+    if (typeof node === 'string') return redactor.redact(node, tally);
+    if (Array.isArray(node)) return node.map(visit);
+    if (node && typeof node === 'object') {
+      return Object.fromEntries(
+        Object.entries(node).map(([key, entry]) => [
+          redactor.redact(key, tally),
+          visit(entry),
+        ]),
+      );
+    }
+    return node;
+  };
+  return visit(value) as T;
+}
+
+/** A context document after one redaction pass over all of it, with its counts updated. */
+export function redactDocument<
+  T extends { redactions: number; redactionsByKind?: Record<string, number> },
+>(document: T, redactor: Redactor): T {
+  const tally: RedactionTally = {};
+  const redacted = redactDeep(document, redactor, tally);
+  const byKind: RedactionTally = { ...(document.redactionsByKind ?? {}) };
+  for (const [kind, count] of Object.entries(tally)) {
+    byKind[kind] = (byKind[kind] ?? 0) + count;
+  }
+  return {
+    ...redacted,
+    redactions: document.redactions + tallyTotal(tally),
+    redactionsByKind: Object.fromEntries(
+      Object.keys(byKind)
+        .sort()
+        .map(kind => [kind, byKind[kind]]),
+    ),
+  };
 }

@@ -8,7 +8,7 @@ import { InputError, NotAllowedError } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   TriageQualityResponse,
-  aiTriageIncidentReadPermission,
+  aiTriageQualityReadPermission,
 } from '@ai-triage/plugin-ai-triage-common';
 import { z } from 'zod';
 import { fromZodError } from '../ingest/fromZodError';
@@ -35,12 +35,12 @@ export async function createQualityRouter(options: {
   router.get('/quality', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const [decision] = await permissions.authorize(
-      [{ permission: aiTriageIncidentReadPermission }],
+      [{ permission: aiTriageQualityReadPermission }],
       { credentials },
     );
     if (decision.result !== AuthorizeResult.ALLOW) {
       throw new NotAllowedError(
-        `Missing permission ${aiTriageIncidentReadPermission.name}`,
+        `Missing permission ${aiTriageQualityReadPermission.name}`,
       );
     }
     const parsed = querySchema.safeParse(req.query);

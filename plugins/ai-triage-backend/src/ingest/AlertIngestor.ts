@@ -9,7 +9,11 @@ import { IncidentStore } from '../database/IncidentStore';
 import { JobQueue } from '../database/JobQueue';
 import { EntityResolver } from './EntityResolver';
 import { correlationKey } from './correlationKey';
-import { IntakeLimits, checkIntakeLimits } from './IntakeLimits';
+import {
+  IntakeLimits,
+  checkIntakeLimits,
+  clampTimestamps,
+} from './IntakeLimits';
 import { AlertEvent } from './ParsedDelivery';
 import { SOURCE_FORMATS, parseDelivery } from './parseDelivery';
 
@@ -49,8 +53,10 @@ export class AlertIngestor {
     body: unknown,
     rawBody: Buffer,
   ): Promise<WebhookAcceptedResponse> {
-    const parsed = parseDelivery(source, body, new Date());
+    const receivedAt = new Date();
+    const parsed = parseDelivery(source, body, receivedAt);
     checkIntakeLimits(parsed, this.limits, SOURCE_FORMATS[source].title);
+    const clampedTimestamps = clampTimestamps(parsed, this.limits, receivedAt);
 
     const alerts = parsed.alerts.map(a => a.alert);
     for (const event of parsed.events) {
@@ -59,11 +65,19 @@ export class AlertIngestor {
         alerts.push(alert);
       }
     }
+    // The catalog is asked from the cache only: a slow catalog must delay no alert. Services
+    // without a fresh answer are stored unlinked and linked right after (linkLater), or by the
+    // IncidentLinker's next run.
     const entityRefs = new Map<string, string | null>();
+    const unresolved: string[] = [];
     for (const alert of alerts) {
       const service = alert.resource['service.name'];
       if (!entityRefs.has(service)) {
-        entityRefs.set(service, await this.resolveEntity(service));
+        const cached = this.entities.cached
+          ? this.entities.cached(service)
+          : await this.resolveEntity(service);
+        if (cached === undefined) unresolved.push(service);
+        entityRefs.set(service, cached ?? null);
       }
     }
     const result = await this.incidents.ingest({
@@ -76,6 +90,9 @@ export class AlertIngestor {
       })),
       truncatedAlerts: parsed.truncatedAlerts,
     });
+    if (unresolved.length > 0) {
+      void this.linkLater(unresolved);
+    }
     if (result.triagedIncidentIds.length > 0) {
       this.queue.notifyEnqueued();
     }
@@ -87,6 +104,7 @@ export class AlertIngestor {
       ignoredEvents:
         parsed.alerts.length + parsed.events.length - alerts.length,
       truncatedAlerts: parsed.truncatedAlerts,
+      clampedTimestamps,
       incidents: result.incidentIds.length,
     };
     if (parsed.truncatedAlerts > 0) {
@@ -124,6 +142,22 @@ export class AlertIngestor {
       endsAt: event.status === 'resolved' ? event.at : null,
       annotations: { ...known.annotations, ...event.annotations },
     };
+  }
+
+  /** Links the incidents of services the cache did not know, once the catalog answers. */
+  private async linkLater(serviceNames: string[]): Promise<void> {
+    for (const serviceName of serviceNames) {
+      const entityRef = await this.resolveEntity(serviceName);
+      if (!entityRef) continue;
+      try {
+        await this.incidents.linkService(serviceName, entityRef);
+      } catch (error) {
+        this.logger.warn(
+          `Linking the incidents of service ${serviceName} failed; the linker retries`,
+          { error: String(error) },
+        );
+      }
+    }
   }
 
   /** A catalog outage must not lose the alert: it is stored unlinked instead. */

@@ -7,6 +7,11 @@ import { AI_TRIAGE_SERVICE_NAME_ANNOTATION } from '@ai-triage/plugin-ai-triage-c
 export interface EntityResolver {
   /** The entity ref of the service, or null when the catalog knows none. */
   resolve(serviceName: string): Promise<string | null>;
+  /**
+   * The answer a cache holds for the service, without waiting on the catalog: the entity ref,
+   * null for a known miss, undefined when there is no fresh answer (then ask `resolve`).
+   */
+  cached?(serviceName: string): string | null | undefined;
   /** The service names an entity stands for (its annotation, else its name). */
   serviceNamesOf(entityRef: string): Promise<string[]>;
 }
@@ -38,7 +43,7 @@ const MAX_CACHED_SERVICES = 10_000;
 export class CatalogEntityResolver implements EntityResolver {
   private readonly cache = new Map<
     string,
-    { value: Promise<string | null>; expiresAt: number }
+    { value: Promise<string | null>; expiresAt: number; ref?: string | null }
   >();
 
   static create(options: {
@@ -65,6 +70,11 @@ export class CatalogEntityResolver implements EntityResolver {
     private readonly now: () => number,
   ) {}
 
+  cached(serviceName: string): string | null | undefined {
+    const entry = this.cache.get(serviceName);
+    return entry && entry.expiresAt > this.now() ? entry.ref : undefined;
+  }
+
   async resolve(serviceName: string): Promise<string | null> {
     const cached = this.cache.get(serviceName);
     if (cached && cached.expiresAt > this.now()) {
@@ -72,7 +82,11 @@ export class CatalogEntityResolver implements EntityResolver {
     }
     const value = this.lookupWithTimeout(serviceName);
     // Until the lookup settles, concurrent callers share it.
-    const entry = { value, expiresAt: Infinity };
+    const entry: {
+      value: typeof value;
+      expiresAt: number;
+      ref?: string | null;
+    } = { value, expiresAt: Infinity };
     this.cache.delete(serviceName);
     this.cache.set(serviceName, entry);
     if (this.cache.size > MAX_CACHED_SERVICES) {
@@ -81,6 +95,7 @@ export class CatalogEntityResolver implements EntityResolver {
     }
     try {
       const ref = await value;
+      entry.ref = ref;
       entry.expiresAt =
         this.now() + (ref ? this.ttl.foundMs : this.ttl.notFoundMs);
       return ref;

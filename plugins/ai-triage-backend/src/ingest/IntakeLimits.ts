@@ -10,6 +10,10 @@ export type IntakeLimits = {
   maxLabelNameLength: number;
   maxLabelValueLength: number;
   maxAnnotationValueLength: number;
+  /** How far after now a sender's timestamp may lie (its clock running ahead). */
+  maxClockSkewMs: number;
+  /** How far before now a sender's timestamp may lie. */
+  maxTimestampAgeMs: number;
 };
 
 export const DEFAULT_INTAKE_LIMITS: IntakeLimits = {
@@ -19,6 +23,8 @@ export const DEFAULT_INTAKE_LIMITS: IntakeLimits = {
   maxLabelNameLength: 256,
   maxLabelValueLength: 2048,
   maxAnnotationValueLength: 16_384,
+  maxClockSkewMs: 300_000,
+  maxTimestampAgeMs: 3650 * 86_400_000,
 };
 
 /**
@@ -179,4 +185,35 @@ function mapProblems(
     }
   }
   return problems;
+}
+
+/**
+ * Moves every timestamp of the delivery into [now - maxTimestampAgeMs, now + maxClockSkewMs]
+ * (a sender's clock far ahead, or a year 5138 that would never expire) and returns how many it
+ * moved, for the intake log.
+ */
+export function clampTimestamps(
+  delivery: ParsedDelivery,
+  limits: IntakeLimits,
+  now: Date,
+): number {
+  const earliest = now.getTime() - limits.maxTimestampAgeMs;
+  const latest = now.getTime() + limits.maxClockSkewMs;
+  let moved = 0;
+  const clamp = (iso: string): string => {
+    const time = Date.parse(iso);
+    if (time >= earliest && time <= latest) return iso;
+    moved++;
+    return new Date(time < earliest ? earliest : latest).toISOString();
+  };
+  const clampAlert = (alert: Alert) => {
+    alert.startsAt = clamp(alert.startsAt);
+    if (alert.endsAt) alert.endsAt = clamp(alert.endsAt);
+  };
+  delivery.alerts.forEach(({ alert }) => clampAlert(alert));
+  for (const event of delivery.events) {
+    event.at = clamp(event.at);
+    if (event.alert) clampAlert(event.alert);
+  }
+  return moved;
 }

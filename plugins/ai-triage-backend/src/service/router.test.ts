@@ -5,6 +5,7 @@ import {
 } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { PermissionsService } from '@backstage/backend-plugin-api';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   IncidentDetailResponse,
@@ -26,6 +27,11 @@ import { CatalogEntityResolver } from '../ingest/EntityResolver';
 import { CatalogEntityQuery } from './CatalogEntityQuery';
 import { IncidentSignaller } from './IncidentSignaller';
 import { createRouter } from './router';
+import { ConfigReader } from '@backstage/config';
+import { DefaultEventsService } from '@backstage/plugin-events-node';
+import { createIncidentWorkflow } from '../workflow/createIncidentWorkflow';
+import { AiTriageOwnershipPolicy } from '../permissions/AiTriageOwnershipPolicy';
+import { IncidentAccess } from '../permissions/IncidentAccess';
 
 jest.setTimeout(120_000);
 
@@ -46,7 +52,8 @@ async function startApi(
   knex: Knex,
   permission:
     | AuthorizeResult.ALLOW
-    | AuthorizeResult.DENY = AuthorizeResult.ALLOW,
+    | AuthorizeResult.DENY
+    | PermissionsService = AuthorizeResult.ALLOW,
 ) {
   const incidents = DatabaseIncidentStore.create({
     knex,
@@ -59,21 +66,45 @@ async function startApi(
   const auth = mockServices.auth();
   // Signals as the signals service would deliver them to open pages.
   const signalled: unknown[] = [];
+  const permissions =
+    typeof permission === 'object'
+      ? permission
+      : mockServices.permissions({ result: permission });
+  const entityQuery = CatalogEntityQuery.create({ catalog, auth });
+  const signaller = IncidentSignaller.create({
+    signals: {
+      async publish(signal) {
+        signalled.push(signal);
+      },
+    },
+    logger: mockServices.logger.mock(),
+  });
+  const { workflow } = createIncidentWorkflow({
+    config: new ConfigReader({}),
+    knex,
+    incidents,
+    triage,
+    queue,
+    entityQuery,
+    events: DefaultEventsService.create({ logger: mockServices.logger.mock() }),
+    auditor: mockServices.auditor.mock(),
+    logger: mockServices.logger.mock(),
+    signaller,
+  });
   const router = await createRouter({
     httpAuth: mockServices.httpAuth(),
-    permissions: mockServices.permissions({ result: permission }),
     incidents,
     triage,
     queue,
     entities: CatalogEntityResolver.create({ catalog, auth }),
-    entityQuery: CatalogEntityQuery.create({ catalog, auth }),
-    signaller: IncidentSignaller.create({
-      signals: {
-        async publish(signal) {
-          signalled.push(signal);
-        },
-      },
-      logger: mockServices.logger.mock(),
+    entityQuery,
+    workflow,
+    access: IncidentAccess.create({
+      permissions,
+      incidents,
+      catalog,
+      auth,
+      entityQuery,
     }),
   });
   const app = express().use(router).use(mockErrorHandler());
@@ -87,6 +118,42 @@ async function list(app: express.Express, query: Record<string, string>) {
     .set('Authorization', asUser);
   expect(res.status).toBe(200);
   return res.body as IncidentListResponse;
+}
+
+/**
+ * The permission backend's part, on the real ownership policy: each user's ownership claims
+ * (the user and their groups) go to the policy, whose decisions come back as they would.
+ */
+function ownershipPermissions(
+  ownership: Record<string, string[]>,
+  admins: string[],
+): PermissionsService {
+  const policy = new AiTriageOwnershipPolicy(admins);
+  const decide = (requests: any[], options: { credentials: any }) => {
+    const userEntityRef = options.credentials.principal.userEntityRef;
+    const info = {
+      userEntityRef,
+      ownershipEntityRefs: ownership[userEntityRef] ?? [userEntityRef],
+    };
+    return Promise.all(
+      requests.map(r =>
+        policy.handle(
+          { permission: r.permission },
+          { credentials: options.credentials, info },
+        ),
+      ),
+    );
+  };
+  return {
+    authorizeConditional: decide,
+    async authorize(requests: any[], options: { credentials: any }) {
+      return (await decide(requests, options)).map(d =>
+        d.result === AuthorizeResult.CONDITIONAL
+          ? { result: AuthorizeResult.DENY }
+          : d,
+      );
+    },
+  } as unknown as PermissionsService;
 }
 
 describe('createRouter', () => {
@@ -142,6 +209,147 @@ describe('createRouter', () => {
       // Without a limit the API still answers one bounded page.
       const unbounded = await list(app, { entityRef: CHECKOUT });
       expect(unbounded.items).toHaveLength(50);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'answers 400 naming the problem for a malformed entityRef or a NUL in an id, query or comment, %p',
+    async databaseId => {
+      const { app, incidents } = await setup(databaseId);
+      const { incidentIds } = await incidents.ingest({
+        source: 'alertmanager',
+        deliveryKey: 'one',
+        alerts: [ingestItem(testAlert(), CHECKOUT)],
+      });
+      const cases: Array<[string, request.Test, RegExp]> = [
+        [
+          'entityRef _',
+          request(app).get('/incidents').query({ entityRef: '_' }),
+          /entityRef: must be an entity reference/,
+        ],
+        [
+          'NUL in a path id',
+          request(app).get(`/incidents/${incidentIds[0]}%00`),
+          /NUL character/,
+        ],
+        [
+          'NUL in the query',
+          request(app).get('/incidents?owner=team%00a'),
+          /NUL character/,
+        ],
+        [
+          'NUL in a review comment',
+          request(app)
+            .post(`/incidents/${incidentIds[0]}/hypotheses/h1/reviews`)
+            .send({ decision: 'rejected', comment: 'no\u0000pe' }),
+          /comment: contains a NUL character/,
+        ],
+      ];
+      for (const [what, req, message] of cases) {
+        const res = await req.set('Authorization', asUser);
+        expect({ what, status: res.status }).toEqual({ what, status: 400 });
+        expect(res.body.error.message).toMatch(message);
+      }
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'lets a team read, review and re-triage its own entities incidents only; admins all, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await applyDatabaseMigrations(knex);
+      const { app, incidents } = await startApi(
+        knex,
+        ownershipPermissions(
+          {
+            'user:default/jane': [
+              'user:default/jane',
+              'group:default/team-checkout',
+            ],
+            'user:default/bob': [
+              'user:default/bob',
+              'group:default/team-payments',
+            ],
+            'user:default/alice': ['user:default/alice', 'group:default/sre'],
+          },
+          ['group:default/sre'],
+        ),
+      );
+      await incidents.ingest({
+        source: 'alertmanager',
+        deliveryKey: 'two-teams',
+        alerts: [
+          ingestItem(testAlert({ name: 'CheckoutSlow' }), CHECKOUT),
+          ingestItem(
+            testAlert({
+              name: 'PaymentsDown',
+              fingerprint: 'fp-p',
+              resource: { 'service.name': 'payments' },
+            }),
+            'component:default/payments',
+          ),
+          ingestItem(
+            testAlert({
+              name: 'Unlinked',
+              fingerprint: 'fp-u',
+              resource: { 'service.name': 'legacy' },
+            }),
+          ),
+        ],
+      });
+      const checkout = (await incidents.listIncidents({ limit: 10 })).find(
+        i => i.entityRef === CHECKOUT,
+      )!.id;
+      const as = (user: string) => mockCredentials.user.header(user);
+      const review = (user: string) =>
+        request(app)
+          .post(`/incidents/${checkout}/hypotheses/no-such-hypothesis/reviews`)
+          .set('Authorization', as(user))
+          .send({ decision: 'accepted' });
+
+      // Owner: past the permission check (the hypothesis does not exist).
+      expect((await review('user:default/jane')).status).toBe(404);
+      // Non-owner: refused.
+      const refused = await review('user:default/bob');
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.message).toMatch(
+        /Missing permission ai-triage.hypothesis.review/,
+      );
+      // Admin: past the permission check.
+      expect((await review('user:default/alice')).status).toBe(404);
+
+      for (const [user, status] of [
+        ['user:default/jane', 200],
+        ['user:default/bob', 403],
+        ['user:default/alice', 200],
+      ] as const) {
+        const detail = await request(app)
+          .get(`/incidents/${checkout}`)
+          .set('Authorization', as(user));
+        expect({ user, status: detail.status }).toEqual({ user, status });
+        const retriage = await request(app)
+          .post(`/incidents/${checkout}/retriage`)
+          .set('Authorization', as(user));
+        expect({ user, retriage: retriage.status === 403 }).toEqual({
+          user,
+          retriage: status === 403,
+        });
+      }
+
+      const titles = async (user: string) =>
+        (
+          (await request(app).get('/incidents').set('Authorization', as(user)))
+            .body as IncidentListResponse
+        ).items
+          .map(i => i.title)
+          .sort();
+      expect(await titles('user:default/jane')).toEqual([
+        'CheckoutSlow on checkout',
+      ]);
+      expect(await titles('user:default/bob')).toEqual([
+        'PaymentsDown on payments',
+      ]);
+      expect(await titles('user:default/alice')).toHaveLength(3);
     },
   );
 

@@ -1,19 +1,8 @@
 import express from 'express';
 import Router from 'express-promise-router';
-import {
-  HttpAuthService,
-  PermissionsService,
-} from '@backstage/backend-plugin-api';
-import {
-  ConflictError,
-  InputError,
-  NotAllowedError,
-  NotFoundError,
-} from '@backstage/errors';
-import {
-  AuthorizeResult,
-  BasicPermission,
-} from '@backstage/plugin-permission-common';
+import { HttpAuthService } from '@backstage/backend-plugin-api';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { ResourcePermission } from '@backstage/plugin-permission-common';
 import {
   INCIDENT_STATUSES,
   IncidentDetailResponse,
@@ -22,7 +11,10 @@ import {
   SEVERITIES,
   aiTriageHypothesisReviewPermission,
   aiTriageIncidentReadPermission,
+  aiTriageIncidentStatusPermission,
   reviewRequestSchema,
+  setIncidentStatusRequestSchema,
+  setTicketRequestSchema,
 } from '@ai-triage/plugin-ai-triage-common';
 import { z } from 'zod';
 import { IncidentStore } from '../database/IncidentStore';
@@ -30,8 +22,10 @@ import { JobQueue } from '../database/JobQueue';
 import { TriageStore } from '../database/TriageStore';
 import { EntityResolver } from '../ingest/EntityResolver';
 import { fromZodError } from '../ingest/fromZodError';
+import { IncidentAccess } from '../permissions/IncidentAccess';
+import { IncidentWorkflowService } from '../workflow/IncidentWorkflowService';
 import { EntityQuery } from './CatalogEntityQuery';
-import { IncidentSignaller } from './IncidentSignaller';
+import { entityRefParam, rejectUnboundedInput } from './inputBounds';
 
 /** A comma-separated query parameter whose values must each be one of `values`. */
 function listOf<T extends readonly [string, ...string[]]>(values: T) {
@@ -43,9 +37,9 @@ function listOf<T extends readonly [string, ...string[]]>(values: T) {
 
 const listQuerySchema = z
   .object({
-    entityRef: z.string().min(1).optional(),
-    owner: z.string().min(1).optional(),
-    system: z.string().min(1).optional(),
+    entityRef: entityRefParam.optional(),
+    owner: z.string().min(1).max(255).optional(),
+    system: z.string().min(1).max(255).optional(),
     severity: listOf(SEVERITIES).optional(),
     status: listOf(INCIDENT_STATUSES).optional(),
     unlinked: z
@@ -72,34 +66,45 @@ const jobsQuerySchema = z
 /** The API the portal reads and reviews through. Every route needs a signed-in user. */
 export async function createRouter(options: {
   httpAuth: HttpAuthService;
-  permissions: PermissionsService;
   incidents: IncidentStore;
   triage: TriageStore;
   queue: JobQueue;
   entities: EntityResolver;
   entityQuery: EntityQuery;
-  /** Tells open portal pages about reviews and re-triage at once. */
-  signaller?: IncidentSignaller;
+  /** Status changes, reviews and re-triage, with their events, deliveries and audit. */
+  workflow: IncidentWorkflowService;
+  /** Applies the permission policy's decisions, conditional ones included, to incidents. */
+  access: IncidentAccess;
 }): Promise<express.Router> {
   const {
     httpAuth,
-    permissions,
     incidents,
     triage,
     queue,
     entities,
     entityQuery,
-    signaller,
+    workflow,
+    access,
   } = options;
   const router = Router();
   router.use(express.json({ limit: '64kb' }));
+  router.use(rejectUnboundedInput());
 
-  async function authorize(req: express.Request, permission: BasicPermission) {
+  /**
+   * The signed-in user's credentials, once the policy allows `permission`: on the incident,
+   * or (without one) on every incident.
+   */
+  async function authorize(
+    req: express.Request,
+    permission: ResourcePermission,
+    incidentId?: string,
+  ) {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
-    const [decision] = await permissions.authorize([{ permission }], {
-      credentials,
-    });
-    if (decision.result !== AuthorizeResult.ALLOW) {
+    if (incidentId !== undefined) {
+      await access.authorize(credentials, permission, incidentId);
+    } else if (
+      (await access.readableEntityRefs(credentials, permission)) !== undefined
+    ) {
       throw new NotAllowedError(`Missing permission ${permission.name}`);
     }
     return credentials;
@@ -118,21 +123,31 @@ export async function createRouter(options: {
   }
 
   router.get('/incidents', async (req, res) => {
-    await authorize(req, aiTriageIncidentReadPermission);
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    // Undefined: every incident; else only those of entities the user may read.
+    const readable = await access.readableEntityRefs(
+      credentials,
+      aiTriageIncidentReadPermission,
+    );
     const query = parse(listQuerySchema, req.query, 'query');
     const serviceNames = query.entityRef
       ? await entities.serviceNamesOf(query.entityRef)
       : [];
-    const entityRefs =
+    const filtered =
       query.owner || query.system
         ? await entityQuery.entityRefsOf({
             owner: query.owner,
             system: query.system,
           })
         : undefined;
+    const entityRefs =
+      readable && filtered
+        ? filtered.filter(ref => readable.includes(ref))
+        : readable ?? filtered;
     const filter = {
       entityRef: query.entityRef,
-      serviceNames,
+      // Unlinked incidents have no owner: only who may read every incident sees them.
+      serviceNames: readable ? [] : serviceNames,
       entityRefs,
       unlinked: query.unlinked,
       severities: query.severity,
@@ -156,17 +171,20 @@ export async function createRouter(options: {
   });
 
   router.get('/incidents/:id', async (req, res) => {
-    await authorize(req, aiTriageIncidentReadPermission);
+    await authorize(req, aiTriageIncidentReadPermission, req.params.id);
     const incident = await incidents.getIncident(req.params.id);
     if (!incident) {
       throw new NotFoundError(`Incident ${req.params.id} not found`);
     }
-    const [alerts, context, hypotheses, run] = await Promise.all([
-      incidents.listAlerts(incident.id),
-      triage.getLatestContext(incident.id),
-      triage.listHypotheses(incident.id),
-      triage.getLatestRun(incident.id),
-    ]);
+    const [alerts, context, hypotheses, run, workflowState] = await Promise.all(
+      [
+        incidents.listAlerts(incident.id),
+        triage.getLatestContext(incident.id),
+        triage.listHypotheses(incident.id),
+        triage.getLatestRun(incident.id),
+        workflow.getWorkflow(incident),
+      ],
+    );
     const [deadJob] =
       incident.triageState === 'failed'
         ? await queue.listJobs({
@@ -184,6 +202,7 @@ export async function createRouter(options: {
       failureReason: deadJob?.lastError ?? null,
       degraded: run?.degraded ?? false,
       degradedReason: run?.degradedReason ?? null,
+      workflow: workflowState,
     };
     res.json(body);
   });
@@ -191,7 +210,7 @@ export async function createRouter(options: {
   // The audit trail of the LLM calls made for an incident: redacted prompts and answers,
   // model, prompt version, tokens, latency and outcome.
   router.get('/incidents/:id/llm-calls', async (req, res) => {
-    await authorize(req, aiTriageIncidentReadPermission);
+    await authorize(req, aiTriageIncidentReadPermission, req.params.id);
     const incident = await incidents.getIncident(req.params.id);
     if (!incident) {
       throw new NotFoundError(`Incident ${req.params.id} not found`);
@@ -200,19 +219,17 @@ export async function createRouter(options: {
   });
 
   router.post('/incidents/:id/retriage', async (req, res) => {
-    await authorize(req, aiTriageHypothesisReviewPermission);
-    const result = await incidents.requestRetriage(req.params.id);
-    if (result.outcome === 'not-found') {
-      throw new NotFoundError(`Incident ${req.params.id} not found`);
-    }
-    if (result.outcome === 'in-progress') {
-      throw new ConflictError(
-        `Incident ${req.params.id} is already being triaged; wait for the running triage to finish`,
-      );
-    }
-    queue.notifyEnqueued();
-    await signaller?.incidentChanged(result.incident.id, 'retriaged');
-    const body: RetriageResponse = { incident: result.incident };
+    const credentials = await authorize(
+      req,
+      aiTriageHypothesisReviewPermission,
+      req.params.id,
+    );
+    const incident = await workflow.retriage(req.params.id, {
+      credentials,
+      request: req,
+      via: 'http',
+    });
+    const body: RetriageResponse = { incident };
     res.status(202).json(body);
   });
 
@@ -222,18 +239,50 @@ export async function createRouter(options: {
       const credentials = await authorize(
         req,
         aiTriageHypothesisReviewPermission,
+        req.params.id,
       );
       const review = parse(reviewRequestSchema, req.body, 'review');
-      const created = await triage.addReview({
-        incidentId: req.params.id,
-        hypothesisId: req.params.hypothesisId,
-        reviewer: credentials.principal.userEntityRef,
+      const created = await workflow.review(
+        req.params.id,
+        req.params.hypothesisId,
         review,
-      });
-      await signaller?.incidentChanged(req.params.id, 'reviewed');
+        { credentials, request: req, via: 'http' },
+      );
       res.status(201).json(created);
     },
   );
+
+  // Acknowledge, resolve or reopen.
+  router.post('/incidents/:id/status', async (req, res) => {
+    const credentials = await authorize(
+      req,
+      aiTriageIncidentStatusPermission,
+      req.params.id,
+    );
+    const change = parse(setIncidentStatusRequestSchema, req.body, 'status');
+    const incident = await workflow.setStatus(req.params.id, change, {
+      credentials,
+      request: req,
+      via: 'http',
+    });
+    res.json({ incident, workflow: await workflow.getWorkflow(incident) });
+  });
+
+  router.put('/incidents/:id/ticket', async (req, res) => {
+    const credentials = await authorize(
+      req,
+      aiTriageIncidentStatusPermission,
+      req.params.id,
+    );
+    const { ticket } = parse(setTicketRequestSchema, req.body, 'ticket');
+    res.json({
+      ticket: await workflow.setTicket(req.params.id, ticket, {
+        credentials,
+        request: req,
+        via: 'http',
+      }),
+    });
+  });
 
   router.get('/jobs/stats', async (req, res) => {
     await authorize(req, aiTriageIncidentReadPermission);

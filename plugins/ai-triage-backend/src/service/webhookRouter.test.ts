@@ -34,6 +34,8 @@ const limits: IntakeLimits = {
   maxLabelNameLength: 40,
   maxLabelValueLength: 100,
   maxAnnotationValueLength: 1000,
+  maxClockSkewMs: 300_000,
+  maxTimestampAgeMs: 3650 * 86_400_000,
 };
 
 /** Row counts of every table of the plugin's database, migrations' own included. */
@@ -57,10 +59,44 @@ async function countAllRows(knex: Knex): Promise<Record<string, number>> {
   return counts;
 }
 
+/** The catalog answering every entity query only after `delayMs`, as one under load does. */
+function slowCatalog<T extends object>(catalog: T, delayMs: number): T {
+  if (delayMs === 0) return catalog;
+  return new Proxy(catalog, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (key !== 'getEntities' || typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        await new Promise(resolve => setTimeout(resolve, delayMs));
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+/** Polls until the query returns what is expected (the link follows the 202 at once). */
+async function eventually<T>(query: () => Promise<T>, expected: T) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await query();
+    try {
+      expect(value).toEqual(expected);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    await new Promise(resolve => setTimeout(resolve, 25));
+  }
+}
+
 describe('createWebhookRouter', () => {
   const databases = createTestDatabases();
 
-  async function setup(databaseId: TestDatabaseId, now = () => Date.now()) {
+  async function setup(
+    databaseId: TestDatabaseId,
+    now = () => Date.now(),
+    catalogDelayMs = 0,
+  ) {
     const knex = await databases.init(databaseId);
     await applyDatabaseMigrations(knex);
     const queue = DatabaseJobQueue.create({ knex });
@@ -74,7 +110,10 @@ describe('createWebhookRouter', () => {
       incidents,
       queue,
       entities: CatalogEntityResolver.create({
-        catalog: catalogServiceMock({ entities: [entity] }),
+        catalog: slowCatalog(
+          catalogServiceMock({ entities: [entity] }),
+          catalogDelayMs,
+        ),
         auth: mockServices.auth(),
         now,
       }),
@@ -122,19 +161,22 @@ describe('createWebhookRouter', () => {
           );
         expect(unknown.status).toBe(202);
       }
-      const incidents = await knex('incidents')
-        .select('service_name', 'entity_ref')
-        .orderBy('service_name');
-      expect(incidents).toEqual([
-        ...ALERT_SOURCES.map(() => ({
-          service_name: 'checkout-svc',
-          entity_ref: 'component:default/checkout',
-        })),
-        ...ALERT_SOURCES.map(() => ({
-          service_name: 'not-in-catalog',
-          entity_ref: null,
-        })),
-      ]);
+      await eventually(
+        () =>
+          knex('incidents')
+            .select('service_name', 'entity_ref')
+            .orderBy('service_name'),
+        [
+          ...ALERT_SOURCES.map(() => ({
+            service_name: 'checkout-svc',
+            entity_ref: 'component:default/checkout',
+          })),
+          ...ALERT_SOURCES.map(() => ({
+            service_name: 'not-in-catalog',
+            entity_ref: null,
+          })),
+        ],
+      );
       const sources = await knex('alerts').distinct('source').pluck('source');
       expect(sources.sort()).toEqual([...ALERT_SOURCES].sort());
       expect(woken).toHaveBeenCalled();
@@ -243,6 +285,8 @@ describe('createWebhookRouter', () => {
       await request(app)
         .post('/webhooks/generic')
         .send(webhookPayloads.generic({ service: 'late-svc', key: '1' }));
+      // The miss is cached once the lookup after the first delivery settles.
+      await new Promise(resolve => setTimeout(resolve, 50));
       entity.metadata.annotations['opentelemetry.io/service-name'] = 'late-svc';
       await request(app)
         .post('/webhooks/generic')
@@ -252,9 +296,10 @@ describe('createWebhookRouter', () => {
       await request(app)
         .post('/webhooks/generic')
         .send(webhookPayloads.generic({ service: 'late-svc', key: '3' }));
-      expect(await knex('incidents').pluck('entity_ref')).toEqual([
-        'component:default/checkout',
-      ]);
+      await eventually(
+        () => knex('incidents').pluck('entity_ref'),
+        ['component:default/checkout'],
+      );
     },
   );
 
@@ -422,14 +467,14 @@ describe('createWebhookRouter', () => {
       'a NUL character in the title',
       webhookPayloads.generic({ name: 'Queue\u0000Lag' }),
       400,
-      'alerts[0]: alert name contains a NUL character',
+      'alerts[0].title: contains a NUL character',
     ],
     [
       'alertmanager',
       'a NUL character in the service label',
       webhookPayloads.alertmanager({ service: 'check\u0000out' }),
       400,
-      'alerts[0]: service.name contains a NUL character',
+      'alerts[0].labels.service: contains a NUL character',
     ],
     [
       'generic',
@@ -531,6 +576,117 @@ describe('createWebhookRouter', () => {
       expect(perIncident.map(r => Number(r.n)).sort()).toEqual(
         ALERT_SOURCES.flatMap(() => [2, 8]).sort(),
       );
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'stores a delivery at once while the catalog takes 3 s, and links it right after, %p',
+    async databaseId => {
+      const { knex, app } = await setup(databaseId, undefined, 3_000);
+      const started = Date.now();
+      const res = await request(app)
+        .post('/webhooks/alertmanager')
+        .send(webhookPayloads.alertmanager());
+      const answeredMs = Date.now() - started;
+      expect(res.status).toBe(202);
+      // Before: the delivery waited for the catalog (up to its 5 s timeout).
+      expect(answeredMs).toBeLessThan(2_000);
+      expect(await knex('incidents').pluck('entity_ref')).toEqual([null]);
+      await eventually(
+        () => knex('incidents').pluck('entity_ref'),
+        ['component:default/checkout'],
+      );
+    },
+  );
+
+  /** Each sender's payload with `timestamp` as the time of its alert. */
+  const withTime: Record<AlertSource, (at: string) => Record<string, any>> = {
+    alertmanager: at => {
+      const body = webhookPayloads.alertmanager();
+      body.alerts[0].startsAt = at;
+      return body;
+    },
+    grafana: at => {
+      const body = webhookPayloads.grafana();
+      body.alerts[0].startsAt = at;
+      return body;
+    },
+    pagerduty: at => {
+      const body = webhookPayloads.pagerduty();
+      body.payload.timestamp = at;
+      return body;
+    },
+    generic: at => {
+      const body = webhookPayloads.generic();
+      body.alerts[0].startsAt = at;
+      return body;
+    },
+  };
+
+  it.each(databases.eachSupportedId())(
+    'answers 400 naming the field for values that cannot be stored, and stores nothing, %p',
+    async databaseId => {
+      const { knex, app } = await setup(databaseId);
+      const before = await countAllRows(knex);
+      const deep: Record<string, unknown> = {};
+      let cursor = deep;
+      for (let i = 0; i < 1000; i++) {
+        cursor.next = {};
+        cursor = cursor.next as Record<string, unknown>;
+      }
+      const cases: Array<[AlertSource, object, RegExp]> = [
+        // An offset of +25:00 matches the RFC 3339 pattern but names no instant.
+        ...ALERT_SOURCES.map(
+          source =>
+            [
+              source,
+              withTime[source]('2026-11-24T10:00:00+25:00'),
+              /must be a real instant/,
+            ] as [AlertSource, object, RegExp],
+        ),
+        [
+          'alertmanager',
+          webhookPayloads.alertmanager({ labels: { env: 'prod\u0000x' } }),
+          /alerts\[0\]\.labels\.env: contains a NUL character/,
+        ],
+        [
+          'pagerduty',
+          {
+            ...webhookPayloads.pagerduty(),
+            payload: {
+              ...webhookPayloads.pagerduty().payload,
+              custom_details: deep,
+            },
+          },
+          /nested deeper than 32 levels/,
+        ],
+      ];
+      for (const [source, body, message] of cases) {
+        const res = await request(app).post(`/webhooks/${source}`).send(body);
+        expect({ source, status: res.status }).toEqual({ source, status: 400 });
+        expect(res.body.error.message).toMatch(message);
+      }
+      expect(await countAllRows(knex)).toEqual(before);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'clamps timestamps far ahead of the clock (year 5138) to the allowed skew, for every sender, %p',
+    async databaseId => {
+      const { knex, app } = await setup(databaseId);
+      for (const source of ALERT_SOURCES) {
+        const res = await request(app)
+          .post(`/webhooks/${source}`)
+          .send(withTime[source]('5138-11-16T09:46:40Z'));
+        expect({ source, status: res.status }).toEqual({ source, status: 202 });
+      }
+      const starts: unknown[] = await knex('alerts').pluck('starts_at');
+      expect(starts).toHaveLength(ALERT_SOURCES.length);
+      for (const start of starts) {
+        const time = new Date(start as string).getTime();
+        expect(time).toBeLessThanOrEqual(Date.now() + 300_000);
+        expect(time).toBeGreaterThan(Date.now() - 60_000);
+      }
     },
   );
 

@@ -4,6 +4,7 @@ import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import { ALERT_SOURCES } from '@ai-triage/plugin-ai-triage-common';
 import { AlertIngestor } from '../ingest/AlertIngestor';
+import { rejectUnboundedInput } from './inputBounds';
 import { PayloadTooLargeError } from './PayloadTooLargeError';
 import { UnsupportedMediaTypeError } from './UnsupportedMediaTypeError';
 
@@ -48,6 +49,7 @@ export async function createWebhookRouter(options: {
         parseJson(req, res, error =>
           next(error ? bodyError(error, maxBodyBytes) : undefined),
         ),
+      rejectUnboundedInput(),
       async (req: RawBodyRequest, res) => {
         const accepted = await ingestor.ingest(
           source,

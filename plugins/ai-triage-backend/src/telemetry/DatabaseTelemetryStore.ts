@@ -106,17 +106,19 @@ export class DatabaseTelemetryStore
     const logs = batch.logs ?? [];
     const metrics = batch.metrics ?? [];
     await this.knex.transaction(async tx => {
-      for (const rows of chunks(spans.map(toSpanRow))) {
+      // Rows are made per chunk, between the awaited inserts, so a large export never holds the
+      // event loop for all of its records at once.
+      for (const rows of chunks(spans, toSpanRow)) {
         await tx<SpanRow>('telemetry_spans')
           .insert(rows)
           .onConflict(['trace_id', 'span_id'])
           .ignore();
       }
-      for (const rows of chunks(logs.map(toLogRow))) {
+      for (const rows of chunks(logs, toLogRow)) {
         await tx<LogRow>('telemetry_logs').insert(rows);
       }
       // In key order, so concurrent requests lock shared rows in one order and cannot deadlock.
-      for (const rows of chunks(logShapeCountRows(logs))) {
+      for (const rows of chunks(logShapeCountRows(logs), row => row)) {
         await tx<LogShapeCountRow>('telemetry_log_shape_counts')
           .insert(rows)
           .onConflict(LOG_SHAPE_KEY)
@@ -149,7 +151,7 @@ export class DatabaseTelemetryStore
             ),
           });
       }
-      for (const rows of chunks(metrics.map(toMetricRow))) {
+      for (const rows of chunks(metrics, toMetricRow)) {
         await tx<MetricRow>('telemetry_metric_points').insert(rows);
       }
     });
@@ -316,12 +318,10 @@ export class DatabaseTelemetryStore
   }
 }
 
-function chunks<T>(rows: T[]): T[][] {
-  const result: T[][] = [];
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK_ROWS) {
-    result.push(rows.slice(i, i + INSERT_CHUNK_ROWS));
+function* chunks<T, R>(records: T[], toRow: (record: T) => R): Generator<R[]> {
+  for (let i = 0; i < records.length; i += INSERT_CHUNK_ROWS) {
+    yield records.slice(i, i + INSERT_CHUNK_ROWS).map(toRow);
   }
-  return result;
 }
 
 /**

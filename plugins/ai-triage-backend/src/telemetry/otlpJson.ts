@@ -7,6 +7,7 @@ import {
 } from '@ai-triage/plugin-ai-triage-node';
 import { z } from 'zod';
 import { fromZodError } from '../ingest/fromZodError';
+import { findBoundsProblem } from '../service/inputBounds';
 
 /*
  * OTLP/HTTP JSON (opentelemetry-proto `ExportTraceServiceRequest`, `ExportMetricsServiceRequest`,
@@ -20,6 +21,41 @@ import { fromZodError } from '../ingest/fromZodError';
  * number, a resource whose service.name is too long) is left out and counted, as OTLP's
  * partial success reports it: the exporter's other records are stored.
  */
+
+/**
+ * What one record (span, log record, metric, resource) may hold, checked by one iterative walk
+ * before any recursive parsing, so a hostile record is counted as rejected instead of
+ * overflowing the stack or holding the event loop (`aiTriage.otlp.*`, see config.d.ts).
+ */
+export type OtlpLimits = {
+  /** Deepest JSON nesting of one record (an AnyValue level is up to four). */
+  maxDepth: number;
+  /** Attributes of one record, resource or data point. */
+  maxAttributes: number;
+  /** Entries of any other list of one record (array values, key-value lists, data points). */
+  maxEntries: number;
+  /** Longest string (attribute value, body, name). */
+  maxStringLength: number;
+  /** How far after now a record's time may lie (the exporter's clock ahead). */
+  maxClockSkewMs: number;
+  /** How far before now a record's time may lie. */
+  maxTimestampAgeMs: number;
+};
+
+export const DEFAULT_OTLP_LIMITS: OtlpLimits = {
+  maxDepth: 32,
+  maxAttributes: 256,
+  maxEntries: 10_000,
+  maxStringLength: 65_536,
+  maxClockSkewMs: 300_000,
+  maxTimestampAgeMs: 3650 * 86_400_000,
+};
+
+/**
+ * How an export is read: the limits, and the receiver's clock. Without `nowMs` (telemetry read
+ * back from Tempo, say) times are not checked against a window.
+ */
+export type OtlpReadOptions = { limits?: OtlpLimits; nowMs?: number };
 
 /** service.name when a resource names none, as the OpenTelemetry SDKs do. */
 export const UNKNOWN_SERVICE = 'unknown_service';
@@ -123,11 +159,12 @@ function hexId(bytes: number, what: string) {
 }
 
 function optionalHexId(bytes: number, what: string) {
+  const pattern = new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`);
   return z
     .string({ invalid_type_error: `expected a ${what} as a hex string` })
     .optional()
     .refine(
-      id => !id || new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(id),
+      id => !id || pattern.test(id),
       `expected a ${what} of ${bytes * 2} hex characters, or ""`,
     )
     .transform(id => (id ? id.toLowerCase() : null));
@@ -159,27 +196,31 @@ type OtlpAnyValue = {
 
 type OtlpKeyValue = { key: string; value?: OtlpAnyValue };
 
+// Built once: z.lazy calls its getter on every parse, so it only returns the finished schema.
 const anyValueSchema: z.ZodType<OtlpAnyValue, z.ZodTypeDef, unknown> = z.lazy(
-  () =>
-    z.object({
-      stringValue: z.string().optional(),
-      boolValue: z.boolean().optional(),
-      intValue: int64.optional(),
-      doubleValue: double.optional(),
-      bytesValue: z.string().optional(),
-      arrayValue: z
-        .object({ values: z.array(anyValueSchema).optional() })
-        .optional(),
-      kvlistValue: z
-        .object({
-          values: z
-            .array(
-              z.object({ key: z.string(), value: anyValueSchema.optional() }),
-            )
-            .optional(),
-        })
-        .optional(),
-    }),
+  // eslint-disable-next-line @typescript-eslint/no-use-before-define
+  () => anyValueObject,
+);
+const anyValueObject: z.ZodType<OtlpAnyValue, z.ZodTypeDef, unknown> = z.object(
+  {
+    stringValue: z.string().optional(),
+    boolValue: z.boolean().optional(),
+    intValue: int64.optional(),
+    doubleValue: double.optional(),
+    bytesValue: z.string().optional(),
+    arrayValue: z
+      .object({ values: z.array(anyValueSchema).optional() })
+      .optional(),
+    kvlistValue: z
+      .object({
+        values: z
+          .array(
+            z.object({ key: z.string(), value: anyValueSchema.optional() }),
+          )
+          .optional(),
+      })
+      .optional(),
+  },
 );
 
 const keyValueSchema: z.ZodType<OtlpKeyValue, z.ZodTypeDef, unknown> = z.object(
@@ -302,6 +343,18 @@ export type OtlpParseResult<T> = {
   errorMessage: string;
 };
 
+/** The latest instant a JavaScript Date holds (+275760-09-13). */
+const MAX_DATE_MS = 8.64e15;
+
+/** A path as fromZodError writes it: `resourceLogs[0].scopeLogs[0].logRecords[2]`. */
+function formatPath(path: Array<string | number>): string {
+  return path
+    .map((part, i) =>
+      typeof part === 'number' ? `[${part}]` : `${i ? '.' : ''}${part}`,
+    )
+    .join('');
+}
+
 /** Longest errorMessage of a partial success; the first problems are enough to fix a sender. */
 const MAX_ERROR_MESSAGE = 1000;
 
@@ -309,6 +362,47 @@ class ParseResultBuilder<T> {
   readonly records: T[] = [];
   private rejected = 0;
   private readonly messages: string[] = [];
+  private readonly limits: OtlpLimits;
+  private readonly nowMs?: number;
+
+  constructor(options: OtlpReadOptions = {}) {
+    this.limits = options.limits ?? DEFAULT_OTLP_LIMITS;
+    this.nowMs = options.nowMs;
+  }
+
+  /**
+   * Whether the record's time (Unix nanoseconds) lies in the window around now; else the record
+   * is counted as rejected. Always false for times no JavaScript date can hold (1e300).
+   */
+  inWindow(nanos: bigint, path: Array<string | number>): boolean {
+    const ms = Number(nanos / 1_000_000n);
+    let problem: string | undefined;
+    if (ms > MAX_DATE_MS) {
+      problem = 'is not a time any date can hold';
+    } else if (this.nowMs !== undefined) {
+      if (ms > this.nowMs + this.limits.maxClockSkewMs) {
+        problem = `lies ${Math.round(
+          (ms - this.nowMs) / 1000,
+        )} s ahead of the receiver's clock, over the allowed ${
+          this.limits.maxClockSkewMs / 1000
+        } s (aiTriage.otlp.maxClockSkewSeconds)`;
+      } else if (ms < this.nowMs - this.limits.maxTimestampAgeMs) {
+        problem = `lies more than ${
+          this.limits.maxTimestampAgeMs / 86_400_000
+        } days in the past (aiTriage.otlp.maxTimestampAgeDays)`;
+      }
+    }
+    if (!problem) return true;
+    this.reject(1, `${formatPath(path)}: ${problem}`);
+    return false;
+  }
+
+  private reject(count: number, message: string): void {
+    this.rejected += count;
+    if (this.messages.join('; ').length < MAX_ERROR_MESSAGE) {
+      this.messages.push(message);
+    }
+  }
 
   /** The resource's service.name, or undefined when the resource is invalid (all rejected). */
   serviceNameOf(
@@ -328,21 +422,33 @@ class ParseResultBuilder<T> {
     path: Array<string | number>,
     count = 1,
   ): Out | undefined {
+    const bounds = findBoundsProblem(
+      raw,
+      {
+        maxDepth: this.limits.maxDepth,
+        maxEntries: this.limits.maxEntries,
+        maxStringLength: this.limits.maxStringLength,
+        maxAttributes: this.limits.maxAttributes,
+      },
+      formatPath(path),
+    );
+    if (bounds) {
+      this.reject(count, bounds);
+      return undefined;
+    }
     const parsed = schema.safeParse(raw);
     if (parsed.success) return parsed.data;
-    this.rejected += count;
-    if (this.messages.join('; ').length < MAX_ERROR_MESSAGE) {
-      this.messages.push(
-        fromZodError(
-          new z.ZodError(
-            parsed.error.issues.map(issue => ({
-              ...issue,
-              path: [...path, ...issue.path],
-            })),
-          ),
+    this.reject(
+      count,
+      fromZodError(
+        new z.ZodError(
+          parsed.error.issues.map(issue => ({
+            ...issue,
+            path: [...path, ...issue.path],
+          })),
         ),
-      );
-    }
+      ),
+    );
     return undefined;
   }
 
@@ -427,10 +533,21 @@ export function peerServiceOf(
  *
  * @throws InputError when the request's structure is wrong
  */
-export function readOtlpTraces(body: unknown): OtlpParseResult<SpanRecord> {
+export function readOtlpTraces(
+  body: unknown,
+  options?: OtlpReadOptions,
+): OtlpParseResult<SpanRecord> {
+  return runSync(traceSteps(body, options));
+}
+
+/** The steps of {@link readOtlpTraces}: one per span, so a caller can yield between them. */
+export function* traceSteps(
+  body: unknown,
+  options?: OtlpReadOptions,
+): OtlpSteps<SpanRecord> {
   const request = parse(traceRequestSchema, body, 'ExportTraceServiceRequest');
-  const result = new ParseResultBuilder<SpanRecord>();
-  (request.resourceSpans ?? []).forEach((resourceSpans, r) => {
+  const result = new ParseResultBuilder<SpanRecord>(options);
+  for (const [r, resourceSpans] of (request.resourceSpans ?? []).entries()) {
     const records = (resourceSpans.scopeSpans ?? []).flatMap((scope, s) =>
       (scope.spans ?? []).map((span, i) => ({
         raw: span,
@@ -442,11 +559,17 @@ export function readOtlpTraces(body: unknown): OtlpParseResult<SpanRecord> {
       ['resourceSpans', r, 'resource'],
       records.length,
     );
-    if (serviceName === undefined) return;
+    if (serviceName === undefined) continue;
     const fromResource = recordResourceAttributes(resourceSpans.resource);
     for (const { raw, path } of records) {
+      yield;
       const span = result.check(spanSchema, raw, path);
-      if (!span) continue;
+      if (
+        !span ||
+        !result.inWindow(span.startTimeUnixNano, [...path, 'startTimeUnixNano'])
+      ) {
+        continue;
+      }
       const attributes = {
         ...fromResource,
         ...flattenAttributes(span.attributes),
@@ -466,7 +589,7 @@ export function readOtlpTraces(body: unknown): OtlpParseResult<SpanRecord> {
         attributes,
       });
     }
-  });
+  }
   return result.build();
 }
 
@@ -528,10 +651,21 @@ function severityName(severityNumber: number): string {
  *
  * @throws InputError when the request's structure is wrong
  */
-export function readOtlpLogs(body: unknown): OtlpParseResult<LogRecord> {
+export function readOtlpLogs(
+  body: unknown,
+  options?: OtlpReadOptions,
+): OtlpParseResult<LogRecord> {
+  return runSync(logSteps(body, options));
+}
+
+/** The steps of {@link readOtlpLogs}: one per log record. */
+export function* logSteps(
+  body: unknown,
+  options?: OtlpReadOptions,
+): OtlpSteps<LogRecord> {
   const request = parse(logsRequestSchema, body, 'ExportLogsServiceRequest');
-  const result = new ParseResultBuilder<LogRecord>();
-  (request.resourceLogs ?? []).forEach((resourceLogs, r) => {
+  const result = new ParseResultBuilder<LogRecord>(options);
+  for (const [r, resourceLogs] of (request.resourceLogs ?? []).entries()) {
     const records = (resourceLogs.scopeLogs ?? []).flatMap((scope, s) =>
       (scope.logRecords ?? []).map((record, i) => ({
         raw: record,
@@ -543,11 +677,14 @@ export function readOtlpLogs(body: unknown): OtlpParseResult<LogRecord> {
       ['resourceLogs', r, 'resource'],
       records.length,
     );
-    if (serviceName === undefined) return;
+    if (serviceName === undefined) continue;
     const fromResource = recordResourceAttributes(resourceLogs.resource);
     for (const { raw, path } of records) {
+      yield;
       const record = result.check(logRecordSchema, raw, path);
       if (!record) continue;
+      const time = record.timeUnixNano || record.observedTimeUnixNano || 0n;
+      if (!result.inWindow(time, [...path, 'timeUnixNano'])) continue;
       const attributes: TelemetryAttributes = {
         ...fromResource,
         ...flattenAttributes(record.attributes),
@@ -555,7 +692,6 @@ export function readOtlpLogs(body: unknown): OtlpParseResult<LogRecord> {
       if (record.eventName) {
         attributes['event.name'] = record.eventName;
       }
-      const time = record.timeUnixNano || record.observedTimeUnixNano || 0n;
       result.records.push({
         serviceName,
         timestampMs: nanosToMs(time),
@@ -568,7 +704,7 @@ export function readOtlpLogs(body: unknown): OtlpParseResult<LogRecord> {
         attributes,
       });
     }
-  });
+  }
   return result.build();
 }
 
@@ -667,14 +803,27 @@ function meanValue(point: AggregatePoint): number | undefined {
  *
  * @throws InputError when the request's structure is wrong
  */
-export function readOtlpMetrics(body: unknown): OtlpParseResult<MetricPoint> {
+export function readOtlpMetrics(
+  body: unknown,
+  options?: OtlpReadOptions,
+): OtlpParseResult<MetricPoint> {
+  return runSync(metricSteps(body, options));
+}
+
+/** The steps of {@link readOtlpMetrics}: one per metric. */
+export function* metricSteps(
+  body: unknown,
+  options?: OtlpReadOptions,
+): OtlpSteps<MetricPoint> {
   const request = parse(
     metricsRequestSchema,
     body,
     'ExportMetricsServiceRequest',
   );
-  const result = new ParseResultBuilder<MetricPoint>();
-  (request.resourceMetrics ?? []).forEach((resourceMetrics, r) => {
+  const result = new ParseResultBuilder<MetricPoint>(options);
+  for (const [r, resourceMetrics] of (
+    request.resourceMetrics ?? []
+  ).entries()) {
     const metrics = (resourceMetrics.scopeMetrics ?? []).flatMap((scope, s) =>
       (scope.metrics ?? []).map((metric, i) => ({
         raw: metric,
@@ -686,8 +835,9 @@ export function readOtlpMetrics(body: unknown): OtlpParseResult<MetricPoint> {
       ['resourceMetrics', r, 'resource'],
       metrics.reduce((sum, { raw }) => sum + dataPointCount(raw), 0),
     );
-    if (serviceName === undefined) return;
+    if (serviceName === undefined) continue;
     for (const { raw, path } of metrics) {
+      yield;
       const metric = result.check(metricSchema, raw, path, dataPointCount(raw));
       if (!metric) continue;
       const valued: Array<{
@@ -713,6 +863,9 @@ export function readOtlpMetrics(body: unknown): OtlpParseResult<MetricPoint> {
       ];
       for (const { point, value } of valued) {
         if (value === undefined || !Number.isFinite(value)) continue;
+        if (!result.inWindow(point.timeUnixNano, [...path, 'timeUnixNano'])) {
+          continue;
+        }
         result.records.push({
           serviceName,
           name: metric.name,
@@ -722,7 +875,7 @@ export function readOtlpMetrics(body: unknown): OtlpParseResult<MetricPoint> {
         });
       }
     }
-  });
+  }
   return result.build();
 }
 
@@ -749,6 +902,35 @@ function dataPointCount(metric: unknown): number {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+/** A reader's work, one step per record: drained at once, or in slices between other work. */
+export type OtlpSteps<T> = Generator<void, OtlpParseResult<T>, void>;
+
+function runSync<T>(steps: OtlpSteps<T>): OtlpParseResult<T> {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * Drains a reader in slices of at most `sliceMs`, yielding to the event loop between them, so a
+ * large export never holds health checks and other requests for longer than a slice.
+ */
+export async function runSliced<T>(
+  steps: OtlpSteps<T>,
+  sliceMs = 10,
+): Promise<OtlpParseResult<T>> {
+  let sliceStart = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (performance.now() - sliceStart > sliceMs) {
+      await new Promise(resolve => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+}
 
 function nanosToMs(nanos: bigint): number {
   return Number(nanos / 1_000_000n);

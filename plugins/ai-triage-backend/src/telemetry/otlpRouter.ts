@@ -2,12 +2,21 @@ import express from 'express';
 import Router from 'express-promise-router';
 import { HttpAuthService, LoggerService } from '@backstage/backend-plugin-api';
 import { ServiceUnavailableError } from '@backstage/errors';
+import {
+  LogRecord,
+  MetricPoint,
+  SpanRecord,
+} from '@ai-triage/plugin-ai-triage-node';
 import { UnsupportedMediaTypeError } from '../service/UnsupportedMediaTypeError';
 import {
+  DEFAULT_OTLP_LIMITS,
+  OtlpLimits,
   OtlpParseResult,
-  readOtlpLogs,
-  readOtlpMetrics,
-  readOtlpTraces,
+  OtlpReadOptions,
+  logSteps,
+  metricSteps,
+  runSliced,
+  traceSteps,
 } from './otlpJson';
 import {
   OtlpSignal,
@@ -27,22 +36,30 @@ export const OTLP_BODY_LIMIT = '10mb';
 const JSON_TYPE = 'application/json';
 const PROTOBUF_TYPES = ['application/x-protobuf', 'application/protobuf'];
 
-/** How each signal's records are parsed and batched for the store. */
+type AnyRecord = SpanRecord | MetricPoint | LogRecord;
+
+/** How each signal's records are read (in slices) and put in a batch for the store. */
 const SIGNALS: Record<
   OtlpSignal,
-  (body: unknown) => { parsed: OtlpParseResult<unknown>; batch: TelemetryBatch }
+  {
+    read(
+      body: unknown,
+      options: OtlpReadOptions,
+    ): Promise<OtlpParseResult<AnyRecord>>;
+    batch(records: AnyRecord[]): TelemetryBatch;
+  }
 > = {
-  traces: body => {
-    const parsed = readOtlpTraces(body);
-    return { parsed, batch: { spans: parsed.records } };
+  traces: {
+    read: (body, options) => runSliced(traceSteps(body, options)),
+    batch: records => ({ spans: records as SpanRecord[] }),
   },
-  metrics: body => {
-    const parsed = readOtlpMetrics(body);
-    return { parsed, batch: { metrics: parsed.records } };
+  metrics: {
+    read: (body, options) => runSliced(metricSteps(body, options)),
+    batch: records => ({ metrics: records as MetricPoint[] }),
   },
-  logs: body => {
-    const parsed = readOtlpLogs(body);
-    return { parsed, batch: { logs: parsed.records } };
+  logs: {
+    read: (body, options) => runSliced(logSteps(body, options)),
+    batch: records => ({ logs: records as LogRecord[] }),
   },
 };
 
@@ -56,18 +73,25 @@ const SIGNALS: Record<
  *   encoding: an empty `partialSuccess`, or the count of invalid records left out and why.
  * - Errors are answered with a `google.rpc.Status` (`{code, message}`) in the request's
  *   encoding: 400 for a malformed body, 401/403 without a service token, 413 over the size
- *   limit, 415 for another content type or encoding, 503 when the store fails (exporters retry
- *   503; nothing of the export was stored).
+ *   limit, 415 for another content type or encoding, 503 only when the store is unavailable
+ *   (exporters retry 503; nothing of the export was stored). A record the database refuses
+ *   (a value it cannot hold) is found by splitting the batch, and counted as rejected, so one
+ *   bad record never makes the exporter re-send, and lose, its whole batch.
+ * - Records are read in slices that yield to the event loop, and each record is checked
+ *   against the limits (nesting, attributes, list and string sizes, a time window around now)
+ *   before any recursive work.
  */
 export async function createOtlpRouter(options: {
   store: TelemetryStore;
   httpAuth: HttpAuthService;
   logger: LoggerService;
+  limits?: OtlpLimits;
 }): Promise<express.Router> {
   const { store, httpAuth, logger } = options;
+  const limits = options.limits ?? DEFAULT_OTLP_LIMITS;
   const router = Router();
 
-  for (const [signal, parse] of Object.entries(SIGNALS) as Array<
+  for (const [signal, reader] of Object.entries(SIGNALS) as Array<
     [OtlpSignal, (typeof SIGNALS)[OtlpSignal]]
   >) {
     router.post(
@@ -84,14 +108,21 @@ export async function createOtlpRouter(options: {
         const body = protobuf
           ? decodeOtlpProtobuf(signal, req.body as Buffer)
           : req.body;
-        const { parsed, batch } = parse(body);
-        try {
-          await store.ingest(batch);
-        } catch (error) {
-          throw new ServiceUnavailableError(
-            'The telemetry store could not store the export; retry later',
-            error,
-          );
+        const parsed = await reader.read(body, { limits, nowMs: Date.now() });
+        const refused = await storeRefusing(
+          store,
+          parsed.records,
+          reader.batch,
+          logger,
+        );
+        if (refused > 0) {
+          parsed.rejected += refused;
+          parsed.errorMessage = [
+            parsed.errorMessage,
+            `${refused} records held values the store cannot hold`,
+          ]
+            .filter(Boolean)
+            .join('; ');
         }
         if (parsed.rejected > 0) {
           logger.warn(`OTLP ${signal} export partly rejected`, {
@@ -139,6 +170,50 @@ export async function createOtlpRouter(options: {
   );
 
   return router;
+}
+
+/**
+ * PostgreSQL's data exceptions (22xxx: a value out of range, an invalid byte sequence) and
+ * integrity violations (23xxx): the record is at fault, and re-sending it cannot help.
+ */
+function isRecordFault(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}
+
+/**
+ * Stores the records; when the database refuses a value, halves the batch until the refused
+ * records are alone, stores the rest and returns how many were refused. Any other failure is
+ * the store being unavailable: a 503 whose message names no internals.
+ */
+async function storeRefusing(
+  store: TelemetryStore,
+  records: AnyRecord[],
+  batch: (records: AnyRecord[]) => TelemetryBatch,
+  logger: LoggerService,
+): Promise<number> {
+  if (records.length === 0) return 0;
+  try {
+    await store.ingest(batch(records));
+    return 0;
+  } catch (error) {
+    if (!isRecordFault(error)) {
+      // The cause stays in the log: its SQL is nothing an exporter should see.
+      logger.error(
+        'The telemetry store failed to store an OTLP export',
+        error as Error,
+      );
+      throw new ServiceUnavailableError(
+        'The telemetry store is unavailable; retry later',
+      );
+    }
+    if (records.length === 1) return 1;
+    const half = Math.ceil(records.length / 2);
+    return (
+      (await storeRefusing(store, records.slice(0, half), batch, logger)) +
+      (await storeRefusing(store, records.slice(half), batch, logger))
+    );
+  }
 }
 
 function isProtobuf(req: express.Request): boolean {

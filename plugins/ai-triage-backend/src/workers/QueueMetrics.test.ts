@@ -74,6 +74,9 @@ describe('QueueMetrics', () => {
         'reason/queued': 1,
         'reason/running': 0,
         'reason/dead': 0,
+        'deliver/queued': 0,
+        'deliver/running': 0,
+        'deliver/dead': 0,
       });
 
       const age = exported.find(

@@ -2,7 +2,7 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import { BatchObservableCallback, Meter } from '@opentelemetry/api';
 import { JobQueue, JobStatus, JobType } from '../database/JobQueue';
 
-const JOB_TYPES: JobType[] = ['enrich', 'reason'];
+const JOB_TYPES: JobType[] = ['enrich', 'reason', 'deliver'];
 const COUNTED_STATUSES: Array<Exclude<JobStatus, 'done'>> = [
   'queued',
   'running',

@@ -65,7 +65,7 @@ describe('WorkerPool', () => {
 
   function startPool(
     knex: Knex,
-    handlers: Record<Job['type'], JobHandler>,
+    handlers: Partial<Record<Job['type'], JobHandler>>,
     options: {
       concurrency?: number;
       leaseMs?: number;

@@ -2,6 +2,7 @@ import type { Alert, Incident } from './incident';
 import type { ContextDocument } from './context';
 import type { Hypothesis } from './hypothesis';
 import type { FaultGroup } from './localization';
+import type { IncidentWorkflow } from './workflow';
 
 /** @public */
 export type WebhookAcceptedResponse = {
@@ -73,6 +74,8 @@ export type IncidentDetailResponse = {
   faultGroup?: FaultGroup | null;
   /** The group's other incidents (the same fault seen from other services), lead first. */
   relatedIncidents?: Incident[];
+  /** Who set the status and when, the ticket, and the current root cause. */
+  workflow?: IncidentWorkflow;
 };
 
 /**
@@ -90,5 +93,5 @@ export const AI_TRIAGE_SIGNAL_CHANNEL = 'ai-triage:incidents';
  */
 export type IncidentChangedSignal = {
   incidentId: string;
-  change: 'triaged' | 'reviewed' | 'retriaged';
+  change: 'triaged' | 'reviewed' | 'retriaged' | 'status';
 };

@@ -7,6 +7,9 @@ import {
   TriageQualityResponse,
   Review,
   ReviewRequest,
+  SetIncidentStatusRequest,
+  SetIncidentStatusResponse,
+  TicketRef,
 } from '@ai-triage/plugin-ai-triage-common';
 
 /**
@@ -32,6 +35,16 @@ export interface AiTriageApi {
     from?: string;
     to?: string;
   }): Promise<TriageQualityResponse>;
+  /** Acknowledges, resolves or reopens the incident as the signed-in user. */
+  setIncidentStatus(
+    incidentId: string,
+    request: SetIncidentStatusRequest,
+  ): Promise<SetIncidentStatusResponse>;
+  /** Sets the incident's ticket (an issue URL, Jira key, PagerDuty URL), or clears it with null. */
+  setIncidentTicket(
+    incidentId: string,
+    ticket: string | null,
+  ): Promise<{ ticket: TicketRef | null }>;
 }
 
 /** @public */

@@ -8,6 +8,9 @@ import {
   TriageQualityResponse,
   Review,
   ReviewRequest,
+  SetIncidentStatusRequest,
+  SetIncidentStatusResponse,
+  TicketRef,
 } from '@ai-triage/plugin-ai-triage-common';
 import { AiTriageApi } from './AiTriageApi';
 
@@ -71,6 +74,28 @@ export class AiTriageClient implements AiTriageApi {
       `/incidents/${encodeURIComponent(incidentId)}/retriage`,
       { method: 'POST' },
     );
+  }
+
+  setIncidentStatus(
+    incidentId: string,
+    request: SetIncidentStatusRequest,
+  ): Promise<SetIncidentStatusResponse> {
+    return this.request(`/incidents/${encodeURIComponent(incidentId)}/status`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(request),
+    });
+  }
+
+  setIncidentTicket(
+    incidentId: string,
+    ticket: string | null,
+  ): Promise<{ ticket: TicketRef | null }> {
+    return this.request(`/incidents/${encodeURIComponent(incidentId)}/ticket`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ticket }),
+    });
   }
 
   private async request<T>(path: string, init?: RequestInit): Promise<T> {

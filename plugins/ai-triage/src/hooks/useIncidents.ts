@@ -13,9 +13,17 @@ import { usePolling } from './usePolling';
 export const POLL_INTERVAL_MS = 3000;
 
 /**
+ * How often they ask while the signals plugin is installed: finished triage, reviews, status
+ * changes and re-triage then arrive as signals at once, so polling only catches new incidents
+ * and intermediate triage states.
+ */
+export const SIGNALLED_POLL_INTERVAL_MS = 15000;
+
+/**
  * Polls `load` every `intervalMs`, and where the Backstage signals plugin is installed also
  * reloads at once when the backend signals a change that `matches` accepts (a finished triage,
- * reviews and re-triage by others). Polling stays on either way: it also covers new incidents
+ * reviews, status changes and re-triage by others). Polling stays on either way, backed off to
+ * {@link SIGNALLED_POLL_INTERVAL_MS} while signals are available: it also covers new incidents
  * and triage progress.
  *
  * @internal
@@ -27,10 +35,13 @@ export function useLiveValue<T>(
     intervalMs?: number;
   } = {},
 ) {
-  const { matches = () => true, intervalMs = POLL_INTERVAL_MS } = options;
-  const { lastSignal } = useSignal<IncidentChangedSignal>(
+  const { matches = () => true } = options;
+  const { lastSignal, isSignalsAvailable } = useSignal<IncidentChangedSignal>(
     AI_TRIAGE_SIGNAL_CHANNEL,
   );
+  const intervalMs =
+    options.intervalMs ??
+    (isSignalsAvailable ? SIGNALLED_POLL_INTERVAL_MS : POLL_INTERVAL_MS);
   const state = usePolling(load, intervalMs);
   const { reload } = state;
   const relevant = lastSignal !== null && matches(lastSignal);

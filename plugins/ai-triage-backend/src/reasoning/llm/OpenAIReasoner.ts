@@ -177,9 +177,12 @@ export class OpenAIReasoner implements Reasoner {
   }
 
   async reason(context: ContextDocument): Promise<HypothesisSet> {
-    const messages = buildTriageMessages(context, {
-      includeAnswerShape: this.settings.responseFormat === 'json_object',
-    });
+    // Redacted before sending, and audited as sent: the audit shows exactly what left.
+    const messages = redactMessages(
+      buildTriageMessages(context, {
+        includeAnswerShape: this.settings.responseFormat === 'json_object',
+      }),
+    );
     const first = await this.call(context, messages, 1);
     let parsed = parseAnswer(first.content);
     await this.record(context, messages, 1, first, parsed);
@@ -187,10 +190,8 @@ export class OpenAIReasoner implements Reasoner {
       return groundHypotheses(parsed.value, context);
     }
 
-    const repairMessages = buildRepairMessages(
-      messages,
-      first.content ?? '',
-      parsed.problem,
+    const repairMessages = redactMessages(
+      buildRepairMessages(messages, first.content ?? '', parsed.problem),
     );
     const second = await this.call(context, repairMessages, 2);
     parsed = parseAnswer(second.content);
@@ -272,7 +273,7 @@ export class OpenAIReasoner implements Reasoner {
           model,
           promptVersion: PROMPT_VERSION,
           attempt,
-          prompt: redactMessages(messages),
+          prompt: messages,
           response: null,
           outcome: failure.kind,
           error: failure.message,
@@ -327,7 +328,7 @@ export class OpenAIReasoner implements Reasoner {
       model: this.settings.model,
       promptVersion: PROMPT_VERSION,
       attempt,
-      prompt: redactMessages(messages),
+      prompt: messages,
       response:
         completion.content === null ? null : redact(completion.content).text,
       outcome,

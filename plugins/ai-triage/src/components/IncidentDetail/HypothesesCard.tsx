@@ -55,6 +55,7 @@ export function HypothesesCard(props: {
   const { detail, ...itemProps } = props;
   const { allowed, loading } = usePermission({
     permission: aiTriageHypothesisReviewPermission,
+    resourceRef: detail.incident.id,
   });
 
   return (

@@ -33,6 +33,11 @@ import {
 import { AlertsCard } from './AlertsCard';
 import { ContextCard } from './ContextCard';
 import { HypothesesCard } from './HypothesesCard';
+import {
+  CurrentRootCauseBanner,
+  IncidentStatusActions,
+  IncidentTicket,
+} from '../IncidentStatusActions';
 
 const useStyles = makeStyles(theme => ({
   facts: {
@@ -57,6 +62,7 @@ function RetriageButton(props: { incident: Incident; onDone: () => void }) {
   const toastApi = useApi(coreApis.toast);
   const { allowed } = usePermission({
     permission: aiTriageHypothesisReviewPermission,
+    resourceRef: incident.id,
   });
   const [submitting, setSubmitting] = useState(false);
   if (!allowed) {
@@ -115,7 +121,7 @@ function IncidentSummary(props: {
     >
       <div className={classes.facts}>
         <SeverityChip severity={incident.severity} />
-        <Typography variant="body2">Status: {incident.status}</Typography>
+        <IncidentStatusActions incident={incident} onChanged={onRetriaged} />
         <TriageStateLabel state={incident.triageState} />
         <Typography variant="body2">{location}</Typography>
         <Typography variant="body2" color="textSecondary">
@@ -177,6 +183,14 @@ export function IncidentDetail(props: {
           incident={detail.incident}
           onClose={onClose}
           onRetriaged={reload}
+        />
+      </Grid>
+      <Grid item xs={12}>
+        <CurrentRootCauseBanner workflow={detail.workflow} />
+        <IncidentTicket
+          incidentId={incidentId}
+          ticket={detail.workflow?.ticket ?? null}
+          onChanged={reload}
         />
       </Grid>
       {error && (

@@ -61,7 +61,7 @@ describe('IncidentsCard', () => {
     );
     expect(requests[0]).toEqual({
       entityRef: 'component:default/checkout',
-      status: 'open',
+      status: 'open,acknowledged',
       limit: '1',
     });
   });

@@ -49,7 +49,8 @@ export function IncidentsCard() {
   const load = useCallback(async () => {
     const open = await api.listIncidents({
       entityRef,
-      status: 'open',
+      // Acknowledged incidents are still open: someone is on them.
+      status: 'open,acknowledged',
       limit: 1,
     });
     const latest = open.items[0];

@@ -1,0 +1,54 @@
+import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
+import { Config } from '@backstage/config';
+import { EventsService } from '@backstage/plugin-events-node';
+import { Knex } from 'knex';
+import { IncidentStore } from '../database/IncidentStore';
+import { JobQueue } from '../database/JobQueue';
+import { TriageStore } from '../database/TriageStore';
+import { OutboundDeliveryHandler } from '../outbound/OutboundDeliveryHandler';
+import { OutboundPlanner } from '../outbound/OutboundPlanner';
+import { readOutboundConfig } from '../outbound/readOutboundConfig';
+import { EntityQuery } from '../service/CatalogEntityQuery';
+import { IncidentSignaller } from '../service/IncidentSignaller';
+import { DatabaseWorkflowStore } from './DatabaseWorkflowStore';
+import { IncidentWorkflowService } from './IncidentWorkflowService';
+
+/**
+ * Builds the incident workflow from config (`aiTriage.outbound`): the service the API and the
+ * actions use, and the handler that runs its `deliver` jobs.
+ */
+export function createIncidentWorkflow(options: {
+  config: Config;
+  knex: Knex;
+  incidents: IncidentStore;
+  triage: TriageStore;
+  queue: JobQueue;
+  entityQuery: EntityQuery;
+  events: EventsService;
+  auditor: AuditorService;
+  logger: LoggerService;
+  signaller?: IncidentSignaller;
+}): {
+  workflow: IncidentWorkflowService;
+  deliveryHandler: OutboundDeliveryHandler;
+} {
+  const outbound = readOutboundConfig(options.config);
+  const logger = options.logger.child({ component: 'workflow' });
+  return {
+    workflow: IncidentWorkflowService.create({
+      ...options,
+      logger,
+      store: DatabaseWorkflowStore.create({ knex: options.knex }),
+      planner: OutboundPlanner.create({
+        config: outbound,
+        entityQuery: options.entityQuery,
+        logger,
+      }),
+    }),
+    deliveryHandler: OutboundDeliveryHandler.create({
+      config: outbound,
+      auditor: options.auditor,
+      logger,
+    }),
+  };
+}

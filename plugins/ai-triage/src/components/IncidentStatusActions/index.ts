@@ -1,0 +1,5 @@
+export {
+  CurrentRootCauseBanner,
+  IncidentStatusActions,
+} from './IncidentStatusActions';
+export { IncidentTicket } from './IncidentTicket';

@@ -20,6 +20,7 @@ import {
   describeOperation,
   firingAlerts,
   literalPrefix,
+  mentionIndex,
   mentions,
   percent,
   possessive,
@@ -50,6 +51,18 @@ function calleesOf(context: ContextDocument): string[] {
   ];
 }
 
+/** Every service the context names: calls, localization's suspects and edges. */
+function knownServices(context: ContextDocument): string[] {
+  const localization = context.localization;
+  return [
+    ...new Set([
+      ...calleesOf(context),
+      ...(localization?.suspects ?? []).map(s => s.service),
+      ...(localization?.edges ?? []).flatMap(e => [e.from, e.to]),
+    ]),
+  ];
+}
+
 /**
  * An error log template of the service that appeared or spiked.
  *
@@ -57,7 +70,8 @@ function calleesOf(context: ContextDocument): string[] {
  * fail at the same time; operations failing with this very message are its symptom. When the
  * message names a service this one calls and how the call failed (timeout, refused, DNS, TLS,
  * 429: network.ts), the callee is the origin: the log is the caller's view of its failure, the
- * usual case when the caller's spans of those calls are not in the context yet.
+ * usual case when the caller's spans of those calls are not in the context yet. A wrapped
+ * message names the chain of calls, caller first; the service named last is the deepest.
  *
  * Baseline comparison: at least twice as many records plus five as in the baseline (a new
  * template has 0 there). Without a baseline count the template may be as old as the service:
@@ -73,6 +87,7 @@ export function errorTemplateCandidates(
   const service = context.serviceName;
   const erroring = context.operations.filter(o => o.errorCount > 0);
   const callees = calleesOf(context);
+  const services = knownServices(context);
   return context.logTemplates
     .filter(
       t =>
@@ -90,9 +105,22 @@ export function errorTemplateCandidates(
       const prefix = template.template.split('<*>')[0].trim().slice(0, 60);
       const text = `${template.template} ${template.sample}`;
       const failure = failureModeOf([template.sample || template.template]);
-      const callee = failure
-        ? callees.find(name => mentions(text, name))
-        : undefined;
+      // Wrapped error messages nest caller before callee ("POST checkout/orders answered 500:
+      // POST shipping/quote timed out"): the service named last is the deepest.
+      const named = failure
+        ? services
+            .map(name => ({
+              name,
+              at: mentionIndex(template.sample || template.template, name),
+            }))
+            .filter(n => n.at !== -1 && n.name !== service)
+            .sort((a, b) => a.at - b.at)
+            .map(n => n.name)
+        : [];
+      const callee =
+        named.at(-1) ??
+        (failure ? callees.find(name => mentions(text, name)) : undefined);
+      const between = named.slice(0, -1).reverse();
       const count = `${template.count} times between ${time(
         template.firstSeen,
       )} and ${time(template.lastSeen)}`;
@@ -117,7 +145,11 @@ export function errorTemplateCandidates(
           .map(o => o.id),
         hypothesis: {
           rootCause: callee
-            ? `Calls from ${service} to ${callee} fail ("${clip(
+            ? `Calls from ${service}${
+                between.length > 0
+                  ? ` through ${[...between].reverse().join(' and ')}`
+                  : ''
+              } to ${callee} fail ("${clip(
                 failure!.excerpt,
                 80,
               )}"): ${service} logs "${clip(
@@ -128,7 +160,7 @@ export function errorTemplateCandidates(
                 template.template,
                 160,
               )}" (${count}).`,
-          affectedComponents: [service],
+          affectedComponents: [...between, service],
           reasoning: sentences(
             `The ${template.level} log template "${clip(
               template.template,

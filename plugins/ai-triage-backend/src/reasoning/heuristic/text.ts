@@ -22,7 +22,12 @@ export function firingAlerts(context: ContextDocument): string[] {
  * than 4 characters and the unknown dependency never match.
  */
 export function mentions(text: string, name: string): boolean {
-  if (name === UNKNOWN_DEPENDENCY) return false;
+  return mentionIndex(text, name) !== -1;
+}
+
+/** Where text first names a dependency (as {@link mentions} reads it), or -1. */
+export function mentionIndex(text: string, name: string): number {
+  if (name === UNKNOWN_DEPENDENCY) return -1;
   const base = name.toLowerCase().replace(/[-_.](service|svc|api)$/, '');
   const stems = unique([
     name.toLowerCase(),
@@ -30,10 +35,16 @@ export function mentions(text: string, name: string): boolean {
     base.replace(/s$/, ''),
   ]).filter(stem => stem.length >= 4);
   const lower = text.toLowerCase();
-  return stems.some(stem => {
-    const escaped = stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    return new RegExp(`(^|[^a-z0-9])${escaped}([^a-z0-9]|$)`).test(lower);
-  });
+  const found = stems
+    .map(stem => {
+      const escaped = stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const match = new RegExp(`(^|[^a-z0-9])${escaped}([^a-z0-9]|$)`).exec(
+        lower,
+      );
+      return match ? match.index + match[1].length : -1;
+    })
+    .filter(index => index !== -1);
+  return found.length ? Math.min(...found) : -1;
 }
 
 export function metricText(metric: MetricDelta): string {

@@ -1,10 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  parseDuration,
-  readConfigFile,
-  readReviewCases,
-} from './readStored';
+import { parseDuration, readConfigFile, readReviewCases } from './readStored';
 
 /**
  * Writes the stored incidents that have a review as cases (see ReviewCaseStore for the truth a

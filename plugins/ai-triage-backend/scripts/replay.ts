@@ -1,10 +1,6 @@
 import { CaseReplayer, readCaseFolder } from '../src/evaluation/CaseReplayer';
 import { formatReport } from '../src/evaluation/formatReport';
-import {
-  parseDuration,
-  readConfigFile,
-  readReviewCases,
-} from './readStored';
+import { parseDuration, readConfigFile, readReviewCases } from './readStored';
 import { summarizeOutcomes, TokenPrice } from '../src/evaluation/metrics';
 
 /**

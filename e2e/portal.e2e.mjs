@@ -14,7 +14,8 @@
 // (examples/lab/recordings/provider-timeout.json.gz), opens that service's incident and checks
 // the view names the recorded origin, in the light and the dark theme, and the feed's fault row.
 // axe-core, injected into the page, must find no serious or critical accessibility violation on
-// the tab, the incident view (both themes) and the feed. Saves screenshots to docs/images/.
+// the tab, the incident view (both themes) and the feed, and opens the triage quality page.
+// Saves screenshots to docs/images/.
 //
 //   node e2e/portal.e2e.mjs              (npm run test:e2e)
 //
@@ -307,6 +308,28 @@ async function postHostileAlert(baseUrl) {
   return hostile;
 }
 
+/** The triage quality page counts the review made above, from the backend's real data. */
+async function checkQualityPage(page, baseUrl) {
+  await page.goto(`${baseUrl}/ai-triage-quality`);
+  const summary = page.getByLabel('Quality summary');
+  await summary.waitFor({ timeout: 60_000 });
+  const reviewed = await summary
+    .getByLabel('Reviewed hypotheses')
+    .textContent();
+  const accepted = await summary.getByLabel('Accepted').textContent();
+  if (!(Number(reviewed) >= 1) || accepted === '–' || accepted === '0%') {
+    throw new Error(
+      `quality page: ${reviewed} reviewed, ${accepted} accepted after an accepted review`,
+    );
+  }
+  await page.getByRole('img', { name: 'Reliability diagram' }).waitFor();
+  await page.screenshot({
+    path: path.join(SCREENSHOTS, 'triage-quality.png'),
+    fullPage: true,
+  });
+  log(`quality page: ${reviewed} reviewed, ${accepted} accepted`);
+}
+
 async function main() {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
@@ -518,6 +541,7 @@ async function main() {
       screenshots: SCREENSHOTS,
       log,
     });
+    await checkQualityPage(page, baseUrl);
 
     log(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {

@@ -209,6 +209,22 @@ export interface Config {
     };
     reasoning?: {
       /**
+       * Calibration learned from reviews (docs/reasoning.md, "Calibration"): a scheduled task
+       * counts, per reasoner and rule family, the accepted share of reviewed hypotheses per
+       * probability bin; reasoners' probabilities are mapped through it once a family has
+       * `minReviews` reviews.
+       */
+      calibration?: {
+        /** Set false to keep the built-in probabilities. Default true. */
+        enabled?: boolean;
+        /** Reviews a reasoner's rule family needs before its probabilities are mapped. Default 50. */
+        minReviews?: number;
+        /** Reviews of runs from the last this many days count. Default 90. */
+        windowDays?: number;
+        /** How often the task recomputes, in minutes. Default 60. */
+        frequencyMinutes?: number;
+      };
+      /**
        * An OpenAI-compatible chat-completions endpoint (OpenAI, Azure OpenAI, Ollama, vLLM, ...)
        * that reasons over the context documents. Without it the deterministic heuristic
        * reasoner answers alone; with it the heuristic answers only when the LLM fails (the run

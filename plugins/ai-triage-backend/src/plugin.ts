@@ -40,6 +40,9 @@ import {
 import { CatalogEntityQuery } from './service/CatalogEntityQuery';
 import { IncidentSignaller } from './service/IncidentSignaller';
 import { createRouter } from './service/router';
+import { createQualityRouter } from './evaluation/qualityRouter';
+import { ReviewQualityStore } from './evaluation/ReviewQualityStore';
+import { scheduleCalibration } from './evaluation/calibration';
 import { createWebhookRouter } from './service/webhookRouter';
 import { CatalogEntityAnnotations } from './telemetry/CatalogEntityAnnotations';
 import { DatabaseTelemetryStore } from './telemetry/DatabaseTelemetryStore';
@@ -237,6 +240,13 @@ export const aiTriagePlugin = createBackendPlugin({
             faultGroups,
           }),
         );
+        router.use(
+          await createQualityRouter({
+            httpAuth,
+            permissions: deps.permissions,
+            store: new ReviewQualityStore(knex),
+          }),
+        );
         registerIncidentActions({
           ...deps,
           incidents,
@@ -291,7 +301,13 @@ export const aiTriagePlugin = createBackendPlugin({
           );
           return;
         }
-        const heuristic = new HeuristicReasoner();
+        const calibration = await scheduleCalibration({
+          scheduler: deps.scheduler,
+          logger,
+          knex,
+          config: deps.config,
+        });
+        const heuristic = calibration.wrap(new HeuristicReasoner());
         const llm = readLlmConfig(deps.config);
         const llmReasoner =
           llm &&
@@ -350,7 +366,9 @@ export const aiTriagePlugin = createBackendPlugin({
             }),
             reason: ReasoningHandler.create({
               triage,
-              reasoner: customReasoner ?? llmReasoner ?? heuristic,
+              reasoner:
+                customReasoner ??
+                (llmReasoner ? calibration.wrap(llmReasoner) : heuristic),
               fallback: heuristic,
               logger: logger.child({ worker: 'reasoning' }),
               incidents,

@@ -13,5 +13,6 @@ export * from './schemas/incident';
 export * from './schemas/localization';
 export * from './schemas/context';
 export * from './schemas/hypothesis';
+export * from './schemas/case';
 export * from './schemas/api';
 export * from './schemas/workflow';

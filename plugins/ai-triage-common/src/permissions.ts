@@ -41,9 +41,21 @@ export const aiTriageIncidentStatusPermission = createPermission({
   resourceType: AI_TRIAGE_INCIDENT_RESOURCE_TYPE,
 });
 
+/**
+ * Read the triage quality report: review rates and calibration aggregated over all incidents
+ * (no incident's content). Not conditional on an incident, since it spans them all.
+ *
+ * @public
+ */
+export const aiTriageQualityReadPermission = createPermission({
+  name: 'ai-triage.quality.read',
+  attributes: { action: 'read' },
+});
+
 /** @public */
 export const aiTriagePermissions = [
   aiTriageIncidentReadPermission,
+  aiTriageQualityReadPermission,
   aiTriageHypothesisReviewPermission,
   aiTriageIncidentStatusPermission,
 ];

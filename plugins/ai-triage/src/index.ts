@@ -11,9 +11,11 @@ export {
   aiTriageIncidentFeedPage,
   aiTriageIncidentsEntityCard,
   aiTriageIncidentsEntityContent,
+  aiTriageQualityPage,
 } from './plugin';
 export { aiTriageApiRef, AiTriageClient } from './api';
 export type { AiTriageApi } from './api';
 export { IncidentsTab } from './components/IncidentsTab';
 export { IncidentsCard } from './components/IncidentsCard';
 export { IncidentFeedPage } from './components/IncidentFeed';
+export { TriageQualityPage } from './components/TriageQuality';

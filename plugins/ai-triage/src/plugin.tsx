@@ -78,6 +78,22 @@ export const aiTriageIncidentFeedPage = PageBlueprint.make({
 });
 
 /**
+ * Triage quality: review outcomes and calibration per reasoner (`page:ai-triage/quality`, at
+ * `/ai-triage-quality`).
+ *
+ * @public
+ */
+export const aiTriageQualityPage = PageBlueprint.make({
+  name: 'quality',
+  params: {
+    path: '/ai-triage-quality',
+    title: 'Triage quality',
+    loader: () =>
+      import('./components/TriageQuality').then(m => <m.TriageQualityPage />),
+  },
+});
+
+/**
  * AI triage: incidents with their alerts, telemetry context and reviewable root-cause
  * hypotheses, on the pages of the services they affect and in one feed.
  *
@@ -94,5 +110,6 @@ export const aiTriagePlugin = createFrontendPlugin({
     aiTriageIncidentsEntityContent,
     aiTriageIncidentsEntityCard,
     aiTriageIncidentFeedPage,
+    aiTriageQualityPage,
   ],
 });

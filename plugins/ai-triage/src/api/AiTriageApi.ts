@@ -4,6 +4,7 @@ import {
   IncidentListQuery,
   IncidentListResponse,
   RetriageResponse,
+  TriageQualityResponse,
   Review,
   ReviewRequest,
   SetIncidentStatusRequest,
@@ -37,6 +38,11 @@ export interface AiTriageApi {
   ): Promise<Review>;
   /** Runs enrichment and reasoning for the incident again. */
   retriageIncident(incidentId: string): Promise<RetriageResponse>;
+  /** Review outcomes and calibration per reasoner over a time range (ISO instants). */
+  getQuality(range: {
+    from?: string;
+    to?: string;
+  }): Promise<TriageQualityResponse>;
   /** Acknowledges, resolves or reopens the incident as the signed-in user. */
   setIncidentStatus(
     incidentId: string,

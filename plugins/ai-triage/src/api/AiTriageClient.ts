@@ -6,6 +6,7 @@ import {
   IncidentListQuery,
   IncidentListResponse,
   RetriageResponse,
+  TriageQualityResponse,
   Review,
   ReviewRequest,
   SetIncidentStatusRequest,
@@ -136,6 +137,16 @@ export class AiTriageClient implements AiTriageApi {
         body: JSON.stringify(request),
       },
     );
+  }
+
+  getQuality(range: {
+    from?: string;
+    to?: string;
+  }): Promise<TriageQualityResponse> {
+    const params = new URLSearchParams();
+    if (range.from) params.set('from', range.from);
+    if (range.to) params.set('to', range.to);
+    return this.request(`/quality?${params}`);
   }
 
   retriageIncident(incidentId: string): Promise<RetriageResponse> {

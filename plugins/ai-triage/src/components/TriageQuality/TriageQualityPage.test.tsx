@@ -1,0 +1,122 @@
+import {
+  mockApis,
+  registerMswTestHooks,
+  renderTestApp,
+} from '@backstage/frontend-test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  TriageQualityResponse,
+  TriageQualityRow,
+} from '@ai-triage/plugin-ai-triage-common';
+import { configure, screen, within } from '@testing-library/react';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import { aiTriageApi, aiTriageQualityPage } from '../../plugin';
+import { API } from '../../testUtils/fixtures';
+import { qualityCsv } from './qualityCsv';
+
+configure({ asyncUtilTimeout: 5000 });
+jest.setTimeout(30_000);
+
+const server = setupServer();
+registerMswTestHooks(server);
+
+const bins = [
+  { from: 0, to: 0.2, count: 0, meanProbability: null, observed: null },
+  { from: 0.2, to: 0.4, count: 1, meanProbability: 0.3, observed: 0 },
+  { from: 0.4, to: 0.6, count: 1, meanProbability: 0.5, observed: 1 },
+  { from: 0.6, to: 0.8, count: 1, meanProbability: 0.7, observed: 0 },
+  { from: 0.8, to: 1, count: 2, meanProbability: 0.85, observed: 0.5 },
+];
+const row = (over: Partial<TriageQualityRow>): TriageQualityRow => ({
+  reasoner: 'all',
+  runs: 4,
+  abstentions: 1,
+  reviews: 5,
+  accepted: 2,
+  modified: 1,
+  rejected: 2,
+  brier: 0.296,
+  ece: 0.44,
+  reliability: bins,
+  ...over,
+});
+const quality: TriageQualityResponse = {
+  from: '2026-11-06T00:00:00.000Z',
+  to: '2026-12-06T00:00:00.000Z',
+  overall: row({}),
+  byReasoner: [
+    row({
+      reasoner: 'heuristic',
+      runs: 3,
+      reviews: 4,
+      accepted: 2,
+      modified: 1,
+      rejected: 1,
+      brier: 0.2476,
+    }),
+    row({
+      reasoner: 'openai',
+      runs: 1,
+      abstentions: 0,
+      reviews: 1,
+      accepted: 0,
+      modified: 0,
+      rejected: 1,
+      brier: 0.49,
+    }),
+  ],
+};
+
+describe('TriageQualityPage', () => {
+  it('shows review rates, abstentions, Brier score, the reliability diagram and a row per reasoner', async () => {
+    const queries: Record<string, string>[] = [];
+    server.use(
+      http.get(`${API}/quality`, ({ request }) => {
+        queries.push(Object.fromEntries(new URL(request.url).searchParams));
+        return HttpResponse.json(quality);
+      }),
+    );
+    renderTestApp({
+      extensions: [aiTriageApi, aiTriageQualityPage],
+      apis: [mockApis.permission({ authorize: AuthorizeResult.ALLOW })],
+      initialRouteEntries: ['/ai-triage-quality'],
+    });
+
+    const summary = await screen
+      .findByRole('list', { name: 'Quality summary' })
+      .catch(() => screen.findByLabelText('Quality summary'));
+    const detail = (term: string) =>
+      within(summary).getByLabelText(term).textContent;
+    expect(detail('Triage runs')).toBe('4');
+    expect(detail('Abstentions')).toBe('25%');
+    expect(detail('Reviewed hypotheses')).toBe('5');
+    expect(detail('Accepted')).toBe('40%');
+    expect(detail('Modified')).toBe('20%');
+    expect(detail('Rejected')).toBe('40%');
+    expect(detail('Brier score')).toBe('0.296');
+    expect(detail('Expected calibration error')).toBe('0.440');
+
+    const diagram = screen.getByRole('img', { name: 'Reliability diagram' });
+    expect(diagram.querySelectorAll('circle')).toHaveLength(4);
+
+    const heuristic = screen.getByRole('row', { name: /^heuristic/ });
+    expect(within(heuristic).getByText('0.248')).toBeInTheDocument();
+    expect(within(heuristic).getByText('33%')).toBeInTheDocument();
+    expect(screen.getByRole('row', { name: /^openai/ })).toHaveTextContent(
+      '100%',
+    );
+
+    const csv = screen.getByRole('link', { name: 'Export CSV' });
+    expect(decodeURIComponent(csv.getAttribute('href')!)).toContain(
+      '"heuristic",2026-11-06T00:00:00.000Z,2026-12-06T00:00:00.000Z,3,1,0.3333,4,2,1,1,0.5000,0.2500,0.2500,0.2476,0.4400',
+    );
+    const days =
+      (Date.parse(queries[0].to) - Date.parse(queries[0].from)) / 86_400_000;
+    expect(days).toBe(30);
+  });
+
+  it('writes one CSV line per reasoner and one for all', () => {
+    expect(qualityCsv(quality).trim().split('\n')).toHaveLength(4);
+  });
+});

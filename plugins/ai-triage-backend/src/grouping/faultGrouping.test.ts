@@ -32,7 +32,8 @@ const SEARCH = ['search', 'index'];
 async function startLlm(): Promise<FakeChatCompletionsServer> {
   const llm = await FakeChatCompletionsServer.start();
   llm.replyAlways(req => {
-    const prompt: string = req.body.messages.at(-1).content;
+    // The user message of the triage prompt (a repair attempt appends more after it).
+    const prompt: string = req.body.messages[1].content;
     const service = /of service "([^"]+)"/.exec(prompt)![1];
     const alertId = /"id":"(alert:[^"]+)"/.exec(prompt)![1];
     return {
@@ -41,7 +42,9 @@ async function startLlm(): Promise<FakeChatCompletionsServer> {
           {
             rootCause: `${service} fails on its own`,
             affectedComponents: [service],
-            confidence: 'medium',
+            probability: 0.5,
+            kind: 'errors',
+            origin: service,
             reasoning: `The context of ${service} shows it.`,
             diagnosticSteps: [`Read the logs of ${service}`],
             evidenceIds: [alertId],

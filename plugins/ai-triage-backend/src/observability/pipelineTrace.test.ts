@@ -158,14 +158,17 @@ describe('one trace per incident', () => {
         });
       }
 
-      // The telemetry provider calls of the enrichment are children of its span.
+      // The telemetry provider calls of the enrichment are children of its span: the alerted
+      // service's, then those of the services the localization walk reaches downstream.
       const fetches = spans.filter(s => s.name.startsWith('fetch telemetry '));
       expect(fetches.length).toBeGreaterThanOrEqual(2); // incident and baseline windows
       for (const fetch of fetches) {
         expect(parentOf(fetch)).toBe(enrich.spanContext().spanId);
         expect(fetch.kind).toBe(SpanKind.CLIENT);
-        expect(fetch.attributes['service.name']).toBe('checkout');
       }
+      expect(
+        fetches.filter(f => f.attributes['service.name'] === 'checkout').length,
+      ).toBeGreaterThanOrEqual(1);
       expect(
         fetches.some(
           f => Number(f.attributes['ai_triage.telemetry.spans']) > 0,

@@ -20,19 +20,9 @@ describe(`migration ${MIGRATION}`, () => {
     'adds probability, kind and origin to hypotheses; rows stored before stay readable, %p',
     async databaseId => {
       const knex = await databases.init(databaseId);
-      // Every migration before this one (others' later migrations may sort after it).
-      const [, pending] = await knex.migrate.list({ directory });
-      const before = pending
-        .map((m: { file: string }) => m.file)
-        .filter((file: string) => file < MIGRATION);
-      for (let i = 0; i < before.length; i++) {
-        await knex.migrate.up({ directory });
-      }
-      expect(await knex.schema.hasColumn('hypotheses', 'probability')).toBe(
-        false,
-      );
-
-      // A triage stored before probabilities, written as the old store wrote it.
+      // The incident is stored by today's store on today's schema; then this migration is
+      // undone, so the triage below is written as the store wrote it before probabilities.
+      await knex.migrate.latest({ directory });
       const incidents = DatabaseIncidentStore.create({
         knex,
         reopenWindowMs: 1,
@@ -45,6 +35,12 @@ describe(`migration ${MIGRATION}`, () => {
         deliveryKey: 'old',
         alerts: [ingestItem(testAlert())],
       });
+      await knex.migrate.down({ directory, name: MIGRATION });
+      expect(await knex.schema.hasColumn('hypotheses', 'probability')).toBe(
+        false,
+      );
+
+      // A triage stored before probabilities, written as the old store wrote it.
       const now = new Date();
       const document = JSON.stringify(slowPaymentsContext(incidentId));
       const [inserted] = await knex('context_documents').insert(

@@ -169,28 +169,28 @@ export class IncidentWorkflowService {
       async () => {
         const incident = await this.requireIncident(incidentId);
         const reviewer = actorOf(caller.credentials);
-        const created = await this.deps.triage.addReview({
-          incidentId,
-          hypothesisId,
-          reviewer,
-          review,
-        });
+        const reviewedAt = new Date();
         const hypothesis = (
           await this.deps.triage.listHypotheses(incidentId)
         ).find(h => h.id === hypothesisId);
+        if (!hypothesis) {
+          throw new NotFoundError(
+            `Hypothesis ${hypothesisId} not found in incident ${incidentId}`,
+          );
+        }
         const event: ReviewEvent = reviewEventSchema.parse({
           eventId: randomUUID(),
           type: `hypothesis.${review.decision}`,
           incident: summaryOf(incident),
           hypothesisId,
           decision: review.decision,
-          rootCause: review.modifiedRootCause ?? hypothesis?.rootCause ?? '',
+          rootCause: review.modifiedRootCause ?? hypothesis.rootCause,
           diagnosticSteps:
-            review.modifiedDiagnosticSteps ?? hypothesis?.diagnosticSteps ?? [],
-          evidenceIds: hypothesis?.evidenceIds ?? [],
+            review.modifiedDiagnosticSteps ?? hypothesis.diagnosticSteps,
+          evidenceIds: hypothesis.evidenceIds,
           reviewer,
           comment: review.comment ?? null,
-          occurredAt: new Date(created.createdAt).toISOString(),
+          occurredAt: reviewedAt.toISOString(),
         });
         const rootCause: CurrentRootCause | null =
           event.decision === 'rejected'
@@ -206,9 +206,13 @@ export class IncidentWorkflowService {
               };
         const body = { topic: AI_TRIAGE_REVIEWS_TOPIC, event } as const;
         const { ticket } = await this.getWorkflow(incident);
-        await this.deps.store.recordReview({
+        // The review and the deliveries it causes: one transaction.
+        const created = await this.deps.store.recordReview({
           incidentId,
           hypothesisId,
+          reviewer,
+          review,
+          reviewedAt,
           rootCause,
           deliveries: await this.deps.planner.plan(body, ticket),
         });

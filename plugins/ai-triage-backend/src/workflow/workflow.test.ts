@@ -319,6 +319,88 @@ describe('incident workflow', () => {
   );
 
   it.each(databases.eachSupportedId())(
+    'stores a review and its deliveries in one transaction: a failing deliveries insert leaves neither, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const receiver = await startReceiver(() => ({ status: 200 }));
+      const postgres = knex.client.config.client === 'pg';
+      // A real database fault in the deliveries insert: the job table refuses deliver jobs.
+      const rejectDeliveries = async () => {
+        if (postgres) {
+          await knex.raw(`CREATE OR REPLACE FUNCTION reject_deliver() RETURNS trigger AS $$
+            BEGIN IF NEW.type = 'deliver' THEN RAISE EXCEPTION 'injected: deliveries insert fails'; END IF;
+            RETURN NEW; END $$ LANGUAGE plpgsql`);
+          await knex.raw(
+            'CREATE TRIGGER reject_deliver BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION reject_deliver()',
+          );
+        } else {
+          await knex.raw(`CREATE TRIGGER reject_deliver BEFORE INSERT ON jobs
+            WHEN NEW.type = 'deliver' BEGIN SELECT RAISE(ABORT, 'injected: deliveries insert fails'); END`);
+        }
+      };
+      const { server, stop } = await startBackend(knex, {
+        aiTriage: {
+          outbound: {
+            webhooks: [
+              {
+                name: 'reviews',
+                url: receiver.url,
+                secret: SECRET,
+                events: ['hypothesis.accepted'],
+              },
+            ],
+          },
+        },
+      });
+      try {
+        const detail = await triagedIncident(server);
+        const incidentId = detail.incident.id;
+        const [top] = detail.hypotheses;
+        const accept = () =>
+          request(server)
+            .post(
+              `/api/ai-triage/incidents/${incidentId}/hypotheses/${top.id}/reviews`,
+            )
+            .set('authorization', asUser)
+            .send({ decision: 'accepted' });
+        const stored = async () => ({
+          reviews: (await knex('reviews').where('incident_id', incidentId))
+            .length,
+          deliveries: (await deliveryJobs(server, incidentId)).length,
+          rootCause: (await knex('incidents').where('id', incidentId).first())
+            .current_root_cause,
+        });
+
+        await rejectDeliveries();
+        const failed = await accept();
+        expect(failed.status).toBe(500);
+        expect(await stored()).toEqual({
+          reviews: 0,
+          deliveries: 0,
+          rootCause: null,
+        });
+
+        await knex.raw(
+          postgres
+            ? 'DROP TRIGGER reject_deliver ON jobs'
+            : 'DROP TRIGGER reject_deliver',
+        );
+        expect((await accept()).status).toBe(201);
+        expect(await stored()).toEqual({
+          reviews: 1,
+          deliveries: 1,
+          rootCause: expect.stringContaining(top.id),
+        });
+        await deliveriesSettled(server, incidentId, 1);
+        expect(receiver.requests).toHaveLength(1);
+      } finally {
+        await stop();
+        await receiver.close();
+      }
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
     'keeps a pending delivery across a backend restart on the same database, %p',
     async databaseId => {
       const knex = await databases.init(databaseId);

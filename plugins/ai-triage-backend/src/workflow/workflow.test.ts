@@ -401,6 +401,92 @@ describe('incident workflow', () => {
   );
 
   it.each(databases.eachSupportedId())(
+    'dead-letters a permanent 4xx at once and retries a 429, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const gone = await startReceiver(() => ({
+        status: 410,
+        body: { message: 'this hook was deleted' },
+      }));
+      // Too Many Requests once, then takes it: 429 (like 408) is worth retrying.
+      const busy = await startReceiver((_req, index) => ({
+        status: index < 1 ? 429 : 200,
+      }));
+      const { server, audits, stop } = await startBackend(knex, {
+        aiTriage: {
+          outbound: {
+            webhooks: [
+              { name: 'gone', url: gone.url, secret: SECRET },
+              { name: 'busy', url: busy.url, secret: SECRET },
+            ],
+          },
+        },
+      });
+      try {
+        const detail = await triagedIncident(server);
+        const incidentId = detail.incident.id;
+        await request(server)
+          .post(`/api/ai-triage/incidents/${incidentId}/status`)
+          .set('authorization', asUser)
+          .send({ status: 'acknowledged' })
+          .expect(200);
+        const dead = await waitFor('the refused delivery dead', async () => {
+          const res = await request(server)
+            .get('/api/ai-triage/jobs')
+            .query({ status: 'dead', incidentId })
+            .set('authorization', asUser);
+          expect(res.status).toBe(200);
+          return res.body.items.length === 1 ? res.body.items : undefined;
+        });
+        expect(dead).toEqual([
+          expect.objectContaining({
+            type: 'deliver',
+            status: 'dead',
+            attempts: 1,
+            lastError: expect.stringMatching(
+              /DeliveryRefusedError: webhook:gone answered HTTP 410/,
+            ),
+          }),
+        ]);
+        await waitFor('the busy receiver served', () =>
+          busy.requests.length === 2 ? true : undefined,
+        );
+        const jobs = await deliveryJobs(server, incidentId);
+        expect(jobs.map(j => j.status).sort()).toEqual(['dead', 'done']);
+        // Asked once, never again.
+        expect(gone.requests).toHaveLength(1);
+        expect(
+          audits
+            .filter(
+              a =>
+                a.eventId === 'outbound-delivery' &&
+                a.meta?.target === 'webhook:gone',
+            )
+            .map(a => [a.outcome, a.error]),
+        ).toEqual([['failed', expect.stringMatching(/HTTP 410.*permanent/)]]);
+        expect(
+          audits
+            .filter(
+              a =>
+                a.eventId === 'outbound-delivery' &&
+                a.meta?.target === 'webhook:busy',
+            )
+            .map(a => a.outcome),
+        ).toEqual(['failed', 'succeeded']);
+        // The incident's triage is not marked failed by a dead delivery.
+        const after = await request(server)
+          .get(`/api/ai-triage/incidents/${incidentId}`)
+          .set('authorization', asUser);
+        expect(after.body.incident.triageState).toBe('triaged');
+      } finally {
+        await stop();
+        await gone.close();
+        await busy.close();
+      }
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
     'keeps a pending delivery across a backend restart on the same database, %p',
     async databaseId => {
       const knex = await databases.init(databaseId);

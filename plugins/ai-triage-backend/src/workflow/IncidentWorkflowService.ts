@@ -34,6 +34,7 @@ import { TriageStore } from '../database/TriageStore';
 import { OutboundPlanner } from '../outbound/OutboundPlanner';
 import { IncidentSignaller } from '../service/IncidentSignaller';
 import { DatabaseWorkflowStore } from './DatabaseWorkflowStore';
+import { StatusChangeNotifier } from './StatusChangeNotifier';
 
 /** Who asks for a change, and through what (the HTTP API or an MCP/actions call). */
 export type WorkflowCaller = {
@@ -77,6 +78,8 @@ export class IncidentWorkflowService {
     auditor: AuditorService;
     logger: LoggerService;
     signaller?: IncidentSignaller;
+    /** Absent when the notifications plugin is not installed. */
+    ownerNotifier?: StatusChangeNotifier;
   }): IncidentWorkflowService {
     return new IncidentWorkflowService(options);
   }
@@ -147,7 +150,9 @@ export class IncidentWorkflowService {
           }
           if (result.outcome === 'changed') {
             await this.announce(body, 'status');
-            return this.requireIncident(incidentId);
+            const after = await this.requireIncident(incidentId);
+            await this.deps.ownerNotifier?.statusChanged(after, event);
+            return after;
           }
         }
         return this.requireIncident(incidentId);

@@ -26,6 +26,7 @@ import {
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import {
   eventRecorder,
+  notificationsBackend,
   RawRequest,
   recordingAuditor,
   startReceiver,
@@ -36,7 +37,11 @@ jest.setTimeout(90_000);
 const asUser = mockCredentials.user.header();
 const SECRET = 'whsec-test-secret';
 
-async function startBackend(knex: Knex, config: JsonObject) {
+async function startBackend(
+  knex: Knex,
+  config: JsonObject,
+  extraFeatures: Array<ReturnType<typeof notificationsBackend>> = [],
+) {
   const auditor = recordingAuditor();
   const recorder = eventRecorder([
     AI_TRIAGE_INCIDENTS_TOPIC,
@@ -50,6 +55,7 @@ async function startBackend(knex: Knex, config: JsonObject) {
       mockServices.rootConfig.factory({ data: config }),
       auditor.factory,
       recorder.module,
+      ...extraFeatures,
     ],
   });
   return {
@@ -482,6 +488,65 @@ describe('incident workflow', () => {
         await stop();
         await gone.close();
         await busy.close();
+      }
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'notifies the owners when an incident is acknowledged or resolved, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const sent: Array<{ body: any; auth?: string }> = [];
+      const { server, stop } = await startBackend(knex, {}, [
+        notificationsBackend(sent),
+      ]);
+      try {
+        const detail = await triagedIncident(server);
+        const incidentId = detail.incident.id;
+        for (const [status, comment] of [
+          ['acknowledged', 'on it'],
+          ['resolved', undefined],
+          ['open', undefined],
+        ]) {
+          await request(server)
+            .post(`/api/ai-triage/incidents/${incidentId}/status`)
+            .set('authorization', asUser)
+            .send({ status, comment })
+            .expect(200);
+        }
+        const statusNotifications = sent
+          .map(s => s.body)
+          .filter(b => b.payload.topic === AI_TRIAGE_INCIDENTS_TOPIC);
+        // Reopening notifies nobody; the triage result went out on its own topic before.
+        expect(statusNotifications).toEqual([
+          {
+            recipients: {
+              type: 'entity',
+              entityRef: 'component:default/checkout',
+            },
+            payload: expect.objectContaining({
+              title: `Incident acknowledged: ${detail.incident.title}`,
+              description: 'user:default/mock acknowledged it: on it',
+              link: '/catalog/default/component/checkout/incidents',
+              scope: `ai-triage:${incidentId}`,
+            }),
+          },
+          {
+            recipients: {
+              type: 'entity',
+              entityRef: 'component:default/checkout',
+            },
+            payload: expect.objectContaining({
+              title: `Incident resolved: ${detail.incident.title}`,
+              description: 'user:default/mock resolved it.',
+            }),
+          },
+        ]);
+        expect(
+          sent.some(s => s.body.payload.topic === 'ai-triage.results'),
+        ).toBe(true);
+      } finally {
+        await stop();
       }
     },
   );

@@ -283,7 +283,10 @@ export interface Config {
     };
     /** Where workflow events go outside the portal (README "Workflow and integrations"). */
     outbound?: {
-      /** Attempts per delivery before it is dead-lettered (visible in GET /jobs). Default 8. */
+      /**
+       * Attempts per delivery before it is dead-lettered (visible in GET /jobs). Default 8. Retried:
+       * 5xx, 408, 429, timeouts; any other 4xx is permanent and dead-lettered at once.
+       */
       maxAttempts?: number;
       /** How long a receiver may take to answer one attempt. Default 10 seconds. */
       timeoutSeconds?: number;

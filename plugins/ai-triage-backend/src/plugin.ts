@@ -208,6 +208,12 @@ export const aiTriagePlugin = createBackendPlugin({
           logger,
         });
         const entityQuery = CatalogEntityQuery.create({ catalog, auth });
+        // Optional: only when the notifications plugin runs in this backend.
+        const notifications = (
+          await deps.instanceMetadata.getInstalledPlugins()
+        ).some(p => p.pluginId === 'notifications')
+          ? deps.notifications
+          : undefined;
         const { workflow, deliveryHandler } = createIncidentWorkflow({
           ...deps,
           knex,
@@ -216,6 +222,7 @@ export const aiTriagePlugin = createBackendPlugin({
           queue,
           entityQuery,
           signaller,
+          notifications,
         });
         const access = IncidentAccess.create({
           ...{ permissions: deps.permissions, incidents, catalog, auth },
@@ -318,18 +325,11 @@ export const aiTriagePlugin = createBackendPlugin({
             logger: logger.child({ worker: 'reasoning' }),
           });
         checks.watchBreaker(llmReasoner || undefined);
-        const installedPlugins =
-          await deps.instanceMetadata.getInstalledPlugins();
         const publisher = TriageResultPublisher.create({
           events: deps.events,
           logger,
           signaller,
-          // Optional: only when the notifications plugin runs in this backend.
-          notifications: installedPlugins.some(
-            p => p.pluginId === 'notifications',
-          )
-            ? deps.notifications
-            : undefined,
+          notifications,
         });
         const workers = WorkerPool.create({
           queue,

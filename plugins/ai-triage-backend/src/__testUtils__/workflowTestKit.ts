@@ -1,10 +1,12 @@
 import {
   coreServices,
   createBackendModule,
+  createBackendPlugin,
   createServiceFactory,
 } from '@backstage/backend-plugin-api';
 import { eventsServiceRef, EventParams } from '@backstage/plugin-events-node';
 import { JsonObject } from '@backstage/types';
+import express from 'express';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 
@@ -118,4 +120,30 @@ export async function startReceiver(
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Stands in for the notifications backend: the plugin id `notifications` and the route that
+ * `@backstage/plugin-notifications-node`'s client posts to (`POST /api/notifications`).
+ */
+export function notificationsBackend(
+  received: Array<{ body: any; auth?: string }>,
+) {
+  return createBackendPlugin({
+    pluginId: 'notifications',
+    register(env) {
+      env.registerInit({
+        deps: { httpRouter: coreServices.httpRouter },
+        async init({ httpRouter }) {
+          const router = express.Router();
+          router.use(express.json());
+          router.post('/', (req, res) => {
+            received.push({ body: req.body, auth: req.headers.authorization });
+            res.json([]);
+          });
+          httpRouter.use(router);
+        },
+      });
+    },
+  });
 }

@@ -13,6 +13,7 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   AI_TRIAGE_REVIEWS_TOPIC,
   aiTriageHypothesisReviewPermission,
+  aiTriageIncidentReadPermission,
   reviewEventSchema,
 } from '@ai-triage/plugin-ai-triage-common';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -20,6 +21,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { AddressInfo } from 'node:net';
 import { Server } from 'node:http';
 import mcpActionsPlugin from '@backstage/plugin-mcp-actions-backend';
+import request from 'supertest';
 import { aiTriagePlugin } from '../plugin';
 import {
   checkoutEntity,
@@ -35,8 +37,12 @@ import {
 jest.setTimeout(90_000);
 
 const VIEWER = 'user:default/viewer';
+const OUTSIDER = 'user:default/outsider';
 
-/** Allows everything except reviews by the viewer, as a real policy would decide per user. */
+/**
+ * Allows everything except reviews by the viewer and reads by the outsider, as a real policy
+ * would decide per user.
+ */
 const viewerCannotReview = createServiceFactory({
   service: coreServices.permissions,
   deps: {},
@@ -49,8 +55,10 @@ const viewerCannotReview = createServiceFactory({
         const principal = credentials.principal as { userEntityRef?: string };
         return {
           result:
-            permission.name === aiTriageHypothesisReviewPermission.name &&
-            principal.userEntityRef === VIEWER
+            (permission.name === aiTriageHypothesisReviewPermission.name &&
+              principal.userEntityRef === VIEWER) ||
+            (permission.name === aiTriageIncidentReadPermission.name &&
+              principal.userEntityRef === OUTSIDER)
               ? AuthorizeResult.DENY
               : AuthorizeResult.ALLOW,
         };
@@ -64,13 +72,15 @@ const viewerCannotReview = createServiceFactory({
   },
 });
 
-async function connect(url: string, userEntityRef?: string) {
+async function connect(
+  url: string,
+  userEntityRef?: string,
+  authorization = mockCredentials.user.header(userEntityRef),
+) {
   const client = new Client({ name: 'ai-triage-test-agent', version: '1.0.0' });
   await client.connect(
     new StreamableHTTPClientTransport(new URL(url), {
-      requestInit: {
-        headers: { authorization: mockCredentials.user.header(userEntityRef) },
-      },
+      requestInit: { headers: { authorization } },
     }),
   );
   return client;
@@ -84,7 +94,7 @@ function structured(result: Awaited<ReturnType<Client['callTool']>>) {
 describe('AI triage actions over MCP', () => {
   const databases = createTestDatabases();
 
-  it('lists incidents, reads one and reviews a hypothesis through the MCP actions backend; refuses a reviewer without the permission', async () => {
+  it('lists incidents, reads one and reviews a hypothesis through the MCP actions backend; refuses a reviewer without the permission, and reads to a user without the read permission or a service', async () => {
     const [databaseId] = databases.eachSupportedId().reverse()[0];
     const knex = await databases.init(databaseId);
     const auditor = recordingAuditor();
@@ -110,6 +120,7 @@ describe('AI triage actions over MCP', () => {
 
     const agent = await connect(mcpUrl);
     const viewer = await connect(mcpUrl, VIEWER);
+    const outsider = await connect(mcpUrl, OUTSIDER);
     try {
       const { tools } = await agent.listTools();
       const byName = new Map(tools.map(tool => [tool.name, tool]));
@@ -205,9 +216,42 @@ describe('AI triage actions over MCP', () => {
       expect(reviews.map(a => [a.outcome, a.meta?.via])).toEqual([
         ['succeeded', 'action'],
       ]);
+
+      // Reads are gated as GET /incidents and GET /incidents/:id are: the read permission,
+      // decided for the caller, and a signed-in user (a service token is refused).
+      const service = await connect(
+        mcpUrl,
+        undefined,
+        mockCredentials.service.header(),
+      );
+      try {
+        for (const client of [outsider, service]) {
+          for (const [name, args] of [
+            ['ai-triage.list-incidents', {}],
+            ['ai-triage.get-incident', { incidentId }],
+          ] as const) {
+            const read = await client.callTool({ name, arguments: args });
+            expect(read.isError).toBe(true);
+            expect(JSON.stringify(read.content)).toMatch(
+              client === outsider
+                ? /Missing permission ai-triage\.incident\.read/
+                : /ai-triage\.incident\.read needs a signed-in user/,
+            );
+            expect(JSON.stringify(read.content)).not.toContain('payments');
+          }
+        }
+        // The HTTP API answers the outsider the same way.
+        const http = await request(server)
+          .get(`/api/ai-triage/incidents/${incidentId}`)
+          .set('authorization', mockCredentials.user.header(OUTSIDER));
+        expect(http.status).toBe(403);
+      } finally {
+        await service.close();
+      }
     } finally {
       await agent.close();
       await viewer.close();
+      await outsider.close();
       await backend.stop();
     }
   });

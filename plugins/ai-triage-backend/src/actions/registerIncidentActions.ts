@@ -46,24 +46,30 @@ export function registerIncidentActions(options: {
     access,
   } = options;
 
-  /**
-   * As the HTTP API: `read` lets any authenticated caller through to the permission check;
-   * changes need a user (they are recorded under the user's name), as reviews in the portal do.
-   */
-  async function authorize(
+  /** As `httpAuth.credentials(req, { allow: ['user'] })` in the HTTP API. */
+  function requireUser(
     credentials: BackstageCredentials,
     permission: ResourcePermission,
-    {
-      userOnly = false,
-      incidentId,
-    }: { userOnly?: boolean; incidentId?: string } = {},
   ) {
     const { type } = credentials.principal as { type: string };
-    if (userOnly && type !== 'user') {
+    if (type !== 'user') {
       throw new NotAllowedError(
         `${permission.name} needs a signed-in user; this caller is a ${type}`,
       );
     }
+  }
+
+  /**
+   * As the HTTP API (`service/router.ts`): every action, reads included, needs a signed-in user
+   * (changes are recorded under the user's name) and then the same permission as its route,
+   * decided for the caller's own credentials.
+   */
+  async function authorize(
+    credentials: BackstageCredentials,
+    permission: ResourcePermission,
+    { incidentId }: { incidentId?: string } = {},
+  ) {
+    requireUser(credentials, permission);
     if (incidentId !== undefined) {
       await access.authorize(credentials, permission, incidentId);
     } else if (
@@ -117,6 +123,7 @@ export function registerIncidentActions(options: {
         }),
     },
     action: async ({ input, credentials }) => {
+      requireUser(credentials, aiTriageIncidentReadPermission);
       // Undefined: every incident; else only those of entities the caller may read.
       const readable = await access.readableEntityRefs(
         credentials,
@@ -262,7 +269,6 @@ export function registerIncidentActions(options: {
     },
     action: async ({ input, credentials }) => {
       await authorize(credentials, aiTriageHypothesisReviewPermission, {
-        userOnly: true,
         incidentId: input.incidentId,
       });
       const { incidentId, hypothesisId, ...body } = input;
@@ -295,7 +301,6 @@ export function registerIncidentActions(options: {
     },
     action: async ({ input, credentials }) => {
       await authorize(credentials, aiTriageHypothesisReviewPermission, {
-        userOnly: true,
         incidentId: input.incidentId,
       });
       const incident = await workflow.retriage(input.incidentId, {
@@ -326,7 +331,6 @@ export function registerIncidentActions(options: {
     },
     action: async ({ input, credentials }) => {
       await authorize(credentials, aiTriageIncidentStatusPermission, {
-        userOnly: true,
         incidentId: input.incidentId,
       });
       const incident = await workflow.setStatus(

@@ -1,7 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
-import { Job, JobQueue, JobStatus, JobType, QueueStats } from './JobQueue';
+import {
+  isLastAttempt,
+  Job,
+  JobQueue,
+  JobStatus,
+  JobType,
+  QueueStats,
+} from './JobQueue';
 import { isPostgres } from './isPostgres';
 import { PostgresNotificationListener } from './PostgresNotificationListener';
 import { toIso, toIsoOrNull } from './timestamps';
@@ -344,7 +351,7 @@ export class DatabaseJobQueue implements JobQueue {
 
   async fail(job: Job, workerId: string, error: Error): Promise<void> {
     const now = new Date();
-    const dead = job.attempts >= job.maxAttempts;
+    const dead = isLastAttempt(job, error);
     await this.knex('jobs')
       .where({ id: job.id, lease_owner: workerId, status: 'running' })
       .update({

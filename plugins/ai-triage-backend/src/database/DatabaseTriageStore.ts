@@ -292,32 +292,48 @@ export class DatabaseTriageStore implements TriageStore {
     reviewer: string;
     review: ReviewRequest;
   }): Promise<Review> {
-    const hypothesis = await this.knex('hypotheses')
-      .where({ id: input.hypothesisId, incident_id: input.incidentId })
-      .first('id');
-    if (!hypothesis) {
-      throw new NotFoundError(
-        `Hypothesis ${input.hypothesisId} not found in incident ${input.incidentId}`,
-      );
-    }
-    const row: Omit<ReviewRow, 'id'> = {
-      hypothesis_id: input.hypothesisId,
-      incident_id: input.incidentId,
-      decision: input.review.decision,
-      comment: input.review.comment ?? null,
-      modified_root_cause: input.review.modifiedRootCause ?? null,
-      modified_affected_components: jsonOrNull(
-        input.review.modifiedAffectedComponents,
-      ),
-      modified_diagnostic_steps: jsonOrNull(
-        input.review.modifiedDiagnosticSteps,
-      ),
-      reviewer: input.reviewer,
-      created_at: new Date(),
-    };
-    const [inserted] = await this.knex('reviews').insert(row, ['id']);
-    return toReview({ ...row, id: inserted.id ?? inserted });
+    return insertReview(this.knex, { ...input, createdAt: new Date() });
   }
+}
+
+/**
+ * Inserts a review of a hypothesis of the incident (NotFoundError when the incident has no such
+ * hypothesis). Takes a transaction so a caller can store what the review causes with it
+ * (the workflow's outbound deliveries).
+ */
+export async function insertReview(
+  db: Knex | Knex.Transaction,
+  input: {
+    incidentId: string;
+    hypothesisId: string;
+    reviewer: string;
+    review: ReviewRequest;
+    createdAt: Date;
+  },
+): Promise<Review> {
+  const hypothesis = await db('hypotheses')
+    .where({ id: input.hypothesisId, incident_id: input.incidentId })
+    .first('id');
+  if (!hypothesis) {
+    throw new NotFoundError(
+      `Hypothesis ${input.hypothesisId} not found in incident ${input.incidentId}`,
+    );
+  }
+  const row: Omit<ReviewRow, 'id'> = {
+    hypothesis_id: input.hypothesisId,
+    incident_id: input.incidentId,
+    decision: input.review.decision,
+    comment: input.review.comment ?? null,
+    modified_root_cause: input.review.modifiedRootCause ?? null,
+    modified_affected_components: jsonOrNull(
+      input.review.modifiedAffectedComponents,
+    ),
+    modified_diagnostic_steps: jsonOrNull(input.review.modifiedDiagnosticSteps),
+    reviewer: input.reviewer,
+    created_at: input.createdAt,
+  };
+  const [inserted] = await db('reviews').insert(row, ['id']);
+  return toReview({ ...row, id: inserted.id ?? inserted });
 }
 
 function toContext(row: ContextRow): StoredContext {

@@ -44,6 +44,19 @@ export type QueueStats = {
 };
 
 /**
+ * A failure that retrying cannot fix (a receiver's permanent 4xx answer): the job is dead after
+ * this attempt instead of being retried.
+ */
+export class PermanentJobError extends Error {
+  name = 'PermanentJobError';
+}
+
+/** Whether a failed attempt is the job's last: it used all its attempts, or cannot succeed. */
+export function isLastAttempt(job: Job, error: Error): boolean {
+  return job.attempts >= job.maxAttempts || error instanceof PermanentJobError;
+}
+
+/**
  * A durable job queue: claimed jobs are leased, an expired lease returns the job to the queue,
  * failures back off with jitter and a job that used all its attempts is dead.
  */
@@ -59,7 +72,10 @@ export interface JobQueue {
   ): Promise<Job | undefined>;
   /** Marks a claimed job done; false when the lease was lost to another worker. */
   complete(job: Job, workerId: string): Promise<boolean>;
-  /** Records a failed attempt: retried later with backoff, or dead after the last attempt. */
+  /**
+   * Records a failed attempt: retried later with backoff, or dead after the last attempt or a
+   * PermanentJobError.
+   */
   fail(job: Job, workerId: string, error: Error): Promise<void>;
   listJobs(filter: {
     status?: JobStatus;

@@ -4,7 +4,7 @@ import {
   AI_TRIAGE_REVIEWS_TOPIC,
   ReviewEvent,
 } from '@ai-triage/plugin-ai-triage-common';
-import { Job } from '../database/JobQueue';
+import { isLastAttempt, Job } from '../database/JobQueue';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { startReceiver } from '../__testUtils__/workflowTestKit';
@@ -189,4 +189,39 @@ describe('OutboundDeliveryHandler', () => {
       silent.close();
     }
   });
+  it.each([
+    [400, true],
+    [401, true],
+    [404, true],
+    [410, true],
+    [408, false],
+    [429, false],
+    [500, false],
+    [503, false],
+  ])(
+    'answers HTTP %i: the first attempt is the last (permanent) = %p',
+    async (status, permanent) => {
+      const receiver = await startReceiver(() => ({ status }));
+      try {
+        const { handler } = handlerFor({ name: 'ops', url: receiver.url });
+        const deliver = job({
+          kind: 'webhook',
+          target: 'ops',
+          body: { topic: AI_TRIAGE_REVIEWS_TOPIC, event },
+        });
+        const failure: Error = await handler.handle(deliver).then(
+          () => {
+            throw new Error('the delivery should have failed');
+          },
+          (error: Error) => error,
+        );
+        expect(failure.message).toMatch(`HTTP ${status}`);
+        expect(isLastAttempt({ ...deliver, attempts: 1 }, failure)).toBe(
+          permanent,
+        );
+      } finally {
+        await receiver.close();
+      }
+    },
+  );
 });

@@ -1,24 +1,37 @@
 import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
 import { TicketRef } from '@ai-triage/plugin-ai-triage-common';
-import { Job } from '../database/JobQueue';
+import { Job, PermanentJobError } from '../database/JobQueue';
 import { JobHandler } from '../workers/WorkerPool';
 import { DeliveryPayload } from './OutboundPlanner';
 import { OutboundConfig } from './readOutboundConfig';
 import { slackMessage, ticketComment } from './renderMessages';
 import { SIGNATURE_HEADER, signWebhook } from './signWebhook';
 
-/** A delivery the receiver answered with a non-2xx status. */
+/** A delivery the receiver answered with a non-2xx status; retried (a 5xx, 408 or 429). */
 export class DeliveryRejectedError extends Error {
   name = 'DeliveryRejectedError';
+}
+
+/**
+ * A delivery the receiver refused for good (a 4xx other than 408 Request Timeout and 429 Too
+ * Many Requests: a wrong URL, bad credentials, a closed ticket): dead at once, since every retry
+ * would be refused the same way.
+ */
+export class DeliveryRefusedError extends PermanentJobError {
+  name = 'DeliveryRefusedError';
+}
+
+function isPermanentRefusal(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
 type Request = { url: string; headers: Record<string, string>; body: string };
 
 /**
  * Runs `deliver` jobs: posts a signed webhook, a Slack message, or a note/comment on the
- * incident's PagerDuty incident, Jira issue or GitHub issue. A non-2xx answer or a timeout
- * throws, so the queue retries with backoff and dead-letters after the last attempt; the job
- * stays visible in `GET /jobs`. Failed attempts are audited (without the secrets).
+ * incident's PagerDuty incident, Jira issue or GitHub issue. A 5xx, 408, 429 or a timeout
+ * throws, so the queue retries with backoff and dead-letters after the last attempt; any other
+ * 4xx is permanent and dead-letters at once. The job stays visible in `GET /jobs`. Failed attempts are audited (without the secrets).
  */
 export class OutboundDeliveryHandler implements JobHandler {
   static create(options: {
@@ -79,9 +92,13 @@ export class OutboundDeliveryHandler implements JobHandler {
     }
     const text = await response.text().catch(() => '');
     if (!response.ok) {
-      const failure = new DeliveryRejectedError(
-        `${target} answered HTTP ${response.status}: ${text.slice(0, 200)}`,
-      );
+      const message = `${target} answered HTTP ${response.status}: ${text.slice(
+        0,
+        200,
+      )}`;
+      const failure = isPermanentRefusal(response.status)
+        ? new DeliveryRefusedError(`${message} (permanent: not retried)`)
+        : new DeliveryRejectedError(message);
       await auditEvent.fail({ error: failure });
       throw failure;
     }

@@ -1,7 +1,4 @@
-import {
-  coreServices,
-  createBackendPlugin,
-} from '@backstage/backend-plugin-api';
+import { createBackendPlugin } from '@backstage/backend-plugin-api';
 import { mockCredentials } from '@backstage/backend-test-utils';
 import {
   EventParams,
@@ -12,7 +9,6 @@ import {
   AI_TRIAGE_RESULTS_TOPIC,
   TriageResultEvent,
 } from '@ai-triage/plugin-ai-triage-common';
-import express from 'express';
 import request from 'supertest';
 import {
   deliverScenario,
@@ -20,6 +16,7 @@ import {
   waitFor,
 } from '../__testUtils__/testBackend';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
+import { notificationsBackend } from '../__testUtils__/workflowTestKit';
 
 jest.setTimeout(60_000);
 
@@ -48,30 +45,6 @@ function resultListener(received: EventParams[], signals: EventParams[] = []) {
               signals.push(event);
             },
           });
-        },
-      });
-    },
-  });
-}
-
-/**
- * Stands in for the notifications backend: the plugin id `notifications` and the route that
- * `@backstage/plugin-notifications-node`'s client posts to (`POST /api/notifications`).
- */
-function notificationsBackend(received: Array<{ body: any; auth?: string }>) {
-  return createBackendPlugin({
-    pluginId: 'notifications',
-    register(env) {
-      env.registerInit({
-        deps: { httpRouter: coreServices.httpRouter },
-        async init({ httpRouter }) {
-          const router = express.Router();
-          router.use(express.json());
-          router.post('/', (req, res) => {
-            received.push({ body: req.body, auth: req.headers.authorization });
-            res.json([]);
-          });
-          httpRouter.use(router);
         },
       });
     },

@@ -12,7 +12,8 @@ import {
 import { TriageRun } from '../database/TriageStore';
 import { IncidentSignaller } from '../service/IncidentSignaller';
 
-const NOTIFICATION_SEVERITY = {
+/** Notification severity of an incident severity. */
+export const NOTIFICATION_SEVERITY = {
   critical: 'critical',
   high: 'high',
   warning: 'normal',
@@ -128,7 +129,7 @@ function describe(event: TriageResultEvent): string {
 }
 
 /** The entity's Incidents tab in the portal. */
-function incidentsLink(entityRef: string): string {
+export function incidentsLink(entityRef: string): string {
   const { kind, namespace, name } = parseEntityRef(entityRef);
   return `/catalog/${encodeURIComponent(namespace)}/${encodeURIComponent(
     kind.toLocaleLowerCase('en-US'),

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
-import { Job, JobQueue, JobType } from '../database/JobQueue';
+import { isLastAttempt, Job, JobQueue, JobType } from '../database/JobQueue';
 import { JobOutcome, PipelineMetrics } from '../observability/PipelineMetrics';
 import {
   aiTriageTracer,
@@ -196,7 +196,8 @@ export class WorkerPool {
     span.end();
     metrics?.recordJob(job.type, outcome, Date.now() - started);
     const triageMs = Date.now() - Date.parse(job.triageStartedAt);
-    if (outcome === 'dead') {
+    if (outcome === 'dead' && job.type !== 'deliver') {
+      // A dead delivery is not a failed triage.
       metrics?.recordTriage('failed', triageMs);
     } else if (outcome === 'done' && job.type === 'reason') {
       metrics?.recordTriage('triaged', triageMs);
@@ -228,7 +229,7 @@ export class WorkerPool {
         `Job attempt ${job.attempts}/${job.maxAttempts} failed: ${failure.message}`,
       );
       await queue.fail(job, workerId, failure);
-      if (job.attempts >= job.maxAttempts) {
+      if (isLastAttempt(job, failure)) {
         await onFailure?.(job, failure);
         return 'dead';
       }

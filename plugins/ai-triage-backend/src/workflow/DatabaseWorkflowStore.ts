@@ -2,10 +2,13 @@ import {
   CurrentRootCause,
   IncidentStatus,
   TicketRef,
+  Review,
+  ReviewRequest,
 } from '@ai-triage/plugin-ai-triage-common';
 import { isDatabaseConflictError } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
 import { insertJobs } from '../database/DatabaseJobQueue';
+import { insertReview } from '../database/DatabaseTriageStore';
 import { DbTimestamp, toIsoOrNull } from '../database/timestamps';
 
 /** A `deliver` job to enqueue with a workflow change (see `outbound/`). */
@@ -136,16 +139,27 @@ export class DatabaseWorkflowStore {
   }
 
   /**
-   * Records a review's effect on the incident: an accepted or modified hypothesis becomes the
-   * current root cause; rejecting the current one clears it. Queues `deliveries` with it.
+   * Stores a review and its effect on the incident in one transaction with the `deliveries` it
+   * causes (an outbox), so a failure stores neither: an accepted or modified hypothesis becomes
+   * the current root cause; rejecting the current one clears it.
    */
   async recordReview(input: {
     incidentId: string;
     hypothesisId: string;
+    reviewer: string;
+    review: ReviewRequest;
+    reviewedAt: Date;
     rootCause: CurrentRootCause | null;
     deliveries: DeliveryJob[];
-  }): Promise<void> {
-    await this.knex.transaction(async tx => {
+  }): Promise<Review> {
+    return await this.knex.transaction(async tx => {
+      const created = await insertReview(tx, {
+        incidentId: input.incidentId,
+        hypothesisId: input.hypothesisId,
+        reviewer: input.reviewer,
+        review: input.review,
+        createdAt: input.reviewedAt,
+      });
       if (input.rootCause) {
         await tx('incidents')
           .where('id', input.incidentId)
@@ -164,6 +178,7 @@ export class DatabaseWorkflowStore {
         }
       }
       await insertDeliveries(tx, input.deliveries);
+      return created;
     });
   }
 

@@ -34,6 +34,7 @@ import { TriageStore } from '../database/TriageStore';
 import { OutboundPlanner } from '../outbound/OutboundPlanner';
 import { IncidentSignaller } from '../service/IncidentSignaller';
 import { DatabaseWorkflowStore } from './DatabaseWorkflowStore';
+import { StatusChangeNotifier } from './StatusChangeNotifier';
 
 /** Who asks for a change, and through what (the HTTP API or an MCP/actions call). */
 export type WorkflowCaller = {
@@ -77,6 +78,8 @@ export class IncidentWorkflowService {
     auditor: AuditorService;
     logger: LoggerService;
     signaller?: IncidentSignaller;
+    /** Absent when the notifications plugin is not installed. */
+    ownerNotifier?: StatusChangeNotifier;
   }): IncidentWorkflowService {
     return new IncidentWorkflowService(options);
   }
@@ -147,7 +150,9 @@ export class IncidentWorkflowService {
           }
           if (result.outcome === 'changed') {
             await this.announce(body, 'status');
-            return this.requireIncident(incidentId);
+            const after = await this.requireIncident(incidentId);
+            await this.deps.ownerNotifier?.statusChanged(after, event);
+            return after;
           }
         }
         return this.requireIncident(incidentId);
@@ -169,28 +174,28 @@ export class IncidentWorkflowService {
       async () => {
         const incident = await this.requireIncident(incidentId);
         const reviewer = actorOf(caller.credentials);
-        const created = await this.deps.triage.addReview({
-          incidentId,
-          hypothesisId,
-          reviewer,
-          review,
-        });
+        const reviewedAt = new Date();
         const hypothesis = (
           await this.deps.triage.listHypotheses(incidentId)
         ).find(h => h.id === hypothesisId);
+        if (!hypothesis) {
+          throw new NotFoundError(
+            `Hypothesis ${hypothesisId} not found in incident ${incidentId}`,
+          );
+        }
         const event: ReviewEvent = reviewEventSchema.parse({
           eventId: randomUUID(),
           type: `hypothesis.${review.decision}`,
           incident: summaryOf(incident),
           hypothesisId,
           decision: review.decision,
-          rootCause: review.modifiedRootCause ?? hypothesis?.rootCause ?? '',
+          rootCause: review.modifiedRootCause ?? hypothesis.rootCause,
           diagnosticSteps:
-            review.modifiedDiagnosticSteps ?? hypothesis?.diagnosticSteps ?? [],
-          evidenceIds: hypothesis?.evidenceIds ?? [],
+            review.modifiedDiagnosticSteps ?? hypothesis.diagnosticSteps,
+          evidenceIds: hypothesis.evidenceIds,
           reviewer,
           comment: review.comment ?? null,
-          occurredAt: new Date(created.createdAt).toISOString(),
+          occurredAt: reviewedAt.toISOString(),
         });
         const rootCause: CurrentRootCause | null =
           event.decision === 'rejected'
@@ -206,9 +211,13 @@ export class IncidentWorkflowService {
               };
         const body = { topic: AI_TRIAGE_REVIEWS_TOPIC, event } as const;
         const { ticket } = await this.getWorkflow(incident);
-        await this.deps.store.recordReview({
+        // The review and the deliveries it causes: one transaction.
+        const created = await this.deps.store.recordReview({
           incidentId,
           hypothesisId,
+          reviewer,
+          review,
+          reviewedAt,
           rootCause,
           deliveries: await this.deps.planner.plan(body, ticket),
         });

@@ -1,6 +1,7 @@
 import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
 import { EventsService } from '@backstage/plugin-events-node';
+import { NotificationService } from '@backstage/plugin-notifications-node';
 import { Knex } from 'knex';
 import { IncidentStore } from '../database/IncidentStore';
 import { JobQueue } from '../database/JobQueue';
@@ -12,6 +13,7 @@ import { EntityQuery } from '../service/CatalogEntityQuery';
 import { IncidentSignaller } from '../service/IncidentSignaller';
 import { DatabaseWorkflowStore } from './DatabaseWorkflowStore';
 import { IncidentWorkflowService } from './IncidentWorkflowService';
+import { StatusChangeNotifier } from './StatusChangeNotifier';
 
 /**
  * Builds the incident workflow from config (`aiTriage.outbound`): the service the API and the
@@ -28,6 +30,8 @@ export function createIncidentWorkflow(options: {
   auditor: AuditorService;
   logger: LoggerService;
   signaller?: IncidentSignaller;
+  /** Absent when the notifications plugin is not installed. */
+  notifications?: NotificationService;
 }): {
   workflow: IncidentWorkflowService;
   deliveryHandler: OutboundDeliveryHandler;
@@ -39,6 +43,12 @@ export function createIncidentWorkflow(options: {
       ...options,
       logger,
       store: DatabaseWorkflowStore.create({ knex: options.knex }),
+      ownerNotifier: options.notifications
+        ? StatusChangeNotifier.create({
+            notifications: options.notifications,
+            logger,
+          })
+        : undefined,
       planner: OutboundPlanner.create({
         config: outbound,
         entityQuery: options.entityQuery,

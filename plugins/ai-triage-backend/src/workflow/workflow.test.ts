@@ -26,6 +26,7 @@ import {
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import {
   eventRecorder,
+  notificationsBackend,
   RawRequest,
   recordingAuditor,
   startReceiver,
@@ -36,7 +37,11 @@ jest.setTimeout(90_000);
 const asUser = mockCredentials.user.header();
 const SECRET = 'whsec-test-secret';
 
-async function startBackend(knex: Knex, config: JsonObject) {
+async function startBackend(
+  knex: Knex,
+  config: JsonObject,
+  extraFeatures: Array<ReturnType<typeof notificationsBackend>> = [],
+) {
   const auditor = recordingAuditor();
   const recorder = eventRecorder([
     AI_TRIAGE_INCIDENTS_TOPIC,
@@ -50,6 +55,7 @@ async function startBackend(knex: Knex, config: JsonObject) {
       mockServices.rootConfig.factory({ data: config }),
       auditor.factory,
       recorder.module,
+      ...extraFeatures,
     ],
   });
   return {
@@ -314,6 +320,233 @@ describe('incident workflow', () => {
         await stop();
         await flaky.close();
         await acks.close();
+      }
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'stores a review and its deliveries in one transaction: a failing deliveries insert leaves neither, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const receiver = await startReceiver(() => ({ status: 200 }));
+      const postgres = knex.client.config.client === 'pg';
+      // A real database fault in the deliveries insert: the job table refuses deliver jobs.
+      const rejectDeliveries = async () => {
+        if (postgres) {
+          await knex.raw(`CREATE OR REPLACE FUNCTION reject_deliver() RETURNS trigger AS $$
+            BEGIN IF NEW.type = 'deliver' THEN RAISE EXCEPTION 'injected: deliveries insert fails'; END IF;
+            RETURN NEW; END $$ LANGUAGE plpgsql`);
+          await knex.raw(
+            'CREATE TRIGGER reject_deliver BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION reject_deliver()',
+          );
+        } else {
+          await knex.raw(`CREATE TRIGGER reject_deliver BEFORE INSERT ON jobs
+            WHEN NEW.type = 'deliver' BEGIN SELECT RAISE(ABORT, 'injected: deliveries insert fails'); END`);
+        }
+      };
+      const { server, stop } = await startBackend(knex, {
+        aiTriage: {
+          outbound: {
+            webhooks: [
+              {
+                name: 'reviews',
+                url: receiver.url,
+                secret: SECRET,
+                events: ['hypothesis.accepted'],
+              },
+            ],
+          },
+        },
+      });
+      try {
+        const detail = await triagedIncident(server);
+        const incidentId = detail.incident.id;
+        const [top] = detail.hypotheses;
+        const accept = () =>
+          request(server)
+            .post(
+              `/api/ai-triage/incidents/${incidentId}/hypotheses/${top.id}/reviews`,
+            )
+            .set('authorization', asUser)
+            .send({ decision: 'accepted' });
+        const stored = async () => ({
+          reviews: (await knex('reviews').where('incident_id', incidentId))
+            .length,
+          deliveries: (await deliveryJobs(server, incidentId)).length,
+          rootCause: (await knex('incidents').where('id', incidentId).first())
+            .current_root_cause,
+        });
+
+        await rejectDeliveries();
+        const failed = await accept();
+        expect(failed.status).toBe(500);
+        expect(await stored()).toEqual({
+          reviews: 0,
+          deliveries: 0,
+          rootCause: null,
+        });
+
+        await knex.raw(
+          postgres
+            ? 'DROP TRIGGER reject_deliver ON jobs'
+            : 'DROP TRIGGER reject_deliver',
+        );
+        expect((await accept()).status).toBe(201);
+        expect(await stored()).toEqual({
+          reviews: 1,
+          deliveries: 1,
+          rootCause: expect.stringContaining(top.id),
+        });
+        await deliveriesSettled(server, incidentId, 1);
+        expect(receiver.requests).toHaveLength(1);
+      } finally {
+        await stop();
+        await receiver.close();
+      }
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'dead-letters a permanent 4xx at once and retries a 429, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const gone = await startReceiver(() => ({
+        status: 410,
+        body: { message: 'this hook was deleted' },
+      }));
+      // Too Many Requests once, then takes it: 429 (like 408) is worth retrying.
+      const busy = await startReceiver((_req, index) => ({
+        status: index < 1 ? 429 : 200,
+      }));
+      const { server, audits, stop } = await startBackend(knex, {
+        aiTriage: {
+          outbound: {
+            webhooks: [
+              { name: 'gone', url: gone.url, secret: SECRET },
+              { name: 'busy', url: busy.url, secret: SECRET },
+            ],
+          },
+        },
+      });
+      try {
+        const detail = await triagedIncident(server);
+        const incidentId = detail.incident.id;
+        await request(server)
+          .post(`/api/ai-triage/incidents/${incidentId}/status`)
+          .set('authorization', asUser)
+          .send({ status: 'acknowledged' })
+          .expect(200);
+        const dead = await waitFor('the refused delivery dead', async () => {
+          const res = await request(server)
+            .get('/api/ai-triage/jobs')
+            .query({ status: 'dead', incidentId })
+            .set('authorization', asUser);
+          expect(res.status).toBe(200);
+          return res.body.items.length === 1 ? res.body.items : undefined;
+        });
+        expect(dead).toEqual([
+          expect.objectContaining({
+            type: 'deliver',
+            status: 'dead',
+            attempts: 1,
+            lastError: expect.stringMatching(
+              /DeliveryRefusedError: webhook:gone answered HTTP 410/,
+            ),
+          }),
+        ]);
+        await waitFor('the busy receiver served', () =>
+          busy.requests.length === 2 ? true : undefined,
+        );
+        const jobs = await deliveryJobs(server, incidentId);
+        expect(jobs.map(j => j.status).sort()).toEqual(['dead', 'done']);
+        // Asked once, never again.
+        expect(gone.requests).toHaveLength(1);
+        expect(
+          audits
+            .filter(
+              a =>
+                a.eventId === 'outbound-delivery' &&
+                a.meta?.target === 'webhook:gone',
+            )
+            .map(a => [a.outcome, a.error]),
+        ).toEqual([['failed', expect.stringMatching(/HTTP 410.*permanent/)]]);
+        expect(
+          audits
+            .filter(
+              a =>
+                a.eventId === 'outbound-delivery' &&
+                a.meta?.target === 'webhook:busy',
+            )
+            .map(a => a.outcome),
+        ).toEqual(['failed', 'succeeded']);
+        // The incident's triage is not marked failed by a dead delivery.
+        const after = await request(server)
+          .get(`/api/ai-triage/incidents/${incidentId}`)
+          .set('authorization', asUser);
+        expect(after.body.incident.triageState).toBe('triaged');
+      } finally {
+        await stop();
+        await gone.close();
+        await busy.close();
+      }
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'notifies the owners when an incident is acknowledged or resolved, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const sent: Array<{ body: any; auth?: string }> = [];
+      const { server, stop } = await startBackend(knex, {}, [
+        notificationsBackend(sent),
+      ]);
+      try {
+        const detail = await triagedIncident(server);
+        const incidentId = detail.incident.id;
+        for (const [status, comment] of [
+          ['acknowledged', 'on it'],
+          ['resolved', undefined],
+          ['open', undefined],
+        ]) {
+          await request(server)
+            .post(`/api/ai-triage/incidents/${incidentId}/status`)
+            .set('authorization', asUser)
+            .send({ status, comment })
+            .expect(200);
+        }
+        const statusNotifications = sent
+          .map(s => s.body)
+          .filter(b => b.payload.topic === AI_TRIAGE_INCIDENTS_TOPIC);
+        // Reopening notifies nobody; the triage result went out on its own topic before.
+        expect(statusNotifications).toEqual([
+          {
+            recipients: {
+              type: 'entity',
+              entityRef: 'component:default/checkout',
+            },
+            payload: expect.objectContaining({
+              title: `Incident acknowledged: ${detail.incident.title}`,
+              description: 'user:default/mock acknowledged it: on it',
+              link: '/catalog/default/component/checkout/incidents',
+              scope: `ai-triage:${incidentId}`,
+            }),
+          },
+          {
+            recipients: {
+              type: 'entity',
+              entityRef: 'component:default/checkout',
+            },
+            payload: expect.objectContaining({
+              title: `Incident resolved: ${detail.incident.title}`,
+              description: 'user:default/mock resolved it.',
+            }),
+          },
+        ]);
+        expect(
+          sent.some(s => s.body.payload.topic === 'ai-triage.results'),
+        ).toBe(true);
+      } finally {
+        await stop();
       }
     },
   );

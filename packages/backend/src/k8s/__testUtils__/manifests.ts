@@ -189,6 +189,17 @@ const PROMQL_KEYWORDS = new Set([
 ]);
 
 /**
+ * The job types a query selects: `job_type="a"` or `job_type=~"a|b"` (every selector of the
+ * query, deduplicated).
+ */
+export function jobTypesCounted(query: string): string[] {
+  const types = [...query.matchAll(/job_type\s*(=~|=)\s*"([^"]+)"/g)].flatMap(
+    ([, op, value]) => (op === '=~' ? value.split('|') : [value]),
+  );
+  return [...new Set(types)];
+}
+
+/**
  * Problems of a PromQL query against what the backend exports: metric names and label names it
  * does not export, label values it never reports, and database-wide gauges not aggregated with
  * `max` across pods (every pod reports the same value, so a `sum` over pods would multiply it).
@@ -330,7 +341,8 @@ export function stagesOf(
   objects: K8sObject[],
   deployment: K8sObject,
 ): string[] {
-  let stages = ['intake', 'enrich', 'reason'];
+  // The plugin's default (aiTriage.workers.stages unset): every stage.
+  let stages = ['intake', 'enrich', 'reason', 'deliver'];
   for (const config of mountedConfigFiles(objects, deployment).values()) {
     stages = config?.aiTriage?.workers?.stages ?? stages;
   }
@@ -526,12 +538,18 @@ export function checkManifests(
       }
       for (const trigger of scaled.spec.triggers ?? []) {
         const query: string = trigger.metadata?.query ?? '';
-        const types = [...query.matchAll(/job_type="([^"]+)"/g)].map(m => m[1]);
-        if (types.length === 0 || types.some(t => !queueStages.includes(t))) {
+        const types = jobTypesCounted(query);
+        if (
+          types.length === 0 ||
+          types.some(t => !queueStages.includes(t)) ||
+          queueStages.some(s => !types.includes(s))
+        ) {
           problems.push(
-            `${where}: trigger ${trigger.name} does not count only the jobs ${
-              target.name
-            } runs (${queueStages.join(', ') || 'none'})`,
+            `${where}: trigger ${trigger.name} counts the jobs ${
+              types.join(', ') || 'none'
+            }, not exactly the jobs ${target.name} runs (${
+              queueStages.join(', ') || 'none'
+            })`,
           );
         }
       }

@@ -366,6 +366,11 @@ async function main() {
       viewport: { width: 1440, height: 1100 },
     });
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    // Errors the app throws in the browser go to the log, so a blank page says why.
+    page.on('pageerror', error => log(`page error: ${error.message}`));
+    page.on('console', message => {
+      if (message.type() === 'error') log(`console error: ${message.text()}`);
+    });
     const dialogs = [];
     page.on('dialog', dialog => {
       dialogs.push(dialog.message());

@@ -399,7 +399,8 @@ async function main() {
           .waitFor({ timeout: 15_000 });
         break;
       } catch (error) {
-        if (attempt >= 6) throw error;
+        // Up to 3 minutes: the catalog's first pass over the example files is slow on a busy machine.
+        if (attempt >= 12) throw error;
         log(`tab not ready yet (attempt ${attempt}), reloading`);
       }
     }

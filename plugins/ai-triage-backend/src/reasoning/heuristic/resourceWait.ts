@@ -332,6 +332,9 @@ function criticalPathWait(
         step.service === context.serviceName &&
         operations.test(step.operation) &&
         step.selfMs > (best?.selfMs ?? 0) &&
+        // A wait counts when it holds at least 30% of the whole request: below that it is one
+        // step among several (a request of a few calls spends roughly a third on each), not the
+        // step that made the request slow.
         step.selfMs >= path.durationMs * 0.3
       ) {
         best = { id: path.id, operation: step.operation, selfMs: step.selfMs };

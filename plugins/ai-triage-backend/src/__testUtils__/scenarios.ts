@@ -27,7 +27,7 @@ import {
   parseOtlpLogs,
   parseOtlpMetrics,
   parseOtlpTraces,
-} from '../telemetry/otlpJson';
+} from '../telemetry/otlp/traces';
 
 const scenariosDir = path.resolve(
   resolvePackagePath('@ai-triage/plugin-ai-triage-backend'),

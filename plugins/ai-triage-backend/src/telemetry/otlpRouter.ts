@@ -17,7 +17,7 @@ import {
   metricSteps,
   runSliced,
   traceSteps,
-} from './otlpJson';
+} from './otlp/traces';
 import {
   OtlpSignal,
   decodeOtlpProtobuf,

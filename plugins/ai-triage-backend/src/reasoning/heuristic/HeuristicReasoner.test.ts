@@ -21,7 +21,7 @@ import {
   parseOtlpLogs,
   parseOtlpMetrics,
   parseOtlpTraces,
-} from '../../telemetry/otlpJson';
+} from '../../telemetry/otlp/traces';
 import { HeuristicReasoner } from './HeuristicReasoner';
 
 jest.setTimeout(60_000);

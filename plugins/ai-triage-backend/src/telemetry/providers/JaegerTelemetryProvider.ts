@@ -7,7 +7,7 @@ import {
   TelemetrySignal,
 } from '@ai-triage/plugin-ai-triage-node';
 import { z } from 'zod';
-import { peerServiceOf } from '../otlpJson';
+import { peerServiceOf } from '../otlp/traces';
 import { HttpEndpoint, getJson } from './getJson';
 
 const tag = z.object({

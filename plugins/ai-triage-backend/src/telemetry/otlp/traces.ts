@@ -6,8 +6,8 @@ import {
   TelemetryAttributes,
 } from '@ai-triage/plugin-ai-triage-node';
 import { z } from 'zod';
-import { fromZodError } from '../ingest/fromZodError';
-import { findBoundsProblem } from '../service/inputBounds';
+import { fromZodError } from '../../ingest/fromZodError';
+import { findBoundsProblem } from '../../service/inputBounds';
 
 /*
  * OTLP/HTTP JSON (opentelemetry-proto `ExportTraceServiceRequest`, `ExportMetricsServiceRequest`,

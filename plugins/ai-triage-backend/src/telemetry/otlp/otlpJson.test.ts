@@ -8,12 +8,12 @@ import {
   readOtlpLogs,
   readOtlpMetrics,
   readOtlpTraces,
-} from './otlpJson';
+} from './traces';
 
 /** The opentelemetry-proto examples, read in place (the repository's parent holds `shared/`). */
 const OTLP_FIXTURES = path.resolve(
   __dirname,
-  '../../../../../shared/fixtures/otlp',
+  '../../../../../../shared/fixtures/otlp',
 );
 
 function fixture(name: string): any {

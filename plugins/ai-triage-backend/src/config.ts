@@ -2,7 +2,7 @@ import { Config } from '@backstage/config';
 import { JobType } from './database/JobQueue';
 import { RedactionOptions } from './enrichment/redact';
 import { DEFAULT_INTAKE_LIMITS, IntakeLimits } from './ingest/IntakeLimits';
-import { DEFAULT_OTLP_LIMITS, OtlpLimits } from './telemetry/otlp/traces';
+import { DEFAULT_OTLP_LIMITS, OtlpLimits } from './telemetry/otlp';
 import {
   DEFAULT_RETENTION_POLICY,
   RetentionPolicy,

@@ -27,7 +27,7 @@ import {
   parseOtlpLogs,
   parseOtlpMetrics,
   parseOtlpTraces,
-} from '../telemetry/otlp/traces';
+} from '../telemetry/otlp';
 
 const scenariosDir = path.resolve(
   resolvePackagePath('@ai-triage/plugin-ai-triage-backend'),

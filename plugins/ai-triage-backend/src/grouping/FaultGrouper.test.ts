@@ -12,7 +12,7 @@ import { DatabaseFaultGroupStore } from '../database/DatabaseFaultGroupStore';
 import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
 import { applyDatabaseMigrations } from '../database/migrations';
 import { DatabaseTelemetryStore } from '../telemetry/DatabaseTelemetryStore';
-import { parseOtlpTraces } from '../telemetry/otlp/traces';
+import { parseOtlpTraces } from '../telemetry/otlp';
 import { FaultGrouper } from './FaultGrouper';
 
 jest.setTimeout(60_000);

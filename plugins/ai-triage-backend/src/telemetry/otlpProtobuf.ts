@@ -60,7 +60,7 @@ const HEX_ID_FIELDS = new Set(['traceId', 'spanId', 'parentSpanId']);
 
 /**
  * Decodes an OTLP/protobuf export request into the object its OTLP/JSON form parses to, so one
- * parser (otlpJson) validates both encodings: 64-bit integers become decimal strings, enums
+ * parser (./otlp) validates both encodings: 64-bit integers become decimal strings, enums
  * numbers, trace and span ids hex and other bytes base64, as the OTLP/JSON mapping has them.
  *
  * @throws InputError when the bytes are not a valid message of the signal's request type

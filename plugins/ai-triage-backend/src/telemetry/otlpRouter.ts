@@ -17,7 +17,7 @@ import {
   metricSteps,
   runSliced,
   traceSteps,
-} from './otlp/traces';
+} from './otlp';
 import {
   OtlpSignal,
   decodeOtlpProtobuf,

@@ -21,7 +21,7 @@ import {
   parseOtlpLogs,
   parseOtlpMetrics,
   parseOtlpTraces,
-} from '../../telemetry/otlp/traces';
+} from '../../telemetry/otlp';
 import { HeuristicReasoner } from './HeuristicReasoner';
 
 jest.setTimeout(60_000);

@@ -1,14 +1,9 @@
 import { InputError } from '@backstage/errors';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  parseOtlpLogs,
-  parseOtlpMetrics,
-  parseOtlpTraces,
-  readOtlpLogs,
-  readOtlpMetrics,
-  readOtlpTraces,
-} from './traces';
+import { parseOtlpLogs, readOtlpLogs } from './logs';
+import { parseOtlpMetrics, readOtlpMetrics } from './metrics';
+import { parseOtlpTraces, readOtlpTraces } from './traces';
 
 /** The opentelemetry-proto examples, read in place (the repository's parent holds `shared/`). */
 const OTLP_FIXTURES = path.resolve(

@@ -7,7 +7,7 @@ import {
   TelemetrySignal,
 } from '@ai-triage/plugin-ai-triage-node';
 import { z } from 'zod';
-import { peerServiceOf } from '../otlp/traces';
+import { peerServiceOf } from '../otlp';
 import { HttpEndpoint, getJson } from './getJson';
 
 const tag = z.object({

@@ -6,7 +6,7 @@ import {
   TelemetrySignal,
 } from '@ai-triage/plugin-ai-triage-node';
 import { z } from 'zod';
-import { readOtlpTraces } from '../otlp/traces';
+import { readOtlpTraces } from '../otlp';
 import { HttpEndpoint, getJson } from './getJson';
 
 const searchResponse = z.object({

@@ -12,16 +12,12 @@ import { applyDatabaseMigrations } from '../database/migrations';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { DatabaseTelemetryStore } from './DatabaseTelemetryStore';
 import { createOtlpRouter } from './otlpRouter';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 // The official OTLP messages, to write a protobuf export as an exporter would.
-import otlpRoot from 'otlp-transformer-generated-protos/build/src/generated/root';
-
-function traceMessages(): { request: any; response: any } {
-  const v1 = (otlpRoot as any).opentelemetry.proto.collector.trace.v1;
-  return {
-    request: v1.ExportTraceServiceRequest,
-    response: v1.ExportTraceServiceResponse,
-  };
-}
+import {
+  ExportTraceServiceRequestSchema,
+  ExportTraceServiceResponseSchema,
+} from './otlp/generated/opentelemetry/proto/collector/trace/v1/trace_service_pb';
 
 jest.setTimeout(60_000);
 
@@ -162,28 +158,35 @@ describe('createOtlpRouter', () => {
   });
 
   it('stores an OTLP/protobuf export and answers partial success in protobuf', async () => {
-    const { request: Request, response: Response } = traceMessages();
     const span = (spanId: string) => ({
       traceId: Buffer.from('5b8efff798038103d269b633813fc60c', 'hex'),
       spanId: Buffer.from(spanId, 'hex'),
       name: 'GET /cart',
       kind: 2,
-      startTimeUnixNano: '1544712660000000000',
-      endTimeUnixNano: '1544712661000000000',
+      startTimeUnixNano: 1544712660000000000n,
+      endTimeUnixNano: 1544712661000000000n,
     });
-    const body = Request.encode({
-      resourceSpans: [
-        {
-          resource: {
-            attributes: [
-              { key: 'service.name', value: { stringValue: 'my.service' } },
-            ],
+    const body = toBinary(
+      ExportTraceServiceRequestSchema,
+      create(ExportTraceServiceRequestSchema, {
+        resourceSpans: [
+          {
+            resource: {
+              attributes: [
+                {
+                  key: 'service.name',
+                  value: {
+                    value: { case: 'stringValue', value: 'my.service' },
+                  },
+                },
+              ],
+            },
+            // the second span's id has 3 bytes instead of 8
+            scopeSpans: [{ spans: [span('eee19b7ec3c1b174'), span('abcdef')] }],
           },
-          // the second span's id has 3 bytes instead of 8
-          scopeSpans: [{ spans: [span('eee19b7ec3c1b174'), span('abcdef')] }],
-        },
-      ],
-    }).finish();
+        ],
+      }),
+    );
 
     const response = await post('/v1/traces')
       .set('content-type', 'application/x-protobuf')
@@ -200,12 +203,10 @@ describe('createOtlpRouter', () => {
       /^application\/x-protobuf/,
     );
     expect(
-      Response.toObject(Response.decode(response.body as Buffer), {
-        longs: Number,
-      }),
-    ).toEqual({
+      fromBinary(ExportTraceServiceResponseSchema, response.body as Buffer),
+    ).toMatchObject({
       partialSuccess: {
-        rejectedSpans: 1,
+        rejectedSpans: 1n,
         errorMessage:
           'resourceSpans[0].scopeSpans[0].spans[1].spanId: expected a span id of 16 hex characters',
       },

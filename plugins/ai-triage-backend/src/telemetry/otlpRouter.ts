@@ -13,18 +13,16 @@ import {
   OtlpLimits,
   OtlpParseResult,
   OtlpReadOptions,
-  logSteps,
-  metricSteps,
-  runSliced,
-  traceSteps,
-} from './otlp';
-import {
   OtlpSignal,
   decodeOtlpProtobuf,
   encodeOtlpProtobufResponse,
   encodeRpcStatus,
+  logSteps,
+  metricSteps,
   otlpResponseBody,
-} from './otlpProtobuf';
+  runSliced,
+  traceSteps,
+} from './otlp';
 import { TelemetryBatch, TelemetryStore } from './TelemetryStore';
 
 /**

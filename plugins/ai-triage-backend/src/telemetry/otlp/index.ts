@@ -24,3 +24,10 @@ export {
 } from './traces';
 export { logSteps, parseOtlpLogs, readOtlpLogs } from './logs';
 export { metricSteps, parseOtlpMetrics, readOtlpMetrics } from './metrics';
+export {
+  decodeOtlpProtobuf,
+  encodeOtlpProtobufResponse,
+  encodeRpcStatus,
+  otlpResponseBody,
+} from './protobuf';
+export type { OtlpSignal } from './protobuf';

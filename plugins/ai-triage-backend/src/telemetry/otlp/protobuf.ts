@@ -1,9 +1,28 @@
 import { InputError } from '@backstage/errors';
-import protobuf from 'protobufjs';
-// The OpenTelemetry JS project's protobufjs code generated from the official opentelemetry-proto
-// definitions (Apache-2.0), as its @opentelemetry/otlp-transformer 0.212 shipped it; installed
-// under an npm alias because later releases of that package no longer carry it.
-import otlpRoot from 'otlp-transformer-generated-protos/build/src/generated/root';
+import {
+  DescMessage,
+  JsonValue,
+  create,
+  fromBinary,
+  fromJson,
+  toBinary,
+  toJson,
+} from '@bufbuild/protobuf';
+// protobuf-es code generated from the vendored opentelemetry-proto and googleapis definitions
+// (proto/, Apache-2.0) by `npm run proto:generate`.
+import { StatusSchema } from './generated/google/rpc/status_pb';
+import {
+  ExportLogsServiceRequestSchema,
+  ExportLogsServiceResponseSchema,
+} from './generated/opentelemetry/proto/collector/logs/v1/logs_service_pb';
+import {
+  ExportMetricsServiceRequestSchema,
+  ExportMetricsServiceResponseSchema,
+} from './generated/opentelemetry/proto/collector/metrics/v1/metrics_service_pb';
+import {
+  ExportTraceServiceRequestSchema,
+  ExportTraceServiceResponseSchema,
+} from './generated/opentelemetry/proto/collector/trace/v1/trace_service_pb';
 
 /** The OTLP signals, named as their HTTP paths are. */
 export type OtlpSignal = 'traces' | 'metrics' | 'logs';
@@ -15,53 +34,33 @@ const REJECTED_FIELD: Record<OtlpSignal, string> = {
   logs: 'rejectedLogRecords',
 };
 
-/** A generated message type: only what the receiver uses of protobufjs' static code. */
-type MessageType = {
-  decode(bytes: Uint8Array): object;
-  toObject(message: object, options: protobuf.IConversionOptions): object;
-  encode(message: object): { finish(): Uint8Array };
-};
-
-type Namespace = Record<string, any>;
-
-const collector = (otlpRoot as unknown as Namespace).opentelemetry.proto
-  .collector;
-
+/** Each signal's `Export*ServiceRequest` and `Export*ServiceResponse`. */
 const MESSAGES: Record<
   OtlpSignal,
-  { request: MessageType; response: MessageType }
+  { request: DescMessage; response: DescMessage }
 > = {
   traces: {
-    request: collector.trace.v1.ExportTraceServiceRequest,
-    response: collector.trace.v1.ExportTraceServiceResponse,
+    request: ExportTraceServiceRequestSchema,
+    response: ExportTraceServiceResponseSchema,
   },
   metrics: {
-    request: collector.metrics.v1.ExportMetricsServiceRequest,
-    response: collector.metrics.v1.ExportMetricsServiceResponse,
+    request: ExportMetricsServiceRequestSchema,
+    response: ExportMetricsServiceResponseSchema,
   },
   logs: {
-    request: collector.logs.v1.ExportLogsServiceRequest,
-    response: collector.logs.v1.ExportLogsServiceResponse,
+    request: ExportLogsServiceRequestSchema,
+    response: ExportLogsServiceResponseSchema,
   },
 };
-
-/**
- * `google.rpc.Status`, the body of an OTLP/HTTP error response. Not in the generated OTLP code,
- * so declared here with the fields googleapis gives it; the receiver sends no `details`
- * (field 3), so that field is left out.
- */
-const STATUS = new protobuf.Type('Status')
-  .add(new protobuf.Field('code', 1, 'int32'))
-  .add(new protobuf.Field('message', 2, 'string'));
-new protobuf.Root().define('google.rpc').add(STATUS);
 
 /** Fields that OTLP/JSON writes as hex where protobuf carries bytes. */
 const HEX_ID_FIELDS = new Set(['traceId', 'spanId', 'parentSpanId']);
 
 /**
  * Decodes an OTLP/protobuf export request into the object its OTLP/JSON form parses to, so one
- * parser (./otlp) validates both encodings: 64-bit integers become decimal strings, enums
- * numbers, trace and span ids hex and other bytes base64, as the OTLP/JSON mapping has them.
+ * parser (./traces, ./metrics, ./logs) validates both encodings: the proto3 JSON mapping
+ * (64-bit integers as decimal strings, other bytes base64, fields holding their default value
+ * left out), with enums as numbers and trace and span ids as hex, as OTLP/JSON has them.
  *
  * @throws InputError when the bytes are not a valid message of the signal's request type
  */
@@ -70,22 +69,15 @@ export function decodeOtlpProtobuf(
   bytes: Uint8Array,
 ): unknown {
   const type = MESSAGES[signal].request;
-  let message: object;
+  let json: JsonValue;
   try {
-    message = type.decode(bytes);
+    json = toJson(type, fromBinary(type, bytes), { enumAsInteger: true });
   } catch (error) {
     throw new InputError(
-      `Invalid OTLP/protobuf ${requestName(signal)}: ${
-        (error as Error).message
-      }`,
+      `Invalid OTLP/protobuf ${type.name}: ${(error as Error).message}`,
     );
   }
-  const plain = type.toObject(message, {
-    longs: String,
-    enums: Number,
-    bytes: String,
-  });
-  return hexIds(plain);
+  return hexIds(json);
 }
 
 /** The OTLP `Export*ServiceResponse` for a stored export, as protobuf. */
@@ -93,9 +85,11 @@ export function encodeOtlpProtobufResponse(
   signal: OtlpSignal,
   partialSuccess: { rejected: number; errorMessage: string },
 ): Uint8Array {
-  return MESSAGES[signal].response
-    .encode(otlpResponseBody(signal, partialSuccess))
-    .finish();
+  const type = MESSAGES[signal].response;
+  return toBinary(
+    type,
+    fromJson(type, otlpResponseBody(signal, partialSuccess)),
+  );
 }
 
 /**
@@ -122,15 +116,7 @@ export function encodeRpcStatus(status: {
   code: number;
   message: string;
 }): Uint8Array {
-  return STATUS.encode(STATUS.fromObject(status)).finish();
-}
-
-function requestName(signal: OtlpSignal): string {
-  return {
-    traces: 'ExportTraceServiceRequest',
-    metrics: 'ExportMetricsServiceRequest',
-    logs: 'ExportLogsServiceRequest',
-  }[signal];
+  return toBinary(StatusSchema, create(StatusSchema, status));
 }
 
 /** Rewrites base64 id fields to hex, in place, at any depth (spans, links, log records). */

@@ -1,0 +1,210 @@
+import { InputError } from '@backstage/errors';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { readOtlpLogs } from './logs';
+import { readOtlpMetrics } from './metrics';
+import {
+  OtlpSignal,
+  decodeOtlpProtobuf,
+  encodeOtlpProtobufResponse,
+  encodeRpcStatus,
+} from './protobuf';
+import { readOtlpTraces } from './traces';
+
+/** The opentelemetry-proto examples, read in place (the repository's parent holds `shared/`). */
+const OTLP_FIXTURES = path.resolve(
+  __dirname,
+  '../../../../../../shared/fixtures/otlp',
+);
+
+/** The backend package: buf.yaml there names the vendored .proto files (proto/). */
+const PACKAGE_DIR = path.resolve(__dirname, '../../..');
+
+const BUF = path.join(
+  path.dirname(require.resolve('@bufbuild/buf/package.json')),
+  'bin/buf',
+);
+
+const REQUEST_TYPES: Record<OtlpSignal, string> = {
+  traces: 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest',
+  metrics:
+    'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
+  logs: 'opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest',
+};
+
+const READERS = {
+  traces: readOtlpTraces,
+  metrics: readOtlpMetrics,
+  logs: readOtlpLogs,
+};
+
+function fixture(name: string): any {
+  return JSON.parse(fs.readFileSync(path.join(OTLP_FIXTURES, name), 'utf8'));
+}
+
+/**
+ * `buf convert` from the vendored .proto files: protobuf-go, the reference implementation, and
+ * not the code under test, writes (or reads) the binary form.
+ */
+function bufConvert(
+  type: string,
+  input: Buffer | string,
+  from: 'json' | 'binpb',
+  to: 'json' | 'binpb',
+): Buffer {
+  return execFileSync(
+    process.execPath,
+    [
+      BUF,
+      'convert',
+      'proto',
+      '--type',
+      type,
+      '--from',
+      `-#format=${from}`,
+      '--to',
+      `-#format=${to}`,
+    ],
+    { cwd: PACKAGE_DIR, input, timeout: 30_000 },
+  );
+}
+
+/** OTLP/JSON writes trace and span ids as hex; the proto3 JSON mapping of bytes is base64. */
+function base64Ids(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    value.forEach(base64Ids);
+  } else if (typeof value === 'object' && value !== null) {
+    const object = value as Record<string, unknown>;
+    for (const [key, field] of Object.entries(object)) {
+      if (['traceId', 'spanId', 'parentSpanId'].includes(key)) {
+        object[key] = Buffer.from(field as string, 'hex').toString('base64');
+      } else {
+        base64Ids(field);
+      }
+    }
+  }
+  return value;
+}
+
+/** An opentelemetry-proto example as the binary export an SDK would send. */
+function protobufExport(signal: OtlpSignal, name: string): Buffer {
+  const json = JSON.stringify(base64Ids(fixture(name)));
+  return bufConvert(REQUEST_TYPES[signal], json, 'json', 'binpb');
+}
+
+describe('decodeOtlpProtobuf', () => {
+  it.each([
+    ['traces', 'trace.json', 1],
+    ['metrics', 'metrics.json', 4],
+    ['logs', 'logs.json', 1],
+    ['logs', 'events.json', 1],
+  ] as const)(
+    'reads the %s of %s as protobuf into the same records as its JSON form',
+    (signal, name, recordCount) => {
+      const bytes = protobufExport(signal, name);
+      // the binary form is not the JSON text in disguise
+      expect(bytes.toString('utf8')).not.toContain('"resource');
+
+      const fromProtobuf = READERS[signal](decodeOtlpProtobuf(signal, bytes));
+      const fromJson = READERS[signal](fixture(name));
+
+      expect(fromProtobuf.rejected).toBe(0);
+      expect(fromProtobuf.records).toHaveLength(recordCount);
+      expect(fromProtobuf).toEqual(fromJson);
+    },
+  );
+
+  it('writes ids as hex, 64-bit integers as decimal strings and enums as numbers', () => {
+    const decoded = decodeOtlpProtobuf(
+      'traces',
+      protobufExport('traces', 'trace.json'),
+    ) as any;
+    expect(decoded.resourceSpans[0].scopeSpans[0].spans[0]).toEqual({
+      traceId: '5b8efff798038103d269b633813fc60c',
+      spanId: 'eee19b7ec3c1b174',
+      parentSpanId: 'eee19b7ec3c1b173',
+      name: "I'm a server span",
+      startTimeUnixNano: '1544712660000000000',
+      endTimeUnixNano: '1544712661000000000',
+      kind: 2,
+      attributes: [
+        { key: 'my.span.attr', value: { stringValue: 'some value' } },
+      ],
+    });
+  });
+
+  it('keeps a log record of every AnyValue type as the JSON form has it', () => {
+    const [fromProtobuf] = readOtlpLogs(
+      decodeOtlpProtobuf('logs', protobufExport('logs', 'logs.json')),
+    ).records;
+    expect(fromProtobuf).toMatchObject({
+      serviceName: 'my.service',
+      timestampMs: 1544712660300,
+      severityText: 'Information',
+      severityNumber: 10,
+      body: 'Example log record',
+      traceId: '5b8efff798038103d269b633813fc60c',
+      spanId: 'eee19b7ec3c1b174',
+      attributes: {
+        'string.attribute': 'some string',
+        'boolean.attribute': true,
+        'int.attribute': 10,
+        'double.attribute': 637.704,
+        'array.attribute': '["many","values"]',
+        'map.attribute': '{"some.map.key":"some value"}',
+      },
+    });
+  });
+
+  it('rejects bytes that are not a message of the signal with an InputError naming it', () => {
+    const truncated = protobufExport('traces', 'trace.json').subarray(0, 40);
+    expect(() => decodeOtlpProtobuf('traces', truncated)).toThrow(InputError);
+    expect(() => decodeOtlpProtobuf('traces', truncated)).toThrow(
+      /^Invalid OTLP\/protobuf ExportTraceServiceRequest: /,
+    );
+  });
+});
+
+describe('protobuf responses', () => {
+  it('writes a partial success that protobuf-go reads back', () => {
+    const bytes = encodeOtlpProtobufResponse('metrics', {
+      rejected: 3,
+      errorMessage: 'resourceMetrics[0]: bad',
+    });
+    const json = bufConvert(
+      'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse',
+      Buffer.from(bytes),
+      'binpb',
+      'json',
+    );
+    expect(JSON.parse(json.toString('utf8'))).toEqual({
+      partialSuccess: {
+        rejectedDataPoints: '3',
+        errorMessage: 'resourceMetrics[0]: bad',
+      },
+    });
+  });
+
+  it('writes full success as an empty partialSuccess, as the SDKs expect', () => {
+    expect(
+      Buffer.from(
+        encodeOtlpProtobufResponse('logs', { rejected: 0, errorMessage: '' }),
+      ),
+    ).toEqual(Buffer.from([0x0a, 0x00]));
+  });
+
+  it('writes a google.rpc.Status that protobuf-go reads back', () => {
+    const bytes = encodeRpcStatus({ code: 3, message: 'Invalid OTLP' });
+    const json = bufConvert(
+      'google.rpc.Status',
+      Buffer.from(bytes),
+      'binpb',
+      'json',
+    );
+    expect(JSON.parse(json.toString('utf8'))).toEqual({
+      code: 3,
+      message: 'Invalid OTLP',
+    });
+  });
+});

@@ -1,4 +1,5 @@
 import { InputError } from '@backstage/errors';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,8 @@ import {
   encodeRpcStatus,
 } from './protobuf';
 import { readOtlpTraces } from './traces';
+import { ExportMetricsServiceRequestSchema } from './generated/opentelemetry/proto/collector/metrics/v1/metrics_service_pb';
+import { ExportTraceServiceRequestSchema } from './generated/opentelemetry/proto/collector/trace/v1/trace_service_pb';
 
 /** The opentelemetry-proto examples, read in place (the repository's parent holds `shared/`). */
 const OTLP_FIXTURES = path.resolve(
@@ -154,6 +157,78 @@ describe('decodeOtlpProtobuf', () => {
         'array.attribute': '["many","values"]',
         'map.attribute': '{"some.map.key":"some value"}',
       },
+    });
+  });
+
+  it('writes the ids of span links and exemplars as hex too', () => {
+    const traceId = Buffer.from('0af7651916cd43dd8448eb211c80319c', 'hex');
+    const spanId = Buffer.from('b7ad6b7169203331', 'hex');
+    const traces = decodeOtlpProtobuf(
+      'traces',
+      toBinary(
+        ExportTraceServiceRequestSchema,
+        create(ExportTraceServiceRequestSchema, {
+          resourceSpans: [
+            {
+              scopeSpans: [
+                { spans: [{ traceId, spanId, links: [{ traceId, spanId }] }] },
+              ],
+            },
+          ],
+        }),
+      ),
+    ) as any;
+    expect(traces.resourceSpans[0].scopeSpans[0].spans[0].links).toEqual([
+      {
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b7ad6b7169203331',
+      },
+    ]);
+
+    const metrics = decodeOtlpProtobuf(
+      'metrics',
+      toBinary(
+        ExportMetricsServiceRequestSchema,
+        create(ExportMetricsServiceRequestSchema, {
+          resourceMetrics: [
+            {
+              scopeMetrics: [
+                {
+                  metrics: [
+                    {
+                      name: 'm',
+                      data: {
+                        case: 'gauge',
+                        value: {
+                          dataPoints: [
+                            {
+                              timeUnixNano: 1544712660000000000n,
+                              value: { case: 'asInt', value: 7n },
+                              exemplars: [{ traceId, spanId }],
+                            },
+                          ],
+                        },
+                      },
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        }),
+      ),
+    ) as any;
+    expect(
+      metrics.resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0],
+    ).toEqual({
+      timeUnixNano: '1544712660000000000',
+      asInt: '7',
+      exemplars: [
+        {
+          traceId: '0af7651916cd43dd8448eb211c80319c',
+          spanId: 'b7ad6b7169203331',
+        },
+      ],
     });
   });
 

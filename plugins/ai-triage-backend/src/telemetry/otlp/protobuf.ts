@@ -57,6 +57,12 @@ const MESSAGES: Record<
 const HEX_ID_FIELDS = new Set(['traceId', 'spanId', 'parentSpanId']);
 
 /**
+ * Fields holding KeyValue lists or AnyValues, which never carry ids: not walked, as they are
+ * most of a large export.
+ */
+const NO_ID_FIELDS = new Set(['attributes', 'body']);
+
+/**
  * Decodes an OTLP/protobuf export request into the object its OTLP/JSON form parses to, so one
  * parser (./traces, ./metrics, ./logs) validates both encodings: the proto3 JSON mapping
  * (64-bit integers as decimal strings, other bytes base64, fields holding their default value
@@ -119,7 +125,7 @@ export function encodeRpcStatus(status: {
   return toBinary(StatusSchema, create(StatusSchema, status));
 }
 
-/** Rewrites base64 id fields to hex, in place, at any depth (spans, links, log records). */
+/** Rewrites base64 id fields to hex, in place, at any depth (spans, links, log records, exemplars). */
 function hexIds(value: unknown): unknown {
   if (Array.isArray(value)) {
     value.forEach(hexIds);
@@ -128,7 +134,7 @@ function hexIds(value: unknown): unknown {
     for (const [key, field] of Object.entries(object)) {
       if (HEX_ID_FIELDS.has(key) && typeof field === 'string') {
         object[key] = Buffer.from(field, 'base64').toString('hex');
-      } else if (typeof field === 'object') {
+      } else if (typeof field === 'object' && !NO_ID_FIELDS.has(key)) {
         hexIds(field);
       }
     }

@@ -12,12 +12,9 @@ import { applyDatabaseMigrations } from '../database/migrations';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { DatabaseTelemetryStore } from './DatabaseTelemetryStore';
 import { createOtlpRouter } from './otlpRouter';
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-// The official OTLP messages, to write a protobuf export as an exporter would.
-import {
-  ExportTraceServiceRequestSchema,
-  ExportTraceServiceResponseSchema,
-} from './otlp/generated/opentelemetry/proto/collector/trace/v1/trace_service_pb';
+import { fromBinary } from '@bufbuild/protobuf';
+import { otlpProtobufOf } from '../__testUtils__/otlpProtobuf';
+import { ExportTraceServiceResponseSchema } from './otlp/generated/opentelemetry/proto/collector/trace/v1/trace_service_pb';
 
 jest.setTimeout(60_000);
 
@@ -159,38 +156,30 @@ describe('createOtlpRouter', () => {
 
   it('stores an OTLP/protobuf export and answers partial success in protobuf', async () => {
     const span = (spanId: string) => ({
-      traceId: Buffer.from('5b8efff798038103d269b633813fc60c', 'hex'),
-      spanId: Buffer.from(spanId, 'hex'),
+      traceId: '5b8efff798038103d269b633813fc60c',
+      spanId,
       name: 'GET /cart',
       kind: 2,
-      startTimeUnixNano: 1544712660000000000n,
-      endTimeUnixNano: 1544712661000000000n,
+      startTimeUnixNano: '1544712660000000000',
+      endTimeUnixNano: '1544712661000000000',
     });
-    const body = toBinary(
-      ExportTraceServiceRequestSchema,
-      create(ExportTraceServiceRequestSchema, {
-        resourceSpans: [
-          {
-            resource: {
-              attributes: [
-                {
-                  key: 'service.name',
-                  value: {
-                    value: { case: 'stringValue', value: 'my.service' },
-                  },
-                },
-              ],
-            },
-            // the second span's id has 3 bytes instead of 8
-            scopeSpans: [{ spans: [span('eee19b7ec3c1b174'), span('abcdef')] }],
+    const body = otlpProtobufOf('traces', {
+      resourceSpans: [
+        {
+          resource: {
+            attributes: [
+              { key: 'service.name', value: { stringValue: 'my.service' } },
+            ],
           },
-        ],
-      }),
-    );
+          // the second span's id has 3 bytes instead of 8
+          scopeSpans: [{ spans: [span('eee19b7ec3c1b174'), span('abcdef')] }],
+        },
+      ],
+    });
 
     const response = await post('/v1/traces')
       .set('content-type', 'application/x-protobuf')
-      .send(Buffer.from(body))
+      .send(body)
       .buffer(true)
       .parse((res, done) => {
         const chunks: Buffer[] = [];

@@ -12,6 +12,7 @@ import {
   encodeRpcStatus,
 } from './protobuf';
 import { readOtlpTraces } from './traces';
+import { base64Ids } from '../../__testUtils__/otlpProtobuf';
 import { ExportMetricsServiceRequestSchema } from './generated/opentelemetry/proto/collector/metrics/v1/metrics_service_pb';
 import { ExportTraceServiceRequestSchema } from './generated/opentelemetry/proto/collector/trace/v1/trace_service_pb';
 
@@ -71,23 +72,6 @@ function bufConvert(
     ],
     { cwd: PACKAGE_DIR, input, timeout: 30_000 },
   );
-}
-
-/** OTLP/JSON writes trace and span ids as hex; the proto3 JSON mapping of bytes is base64. */
-function base64Ids(value: unknown): unknown {
-  if (Array.isArray(value)) {
-    value.forEach(base64Ids);
-  } else if (typeof value === 'object' && value !== null) {
-    const object = value as Record<string, unknown>;
-    for (const [key, field] of Object.entries(object)) {
-      if (['traceId', 'spanId', 'parentSpanId'].includes(key)) {
-        object[key] = Buffer.from(field as string, 'hex').toString('base64');
-      } else {
-        base64Ids(field);
-      }
-    }
-  }
-  return value;
 }
 
 /** An opentelemetry-proto example as the binary export an SDK would send. */

@@ -17,12 +17,10 @@ import { summarizeReviews } from './reviewQuality';
 
 const DAY_MS = 86_400_000;
 
-const querySchema = z
-  .object({
-    from: z.string().datetime({ offset: true }).optional(),
-    to: z.string().datetime({ offset: true }).optional(),
-  })
-  .strict();
+const querySchema = z.strictObject({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+});
 
 /** `GET /quality?from=ISO&to=ISO` (default: the last 30 days): review outcomes and calibration. */
 export async function createQualityRouter(options: {

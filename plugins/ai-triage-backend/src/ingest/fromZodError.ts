@@ -7,7 +7,9 @@ export function fromZodError(error: ZodError): string {
     .map(issue => {
       const path = issue.path
         .map((part, i) =>
-          typeof part === 'number' ? `[${part}]` : `${i ? '.' : ''}${part}`,
+          typeof part === 'number'
+            ? `[${part}]`
+            : `${i ? '.' : ''}${String(part)}`,
         )
         .join('');
       return `${path || '(body)'}: ${issue.message}`;

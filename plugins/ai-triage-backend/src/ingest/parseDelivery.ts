@@ -6,7 +6,7 @@ import {
   grafanaWebhookSchema,
   pagerDutyEventSchema,
 } from '@ai-triage/plugin-ai-triage-common';
-import { ZodType, ZodTypeDef } from 'zod';
+import { ZodType } from 'zod';
 import { fromZodError } from './fromZodError';
 import { normalizeAlertmanager } from './normalizeAlertmanager';
 import { normalizeGeneric } from './normalizeGeneric';
@@ -17,7 +17,7 @@ import { ParsedDelivery } from './ParsedDelivery';
 type SourceFormat<T> = {
   /** How error messages name the payload. */
   title: string;
-  schema: ZodType<T, ZodTypeDef, unknown>;
+  schema: ZodType<T, unknown>;
   normalize(data: T, receivedAt: Date): ParsedDelivery;
 };
 

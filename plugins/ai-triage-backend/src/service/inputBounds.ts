@@ -133,7 +133,7 @@ export const entityRefParam = z
       parseEntityRef(value);
     } catch (error) {
       ctx.addIssue({
-        code: z.ZodIssueCode.custom,
+        code: 'custom',
         message: `must be an entity reference like component:default/name (${
           (error as Error).message
         })`,

@@ -38,7 +38,7 @@ function listOf<T extends readonly [string, ...string[]]>(values: T) {
 }
 
 const listQuerySchema = z
-  .object({
+  .strictObject({
     entityRef: entityRefParam.optional(),
     owner: z.string().min(1).max(255).optional(),
     system: z.string().min(1).max(255).optional(),
@@ -53,19 +53,16 @@ const listQuerySchema = z
     limit: z.coerce.number().int().min(1).max(200).default(50),
     offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   })
-  .strict()
   .refine(query => !(query.unlinked && (query.owner || query.system)), {
-    message: 'unlinked incidents have no owner or system; drop one filter',
+    error: 'unlinked incidents have no owner or system; drop one filter',
     path: ['unlinked'],
   });
 
-const jobsQuerySchema = z
-  .object({
-    status: z.enum(['queued', 'running', 'done', 'dead']).optional(),
-    incidentId: z.string().min(1).optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
-  })
-  .strict();
+const jobsQuerySchema = z.strictObject({
+  status: z.enum(['queued', 'running', 'done', 'dead']).optional(),
+  incidentId: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
 
 /** The API the portal reads and reviews through. Every route needs a signed-in user. */
 export async function createRouter(options: {
@@ -117,7 +114,7 @@ export async function createRouter(options: {
     return credentials;
   }
 
-  function parse<T extends z.ZodTypeAny>(
+  function parse<T extends z.ZodType>(
     schema: T,
     value: unknown,
     what: string,

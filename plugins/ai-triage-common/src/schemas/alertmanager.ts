@@ -8,19 +8,17 @@ import { alertList, alertStatus, stringMap, timestamp } from './fields';
  *
  * @public
  */
-export const alertmanagerAlertSchema = z
-  .object({
-    status: alertStatus.optional(),
-    labels: stringMap.refine(labels => typeof labels.alertname === 'string', {
-      message: 'labels.alertname is required',
-    }),
-    annotations: stringMap.optional().default({}),
-    startsAt: timestamp,
-    endsAt: timestamp.optional(),
-    generatorURL: z.string().optional(),
-    fingerprint: z.string().min(1).optional(),
-  })
-  .passthrough();
+export const alertmanagerAlertSchema = z.looseObject({
+  status: alertStatus.optional(),
+  labels: stringMap.refine(labels => typeof labels.alertname === 'string', {
+    error: 'labels.alertname is required',
+  }),
+  annotations: stringMap.default({}),
+  startsAt: timestamp,
+  endsAt: timestamp.optional(),
+  generatorURL: z.string().optional(),
+  fingerprint: z.string().min(1).optional(),
+});
 
 /**
  * The body Alertmanager POSTs to a `webhook_config` receiver. `groupKey` is a string since
@@ -29,20 +27,18 @@ export const alertmanagerAlertSchema = z
  *
  * @public
  */
-export const alertmanagerWebhookSchema = z
-  .object({
-    version: z.union([z.string(), z.number()]).optional(),
-    groupKey: z.union([z.string(), z.number()]).optional(),
-    truncatedAlerts: z.number().int().nonnegative().optional(),
-    status: alertStatus,
-    receiver: z.string().optional(),
-    groupLabels: stringMap.optional().default({}),
-    commonLabels: stringMap.optional().default({}),
-    commonAnnotations: stringMap.optional().default({}),
-    externalURL: z.string().optional(),
-    alerts: alertList(alertmanagerAlertSchema),
-  })
-  .passthrough();
+export const alertmanagerWebhookSchema = z.looseObject({
+  version: z.union([z.string(), z.number()]).optional(),
+  groupKey: z.union([z.string(), z.number()]).optional(),
+  truncatedAlerts: z.number().int().nonnegative().optional(),
+  status: alertStatus,
+  receiver: z.string().optional(),
+  groupLabels: stringMap.default({}),
+  commonLabels: stringMap.default({}),
+  commonAnnotations: stringMap.default({}),
+  externalURL: z.string().optional(),
+  alerts: alertList(alertmanagerAlertSchema),
+});
 
 /** @public */
 export type AlertmanagerWebhook = z.infer<typeof alertmanagerWebhookSchema>;

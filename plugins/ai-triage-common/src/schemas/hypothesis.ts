@@ -59,7 +59,7 @@ export type ReviewDecision = (typeof REVIEW_DECISIONS)[number];
  * @public
  */
 export const reviewRequestSchema = z
-  .object({
+  .strictObject({
     decision: z.enum(REVIEW_DECISIONS),
     comment: z.string().max(2000).optional(),
     modifiedRootCause: z.string().min(1).max(500).optional(),
@@ -74,7 +74,6 @@ export const reviewRequestSchema = z
       .max(10)
       .optional(),
   })
-  .strict()
   .superRefine((review, ctx) => {
     for (const field of [
       'modifiedAffectedComponents',
@@ -82,7 +81,7 @@ export const reviewRequestSchema = z
     ] as const) {
       if (review.decision !== 'modified' && review[field]) {
         ctx.addIssue({
-          code: z.ZodIssueCode.custom,
+          code: 'custom',
           path: [field],
           message: 'is only allowed when decision is "modified"',
         });
@@ -90,14 +89,14 @@ export const reviewRequestSchema = z
     }
     if (review.decision === 'modified' && !review.modifiedRootCause) {
       ctx.addIssue({
-        code: z.ZodIssueCode.custom,
+        code: 'custom',
         path: ['modifiedRootCause'],
         message: 'is required when decision is "modified"',
       });
     }
     if (review.decision !== 'modified' && review.modifiedRootCause) {
       ctx.addIssue({
-        code: z.ZodIssueCode.custom,
+        code: 'custom',
         path: ['modifiedRootCause'],
         message: 'is only allowed when decision is "modified"',
       });

@@ -46,7 +46,7 @@ describe('pagerDutyEventSchema', () => {
         payload: { summary: 's', source: 'h', severity: 'urgent' },
       }),
     ).toEqual([
-      "payload.severity: Invalid enum value. Expected 'critical' | 'error' | 'warning' | 'info', received 'urgent'",
+      'payload.severity: Invalid option: expected one of "critical"|"error"|"warning"|"info"',
     ]);
   });
 });

@@ -6,18 +6,16 @@ import { timestamp } from './fields';
  *
  * @public
  */
-export const pagerDutyPayloadSchema = z
-  .object({
-    summary: z.string().min(1),
-    source: z.string().min(1),
-    severity: z.enum(['critical', 'error', 'warning', 'info']),
-    timestamp: timestamp.optional(),
-    component: z.string().optional(),
-    group: z.string().optional(),
-    class: z.string().optional(),
-    custom_details: z.unknown().optional(),
-  })
-  .passthrough();
+export const pagerDutyPayloadSchema = z.looseObject({
+  summary: z.string().min(1),
+  source: z.string().min(1),
+  severity: z.enum(['critical', 'error', 'warning', 'info']),
+  timestamp: timestamp.optional(),
+  component: z.string().optional(),
+  group: z.string().optional(),
+  class: z.string().optional(),
+  custom_details: z.unknown().optional(),
+});
 
 /**
  * A PagerDuty Events API v2 event (`POST /v2/enqueue`). `routing_key` is accepted but never
@@ -27,7 +25,7 @@ export const pagerDutyPayloadSchema = z
  * @public
  */
 export const pagerDutyEventSchema = z
-  .object({
+  .looseObject({
     routing_key: z.string().optional(),
     event_action: z.enum(['trigger', 'acknowledge', 'resolve']),
     dedup_key: z.string().min(1).max(255).optional(),
@@ -35,26 +33,21 @@ export const pagerDutyEventSchema = z
     client: z.string().optional(),
     client_url: z.string().optional(),
     links: z
-      .array(
-        z
-          .object({ href: z.string(), text: z.string().optional() })
-          .passthrough(),
-      )
+      .array(z.looseObject({ href: z.string(), text: z.string().optional() }))
       .optional(),
     images: z.array(z.unknown()).optional(),
   })
-  .passthrough()
   .superRefine((event, ctx) => {
     if (event.event_action === 'trigger' && !event.payload) {
       ctx.addIssue({
-        code: z.ZodIssueCode.custom,
+        code: 'custom',
         path: ['payload'],
         message: 'is required when event_action is trigger',
       });
     }
     if (event.event_action !== 'trigger' && !event.dedup_key) {
       ctx.addIssue({
-        code: z.ZodIssueCode.custom,
+        code: 'custom',
         path: ['dedup_key'],
         message: `is required when event_action is ${event.event_action}`,
       });

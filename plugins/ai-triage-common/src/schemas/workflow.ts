@@ -8,12 +8,10 @@ import { REVIEW_DECISIONS } from './hypothesis';
  *
  * @public
  */
-export const setIncidentStatusRequestSchema = z
-  .object({
-    status: z.enum(INCIDENT_STATUSES),
-    comment: z.string().max(2000).optional(),
-  })
-  .strict();
+export const setIncidentStatusRequestSchema = z.strictObject({
+  status: z.enum(INCIDENT_STATUSES),
+  comment: z.string().max(2000).optional(),
+});
 
 /** @public */
 export type SetIncidentStatusRequest = z.infer<
@@ -88,9 +86,9 @@ export function parseTicketRef(text: string): TicketRef | undefined {
  *
  * @public
  */
-export const setTicketRequestSchema = z
-  .object({ ticket: z.string().min(1).max(500).nullable() })
-  .strict();
+export const setTicketRequestSchema = z.strictObject({
+  ticket: z.string().min(1).max(500).nullable(),
+});
 
 /**
  * The hypothesis a reviewer accepted (or modified) last: the incident's current root cause.
@@ -162,7 +160,7 @@ const incidentSummarySchema = z.object({
  * @public
  */
 export const incidentEventSchema = z.object({
-  eventId: z.string().uuid(),
+  eventId: z.uuid(),
   type: z.enum([
     'incident.acknowledged',
     'incident.resolved',
@@ -173,7 +171,7 @@ export const incidentEventSchema = z.object({
   previousStatus: z.enum(INCIDENT_STATUSES).nullable(),
   actor: z.string(),
   comment: z.string().nullable(),
-  occurredAt: z.string().datetime(),
+  occurredAt: z.iso.datetime(),
 });
 
 /** @public */
@@ -187,7 +185,7 @@ export type IncidentEvent = z.infer<typeof incidentEventSchema>;
  * @public
  */
 export const reviewEventSchema = z.object({
-  eventId: z.string().uuid(),
+  eventId: z.uuid(),
   type: z.enum([
     'hypothesis.accepted',
     'hypothesis.modified',
@@ -201,7 +199,7 @@ export const reviewEventSchema = z.object({
   evidenceIds: z.array(z.string()),
   reviewer: z.string(),
   comment: z.string().nullable(),
-  occurredAt: z.string().datetime(),
+  occurredAt: z.iso.datetime(),
 });
 
 /** @public */

@@ -44,7 +44,7 @@ const tracesResponse = z.object({
         spans: z.array(jaegerSpan),
         processes: z.record(
           z.string(),
-          z.object({ serviceName: z.string() }).passthrough(),
+          z.looseObject({ serviceName: z.string() }),
         ),
       }),
     )

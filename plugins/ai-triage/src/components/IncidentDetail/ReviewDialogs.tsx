@@ -11,7 +11,7 @@ import {
 } from '@ai-triage/plugin-ai-triage-common';
 
 // Length limits come from the shared request schema, so the form and the backend agree.
-const reviewFields = reviewRequestSchema.innerType().shape;
+const reviewFields = reviewRequestSchema.shape;
 const ROOT_CAUSE_MAX_LENGTH =
   reviewFields.modifiedRootCause.unwrap().maxLength ?? undefined;
 const COMMENT_MAX_LENGTH = reviewFields.comment.unwrap().maxLength ?? undefined;

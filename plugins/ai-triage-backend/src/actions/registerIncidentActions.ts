@@ -15,7 +15,7 @@ import {
 import { IncidentStore } from '../database/IncidentStore';
 import { TriageStore } from '../database/TriageStore';
 import { EntityResolver } from '../ingest/EntityResolver';
-import { fromZodError } from '../ingest/fromZodError';
+import { parseInput } from '../ingest/fromZodError';
 import { IncidentAccess } from '../permissions/IncidentAccess';
 import { EntityQuery } from '../service/CatalogEntityQuery';
 import { IncidentWorkflowService } from '../workflow/IncidentWorkflowService';
@@ -272,16 +272,11 @@ export function registerIncidentActions(options: {
         incidentId: input.incidentId,
       });
       const { incidentId, hypothesisId, ...body } = input;
-      const parsed = reviewRequestSchema.safeParse(body);
-      if (!parsed.success) {
-        throw new InputError(`Invalid review: ${fromZodError(parsed.error)}`);
-      }
-      const review = await workflow.review(
-        incidentId,
-        hypothesisId,
-        parsed.data,
-        { credentials, via: 'action' },
-      );
+      const request = parseInput(reviewRequestSchema, body, 'review');
+      const review = await workflow.review(incidentId, hypothesisId, request, {
+        credentials,
+        via: 'action',
+      });
       return { output: { review } };
     },
   });

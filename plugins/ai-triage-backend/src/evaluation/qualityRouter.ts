@@ -11,7 +11,7 @@ import {
   aiTriageQualityReadPermission,
 } from '@ai-triage/plugin-ai-triage-common';
 import { z } from 'zod';
-import { fromZodError } from '../ingest/fromZodError';
+import { parseInput } from '../ingest/fromZodError';
 import { ReviewQualityStore } from './ReviewQualityStore';
 import { summarizeReviews } from './reviewQuality';
 
@@ -41,13 +41,10 @@ export async function createQualityRouter(options: {
         `Missing permission ${aiTriageQualityReadPermission.name}`,
       );
     }
-    const parsed = querySchema.safeParse(req.query);
-    if (!parsed.success) {
-      throw new InputError(`Invalid query: ${fromZodError(parsed.error)}`);
-    }
-    const to = parsed.data.to ? new Date(parsed.data.to) : new Date();
-    const from = parsed.data.from
-      ? new Date(parsed.data.from)
+    const query = parseInput(querySchema, req.query, 'query');
+    const to = query.to ? new Date(query.to) : new Date();
+    const from = query.from
+      ? new Date(query.from)
       : new Date(to.getTime() - 30 * DAY_MS);
     if (!(from < to)) {
       throw new InputError('Invalid query: from must be before to');

@@ -1,4 +1,3 @@
-import { InputError } from '@backstage/errors';
 import {
   AlertSource,
   alertmanagerWebhookSchema,
@@ -7,7 +6,7 @@ import {
   pagerDutyEventSchema,
 } from '@ai-triage/plugin-ai-triage-common';
 import { ZodType } from 'zod';
-import { fromZodError } from './fromZodError';
+import { parseInput } from './fromZodError';
 import { normalizeAlertmanager } from './normalizeAlertmanager';
 import { normalizeGeneric } from './normalizeGeneric';
 import { normalizeGrafana } from './normalizeGrafana';
@@ -59,9 +58,5 @@ export function parseDelivery(
   receivedAt: Date,
 ): ParsedDelivery {
   const { title, schema, normalize } = SOURCE_FORMATS[source];
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    throw new InputError(`Invalid ${title}: ${fromZodError(parsed.error)}`);
-  }
-  return normalize(parsed.data, receivedAt);
+  return normalize(parseInput(schema, body, title), receivedAt);
 }

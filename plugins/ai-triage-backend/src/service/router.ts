@@ -1,7 +1,7 @@
 import express from 'express';
 import Router from 'express-promise-router';
 import { HttpAuthService } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { NotAllowedError, NotFoundError } from '@backstage/errors';
 import { ResourcePermission } from '@backstage/plugin-permission-common';
 import {
   INCIDENT_STATUSES,
@@ -23,7 +23,7 @@ import { IncidentStore } from '../database/IncidentStore';
 import { JobQueue } from '../database/JobQueue';
 import { TriageStore } from '../database/TriageStore';
 import { EntityResolver } from '../ingest/EntityResolver';
-import { fromZodError } from '../ingest/fromZodError';
+import { parseInput } from '../ingest/fromZodError';
 import { IncidentAccess } from '../permissions/IncidentAccess';
 import { IncidentWorkflowService } from '../workflow/IncidentWorkflowService';
 import { EntityQuery } from './CatalogEntityQuery';
@@ -114,18 +114,6 @@ export async function createRouter(options: {
     return credentials;
   }
 
-  function parse<T extends z.ZodType>(
-    schema: T,
-    value: unknown,
-    what: string,
-  ): z.infer<T> {
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      throw new InputError(`Invalid ${what}: ${fromZodError(parsed.error)}`);
-    }
-    return parsed.data;
-  }
-
   router.get('/incidents', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     // Undefined: every incident; else only those of entities the user may read.
@@ -133,7 +121,7 @@ export async function createRouter(options: {
       credentials,
       aiTriageIncidentReadPermission,
     );
-    const query = parse(listQuerySchema, req.query, 'query');
+    const query = parseInput(listQuerySchema, req.query, 'query');
     const serviceNames = query.entityRef
       ? await entities.serviceNamesOf(query.entityRef)
       : [];
@@ -272,7 +260,7 @@ export async function createRouter(options: {
         aiTriageHypothesisReviewPermission,
         req.params.id,
       );
-      const review = parse(reviewRequestSchema, req.body, 'review');
+      const review = parseInput(reviewRequestSchema, req.body, 'review');
       // The hypotheses a member shows are its group lead's, and so are their reviews.
       const group = await faultGroups?.groupOf(req.params.id);
       const created = await workflow.review(
@@ -292,7 +280,11 @@ export async function createRouter(options: {
       aiTriageIncidentStatusPermission,
       req.params.id,
     );
-    const change = parse(setIncidentStatusRequestSchema, req.body, 'status');
+    const change = parseInput(
+      setIncidentStatusRequestSchema,
+      req.body,
+      'status',
+    );
     const incident = await workflow.setStatus(req.params.id, change, {
       credentials,
       request: req,
@@ -307,7 +299,7 @@ export async function createRouter(options: {
       aiTriageIncidentStatusPermission,
       req.params.id,
     );
-    const { ticket } = parse(setTicketRequestSchema, req.body, 'ticket');
+    const { ticket } = parseInput(setTicketRequestSchema, req.body, 'ticket');
     res.json({
       ticket: await workflow.setTicket(req.params.id, ticket, {
         credentials,
@@ -324,7 +316,7 @@ export async function createRouter(options: {
 
   router.get('/jobs', async (req, res) => {
     await authorize(req, aiTriageIncidentReadPermission);
-    const query = parse(jobsQuerySchema, req.query, 'query');
+    const query = parseInput(jobsQuerySchema, req.query, 'query');
     res.json({
       items: await queue.listJobs(query),
       stats: await queue.stats(),

@@ -13,7 +13,7 @@ import { HttpEndpoint, getJson } from './getJson';
 const tag = z.object({
   key: z.string(),
   type: z.string().optional(),
-  value: z.unknown(),
+  value: z.unknown().optional(),
 });
 
 const jaegerSpan = z.object({

@@ -6,6 +6,7 @@ import {
   createPermissionRule,
 } from '@backstage/plugin-permission-node';
 import { AI_TRIAGE_INCIDENT_RESOURCE_TYPE } from '@ai-triage/plugin-ai-triage-common';
+import { z } from 'zod';
 
 /** An incident as permission rules see it: its entity and the entity's owners. */
 export type IncidentResource = {
@@ -34,20 +35,23 @@ export const incidentResourceRef = createPermissionResourceRef<
  *
  * @public
  */
-export const isIncidentEntityOwner = createPermissionRule<
-  typeof incidentResourceRef,
-  { claims: string[] }
->({
+export const isIncidentEntityOwner = createPermissionRule({
   name: 'IS_INCIDENT_ENTITY_OWNER',
   description:
     "Allow incidents whose catalog entity is owned by the user's claims",
   resourceRef: incidentResourceRef,
-  // No paramsSchema: the permission framework takes Zod 4 (or Standard JSON) schemas and this
-  // package is still on Zod 3; `claims` is checked here instead.
+  // Validated by the permission framework before apply and toQuery run (a condition with other
+  // params is an InputError), and published as JSON Schema in the plugin's permission metadata.
+  paramsSchema: z.object({
+    claims: z
+      .array(z.string())
+      .describe(
+        'Ownership entity refs of the user (the user and their groups), e.g. group:default/team-a',
+      ),
+  }),
   apply: (resource, { claims }) =>
-    Array.isArray(claims) &&
     resource.ownerRefs.some(owner => claims.includes(owner)),
-  toQuery: ({ claims }) => ({ ownedBy: Array.isArray(claims) ? claims : [] }),
+  toQuery: ({ claims }) => ({ ownedBy: claims }),
 });
 
 /** The rules of the incident resource type. */

@@ -1,4 +1,14 @@
 import { Config } from '@backstage/config';
+import { z } from 'zod';
+import {
+  configBoolean,
+  configString,
+  fraction,
+  nonNegativeNumber,
+  positiveNumber,
+  readConfigSection,
+  wholeNumber,
+} from './configSection';
 import { JobType } from './database/JobQueue';
 import { RedactionOptions } from './enrichment/redact';
 import { DEFAULT_INTAKE_LIMITS, IntakeLimits } from './ingest/IntakeLimits';
@@ -79,251 +89,227 @@ export const DEFAULT_SLO: SloConfig = {
   intakeAvailability: 0.999,
 };
 
-function nonNegativeInteger(value: number): number {
-  if (!Number.isInteger(value) || value < 0) {
-    throw new Error(
-      `aiTriage.enrichment.localization.maxDepth must be a whole number of at least 0, got ${value}`,
-    );
-  }
-  return value;
-}
+const DAY_MS = 86_400_000;
+
+/*
+ * The sections of `aiTriage:` this file reads, one schema each, in the units config.d.ts
+ * documents (minutes, seconds, days) with its defaults. Counts are floored, as before.
+ */
+
+const concurrencyOf = z.object({ concurrency: positiveNumber.optional() });
+
+const workersSchema = z.object({
+  enabled: configBoolean.default(true),
+  stages: z.array(z.enum(PIPELINE_STAGES)).optional(),
+  concurrency: positiveNumber.default(2),
+  enrich: concurrencyOf.prefault({}),
+  reason: concurrencyOf.prefault({}),
+  deliver: concurrencyOf.prefault({}),
+  leaseSeconds: positiveNumber.default(300),
+  maxAttempts: positiveNumber.default(5),
+});
+
+const sloSchema = z.object({
+  triageObjective: fraction.default(DEFAULT_SLO.triageObjective),
+  heuristicTriageSeconds: positiveNumber.default(
+    DEFAULT_SLO.heuristicTriageSeconds,
+  ),
+  llmTriageSeconds: positiveNumber.default(DEFAULT_SLO.llmTriageSeconds),
+  intakeAvailability: fraction.default(DEFAULT_SLO.intakeAvailability),
+});
+
+const correlationSchema = z.object({
+  reopenWindowMinutes: positiveNumber.default(60),
+});
+
+const groupingSchema = z.object({
+  enabled: configBoolean.default(true),
+  windowMinutes: positiveNumber.default(15),
+  waitSeconds: nonNegativeNumber.default(0),
+});
+
+const intakeSchema = z.object({
+  maxBodyBytes: positiveNumber.default(DEFAULT_INTAKE_LIMITS.maxBodyBytes),
+  maxAlertsPerDelivery: positiveNumber.default(
+    DEFAULT_INTAKE_LIMITS.maxAlertsPerDelivery,
+  ),
+  maxLabelsPerAlert: positiveNumber.default(
+    DEFAULT_INTAKE_LIMITS.maxLabelsPerAlert,
+  ),
+  maxLabelNameLength: positiveNumber.default(
+    DEFAULT_INTAKE_LIMITS.maxLabelNameLength,
+  ),
+  maxLabelValueLength: positiveNumber.default(
+    DEFAULT_INTAKE_LIMITS.maxLabelValueLength,
+  ),
+  maxAnnotationValueLength: positiveNumber.default(
+    DEFAULT_INTAKE_LIMITS.maxAnnotationValueLength,
+  ),
+  maxClockSkewSeconds: positiveNumber.default(
+    DEFAULT_INTAKE_LIMITS.maxClockSkewMs / 1000,
+  ),
+  maxTimestampAgeDays: positiveNumber.default(
+    DEFAULT_INTAKE_LIMITS.maxTimestampAgeMs / DAY_MS,
+  ),
+  catalogCacheSeconds: positiveNumber.default(
+    DEFAULT_ENTITY_CACHE_TTL.foundMs / 1000,
+  ),
+  catalogMissCacheSeconds: positiveNumber.default(
+    DEFAULT_ENTITY_CACHE_TTL.notFoundMs / 1000,
+  ),
+});
+
+const enrichmentSchema = z.object({
+  lookbackMinutes: positiveNumber.default(15),
+  providerTimeoutSeconds: positiveNumber.default(10),
+  maxRecordsPerSignal: positiveNumber.default(5000),
+  maxContextBytes: positiveNumber.default(32768),
+  maxContextTokens: positiveNumber.default(12000),
+  redaction: z
+    .object({
+      emails: configBoolean.default(true),
+      ipAddresses: configBoolean.default(false),
+      patterns: z
+        .array(z.object({ name: configString, pattern: configString }))
+        .default([]),
+    })
+    .prefault({}),
+  localization: z.object({ maxDepth: wholeNumber(0).default(4) }).prefault({}),
+});
+
+const telemetrySchema = z.object({
+  retentionHours: positiveNumber.default(24),
+});
+
+const retentionSchema = z.object({
+  jobsDays: positiveNumber.default(DEFAULT_RETENTION_POLICY.jobsMs / DAY_MS),
+  deliveriesDays: positiveNumber.default(
+    DEFAULT_RETENTION_POLICY.deliveriesMs / DAY_MS,
+  ),
+  llmCallsDays: positiveNumber.default(
+    DEFAULT_RETENTION_POLICY.llmCallsMs / DAY_MS,
+  ),
+  contextDocumentsDays: positiveNumber.default(
+    DEFAULT_RETENTION_POLICY.contextDocumentsMs / DAY_MS,
+  ),
+  incidentsDays: positiveNumber.default(
+    DEFAULT_RETENTION_POLICY.incidentsMs / DAY_MS,
+  ),
+  reviewedIncidentsDays: positiveNumber.default(
+    DEFAULT_RETENTION_POLICY.reviewedIncidentsMs / DAY_MS,
+  ),
+  batchSize: positiveNumber.default(DEFAULT_RETENTION_POLICY.batchSize),
+});
+
+const otlpSchema = z.object({
+  maxDepth: positiveNumber.default(DEFAULT_OTLP_LIMITS.maxDepth),
+  maxAttributes: positiveNumber.default(DEFAULT_OTLP_LIMITS.maxAttributes),
+  maxEntries: positiveNumber.default(DEFAULT_OTLP_LIMITS.maxEntries),
+  maxStringLength: positiveNumber.default(DEFAULT_OTLP_LIMITS.maxStringLength),
+  maxClockSkewSeconds: positiveNumber.default(
+    DEFAULT_OTLP_LIMITS.maxClockSkewMs / 1000,
+  ),
+  maxTimestampAgeDays: positiveNumber.default(
+    DEFAULT_OTLP_LIMITS.maxTimestampAgeMs / DAY_MS,
+  ),
+});
+
+/** The sections above; the others (reasoning, outbound, permissions, telemetry.providers) are read by their own readers. */
+const aiTriageSchema = z.object({
+  workers: workersSchema.prefault({}),
+  slo: sloSchema.prefault({}),
+  correlation: correlationSchema.prefault({}),
+  grouping: groupingSchema.prefault({}),
+  intake: intakeSchema.prefault({}),
+  enrichment: enrichmentSchema.prefault({}),
+  telemetry: telemetrySchema.prefault({}),
+  retention: retentionSchema.prefault({}),
+  otlp: otlpSchema.prefault({}),
+});
 
 /** Reads `aiTriage:` from app-config, applying defaults (see config.d.ts). */
 export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
-  const config = rootConfig.getOptionalConfig('aiTriage');
-  const positive = (key: string, fallback: number) => {
-    const value = config?.getOptionalNumber(key) ?? fallback;
-    if (!(value > 0)) {
-      throw new Error(
-        `aiTriage.${key} must be a positive number, got ${value}`,
-      );
-    }
-    return value;
-  };
-  const days = (key: string, fallbackMs: number) =>
-    positive(key, fallbackMs / 86_400_000) * 86_400_000;
-  const nonNegative = (key: string, fallback: number) => {
-    const value = config?.getOptionalNumber(key) ?? fallback;
-    if (!(value >= 0)) {
-      throw new Error(`aiTriage.${key} must be 0 or more, got ${value}`);
-    }
-    return value;
-  };
+  const c = readConfigSection(rootConfig, 'aiTriage', aiTriageSchema);
+  const { intake, enrichment, retention, otlp } = c;
   return {
-    workers: readWorkers(config, positive),
-    slo: {
-      triageObjective: fraction(config, 'slo.triageObjective'),
-      heuristicTriageSeconds: positive(
-        'slo.heuristicTriageSeconds',
-        DEFAULT_SLO.heuristicTriageSeconds,
-      ),
-      llmTriageSeconds: positive(
-        'slo.llmTriageSeconds',
-        DEFAULT_SLO.llmTriageSeconds,
-      ),
-      intakeAvailability: fraction(config, 'slo.intakeAvailability'),
-    },
-    correlation: {
-      reopenWindowMs: positive('correlation.reopenWindowMinutes', 60) * MINUTE,
-    },
+    workers: toWorkers(c.workers),
+    slo: c.slo,
+    correlation: { reopenWindowMs: c.correlation.reopenWindowMinutes * MINUTE },
     grouping: {
-      enabled: config?.getOptionalBoolean('grouping.enabled') ?? true,
-      windowMs: positive('grouping.windowMinutes', 15) * MINUTE,
-      waitMs: nonNegative('grouping.waitSeconds', 0) * 1000,
+      enabled: c.grouping.enabled,
+      windowMs: c.grouping.windowMinutes * MINUTE,
+      waitMs: c.grouping.waitSeconds * 1000,
     },
     intake: {
       limits: {
-        maxBodyBytes: Math.floor(
-          positive('intake.maxBodyBytes', DEFAULT_INTAKE_LIMITS.maxBodyBytes),
-        ),
-        maxAlertsPerDelivery: Math.floor(
-          positive(
-            'intake.maxAlertsPerDelivery',
-            DEFAULT_INTAKE_LIMITS.maxAlertsPerDelivery,
-          ),
-        ),
-        maxLabelsPerAlert: Math.floor(
-          positive(
-            'intake.maxLabelsPerAlert',
-            DEFAULT_INTAKE_LIMITS.maxLabelsPerAlert,
-          ),
-        ),
-        maxLabelNameLength: Math.floor(
-          positive(
-            'intake.maxLabelNameLength',
-            DEFAULT_INTAKE_LIMITS.maxLabelNameLength,
-          ),
-        ),
-        maxLabelValueLength: Math.floor(
-          positive(
-            'intake.maxLabelValueLength',
-            DEFAULT_INTAKE_LIMITS.maxLabelValueLength,
-          ),
-        ),
-        maxAnnotationValueLength: Math.floor(
-          positive(
-            'intake.maxAnnotationValueLength',
-            DEFAULT_INTAKE_LIMITS.maxAnnotationValueLength,
-          ),
-        ),
-        maxClockSkewMs:
-          positive(
-            'intake.maxClockSkewSeconds',
-            DEFAULT_INTAKE_LIMITS.maxClockSkewMs / 1000,
-          ) * 1000,
-        maxTimestampAgeMs:
-          positive(
-            'intake.maxTimestampAgeDays',
-            DEFAULT_INTAKE_LIMITS.maxTimestampAgeMs / 86_400_000,
-          ) * 86_400_000,
+        maxBodyBytes: Math.floor(intake.maxBodyBytes),
+        maxAlertsPerDelivery: Math.floor(intake.maxAlertsPerDelivery),
+        maxLabelsPerAlert: Math.floor(intake.maxLabelsPerAlert),
+        maxLabelNameLength: Math.floor(intake.maxLabelNameLength),
+        maxLabelValueLength: Math.floor(intake.maxLabelValueLength),
+        maxAnnotationValueLength: Math.floor(intake.maxAnnotationValueLength),
+        maxClockSkewMs: intake.maxClockSkewSeconds * 1000,
+        maxTimestampAgeMs: intake.maxTimestampAgeDays * DAY_MS,
       },
       catalogCache: {
-        foundMs:
-          positive(
-            'intake.catalogCacheSeconds',
-            DEFAULT_ENTITY_CACHE_TTL.foundMs / 1000,
-          ) * 1000,
-        notFoundMs:
-          positive(
-            'intake.catalogMissCacheSeconds',
-            DEFAULT_ENTITY_CACHE_TTL.notFoundMs / 1000,
-          ) * 1000,
+        foundMs: intake.catalogCacheSeconds * 1000,
+        notFoundMs: intake.catalogMissCacheSeconds * 1000,
       },
     },
     enrichment: {
-      lookbackMs: positive('enrichment.lookbackMinutes', 15) * MINUTE,
-      providerTimeoutMs:
-        positive('enrichment.providerTimeoutSeconds', 10) * 1000,
-      maxRecordsPerSignal: Math.floor(
-        positive('enrichment.maxRecordsPerSignal', 5000),
-      ),
-      maxContextBytes: Math.floor(
-        positive('enrichment.maxContextBytes', 32768),
-      ),
-      maxContextTokens: Math.floor(
-        positive('enrichment.maxContextTokens', 12000),
-      ),
-      localizationMaxDepth: nonNegativeInteger(
-        config?.getOptionalNumber('enrichment.localization.maxDepth') ?? 4,
-      ),
-      redaction: {
-        emails:
-          config?.getOptionalBoolean('enrichment.redaction.emails') ?? true,
-        ipAddresses:
-          config?.getOptionalBoolean('enrichment.redaction.ipAddresses') ??
-          false,
-        patterns: (
-          config?.getOptionalConfigArray('enrichment.redaction.patterns') ?? []
-        ).map(pattern => ({
-          name: pattern.getString('name'),
-          pattern: pattern.getString('pattern'),
-        })),
-      },
+      lookbackMs: enrichment.lookbackMinutes * MINUTE,
+      providerTimeoutMs: enrichment.providerTimeoutSeconds * 1000,
+      maxRecordsPerSignal: Math.floor(enrichment.maxRecordsPerSignal),
+      maxContextBytes: Math.floor(enrichment.maxContextBytes),
+      maxContextTokens: Math.floor(enrichment.maxContextTokens),
+      localizationMaxDepth: enrichment.localization.maxDepth,
+      redaction: enrichment.redaction,
     },
-    telemetry: {
-      retentionMs: positive('telemetry.retentionHours', 24) * 60 * MINUTE,
-    },
+    telemetry: { retentionMs: c.telemetry.retentionHours * 60 * MINUTE },
     retention: {
-      jobsMs: days('retention.jobsDays', DEFAULT_RETENTION_POLICY.jobsMs),
-      deliveriesMs: days(
-        'retention.deliveriesDays',
-        DEFAULT_RETENTION_POLICY.deliveriesMs,
-      ),
-      llmCallsMs: days(
-        'retention.llmCallsDays',
-        DEFAULT_RETENTION_POLICY.llmCallsMs,
-      ),
-      contextDocumentsMs: days(
-        'retention.contextDocumentsDays',
-        DEFAULT_RETENTION_POLICY.contextDocumentsMs,
-      ),
-      incidentsMs: days(
-        'retention.incidentsDays',
-        DEFAULT_RETENTION_POLICY.incidentsMs,
-      ),
-      reviewedIncidentsMs: days(
-        'retention.reviewedIncidentsDays',
-        DEFAULT_RETENTION_POLICY.reviewedIncidentsMs,
-      ),
-      batchSize: Math.floor(
-        positive('retention.batchSize', DEFAULT_RETENTION_POLICY.batchSize),
-      ),
+      jobsMs: retention.jobsDays * DAY_MS,
+      deliveriesMs: retention.deliveriesDays * DAY_MS,
+      llmCallsMs: retention.llmCallsDays * DAY_MS,
+      contextDocumentsMs: retention.contextDocumentsDays * DAY_MS,
+      incidentsMs: retention.incidentsDays * DAY_MS,
+      reviewedIncidentsMs: retention.reviewedIncidentsDays * DAY_MS,
+      batchSize: Math.floor(retention.batchSize),
     },
     otlp: {
-      maxDepth: Math.floor(
-        positive('otlp.maxDepth', DEFAULT_OTLP_LIMITS.maxDepth),
-      ),
-      maxAttributes: Math.floor(
-        positive('otlp.maxAttributes', DEFAULT_OTLP_LIMITS.maxAttributes),
-      ),
-      maxEntries: Math.floor(
-        positive('otlp.maxEntries', DEFAULT_OTLP_LIMITS.maxEntries),
-      ),
-      maxStringLength: Math.floor(
-        positive('otlp.maxStringLength', DEFAULT_OTLP_LIMITS.maxStringLength),
-      ),
-      maxClockSkewMs:
-        positive(
-          'otlp.maxClockSkewSeconds',
-          DEFAULT_OTLP_LIMITS.maxClockSkewMs / 1000,
-        ) * 1000,
-      maxTimestampAgeMs:
-        positive(
-          'otlp.maxTimestampAgeDays',
-          DEFAULT_OTLP_LIMITS.maxTimestampAgeMs / 86_400_000,
-        ) * 86_400_000,
+      maxDepth: Math.floor(otlp.maxDepth),
+      maxAttributes: Math.floor(otlp.maxAttributes),
+      maxEntries: Math.floor(otlp.maxEntries),
+      maxStringLength: Math.floor(otlp.maxStringLength),
+      maxClockSkewMs: otlp.maxClockSkewSeconds * 1000,
+      maxTimestampAgeMs: otlp.maxTimestampAgeDays * DAY_MS,
     },
   };
 }
 
-function readWorkers(
-  config: Config | undefined,
-  positive: (key: string, fallback: number) => number,
+function toWorkers(
+  workers: z.output<typeof workersSchema>,
 ): AiTriageConfig['workers'] {
-  const enabled = config?.getOptionalBoolean('workers.enabled') ?? true;
-  const listed = config?.getOptionalStringArray('workers.stages');
-  const unknown = listed?.filter(
-    stage => !(PIPELINE_STAGES as readonly string[]).includes(stage),
-  );
-  if (unknown?.length) {
-    throw new Error(
-      `aiTriage.workers.stages names unknown stages ${unknown.join(
-        ', ',
-      )}; known are ${PIPELINE_STAGES.join(', ')}`,
-    );
-  }
   // workers.enabled false (the older switch) leaves intake only.
-  const stages = (listed ?? [...PIPELINE_STAGES]).filter(
-    stage => enabled || stage === 'intake',
-  ) as PipelineStage[];
+  const stages = (workers.stages ?? [...PIPELINE_STAGES]).filter(
+    stage => workers.enabled || stage === 'intake',
+  );
   const jobTypes = stages.filter(
     (stage): stage is JobType => stage !== 'intake',
   );
-  const concurrency = Math.floor(positive('workers.concurrency', 2));
+  const concurrency = Math.floor(workers.concurrency);
+  const of = (stage: { concurrency?: number }) =>
+    Math.floor(stage.concurrency ?? concurrency);
   return {
     enabled: jobTypes.length > 0,
     stages,
     jobTypes,
     concurrency,
     concurrencyByType: {
-      enrich: Math.floor(positive('workers.enrich.concurrency', concurrency)),
-      reason: Math.floor(positive('workers.reason.concurrency', concurrency)),
-      deliver: Math.floor(positive('workers.deliver.concurrency', concurrency)),
+      enrich: of(workers.enrich),
+      reason: of(workers.reason),
+      deliver: of(workers.deliver),
     },
-    leaseMs: positive('workers.leaseSeconds', 300) * 1000,
-    maxAttempts: Math.floor(positive('workers.maxAttempts', 5)),
+    leaseMs: workers.leaseSeconds * 1000,
+    maxAttempts: Math.floor(workers.maxAttempts),
   };
-}
-
-function fraction(
-  config: Config | undefined,
-  key: 'slo.triageObjective' | 'slo.intakeAvailability',
-): number {
-  const value =
-    config?.getOptionalNumber(key) ??
-    DEFAULT_SLO[key.slice(4) as 'triageObjective' | 'intakeAvailability'];
-  if (!(value > 0 && value < 1)) {
-    throw new Error(`aiTriage.${key} must be between 0 and 1, got ${value}`);
-  }
-  return value;
 }

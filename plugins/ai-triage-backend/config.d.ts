@@ -281,6 +281,16 @@ export interface Config {
         };
       };
     };
+    /** Read by `npm run replay` (docs/reasoning.md, "Replay"), not by the backend. */
+    evaluation?: {
+      /** Token prices for the cost per case; `--price-in` / `--price-out` override them. Default none. */
+      price?: {
+        /** US dollars per million input tokens. */
+        inputPerMillion?: number;
+        /** US dollars per million output tokens. */
+        outputPerMillion?: number;
+      };
+    };
     /** Where workflow events go outside the portal (README "Workflow and integrations"). */
     outbound?: {
       /**

@@ -2,6 +2,18 @@ import { CaseReplayer, readCaseFolder } from '../src/evaluation/CaseReplayer';
 import { formatReport } from '../src/evaluation/formatReport';
 import { parseDuration, readConfigFile, readReviewCases } from './readStored';
 import { summarizeOutcomes, TokenPrice } from '../src/evaluation/metrics';
+import { z } from 'zod';
+import { nonNegativeNumber, readConfigSection } from '../src/configSection';
+
+/** `aiTriage.evaluation` (see config.d.ts): token prices for the cost per case. */
+const evaluationSchema = z.object({
+  price: z
+    .object({
+      inputPerMillion: nonNegativeNumber.optional(),
+      outputPerMillion: nonNegativeNumber.optional(),
+    })
+    .prefault({}),
+});
 
 /**
  * Re-reasons stored contexts with a reasoner and prints how right and how calibrated it is:
@@ -33,11 +45,13 @@ async function main(args: string[]) {
   }
   const configFile = option('--config');
   const config = readConfigFile(configFile);
-  const priceConfig = config.getOptionalConfig('aiTriage.evaluation.price');
-  const priceIn =
-    option('--price-in') ?? priceConfig?.getOptionalNumber('inputPerMillion');
-  const priceOut =
-    option('--price-out') ?? priceConfig?.getOptionalNumber('outputPerMillion');
+  const { price: priceConfig } = readConfigSection(
+    config,
+    'aiTriage.evaluation',
+    evaluationSchema,
+  );
+  const priceIn = option('--price-in') ?? priceConfig.inputPerMillion;
+  const priceOut = option('--price-out') ?? priceConfig.outputPerMillion;
   const price: TokenPrice | undefined =
     priceIn !== undefined || priceOut !== undefined
       ? {

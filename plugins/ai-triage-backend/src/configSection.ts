@@ -13,9 +13,15 @@ import { z } from 'zod';
  * yes/no/true/false/on/off/1/0 strings, and strings must not be empty.
  */
 
+/** `is required` for a missing value, else `must be <what>`. */
+function expected(what: string) {
+  return (issue: { input?: unknown }) =>
+    issue.input === undefined ? 'is required' : `must be ${what}`;
+}
+
 /** A number, or a string holding one (`${PORT}`), as `Config.getOptionalNumber` reads it. */
 export const configNumber = z
-  .union([z.number(), z.string()], { error: 'must be a number' })
+  .union([z.number(), z.string()], { error: expected('a number') })
   .transform((value, ctx) => {
     if (typeof value === 'number') return value;
     const number = value.trim() === '' ? NaN : Number(value.trim());
@@ -33,7 +39,7 @@ export const configNumber = z
 /** A boolean, or a string or number saying one, as `Config.getOptionalBoolean` reads it. */
 export const configBoolean = z
   .union([z.boolean(), z.string(), z.number()], {
-    error: 'must be true or false',
+    error: expected('true or false'),
   })
   .transform((value, ctx) => {
     if (typeof value === 'boolean') return value;
@@ -50,7 +56,7 @@ export const configBoolean = z
 
 /** A non-empty string, as `Config.getOptionalString` reads it. */
 export const configString = z
-  .string({ error: 'must be a string' })
+  .string({ error: expected('a string') })
   .min(1, 'must not be empty');
 
 /** A number above 0. */

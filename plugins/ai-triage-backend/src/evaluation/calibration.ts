@@ -5,6 +5,12 @@ import {
 } from '@ai-triage/plugin-ai-triage-common';
 import { Reasoner } from '@ai-triage/plugin-ai-triage-node';
 import { Knex } from 'knex';
+import { z } from 'zod';
+import {
+  configBoolean,
+  readConfigSection,
+  wholeNumber,
+} from '../configSection';
 import { RELIABILITY_BINS, binOf } from './metrics';
 import { ReviewQualityStore, ReviewedHypothesis } from './ReviewQualityStore';
 
@@ -192,25 +198,21 @@ export type CalibrationConfig = {
   frequencyMinutes: number;
 };
 
+const calibrationSchema = z.object({
+  enabled: configBoolean.default(true),
+  minReviews: wholeNumber(1).default(50),
+  windowDays: wholeNumber(1).default(90),
+  frequencyMinutes: wholeNumber(1).default(60),
+});
+
 export function readCalibrationConfig(
   root: import('@backstage/config').Config,
 ): CalibrationConfig {
-  const c = root.getOptionalConfig('aiTriage.reasoning.calibration');
-  const positive = (key: string, fallback: number) => {
-    const value = c?.getOptionalNumber(key) ?? fallback;
-    if (!Number.isInteger(value) || value < 1) {
-      throw new Error(
-        `aiTriage.reasoning.calibration.${key} must be a whole number of at least 1, got ${value}`,
-      );
-    }
-    return value;
-  };
-  return {
-    enabled: c?.getOptionalBoolean('enabled') ?? true,
-    minReviews: positive('minReviews', 50),
-    windowDays: positive('windowDays', 90),
-    frequencyMinutes: positive('frequencyMinutes', 60),
-  };
+  return readConfigSection(
+    root,
+    'aiTriage.reasoning.calibration',
+    calibrationSchema,
+  );
 }
 
 /**

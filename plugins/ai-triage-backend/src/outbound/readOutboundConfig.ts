@@ -1,10 +1,18 @@
 import { Config } from '@backstage/config';
+import { z } from 'zod';
 import {
   SEVERITIES,
   Severity,
   WORKFLOW_EVENT_TYPES,
   WorkflowEventType,
 } from '@ai-triage/plugin-ai-triage-common';
+import {
+  configString,
+  httpUrl,
+  positiveNumber,
+  readConfigSection,
+  wholeNumber,
+} from '../configSection';
 
 export type WebhookTarget = {
   name: string;
@@ -35,86 +43,82 @@ export type OutboundConfig = {
   portalBaseUrl: string;
 };
 
+const webhookSchema = z.object({
+  name: configString.optional(),
+  url: httpUrl,
+  format: z.enum(['json', 'slack']).default('json'),
+  secret: configString.optional(),
+  events: z.array(z.enum(WORKFLOW_EVENT_TYPES)).optional(),
+  filter: z
+    .object({
+      entityRefs: z.array(configString).optional(),
+      owners: z.array(configString).optional(),
+      severities: z.array(z.enum(SEVERITIES)).optional(),
+    })
+    .prefault({}),
+});
+
+/** `aiTriage.outbound` as config.d.ts documents it, with its defaults. */
+const outboundSchema = z.object({
+  maxAttempts: wholeNumber(1).default(8),
+  timeoutSeconds: positiveNumber.default(10),
+  webhooks: z
+    .array(webhookSchema)
+    .default([])
+    .transform((webhooks, ctx) => {
+      const names = new Set<string>();
+      return webhooks.map((webhook, index): WebhookTarget => {
+        const name = webhook.name ?? `webhook-${index + 1}`;
+        if (names.has(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, 'name'],
+            message: 'repeats the name of another webhook',
+            input: name,
+          });
+        }
+        names.add(name);
+        return {
+          ...webhook,
+          name,
+          events: webhook.events ?? [...WORKFLOW_EVENT_TYPES],
+        };
+      });
+    }),
+  tickets: z
+    .object({
+      pagerduty: z
+        .object({
+          baseUrl: httpUrl.default('https://api.pagerduty.com'),
+          token: configString,
+          fromEmail: configString,
+        })
+        .optional(),
+      jira: z
+        .object({
+          baseUrl: httpUrl,
+          email: configString.optional(),
+          token: configString,
+        })
+        .optional(),
+      github: z
+        .object({
+          baseUrl: httpUrl.default('https://api.github.com'),
+          token: configString,
+        })
+        .optional(),
+    })
+    .prefault({}),
+});
+
 /** Reads `aiTriage.outbound` (see config.d.ts), failing on a malformed target at startup. */
 export function readOutboundConfig(root: Config): OutboundConfig {
-  const config = root.getOptionalConfig('aiTriage.outbound');
-  const names = new Set<string>();
-  const webhooks = (config?.getOptionalConfigArray('webhooks') ?? []).map(
-    (target, index): WebhookTarget => {
-      const name = target.getOptionalString('name') ?? `webhook-${index + 1}`;
-      if (names.has(name)) {
-        throw new Error(`aiTriage.outbound.webhooks: duplicate name ${name}`);
-      }
-      names.add(name);
-      const url = target.getString('url');
-      if (!/^https?:\/\//.test(url)) {
-        throw new Error(
-          `aiTriage.outbound.webhooks[${name}].url must be http(s), got ${url}`,
-        );
-      }
-      const format = target.getOptionalString('format') ?? 'json';
-      if (format !== 'json' && format !== 'slack') {
-        throw new Error(
-          `aiTriage.outbound.webhooks[${name}].format must be json or slack, got ${format}`,
-        );
-      }
-      const events = target.getOptionalStringArray('events');
-      for (const event of events ?? []) {
-        if (!(WORKFLOW_EVENT_TYPES as readonly string[]).includes(event)) {
-          throw new Error(
-            `aiTriage.outbound.webhooks[${name}].events: unknown event ${event}; known: ${WORKFLOW_EVENT_TYPES.join(
-              ', ',
-            )}`,
-          );
-        }
-      }
-      const severities = target.getOptionalStringArray('filter.severities');
-      for (const severity of severities ?? []) {
-        if (!(SEVERITIES as readonly string[]).includes(severity)) {
-          throw new Error(
-            `aiTriage.outbound.webhooks[${name}].filter.severities: unknown severity ${severity}`,
-          );
-        }
-      }
-      return {
-        name,
-        url,
-        format,
-        secret: target.getOptionalString('secret'),
-        events: (events as WorkflowEventType[]) ?? [...WORKFLOW_EVENT_TYPES],
-        filter: {
-          entityRefs: target.getOptionalStringArray('filter.entityRefs'),
-          owners: target.getOptionalStringArray('filter.owners'),
-          severities: severities as Severity[] | undefined,
-        },
-      };
-    },
-  );
-  const pagerduty = config?.getOptionalConfig('tickets.pagerduty');
-  const jira = config?.getOptionalConfig('tickets.jira');
-  const github = config?.getOptionalConfig('tickets.github');
+  const outbound = readConfigSection(root, 'aiTriage.outbound', outboundSchema);
   return {
-    webhooks,
-    tickets: {
-      pagerduty: pagerduty && {
-        baseUrl:
-          pagerduty.getOptionalString('baseUrl') ?? 'https://api.pagerduty.com',
-        token: pagerduty.getString('token'),
-        fromEmail: pagerduty.getString('fromEmail'),
-      },
-      jira: jira && {
-        baseUrl: jira.getString('baseUrl'),
-        email: jira.getOptionalString('email'),
-        token: jira.getString('token'),
-      },
-      github: github && {
-        baseUrl:
-          github.getOptionalString('baseUrl') ?? 'https://api.github.com',
-        token: github.getString('token'),
-      },
-    },
-    maxAttempts: Math.max(1, config?.getOptionalNumber('maxAttempts') ?? 8),
-    timeoutMs: (config?.getOptionalNumber('timeoutSeconds') ?? 10) * 1000,
+    webhooks: outbound.webhooks,
+    tickets: outbound.tickets,
+    maxAttempts: outbound.maxAttempts,
+    timeoutMs: outbound.timeoutSeconds * 1000,
     portalBaseUrl: (root.getOptionalString('app.baseUrl') ?? '').replace(
       /\/$/,
       '',

@@ -14,6 +14,9 @@ import {
 } from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import { AI_TRIAGE_INCIDENT_RESOURCE_TYPE } from '@ai-triage/plugin-ai-triage-common';
+import { Config } from '@backstage/config';
+import { z } from 'zod';
+import { configString, readConfigSection } from '../configSection';
 import {
   aiTriageIncidentConditions,
   createAiTriageIncidentConditionalDecision,
@@ -50,6 +53,17 @@ export class AiTriageOwnershipPolicy implements PermissionPolicy {
   }
 }
 
+/** `aiTriage.permissions` (see config.d.ts). */
+const permissionsSchema = z.object({
+  admins: z.array(configString).default([]),
+});
+
+/** The admins of `aiTriage.permissions.admins` (default none). */
+export function readPolicyAdmins(config: Config): string[] {
+  return readConfigSection(config, 'aiTriage.permissions', permissionsSchema)
+    .admins;
+}
+
 /**
  * Installs {@link AiTriageOwnershipPolicy} in the permission backend, with the admins from
  * `aiTriage.permissions.admins`.
@@ -63,11 +77,7 @@ export const aiTriageOwnershipPolicyModule = createBackendModule({
     env.registerInit({
       deps: { policy: policyExtensionPoint, config: coreServices.rootConfig },
       async init({ policy, config }) {
-        policy.setPolicy(
-          new AiTriageOwnershipPolicy(
-            config.getOptionalStringArray('aiTriage.permissions.admins') ?? [],
-          ),
-        );
+        policy.setPolicy(new AiTriageOwnershipPolicy(readPolicyAdmins(config)));
       },
     });
   },

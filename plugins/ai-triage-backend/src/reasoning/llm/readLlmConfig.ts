@@ -1,5 +1,14 @@
 import { Config } from '@backstage/config';
 import OpenAI, { AzureOpenAI } from 'openai';
+import { z } from 'zod';
+import {
+  configBoolean,
+  configNumber,
+  configString,
+  positiveNumber,
+  readConfigSection,
+  wholeNumber,
+} from '../../configSection';
 import { OpenAIReasonerSettings } from './OpenAIReasoner';
 
 /** `aiTriage.reasoning.llm` with every default applied. */
@@ -11,82 +20,72 @@ export type LlmConfig = OpenAIReasonerSettings & {
 
 export const DEFAULT_SEED = 20261124;
 
+const KEY = 'aiTriage.reasoning.llm';
+
+/** `aiTriage.reasoning.llm` as config.d.ts documents it, with its defaults. */
+const llmSchema = z.object({
+  baseUrl: configString,
+  model: configString,
+  // Ollama and vLLM take any key; the SDK insists on one.
+  apiKey: configString.default('unused'),
+  timeoutSeconds: positiveNumber.default(60),
+  maxRetries: wholeNumber(0).default(2),
+  budgetSeconds: positiveNumber.default(180),
+  maxTokens: positiveNumber.default(2048),
+  maxTokensParameter: z
+    .enum(['max_tokens', 'max_completion_tokens'])
+    .default('max_tokens'),
+  temperature: configNumber
+    .pipe(
+      z
+        .number()
+        .min(0, 'must be between 0 and 2')
+        .max(2, 'must be between 0 and 2'),
+    )
+    .default(0),
+  seed: configNumber.default(DEFAULT_SEED),
+  responseFormat: z.enum(['json_schema', 'json_object']).default('json_schema'),
+  circuitBreaker: z
+    .object({
+      failureThreshold: positiveNumber.default(5),
+      halfOpenAfterSeconds: positiveNumber.default(60),
+    })
+    .prefault({}),
+  azure: z
+    .object({ apiVersion: configString, deployment: configString.optional() })
+    .optional(),
+});
+
 /**
  * Reads `aiTriage.reasoning.llm` (see config.d.ts); undefined when it is absent or
  * `enabled: false`, in which case the heuristic reasoner answers alone.
  */
 export function readLlmConfig(rootConfig: Config): LlmConfig | undefined {
-  const config = rootConfig.getOptionalConfig('aiTriage.reasoning.llm');
-  if (!config || config.getOptionalBoolean('enabled') === false) {
-    return undefined;
-  }
-  const positive = (key: string, fallback: number) => {
-    const value = config.getOptionalNumber(key) ?? fallback;
-    if (!(value > 0)) {
-      throw new Error(
-        `aiTriage.reasoning.llm.${key} must be a positive number, got ${value}`,
-      );
-    }
-    return value;
-  };
-  const oneOf = <T extends string>(key: string, values: T[], fallback: T) => {
-    const value = config.getOptionalString(key) ?? fallback;
-    if (!values.includes(value as T)) {
-      throw new Error(
-        `aiTriage.reasoning.llm.${key} must be one of ${values.join(
-          ', ',
-        )}, got ${value}`,
-      );
-    }
-    return value as T;
-  };
-  const temperature = config.getOptionalNumber('temperature') ?? 0;
-  if (!(temperature >= 0 && temperature <= 2)) {
-    throw new Error(
-      `aiTriage.reasoning.llm.temperature must be between 0 and 2, got ${temperature}`,
-    );
-  }
-  const maxRetries = config.getOptionalNumber('maxRetries') ?? 2;
-  if (!Number.isInteger(maxRetries) || maxRetries < 0) {
-    throw new Error(
-      `aiTriage.reasoning.llm.maxRetries must be a whole number of at least 0, got ${maxRetries}`,
-    );
-  }
-  const azure = config.getOptionalConfig('azure');
+  if (rootConfig.getOptional(KEY) === undefined) return undefined;
+  const { enabled } = readConfigSection(
+    rootConfig,
+    KEY,
+    z.object({ enabled: configBoolean.default(true) }),
+  );
+  if (!enabled) return undefined;
+  const llm = readConfigSection(rootConfig, KEY, llmSchema);
   return {
-    baseUrl: config.getString('baseUrl'),
-    model: config.getString('model'),
-    // Ollama and vLLM take any key; the SDK insists on one.
-    apiKey: config.getOptionalString('apiKey') ?? 'unused',
-    timeoutMs: positive('timeoutSeconds', 60) * 1000,
-    maxRetries,
-    budgetMs: positive('budgetSeconds', 180) * 1000,
-    maxTokens: Math.floor(positive('maxTokens', 2048)),
-    maxTokensParameter: oneOf(
-      'maxTokensParameter',
-      ['max_tokens', 'max_completion_tokens'],
-      'max_tokens',
-    ),
-    temperature,
-    seed: config.getOptionalNumber('seed') ?? DEFAULT_SEED,
-    responseFormat: oneOf(
-      'responseFormat',
-      ['json_schema', 'json_object'],
-      'json_schema',
-    ),
+    baseUrl: llm.baseUrl,
+    model: llm.model,
+    apiKey: llm.apiKey,
+    timeoutMs: llm.timeoutSeconds * 1000,
+    maxRetries: llm.maxRetries,
+    budgetMs: llm.budgetSeconds * 1000,
+    maxTokens: Math.floor(llm.maxTokens),
+    maxTokensParameter: llm.maxTokensParameter,
+    temperature: llm.temperature,
+    seed: llm.seed,
+    responseFormat: llm.responseFormat,
     circuitBreaker: {
-      failureThreshold: Math.floor(
-        positive('circuitBreaker.failureThreshold', 5),
-      ),
-      halfOpenAfterMs:
-        positive('circuitBreaker.halfOpenAfterSeconds', 60) * 1000,
+      failureThreshold: Math.floor(llm.circuitBreaker.failureThreshold),
+      halfOpenAfterMs: llm.circuitBreaker.halfOpenAfterSeconds * 1000,
     },
-    azure: azure
-      ? {
-          apiVersion: azure.getString('apiVersion'),
-          deployment: azure.getOptionalString('deployment'),
-        }
-      : undefined,
+    azure: llm.azure,
   };
 }
 

@@ -1,12 +1,39 @@
 import { Config } from '@backstage/config';
+import { z } from 'zod';
 import { TelemetryProvider } from '@ai-triage/plugin-ai-triage-node';
+import {
+  configBoolean,
+  configString,
+  httpUrl,
+  positiveNumber,
+  readConfigSection,
+  wholeNumber,
+} from '../../configSection';
 import { HttpEndpoint } from './getJson';
 import { JaegerTelemetryProvider } from './JaegerTelemetryProvider';
 import { LokiTelemetryProvider } from './LokiTelemetryProvider';
 import { PrometheusTelemetryProvider } from './PrometheusTelemetryProvider';
 import { TempoTelemetryProvider } from './TempoTelemetryProvider';
 
-const TYPES = ['prometheus', 'loki', 'tempo', 'jaeger'] as const;
+/** One entry of `aiTriage.telemetry.providers`, as config.d.ts documents it. */
+const providerSchema = z.object({
+  type: z.enum(['prometheus', 'loki', 'tempo', 'jaeger']),
+  name: configString.optional(),
+  baseUrl: httpUrl,
+  // Read whole, not key by key: header and metric names may hold dots.
+  headers: z.record(z.string(), configString).default({}),
+  timeoutSeconds: positiveNumber.optional(),
+  default: configBoolean.default(true),
+  serviceLabel: configString.optional(),
+  rateWindowSeconds: positiveNumber.optional(),
+  // An empty string drops a default query.
+  queries: z.record(z.string(), z.string()).default({}),
+  maxTraces: wholeNumber(1).optional(),
+});
+
+const providersSchema = z.object({
+  providers: z.array(providerSchema).default([]),
+});
 
 /**
  * The telemetry back-ends listed under `aiTriage.telemetry.providers` (see config.d.ts), each
@@ -17,64 +44,46 @@ const TYPES = ['prometheus', 'loki', 'tempo', 'jaeger'] as const;
 export function createTelemetryProviders(
   rootConfig: Config,
 ): TelemetryProvider[] {
-  const entries =
-    rootConfig.getOptionalConfigArray('aiTriage.telemetry.providers') ?? [];
-  return entries.map((entry, index) => {
-    const where = `aiTriage.telemetry.providers[${index}]`;
-    const type = entry.getString('type');
-    if (!(TYPES as readonly string[]).includes(type)) {
-      throw new Error(
-        `${where}.type must be one of ${TYPES.join(', ')}, got ${type}`,
-      );
-    }
-    const baseUrl = entry.getString('baseUrl');
-    if (!/^https?:$/.test(URL.parse(baseUrl)?.protocol ?? '')) {
-      throw new Error(`${where}.baseUrl is not an http(s) URL: ${baseUrl}`);
-    }
-    const headers: Record<string, string> = {};
-    const headersConfig = entry.getOptionalConfig('headers');
-    for (const key of headersConfig?.keys() ?? []) {
-      headers[key] = headersConfig!.getString(key);
-    }
-    const timeoutSeconds = entry.getOptionalNumber('timeoutSeconds');
-    if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) {
-      throw new Error(`${where}.timeoutSeconds must be a positive number`);
-    }
+  const { providers } = readConfigSection(
+    rootConfig,
+    'aiTriage.telemetry',
+    providersSchema,
+  );
+  return providers.map(entry => {
     const common = {
-      name: entry.getOptionalString('name') ?? type,
-      endpoint: { baseUrl, headers } as HttpEndpoint,
+      name: entry.name ?? entry.type,
+      endpoint: {
+        baseUrl: entry.baseUrl,
+        headers: entry.headers,
+      } as HttpEndpoint,
       timeoutMs:
-        timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
-      servesAllEntities: entry.getOptionalBoolean('default') ?? true,
+        entry.timeoutSeconds === undefined
+          ? undefined
+          : entry.timeoutSeconds * 1000,
+      servesAllEntities: entry.default,
     };
-    switch (type) {
-      case 'prometheus': {
-        const queriesConfig = entry.getOptionalConfig('queries');
-        const queries: Record<string, string> = {};
-        for (const key of queriesConfig?.keys() ?? []) {
-          queries[key] = queriesConfig!.getString(key);
-        }
+    switch (entry.type) {
+      case 'prometheus':
         return PrometheusTelemetryProvider.create({
           ...common,
-          queries,
-          serviceLabel: entry.getOptionalString('serviceLabel'),
-          rateWindowSeconds: entry.getOptionalNumber('rateWindowSeconds'),
+          queries: entry.queries,
+          serviceLabel: entry.serviceLabel,
+          rateWindowSeconds: entry.rateWindowSeconds,
         });
-      }
       case 'loki':
         return LokiTelemetryProvider.create({
           ...common,
-          serviceLabel: entry.getOptionalString('serviceLabel'),
+          serviceLabel: entry.serviceLabel,
         });
       case 'tempo':
         return TempoTelemetryProvider.create({
           ...common,
-          maxTraces: entry.getOptionalNumber('maxTraces'),
+          maxTraces: entry.maxTraces,
         });
       default:
         return JaegerTelemetryProvider.create({
           ...common,
-          maxTraces: entry.getOptionalNumber('maxTraces'),
+          maxTraces: entry.maxTraces,
         });
     }
   });

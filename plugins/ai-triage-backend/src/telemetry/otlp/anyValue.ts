@@ -17,39 +17,32 @@ export type OtlpAnyValue = {
 export type OtlpKeyValue = { key: string; value?: OtlpAnyValue };
 
 // Built once: z.lazy calls its getter on every parse, so it only returns the finished schema.
-export const anyValueSchema: z.ZodType<OtlpAnyValue, z.ZodTypeDef, unknown> =
-  z.lazy(
-    // eslint-disable-next-line @typescript-eslint/no-use-before-define
-    () => anyValueObject,
-  );
-const anyValueObject: z.ZodType<OtlpAnyValue, z.ZodTypeDef, unknown> = z.object(
-  {
-    stringValue: z.string().optional(),
-    boolValue: z.boolean().optional(),
-    intValue: int64.optional(),
-    doubleValue: double.optional(),
-    bytesValue: z.string().optional(),
-    arrayValue: z
-      .object({ values: z.array(anyValueSchema).optional() })
-      .optional(),
-    kvlistValue: z
-      .object({
-        values: z
-          .array(
-            z.object({ key: z.string(), value: anyValueSchema.optional() }),
-          )
-          .optional(),
-      })
-      .optional(),
-  },
+export const anyValueSchema: z.ZodType<OtlpAnyValue, unknown> = z.lazy(
+  // eslint-disable-next-line @typescript-eslint/no-use-before-define
+  () => anyValueObject,
 );
+const anyValueObject: z.ZodType<OtlpAnyValue, unknown> = z.object({
+  stringValue: z.string().optional(),
+  boolValue: z.boolean().optional(),
+  intValue: int64.optional(),
+  doubleValue: double.optional(),
+  bytesValue: z.string().optional(),
+  arrayValue: z
+    .object({ values: z.array(anyValueSchema).optional() })
+    .optional(),
+  kvlistValue: z
+    .object({
+      values: z
+        .array(z.object({ key: z.string(), value: anyValueSchema.optional() }))
+        .optional(),
+    })
+    .optional(),
+});
 
-const keyValueSchema: z.ZodType<OtlpKeyValue, z.ZodTypeDef, unknown> = z.object(
-  {
-    key: z.string(),
-    value: anyValueSchema.optional(),
-  },
-);
+const keyValueSchema: z.ZodType<OtlpKeyValue, unknown> = z.object({
+  key: z.string(),
+  value: anyValueSchema.optional(),
+});
 
 export const attributesSchema = z.array(keyValueSchema).optional();
 

@@ -52,7 +52,7 @@ const logRecordSchema = z
   .superRefine((record, ctx) => {
     if (!record.timeUnixNano && !record.observedTimeUnixNano) {
       ctx.addIssue({
-        code: z.ZodIssueCode.custom,
+        code: 'custom',
         path: ['timeUnixNano'],
         message: 'neither timeUnixNano nor observedTimeUnixNano is set',
       });
@@ -63,7 +63,7 @@ const logsRequestSchema = z.object({
   resourceLogs: z
     .array(
       z.object({
-        resource: z.unknown(),
+        resource: z.unknown().optional(),
         scopeLogs: z
           .array(z.object({ logRecords: z.array(z.unknown()).optional() }))
           .optional(),

@@ -31,7 +31,7 @@ const numberDataPointSchema = z
       point.asInt === undefined
     ) {
       ctx.addIssue({
-        code: z.ZodIssueCode.custom,
+        code: 'custom',
         message: 'has neither asDouble nor asInt',
       });
     }
@@ -66,7 +66,7 @@ const metricsRequestSchema = z.object({
   resourceMetrics: z
     .array(
       z.object({
-        resource: z.unknown(),
+        resource: z.unknown().optional(),
         scopeMetrics: z
           .array(z.object({ metrics: z.array(z.unknown()).optional() }))
           .optional(),

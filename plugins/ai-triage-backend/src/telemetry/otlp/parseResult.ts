@@ -1,6 +1,6 @@
 import { InputError } from '@backstage/errors';
 import { z } from 'zod';
-import { fromZodError } from '../../ingest/fromZodError';
+import { fromZodError, inputIssueMessage } from '../../ingest/fromZodError';
 import { findBoundsProblem } from '../../service/inputBounds';
 import { DEFAULT_OTLP_LIMITS, OtlpLimits, OtlpReadOptions } from './limits';
 import { resourceSchema, serviceNameOf } from './resource';
@@ -95,7 +95,7 @@ export class ParseResultBuilder<T> {
 
   /** The record parsed, or undefined when it is invalid (then counted as `count` rejected). */
   check<Out>(
-    schema: z.ZodType<Out, z.ZodTypeDef, unknown>,
+    schema: z.ZodType<Out, unknown>,
     raw: unknown,
     path: Array<string | number>,
     count = 1,
@@ -114,7 +114,7 @@ export class ParseResultBuilder<T> {
       this.reject(count, bounds);
       return undefined;
     }
-    const parsed = schema.safeParse(raw);
+    const parsed = schema.safeParse(raw, { error: inputIssueMessage });
     if (parsed.success) return parsed.data;
     this.reject(
       count,
@@ -180,7 +180,7 @@ export function allOrNothing<T>(result: OtlpParseResult<T>, what: string): T[] {
 }
 
 export function parse<T>(
-  schema: z.ZodType<T, z.ZodTypeDef, unknown>,
+  schema: z.ZodType<T, unknown>,
   body: unknown,
   what: string,
 ): T {
@@ -189,7 +189,7 @@ export function parse<T>(
       `Expected an OTLP/JSON ${what} object, got ${describe(body)}`,
     );
   }
-  const result = schema.safeParse(body);
+  const result = schema.safeParse(body, { error: inputIssueMessage });
   if (!result.success) {
     throw new InputError(
       `Invalid OTLP/JSON ${what}: ${fromZodError(result.error)}`,

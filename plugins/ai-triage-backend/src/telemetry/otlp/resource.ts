@@ -13,7 +13,7 @@ export const resourceSchema = z
     const serviceName = serviceNameOf(resource);
     if (serviceName.length > MAX_NAME_LENGTH) {
       ctx.addIssue({
-        code: z.ZodIssueCode.custom,
+        code: 'custom',
         path: ['attributes'],
         message: `service.name is longer than ${MAX_NAME_LENGTH} characters`,
       });

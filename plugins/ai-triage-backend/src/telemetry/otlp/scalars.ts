@@ -14,7 +14,7 @@ export const uint64 = z.unknown().transform((value, ctx): bigint => {
     return BigInt(value);
   }
   ctx.addIssue({
-    code: z.ZodIssueCode.custom,
+    code: 'custom',
     message: `expected an unsigned 64-bit integer as a decimal string or number, got ${describe(
       value,
     )}`,
@@ -31,7 +31,7 @@ export const int64 = z.unknown().transform((value, ctx): bigint => {
     return BigInt(value);
   }
   ctx.addIssue({
-    code: z.ZodIssueCode.custom,
+    code: 'custom',
     message: `expected a 64-bit integer as a decimal string or number, got ${describe(
       value,
     )}`,
@@ -48,7 +48,7 @@ export const double = z.unknown().transform((value, ctx): number => {
     return Number(value);
   }
   ctx.addIssue({
-    code: z.ZodIssueCode.custom,
+    code: 'custom',
     message: `expected a number, got ${describe(value)}`,
   });
   return z.NEVER;
@@ -61,7 +61,7 @@ export const double = z.unknown().transform((value, ctx): number => {
 export function hexId(bytes: number, what: string) {
   const pattern = new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`);
   return z
-    .string({ invalid_type_error: `expected a ${what} as a hex string` })
+    .string({ error: `expected a ${what} as a hex string` })
     .regex(pattern, `expected a ${what} of ${bytes * 2} hex characters`)
     .transform(id => id.toLowerCase());
 }
@@ -69,7 +69,7 @@ export function hexId(bytes: number, what: string) {
 export function optionalHexId(bytes: number, what: string) {
   const pattern = new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`);
   return z
-    .string({ invalid_type_error: `expected a ${what} as a hex string` })
+    .string({ error: `expected a ${what} as a hex string` })
     .optional()
     .refine(
       id => !id || pattern.test(id),
@@ -80,7 +80,7 @@ export function optionalHexId(bytes: number, what: string) {
 
 export function enumInt(max: number) {
   return z
-    .number({ invalid_type_error: 'expected an integer enum value' })
+    .number({ error: 'expected an integer enum value' })
     .int(`expected an integer from 0 to ${max}`)
     .min(0, `expected an integer from 0 to ${max}`)
     .max(max, `expected an integer from 0 to ${max}`)

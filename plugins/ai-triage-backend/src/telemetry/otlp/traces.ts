@@ -58,7 +58,7 @@ const spanSchema = z
   .superRefine((span, ctx) => {
     if (span.endTimeUnixNano < span.startTimeUnixNano) {
       ctx.addIssue({
-        code: z.ZodIssueCode.custom,
+        code: 'custom',
         path: ['endTimeUnixNano'],
         message: 'is before startTimeUnixNano',
       });
@@ -69,7 +69,7 @@ const traceRequestSchema = z.object({
   resourceSpans: z
     .array(
       z.object({
-        resource: z.unknown(),
+        resource: z.unknown().optional(),
         scopeSpans: z
           .array(z.object({ spans: z.array(z.unknown()).optional() }))
           .optional(),

@@ -44,6 +44,11 @@ export const triageCaseSchema = z.object({
   source: z.enum(['review', 'scenario', 'lab']),
   /** For `review` cases: the incident it was exported from. */
   incidentId: z.string().optional(),
+  /**
+   * For `review` cases: the stored context document it holds (`npm run replay -- --record`
+   * stores its replay run against it).
+   */
+  contextId: z.string().optional(),
   context: contextDocumentSchema,
   truth: caseTruthSchema,
 });
@@ -72,7 +77,17 @@ export type ReliabilityBinSummary = {
  * @public
  */
 export type TriageQualityRow = {
+  /**
+   * `live`: runs that answered incidents (the reviewed ones); `replay`: runs recorded by
+   * `npm run replay -- --record`, which have no reviews of their own.
+   */
+  purpose: 'live' | 'replay';
+  /** `all` in the overall row. */
   reasoner: string;
+  /** The LLM model; null for the heuristic and in the overall row. */
+  model: string | null;
+  /** The prompt version; null for the heuristic and in the overall row. */
+  promptVersion: string | null;
   runs: number;
   abstentions: number;
   reviews: number;
@@ -90,6 +105,8 @@ export type TriageQualityRow = {
 export type TriageQualityResponse = {
   from: string;
   to: string;
+  /** All live runs and their reviews together. */
   overall: TriageQualityRow;
+  /** One row per purpose, reasoner, model and prompt version (live rows first). */
   byReasoner: TriageQualityRow[];
 };

@@ -1,10 +1,10 @@
 import { DatabaseManager } from '@backstage/backend-defaults/database';
 import { LifecycleService, LoggerService } from '@backstage/backend-plugin-api';
 import { Config, ConfigReader } from '@backstage/config';
+import { InputError } from '@backstage/errors';
+import { Knex } from 'knex';
 import fs from 'node:fs';
 import yaml from 'yaml';
-import { TriageCase } from '@ai-triage/plugin-ai-triage-common';
-import { ReviewCaseStore } from '../src/evaluation/ReviewCaseStore';
 
 /** Reads an app-config file (no includes or substitutions) as the scripts' config. */
 export function readConfigFile(file: string | undefined): Config {
@@ -17,7 +17,7 @@ export function readConfigFile(file: string | undefined): Config {
 export function parseDuration(text: string): number {
   const match = /^(\d+)([dhm])$/.exec(text);
   if (!match) {
-    throw new Error(
+    throw new InputError(
       `--since takes a duration like 7d, 12h or 30m, got ${text}`,
     );
   }
@@ -26,13 +26,17 @@ export function parseDuration(text: string): number {
 }
 
 /**
- * The reviewed incidents of the plugin's database (as `backend.database` in the config names
- * it, through Backstage's DatabaseManager) since `sinceMs` ago, as cases.
+ * The plugin's database as `backend.database` in the config names it, opened through
+ * Backstage's DatabaseManager exactly as the backend opens it (same client, prefix and
+ * per-plugin database). The caller destroys the returned client. Migrations are not run: the
+ * scripts read and write a database the backend already keeps.
  */
-export async function readReviewCases(
-  config: Config,
-  sinceMs: number,
-): Promise<TriageCase[]> {
+export async function openPluginDatabase(config: Config): Promise<Knex> {
+  if (!config.has('backend.database')) {
+    throw new InputError(
+      'the --config file must name the database (backend.database)',
+    );
+  }
   const logger: LoggerService = {
     error: m => process.stderr.write(`${m}\n`),
     warn: m => process.stderr.write(`${m}\n`),
@@ -45,14 +49,7 @@ export async function readReviewCases(
     addBeforeShutdownHook() {},
     addShutdownHook() {},
   } as unknown as LifecycleService;
-  const knex = await DatabaseManager.fromConfig(config)
+  return DatabaseManager.fromConfig(config)
     .forPlugin('ai-triage', { logger, lifecycle })
     .getClient();
-  try {
-    return await new ReviewCaseStore(knex).listCases(
-      new Date(Date.now() - sinceMs),
-    );
-  } finally {
-    await knex.destroy();
-  }
 }

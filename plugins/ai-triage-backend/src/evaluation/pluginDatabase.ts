@@ -1,5 +1,9 @@
 import { DatabaseManager } from '@backstage/backend-defaults/database';
-import { LifecycleService, LoggerService } from '@backstage/backend-plugin-api';
+import {
+  LifecycleService,
+  LoggerService,
+  RootLifecycleService,
+} from '@backstage/backend-plugin-api';
 import { Config, ConfigReader } from '@backstage/config';
 import { InputError } from '@backstage/errors';
 import { Knex } from 'knex';
@@ -25,13 +29,18 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * unit;
 }
 
+/** The plugin's database opened by a script; `close()` ends every connection it opened. */
+export type PluginDatabase = { knex: Knex; close(): Promise<void> };
+
 /**
  * The plugin's database as `backend.database` in the config names it, opened through
  * Backstage's DatabaseManager exactly as the backend opens it (same client, prefix and
- * per-plugin database). The caller destroys the returned client. Migrations are not run: the
- * scripts read and write a database the backend already keeps.
+ * per-plugin database). Migrations are not run: the scripts read and write a database the
+ * backend already keeps.
  */
-export async function openPluginDatabase(config: Config): Promise<Knex> {
+export async function openPluginDatabase(
+  config: Config,
+): Promise<PluginDatabase> {
   if (!config.has('backend.database')) {
     throw new InputError(
       'the --config file must name the database (backend.database)',
@@ -49,7 +58,25 @@ export async function openPluginDatabase(config: Config): Promise<Knex> {
     addBeforeShutdownHook() {},
     addShutdownHook() {},
   } as unknown as LifecycleService;
-  return DatabaseManager.fromConfig(config)
+  // The root lifecycle is where the manager registers its shutdown (keep-alive timers, admin
+  // pools, clients); the script runs those hooks when it is done.
+  const shutdownHooks: Array<() => void | Promise<void>> = [];
+  const rootLifecycle = {
+    addStartupHook() {},
+    addBeforeShutdownHook() {},
+    addShutdownHook(hook: () => void | Promise<void>) {
+      shutdownHooks.push(hook);
+    },
+  } as unknown as RootLifecycleService;
+  const knex = await DatabaseManager.fromConfig(config, { rootLifecycle })
     .forPlugin('ai-triage', { logger, lifecycle })
     .getClient();
+  return {
+    knex,
+    async close() {
+      for (const hook of shutdownHooks) await hook();
+      // The manager leaves SQLite clients open; destroying twice is harmless.
+      await knex.destroy();
+    },
+  };
 }

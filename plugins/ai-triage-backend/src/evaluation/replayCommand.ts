@@ -59,10 +59,11 @@ export async function runReplay(args: string[]): Promise<string> {
   const config = readConfigFile(option('--config'));
   const price = tokenPrice(config, option);
   const sinceMs = since === undefined ? undefined : parseDuration(since);
-  const knex =
+  const database =
     sinceMs !== undefined || record
       ? await openPluginDatabase(config)
       : undefined;
+  const knex = database?.knex;
   try {
     const cases: TriageCase[] =
       sinceMs !== undefined
@@ -102,7 +103,7 @@ export async function runReplay(args: string[]): Promise<string> {
     }
     return text;
   } finally {
-    await knex?.destroy();
+    await database?.close();
   }
 }
 
@@ -156,9 +157,9 @@ export async function exportReviewCases(
     throw new InputError('--config FILE (with backend.database) is required');
   }
   const sinceMs = parseDuration(option('--since') ?? '90d');
-  const knex = await openPluginDatabase(readConfigFile(configFile));
+  const database = await openPluginDatabase(readConfigFile(configFile));
   try {
-    const cases = await new ReviewCaseStore(knex).listCases(
+    const cases = await new ReviewCaseStore(database.knex).listCases(
       new Date(Date.now() - sinceMs),
     );
     const dir = path.resolve(option('--out') ?? defaultOutDir);
@@ -171,6 +172,6 @@ export async function exportReviewCases(
     }
     return { dir, cases };
   } finally {
-    await knex.destroy();
+    await database.close();
   }
 }

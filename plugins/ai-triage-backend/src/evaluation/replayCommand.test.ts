@@ -1,0 +1,274 @@
+import { ConfigReader } from '@backstage/config';
+import { Knex } from 'knex';
+import knexFactory from 'knex';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import yaml from 'yaml';
+import { TriageCase } from '@ai-triage/plugin-ai-triage-common';
+import { ingestItem, testAlert } from '../__testUtils__/alerts';
+import { slowPaymentsContext } from '../__testUtils__/contexts';
+import { testDatabaseIds } from '../__testUtils__/testDatabases';
+import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
+import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
+import { DatabaseTriageStore } from '../database/DatabaseTriageStore';
+import { applyDatabaseMigrations } from '../database/migrations';
+import { CalibrationStore } from './calibration';
+import { openPluginDatabase } from './pluginDatabase';
+import { exportReviewCases, runReplay } from './replayCommand';
+
+jest.setTimeout(120_000);
+
+const POSTGRES_URL =
+  process.env.BACKSTAGE_TEST_DATABASE_POSTGRES16_CONNECTION_STRING;
+
+/**
+ * `backend.database` as an operator configures it: PostgreSQL (the server the test helpers
+ * started, one database per test through Backstage's prefix) or SQLite files in a folder.
+ */
+function databaseConfig(id: string, dir: string) {
+  if (id === 'POSTGRES_16') {
+    const prefix = `replay_${process.pid}_${Date.now()}_`;
+    return {
+      config: { client: 'pg', connection: POSTGRES_URL!, prefix },
+      async drop() {
+        const admin = knexFactory({ client: 'pg', connection: POSTGRES_URL! });
+        await admin.raw(`DROP DATABASE IF EXISTS "${prefix}ai-triage"`);
+        await admin.destroy();
+      },
+    };
+  }
+  return {
+    config: { client: 'better-sqlite3', connection: { directory: dir } },
+    async drop() {},
+  };
+}
+
+/** Two reviewed incidents (payments accepted; payments rejected) and one unreviewed. */
+async function seed(knex: Knex) {
+  await applyDatabaseMigrations(knex);
+  const incidents = DatabaseIncidentStore.create({
+    knex,
+    reopenWindowMs: 1,
+    maxAttempts: 3,
+  });
+  const queue = DatabaseJobQueue.create({ knex });
+  const triage = DatabaseTriageStore.create({ knex, maxAttempts: 3 });
+  const seeded: Array<{ id: string; contextId: string; runId: string }> = [];
+  for (const [n, decision] of [
+    [1, 'accepted'],
+    [2, 'rejected'],
+    [3, undefined],
+  ] as const) {
+    const {
+      incidentIds: [id],
+    } = await incidents.ingest({
+      source: 'alertmanager',
+      deliveryKey: `d${n}`,
+      alerts: [
+        ingestItem(testAlert({ name: `Alert${n}`, fingerprint: `fp${n}` })),
+      ],
+    });
+    const [enrich] = await queue.listJobs({ incidentId: id, limit: 1 });
+    const context = await triage.saveContext({
+      jobId: enrich.id,
+      incidentId: id,
+      document: slowPaymentsContext(id),
+    });
+    const run = await triage.saveTriageRun({
+      incidentId: id,
+      contextId: context.id,
+      reasoner: 'heuristic',
+      latencyMs: 2,
+      result: {
+        insufficientEvidence: false,
+        hypotheses: [
+          {
+            rootCause: 'payments is slow',
+            affectedComponents: ['payments'],
+            confidence: 'high',
+            probability: 0.9,
+            kind: 'latency',
+            origin: 'payments',
+            reasoning: '',
+            diagnosticSteps: [],
+            evidenceIds: ['dep:payments'],
+          },
+        ],
+      },
+    });
+    if (decision) {
+      const [h] = await triage.listHypotheses(id);
+      await triage.addReview({
+        incidentId: id,
+        hypothesisId: h.id,
+        reviewer: 'user:default/ada',
+        review: { decision },
+      });
+    }
+    seeded.push({ id, contextId: context.id, runId: run.id });
+  }
+  // Reviewers accepted a quarter of the heuristic's latency answers in every bin: with
+  // minReviews 4 the replay maps every probability to 0.25, as the plugin would.
+  await new CalibrationStore(knex).replace(
+    [0, 1, 2, 3, 4].map(bin => ({
+      reasoner: 'heuristic',
+      family: 'latency',
+      bin,
+      reviews: 4,
+      accepted: 1,
+    })),
+  );
+  return seeded;
+}
+
+describe.each(testDatabaseIds())(
+  'cases:export and replay --since on a configured database, %p',
+  databaseId => {
+    let dir: string;
+    let configFile: string;
+    let drop: () => Promise<void>;
+    let appConfig: object;
+
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'replay-command-'));
+      const database = databaseConfig(databaseId, dir);
+      drop = database.drop;
+      appConfig = {
+        backend: { database: database.config },
+        aiTriage: { reasoning: { calibration: { minReviews: 4 } } },
+      };
+      configFile = path.join(dir, 'app-config.yaml');
+      fs.writeFileSync(configFile, yaml.stringify(appConfig));
+    });
+    afterEach(async () => {
+      await drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('exports reviewed incidents as cases and records a replay without changing the live answer', async () => {
+      const seeding = await openPluginDatabase(new ConfigReader(appConfig));
+      const [accepted, rejected, unreviewed] = await seed(seeding.knex);
+      await seeding.close();
+
+      // cases:export: one file per reviewed incident, with the truth its review gives.
+      const out = path.join(dir, 'cases');
+      const exported = await exportReviewCases(
+        ['--config', configFile, '--since', '7d', '--out', out],
+        '/nowhere',
+      );
+      expect(exported.dir).toBe(out);
+      const files = fs.readdirSync(out).sort();
+      expect(files).toEqual(
+        [`review-${accepted.id}.json`, `review-${rejected.id}.json`].sort(),
+      );
+      const written: TriageCase = JSON.parse(
+        fs.readFileSync(path.join(out, `review-${accepted.id}.json`), 'utf8'),
+      );
+      expect(written).toMatchObject({
+        source: 'review',
+        incidentId: accepted.id,
+        contextId: accepted.contextId,
+        truth: { type: 'cause', service: 'payments' },
+      });
+      expect(
+        JSON.parse(
+          fs.readFileSync(path.join(out, `review-${rejected.id}.json`), 'utf8'),
+        ).truth,
+      ).toEqual({ type: 'not', service: 'payments' });
+
+      // replay --since 7d --record: the heuristic re-reasons both, through the stored
+      // calibration, and each answer is stored as a replay run.
+      const report = JSON.parse(
+        await runReplay([
+          '--since',
+          '7d',
+          '--config',
+          configFile,
+          '--record',
+          '--json',
+        ]),
+      );
+      expect(report.reasoner).toBe('heuristic');
+      expect(report.summary).toMatchObject({
+        cases: 2,
+        causeCases: 1,
+        top1: 1,
+        errors: 0,
+      });
+      // Without calibration the heuristic would say far more than 0.25 here.
+      expect(
+        report.outcomes.map((o: any) =>
+          o.hypotheses.map((h: any) => [h.origin, h.probability]),
+        ),
+      ).toEqual([[['payments', 0.25]], [['payments', 0.25]]]);
+      // Accepted payments at 0.25 is a hit, rejected payments at 0.25 a miss.
+      expect(report.summary.brier).toBeCloseTo((0.75 ** 2 + 0.25 ** 2) / 2, 12);
+      expect(
+        report.recorded.recorded.map((r: any) => r.incidentId).sort(),
+      ).toEqual([accepted.id, rejected.id].sort());
+
+      const checking = await openPluginDatabase(new ConfigReader(appConfig));
+      const check = checking.knex;
+      try {
+        const triage = DatabaseTriageStore.create({
+          knex: check,
+          maxAttempts: 3,
+        });
+        for (const incident of [accepted, rejected]) {
+          const runs = await triage.listRuns(incident.id);
+          expect(runs.map(r => r.purpose).sort()).toEqual(['live', 'replay']);
+          const replay = runs.find(r => r.purpose === 'replay')!;
+          expect(replay).toMatchObject({
+            reasoner: 'heuristic',
+            contextId: incident.contextId,
+            model: null,
+            promptVersion: null,
+          });
+          const stored = await check('hypotheses')
+            .where('run_id', replay.id)
+            .select('probability');
+          expect(stored.map(h => Number(h.probability))).toEqual([0.25]);
+          // The live answer the incident view shows is the seeded run, with its review.
+          expect((await triage.getLatestRun(incident.id))!.id).toBe(
+            incident.runId,
+          );
+          const [shown] = await triage.listHypotheses(incident.id);
+          expect([shown.probability, shown.review?.decision]).toEqual([
+            0.9,
+            incident === accepted ? 'accepted' : 'rejected',
+          ]);
+        }
+        expect(
+          (await triage.listRuns(unreviewed.id)).map(r => r.purpose),
+        ).toEqual(['live']);
+      } finally {
+        await checking.close();
+      }
+
+      // Without --record nothing is stored.
+      await runReplay(['--since', '7d', '--config', configFile]);
+      const again = await openPluginDatabase(new ConfigReader(appConfig));
+      const [{ count }] = await again
+        .knex('triage_runs')
+        .where('purpose', 'replay')
+        .count({ count: '*' });
+      await again.close();
+      expect(Number(count)).toBe(2);
+    });
+
+    it('names a bad duration and a config without a database', async () => {
+      await expect(
+        runReplay(['--since', '7 days', '--config', configFile]),
+      ).rejects.toThrow(/--since takes a duration like 7d/);
+      const empty = path.join(dir, 'empty.yaml');
+      fs.writeFileSync(empty, 'aiTriage: {}\n');
+      await expect(
+        exportReviewCases(['--config', empty], dir),
+      ).rejects.toThrow(/must name the database \(backend\.database\)/);
+      await expect(
+        runReplay(['--cases', dir, '--record', '--config', empty]),
+      ).rejects.toThrow(/backend\.database/);
+    });
+  },
+);

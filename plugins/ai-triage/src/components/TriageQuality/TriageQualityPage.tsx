@@ -33,6 +33,12 @@ const fixed = (v: number | null) => (v === null ? '–' : v.toFixed(3));
 
 const columns: TableColumn<TriageQualityRow>[] = [
   { title: 'Reasoner', field: 'reasoner' },
+  { title: 'Model', render: r => r.model ?? '–' },
+  { title: 'Prompt version', render: r => r.promptVersion ?? '–' },
+  {
+    title: 'Runs of',
+    render: r => (r.purpose === 'replay' ? 'replay (recorded)' : 'incidents'),
+  },
   { title: 'Runs', field: 'runs' },
   { title: 'Abstained', render: r => pct(r.abstentions, r.runs) },
   { title: 'Reviews', field: 'reviews' },
@@ -46,7 +52,8 @@ const columns: TableColumn<TriageQualityRow>[] = [
 /**
  * How well triage answers hold up with reviewers: acceptance, modification and rejection rates,
  * abstentions, Brier score and a reliability diagram over a chosen time range, with a table per
- * reasoner and CSV export.
+ * reasoner, model and prompt version (replay runs recorded by `npm run replay -- --record` get
+ * rows of their own, marked as such) and CSV export.
  */
 export function TriageQualityPage() {
   const api = useApi(aiTriageApiRef);
@@ -163,7 +170,8 @@ export function TriageQualityPage() {
           </Grid>
           <Grid item xs={12}>
             <Table
-              title="Per reasoner"
+              title="Per reasoner, model and prompt version"
+              subtitle="Replay rows are runs recorded by npm run replay -- --record; reviewers never saw them, so they have no reviews"
               options={{ paging: false, search: false }}
               columns={columns}
               data={value.byReasoner}

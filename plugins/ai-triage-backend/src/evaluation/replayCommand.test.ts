@@ -13,6 +13,8 @@ import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
 import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
 import { DatabaseTriageStore } from '../database/DatabaseTriageStore';
 import { applyDatabaseMigrations } from '../database/migrations';
+import { FakeChatCompletionsServer } from '../reasoning/__testUtils__/FakeChatCompletionsServer';
+import { PROMPT_VERSION } from '../reasoning/llm/triagePrompt';
 import { CalibrationStore } from './calibration';
 import { openPluginDatabase } from './pluginDatabase';
 import { exportReviewCases, runReplay } from './replayCommand';
@@ -196,7 +198,7 @@ describe.each(testDatabaseIds())(
         top1: 1,
         errors: 0,
       });
-      // Without calibration the heuristic would say far more than 0.25 here.
+      // Every bin of the heuristic's latency family maps to 0.25.
       expect(
         report.outcomes.map((o: any) =>
           o.hypotheses.map((h: any) => [h.origin, h.probability]),
@@ -257,15 +259,118 @@ describe.each(testDatabaseIds())(
       expect(Number(count)).toBe(2);
     });
 
+    it('replays through the LLM path against the loopback endpoint, maps the answered probability through calibration and records the run with its model and prompt version', async () => {
+      const llm = await FakeChatCompletionsServer.start();
+      try {
+        const seeding = await openPluginDatabase(new ConfigReader(appConfig));
+        const [accepted] = await seed(seeding.knex);
+        // Reviewers accepted 1 of 4 latency answers the model gave 0.8-1.0.
+        await new CalibrationStore(seeding.knex).replace([
+          {
+            reasoner: 'openai',
+            family: 'latency',
+            bin: 4,
+            reviews: 4,
+            accepted: 1,
+          },
+        ]);
+        await seeding.close();
+        const answer = (probability: number) => ({
+          content: JSON.stringify({
+            insufficientEvidence: false,
+            hypotheses: [
+              {
+                rootCause: 'payments is slow and fails a fifth of the calls',
+                affectedComponents: ['payments', 'checkout'],
+                probability,
+                kind: 'latency',
+                origin: 'payments',
+                reasoning: 'dep:payments takes 90% of the request time',
+                diagnosticSteps: ['Check payments'],
+                evidenceIds: ['dep:payments'],
+              },
+            ],
+          }),
+          usage: { prompt_tokens: 1000, completion_tokens: 100 },
+        });
+        // 0.85 falls in the calibrated bin (mapped to 0.25); 0.5 in a bin without reviews.
+        llm.reply(answer(0.85), answer(0.5));
+        const llmConfig = path.join(dir, 'llm.yaml');
+        fs.writeFileSync(
+          llmConfig,
+          yaml.stringify({
+            ...appConfig,
+            aiTriage: {
+              reasoning: {
+                calibration: { minReviews: 4 },
+                llm: { baseUrl: llm.baseUrl, model: 'tiny-model', apiKey: 'k' },
+              },
+            },
+          }),
+        );
+        const report = JSON.parse(
+          await runReplay([
+            '--since',
+            '7d',
+            '--reasoner',
+            'llm',
+            '--config',
+            llmConfig,
+            '--record',
+            '--json',
+            '--price-in',
+            '1',
+            '--price-out',
+            '4',
+          ]),
+        );
+        expect(llm.requests).toHaveLength(2);
+        expect(llm.requests[0].body.model).toBe('tiny-model');
+        expect(report.reasoner).toBe(`llm tiny-model (${PROMPT_VERSION})`);
+        expect(
+          report.outcomes.map((o: any) => o.hypotheses[0].probability),
+        ).toEqual([0.25, 0.5]);
+        expect(report.summary).toMatchObject({
+          tokensInPerCase: 1000,
+          tokensOutPerCase: 100,
+          errors: 0,
+        });
+        expect(report.summary.costPerCase).toBeCloseTo(1400 / 1e6, 12);
+        expect(report.recorded.recorded).toHaveLength(2);
+
+        const checking = await openPluginDatabase(new ConfigReader(appConfig));
+        try {
+          const triage = DatabaseTriageStore.create({
+            knex: checking.knex,
+            maxAttempts: 3,
+          });
+          const runs = await triage.listRuns(accepted.id);
+          const replay = runs.find(r => r.purpose === 'replay');
+          expect(replay).toMatchObject({
+            reasoner: 'openai',
+            model: 'tiny-model',
+            promptVersion: PROMPT_VERSION,
+          });
+          expect((await triage.getLatestRun(accepted.id))!.id).toBe(
+            accepted.runId,
+          );
+        } finally {
+          await checking.close();
+        }
+      } finally {
+        await llm.stop();
+      }
+    });
+
     it('names a bad duration and a config without a database', async () => {
       await expect(
         runReplay(['--since', '7 days', '--config', configFile]),
       ).rejects.toThrow(/--since takes a duration like 7d/);
       const empty = path.join(dir, 'empty.yaml');
       fs.writeFileSync(empty, 'aiTriage: {}\n');
-      await expect(
-        exportReviewCases(['--config', empty], dir),
-      ).rejects.toThrow(/must name the database \(backend\.database\)/);
+      await expect(exportReviewCases(['--config', empty], dir)).rejects.toThrow(
+        /must name the database \(backend\.database\)/,
+      );
       await expect(
         runReplay(['--cases', dir, '--record', '--config', empty]),
       ).rejects.toThrow(/backend\.database/);

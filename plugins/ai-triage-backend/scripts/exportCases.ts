@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { exportReviewCases } from '../src/evaluation/replayCommand';
+import { scriptEnvironment } from './pluginDatabase';
 
 /**
  * Writes the stored incidents that have a review as cases (see ReviewCaseStore for the truth a
@@ -12,6 +13,7 @@ import { exportReviewCases } from '../src/evaluation/replayCommand';
 exportReviewCases(
   process.argv.slice(2),
   path.resolve(__dirname, '../../../examples/cases/reviews'),
+  scriptEnvironment,
 ).then(
   ({ dir, cases }) =>
     process.stdout.write(`wrote ${cases.length} cases to ${dir}\n`),

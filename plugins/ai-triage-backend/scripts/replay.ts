@@ -1,4 +1,5 @@
 import { runReplay } from '../src/evaluation/replayCommand';
+import { scriptEnvironment } from './pluginDatabase';
 
 /**
  * Re-reasons stored contexts with a reasoner and prints how right and how calibrated it is:
@@ -18,7 +19,7 @@ import { runReplay } from '../src/evaluation/replayCommand';
  * stored incident becomes a new triage run marked `replay` in that database (the incident's
  * live answer stays what it was). See src/evaluation/replayCommand.ts.
  */
-runReplay(process.argv.slice(2)).then(
+runReplay(process.argv.slice(2), scriptEnvironment).then(
   text => process.stdout.write(text),
   error => {
     process.stderr.write(`replay: ${error.message}\n`);

@@ -237,7 +237,7 @@ describe('DatabaseTriageStore', () => {
   );
 
   it.each(databases.eachSupportedId())(
-    'stores replay runs beside the live run without changing the incident\'s answer, %p',
+    "stores replay runs beside the live run without changing the incident's answer, %p",
     async databaseId => {
       const { incidents, triage, incidentId, enrichJob } =
         await claimedIncident(await databases.init(databaseId));

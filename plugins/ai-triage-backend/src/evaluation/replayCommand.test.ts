@@ -16,8 +16,19 @@ import { applyDatabaseMigrations } from '../database/migrations';
 import { FakeChatCompletionsServer } from '../reasoning/__testUtils__/FakeChatCompletionsServer';
 import { PROMPT_VERSION } from '../reasoning/llm/triagePrompt';
 import { CalibrationStore } from './calibration';
-import { openPluginDatabase } from './pluginDatabase';
-import { exportReviewCases, runReplay } from './replayCommand';
+import {
+  openPluginDatabase,
+  scriptEnvironment,
+} from '../../scripts/pluginDatabase';
+import {
+  exportReviewCases as exportWith,
+  runReplay as replayWith,
+} from './replayCommand';
+
+/** The commands as the scripts run them (app-config files, Backstage's DatabaseManager). */
+const runReplay = (args: string[]) => replayWith(args, scriptEnvironment);
+const exportReviewCases = (args: string[], defaultOutDir: string) =>
+  exportWith(args, defaultOutDir, scriptEnvironment);
 
 jest.setTimeout(120_000);
 

@@ -9,13 +9,33 @@ import { CaseReplayer, readCaseFolder } from './CaseReplayer';
 import { CalibrationStore, readCalibrationConfig } from './calibration';
 import { formatReport } from './formatReport';
 import { TokenPrice, summarizeOutcomes } from './metrics';
-import {
-  openPluginDatabase,
-  parseDuration,
-  readConfigFile,
-} from './pluginDatabase';
+import { Config } from '@backstage/config';
 import { ReplayRecorder } from './ReplayRecorder';
 import { ReviewCaseStore } from './ReviewCaseStore';
+
+/** The plugin's database opened by a script; `close()` ends every connection it opened. */
+export type PluginDatabase = { knex: Knex; close(): Promise<void> };
+
+/**
+ * How the commands read their `--config` file and open the database it names
+ * (scripts/pluginDatabase.ts: an app-config YAML file, Backstage's DatabaseManager).
+ */
+export type CommandEnvironment = {
+  readConfig(file: string | undefined): Config;
+  openDatabase(config: Config): Promise<PluginDatabase>;
+};
+
+/** `7d`, `12h`, `30m` as milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)([dhm])$/.exec(text);
+  if (!match) {
+    throw new InputError(
+      `--since takes a duration like 7d, 12h or 30m, got ${text}`,
+    );
+  }
+  const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[match[2] as 'd'];
+  return Number(match[1]) * unit;
+}
 
 /** Reads `--name value` options and `--flag` switches from a command line. */
 export function commandLine(args: string[]) {
@@ -40,7 +60,10 @@ export function commandLine(args: string[]) {
  * stores every answered case that came from a stored incident as a new triage run marked
  * `replay` (ReplayRecorder). See scripts/replay.ts for the options.
  */
-export async function runReplay(args: string[]): Promise<string> {
+export async function runReplay(
+  args: string[],
+  env: CommandEnvironment,
+): Promise<string> {
   const { option, flag } = commandLine(args);
   const casesDir = option('--cases');
   const since = option('--since');
@@ -56,12 +79,12 @@ export async function runReplay(args: string[]): Promise<string> {
     );
   }
   const record = flag('--record');
-  const config = readConfigFile(option('--config'));
+  const config = env.readConfig(option('--config'));
   const price = tokenPrice(config, option);
   const sinceMs = since === undefined ? undefined : parseDuration(since);
   const database =
     sinceMs !== undefined || record
-      ? await openPluginDatabase(config)
+      ? await env.openDatabase(config)
       : undefined;
   const knex = database?.knex;
   try {
@@ -75,16 +98,17 @@ export async function runReplay(args: string[]): Promise<string> {
     const replayer = CaseReplayer.create({ reasoner, config, calibration });
     const outcomes = await replayer.replay(cases);
     const summary = summarizeOutcomes(outcomes, price);
-    const recorded = knex && record
-      ? await new ReplayRecorder({
-          triage: DatabaseTriageStore.create({ knex, maxAttempts: 1 }),
-          incidents: DatabaseIncidentStore.create({
-            knex,
-            reopenWindowMs: 0,
-            maxAttempts: 1,
-          }),
-        }).record(replayer.source, cases, outcomes)
-      : undefined;
+    const recorded =
+      knex && record
+        ? await new ReplayRecorder({
+            triage: DatabaseTriageStore.create({ knex, maxAttempts: 1 }),
+            incidents: DatabaseIncidentStore.create({
+              knex,
+              reopenWindowMs: 0,
+              maxAttempts: 1,
+            }),
+          }).record(replayer.source, cases, outcomes)
+        : undefined;
     if (flag('--json')) {
       return `${JSON.stringify(
         { reasoner: replayer.label, summary, outcomes, recorded },
@@ -109,7 +133,7 @@ export async function runReplay(args: string[]): Promise<string> {
 
 /** Token prices from the command line, else `aiTriage.evaluation.price`. */
 function tokenPrice(
-  config: ReturnType<typeof readConfigFile>,
+  config: Config,
   option: (name: string) => string | undefined,
 ): TokenPrice | undefined {
   const priceConfig = config.getOptionalConfig('aiTriage.evaluation.price');
@@ -121,7 +145,9 @@ function tokenPrice(
   const number = (name: string, value: string | number | undefined) => {
     const n = Number(value ?? 0);
     if (!Number.isFinite(n) || n < 0) {
-      throw new InputError(`${name} must be a price of at least 0, got ${value}`);
+      throw new InputError(
+        `${name} must be a price of at least 0, got ${value}`,
+      );
     }
     return n;
   };
@@ -132,10 +158,7 @@ function tokenPrice(
 }
 
 /** The stored calibration, as the plugin applies it (none without a database or when disabled). */
-function calibrationOf(
-  knex: Knex | undefined,
-  config: ReturnType<typeof readConfigFile>,
-) {
+function calibrationOf(knex: Knex | undefined, config: Config) {
   if (!knex) return undefined;
   const settings = readCalibrationConfig(config);
   return settings.enabled
@@ -150,6 +173,7 @@ function calibrationOf(
 export async function exportReviewCases(
   args: string[],
   defaultOutDir: string,
+  env: CommandEnvironment,
 ): Promise<{ dir: string; cases: TriageCase[] }> {
   const { option } = commandLine(args);
   const configFile = option('--config');
@@ -157,7 +181,7 @@ export async function exportReviewCases(
     throw new InputError('--config FILE (with backend.database) is required');
   }
   const sinceMs = parseDuration(option('--since') ?? '90d');
-  const database = await openPluginDatabase(readConfigFile(configFile));
+  const database = await env.openDatabase(env.readConfig(configFile));
   try {
     const cases = await new ReviewCaseStore(database.knex).listCases(
       new Date(Date.now() - sinceMs),

@@ -5,11 +5,7 @@ import {
   expectedCalibrationError,
   reliabilityBins,
 } from './metrics';
-import {
-  ReviewedHypothesis,
-  RunCount,
-  RunSource,
-} from './ReviewQualityStore';
+import { ReviewedHypothesis, RunCount, RunSource } from './ReviewQualityStore';
 
 type RowKey = RunSource & { purpose: TriageQualityRow['purpose'] };
 
@@ -85,7 +81,7 @@ export function summarizeReviews(
       liveRuns,
     ),
     byReasoner: [...keys.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .sort(([a], [b]) => a.localeCompare(b))
       .map(([, key]) =>
         rowOf(
           key,

@@ -6,9 +6,17 @@ import {
 } from '@backstage/backend-plugin-api';
 import { Config, ConfigReader } from '@backstage/config';
 import { InputError } from '@backstage/errors';
-import { Knex } from 'knex';
 import fs from 'node:fs';
 import yaml from 'yaml';
+import {
+  CommandEnvironment,
+  PluginDatabase,
+} from '../src/evaluation/replayCommand';
+
+/**
+ * What the replay and export scripts read config and the database with (kept out of the
+ * plugin's src: `yaml` and `@backstage/backend-defaults` are development dependencies).
+ */
 
 /** Reads an app-config file (no includes or substitutions) as the scripts' config. */
 export function readConfigFile(file: string | undefined): Config {
@@ -16,21 +24,6 @@ export function readConfigFile(file: string | undefined): Config {
     file ? yaml.parse(fs.readFileSync(file, 'utf8')) ?? {} : {},
   );
 }
-
-/** `7d`, `12h`, `30m` as milliseconds. */
-export function parseDuration(text: string): number {
-  const match = /^(\d+)([dhm])$/.exec(text);
-  if (!match) {
-    throw new InputError(
-      `--since takes a duration like 7d, 12h or 30m, got ${text}`,
-    );
-  }
-  const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[match[2] as 'd'];
-  return Number(match[1]) * unit;
-}
-
-/** The plugin's database opened by a script; `close()` ends every connection it opened. */
-export type PluginDatabase = { knex: Knex; close(): Promise<void> };
 
 /**
  * The plugin's database as `backend.database` in the config names it, opened through
@@ -80,3 +73,9 @@ export async function openPluginDatabase(
     },
   };
 }
+
+/** The scripts' environment: app-config files and the database through DatabaseManager. */
+export const scriptEnvironment: CommandEnvironment = {
+  readConfig: readConfigFile,
+  openDatabase: openPluginDatabase,
+};

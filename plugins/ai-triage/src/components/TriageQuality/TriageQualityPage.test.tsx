@@ -1,4 +1,6 @@
+import { coreExtensionData } from '@backstage/frontend-plugin-api';
 import {
+  createExtensionTester,
   mockApis,
   registerMswTestHooks,
   renderTestApp,
@@ -11,7 +13,11 @@ import {
 import { configure, screen, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
-import { aiTriageApi, aiTriageQualityPage } from '../../plugin';
+import {
+  aiTriageApi,
+  aiTriageQualityPage,
+  triageQualityRouteRef,
+} from '../../plugin';
 import { API } from '../../testUtils/fixtures';
 import { qualityCsv } from './qualityCsv';
 
@@ -192,14 +198,24 @@ describe('TriageQualityPage', () => {
     expect(lines[2]).toMatch(/^live,"openai","small","triage-v2",/);
   });
 
-  it('is a sidebar item whose link comes from its route ref', async () => {
+  it('mounts the page at its route ref, which other pages link to with useRouteRef', () => {
+    expect(
+      createExtensionTester(aiTriageQualityPage).get(
+        coreExtensionData.routeRef,
+      ),
+    ).toBe(triageQualityRouteRef);
+  });
+
+  it('is a sidebar item linking to the page', async () => {
     server.use(http.get(`${API}/quality`, () => HttpResponse.json(quality)));
     renderTestApp({
       extensions: [aiTriageApi, aiTriageQualityPage],
       apis: [mockApis.permission({ authorize: AuthorizeResult.ALLOW })],
       initialRouteEntries: ['/ai-triage-quality'],
     });
-    const link = await screen.findByRole('link', { name: /Triage quality/ });
-    expect(link).toHaveAttribute('href', '/ai-triage-quality');
+    const nav = await screen.findByRole('navigation');
+    expect(
+      within(nav).getByRole('link', { name: /Triage quality/ }),
+    ).toHaveAttribute('href', '/ai-triage-quality');
   });
 });

@@ -129,7 +129,7 @@ describe('GET /quality', () => {
         promptVersion: 'triage-v3',
         purpose: 'replay',
         latencyMs: 1,
-        result: { insufficientEvidence: true, hypotheses: [] },
+        result: { insufficientEvidence: false, hypotheses: [draft(0.9)] },
       });
 
       const app = express()
@@ -185,9 +185,31 @@ describe('GET /quality', () => {
       ).toEqual([
         ['live', 'heuristic', null, null, 3, 1, 4, 1],
         ['live', 'openai', 'small', 'triage-v2', 1, 0, 1, 1],
-        ['replay', 'openai', 'large', 'triage-v3', 1, 1, 0, 0],
+        ['replay', 'openai', 'large', 'triage-v3', 1, 0, 0, 0],
       ]);
       expect(body.byReasoner[1].brier).toBeCloseTo(0.49, 12);
+      // The recorded replay, beside the live answer the incident still shows (rejected).
+      expect(body.replays).toEqual([
+        {
+          runId: expect.any(String),
+          incidentId: openaiIncident.id,
+          reasoner: 'openai',
+          model: 'large',
+          promptVersion: 'triage-v3',
+          createdAt: expect.any(String),
+          insufficientEvidence: false,
+          top: {
+            rootCause: 'cause at 0.9',
+            probability: 0.9,
+            origin: 'payments',
+          },
+          live: {
+            rootCause: 'cause at 0.7',
+            probability: 0.7,
+            decision: 'rejected',
+          },
+        },
+      ]);
       expect(body.byReasoner[0].brier).toBeCloseTo(0.99 / 4, 12);
 
       // The calibration task stores the same reviews per reasoner, family and bin.

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { contextDocumentSchema } from './context';
 import { FAULT_KINDS } from './localization';
+import { ReviewDecision } from './hypothesis';
 
 /** The version of the case format this package reads and writes. @public */
 export const TRIAGE_CASE_VERSION = 1;
@@ -101,6 +102,30 @@ export type TriageQualityRow = {
   reliability: ReliabilityBinSummary[];
 };
 
+/**
+ * A replay run recorded by `npm run replay -- --record`, beside the live answer of its incident
+ * (what the incident view shows, with its current review).
+ *
+ * @public
+ */
+export type ReplayRunSummary = {
+  runId: string;
+  incidentId: string;
+  reasoner: string;
+  model: string | null;
+  promptVersion: string | null;
+  createdAt: string;
+  insufficientEvidence: boolean;
+  /** The replay's best hypothesis (null when it abstained). */
+  top: { rootCause: string; probability: number; origin: string | null } | null;
+  /** The incident's live best hypothesis and its current review (null when none). */
+  live: {
+    rootCause: string;
+    probability: number;
+    decision: ReviewDecision | null;
+  } | null;
+};
+
 /** `GET /quality?from=&to=`. @public */
 export type TriageQualityResponse = {
   from: string;
@@ -109,4 +134,6 @@ export type TriageQualityResponse = {
   overall: TriageQualityRow;
   /** One row per purpose, reasoner, model and prompt version (live rows first). */
   byReasoner: TriageQualityRow[];
+  /** The latest replay runs recorded in the range (at most 50), newest first. */
+  replays: ReplayRunSummary[];
 };

@@ -97,6 +97,27 @@ const quality: TriageQualityResponse = {
       })),
     }),
   ],
+  replays: [
+    {
+      runId: 'run-r1',
+      incidentId: 'inc-42',
+      reasoner: 'openai',
+      model: 'large',
+      promptVersion: 'triage-v3',
+      createdAt: '2026-12-05T10:00:00.000Z',
+      insufficientEvidence: false,
+      top: {
+        rootCause: 'pool exhausted',
+        probability: 0.9,
+        origin: 'payments',
+      },
+      live: {
+        rootCause: 'payments is slow',
+        probability: 0.7,
+        decision: 'rejected',
+      },
+    },
+  ],
 };
 
 describe('TriageQualityPage', () => {
@@ -177,6 +198,19 @@ describe('TriageQualityPage', () => {
       '–',
       '–',
       '–',
+    ]);
+
+    // Each recorded replay beside the live answer the incident still shows.
+    const replay = within(screen.getByRole('row', { name: /^inc-42/ }))
+      .getAllByRole('cell')
+      .map(c => c.textContent);
+    expect([replay[0], ...replay.slice(1, 4), ...replay.slice(5)]).toEqual([
+      'inc-42',
+      'openai',
+      'large',
+      'triage-v3',
+      'pool exhausted (0.90)',
+      'payments is slow (0.70): rejected',
     ]);
 
     const csv = screen.getByRole('link', { name: 'Export CSV' });

@@ -17,6 +17,7 @@ import MenuItem from '@material-ui/core/MenuItem';
 import Select from '@material-ui/core/Select';
 import Typography from '@material-ui/core/Typography';
 import {
+  ReplayRunSummary,
   TriageQualityResponse,
   TriageQualityRow,
 } from '@ai-triage/plugin-ai-triage-common';
@@ -47,6 +48,29 @@ const columns: TableColumn<TriageQualityRow>[] = [
   { title: 'Rejected', render: r => pct(r.rejected, r.reviews) },
   { title: 'Brier', render: r => fixed(r.brier) },
   { title: 'ECE', render: r => fixed(r.ece) },
+];
+
+const answer = (
+  h: { rootCause: string; probability: number } | null,
+  none: string,
+) => (h ? `${h.rootCause} (${h.probability.toFixed(2)})` : none);
+
+const replayColumns: TableColumn<ReplayRunSummary>[] = [
+  { title: 'Incident', field: 'incidentId' },
+  { title: 'Reasoner', field: 'reasoner' },
+  { title: 'Model', render: r => r.model ?? '–' },
+  { title: 'Prompt version', render: r => r.promptVersion ?? '–' },
+  { title: 'Recorded', render: r => new Date(r.createdAt).toLocaleString() },
+  { title: 'Replay answer', render: r => answer(r.top, 'abstained') },
+  {
+    title: 'Live answer (shown on the incident)',
+    render: r =>
+      r.live
+        ? `${answer(r.live, '')}${
+            r.live.decision ? `: ${r.live.decision}` : ''
+          }`
+        : 'none',
+  },
 ];
 
 /**
@@ -177,6 +201,17 @@ export function TriageQualityPage() {
               data={value.byReasoner}
             />
           </Grid>
+          {value.replays.length > 0 && (
+            <Grid item xs={12}>
+              <Table
+                title="Recorded replays"
+                subtitle="Replay runs stored beside the incidents' live answers, which they do not replace"
+                options={{ paging: false, search: false }}
+                columns={replayColumns}
+                data={value.replays}
+              />
+            </Grid>
+          )}
         </Grid>
       )}
     </Content>

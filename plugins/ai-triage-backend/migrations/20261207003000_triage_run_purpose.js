@@ -46,6 +46,10 @@ exports.down = async function down(knex) {
     table.dropColumn('prompt_version');
     table.dropColumn('model');
     table.dropColumn('purpose');
+  });
+  // A statement of its own, after SQLite has rebuilt the table for the dropped columns (in one
+  // alterTable with them, the index was sometimes missing afterwards).
+  await knex.schema.alterTable('triage_runs', table => {
     table.unique(['incident_id', 'context_id']);
   });
 };

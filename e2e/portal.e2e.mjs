@@ -308,9 +308,13 @@ async function postHostileAlert(baseUrl) {
   return hostile;
 }
 
-/** The triage quality page counts the review made above, from the backend's real data. */
-async function checkQualityPage(page, baseUrl) {
-  await page.goto(`${baseUrl}/ai-triage-quality`);
+/**
+ * The triage quality page, opened from its sidebar item (built from its route ref), counts the
+ * review made above, from the backend's real data.
+ */
+async function checkQualityPage(page) {
+  await page.getByRole('link', { name: 'Triage quality' }).first().click();
+  await page.waitForURL(url => url.pathname === '/ai-triage-quality');
   const summary = page.getByLabel('Quality summary');
   await summary.waitFor({ timeout: 60_000 });
   const reviewed = await summary
@@ -547,7 +551,7 @@ async function main() {
       screenshots: SCREENSHOTS,
       log,
     });
-    await checkQualityPage(page, baseUrl);
+    await checkQualityPage(page);
 
     log(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {

@@ -108,5 +108,9 @@ export interface TelemetryProvider {
  */
 export interface Reasoner {
   readonly name: string;
+  /** The model that answers (LLM reasoners); stored with each triage run. */
+  readonly model?: string;
+  /** The prompt version it asks with (LLM reasoners); stored with each triage run. */
+  readonly promptVersion?: string;
   reason(context: ContextDocument): Promise<HypothesisSet>;
 }

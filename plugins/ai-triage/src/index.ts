@@ -12,6 +12,7 @@ export {
   aiTriageIncidentsEntityCard,
   aiTriageIncidentsEntityContent,
   aiTriageQualityPage,
+  triageQualityRouteRef,
 } from './plugin';
 export { aiTriageApiRef, AiTriageClient } from './api';
 export type { AiTriageApi } from './api';

@@ -10,7 +10,11 @@ import {
   EntityContentBlueprint,
 } from '@backstage/plugin-catalog-react/alpha';
 import ReportProblemIcon from '@material-ui/icons/ReportProblem';
+import AssessmentIcon from '@material-ui/icons/Assessment';
 import { AiTriageClient, aiTriageApiRef } from './api';
+import { triageQualityRouteRef } from './routes';
+
+export { triageQualityRouteRef } from './routes';
 
 /**
  * The incident feed page; its route ref also makes the page a nav item.
@@ -78,8 +82,9 @@ export const aiTriageIncidentFeedPage = PageBlueprint.make({
 });
 
 /**
- * Triage quality: review outcomes and calibration per reasoner (`page:ai-triage/quality`, at
- * `/ai-triage-quality`).
+ * Triage quality: review outcomes and calibration per reasoner, model and prompt version
+ * (`page:ai-triage/quality`, at `/ai-triage-quality`). Its route ref and icon make it a
+ * sidebar item; link to it with `useRouteRef(triageQualityRouteRef)`.
  *
  * @public
  */
@@ -87,7 +92,9 @@ export const aiTriageQualityPage = PageBlueprint.make({
   name: 'quality',
   params: {
     path: '/ai-triage-quality',
+    routeRef: triageQualityRouteRef,
     title: 'Triage quality',
+    icon: <AssessmentIcon />,
     loader: () =>
       import('./components/TriageQuality').then(m => <m.TriageQualityPage />),
   },
@@ -104,7 +111,10 @@ export const aiTriagePlugin = createFrontendPlugin({
   title: 'AI Triage',
   icon: <ReportProblemIcon />,
   info: { packageJson: () => import('../package.json') },
-  routes: { incidentFeed: incidentFeedRouteRef },
+  routes: {
+    incidentFeed: incidentFeedRouteRef,
+    triageQuality: triageQualityRouteRef,
+  },
   extensions: [
     aiTriageApi,
     aiTriageIncidentsEntityContent,

@@ -118,7 +118,10 @@ class KnexFaultGroupTransaction implements FaultGroupTransaction {
 
   async hasTriageRun(incidentId: string): Promise<boolean> {
     return Boolean(
-      await this.tx('triage_runs').where('incident_id', incidentId).first('id'),
+      // Live runs only: a recorded replay run is not a triage of the incident.
+      await this.tx('triage_runs')
+        .where({ incident_id: incidentId, purpose: 'live' })
+        .first('id'),
     );
   }
 

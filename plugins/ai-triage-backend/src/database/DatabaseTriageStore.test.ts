@@ -235,4 +235,105 @@ describe('DatabaseTriageStore', () => {
       expect(await triage.listHypotheses(incidentId)).toEqual([]);
     },
   );
+
+  it.each(databases.eachSupportedId())(
+    "stores replay runs beside the live run without changing the incident's answer, %p",
+    async databaseId => {
+      const { incidents, triage, incidentId, enrichJob } =
+        await claimedIncident(await databases.init(databaseId));
+      const context = await triage.saveContext({
+        jobId: enrichJob!.id,
+        incidentId,
+        document: slowPaymentsContext(incidentId),
+      });
+      const draft = (rootCause: string, probability: number) => ({
+        rootCause,
+        affectedComponents: ['payments'],
+        confidence: 'medium' as const,
+        probability,
+        kind: 'latency' as const,
+        origin: 'payments',
+        reasoning: '',
+        diagnosticSteps: [],
+        evidenceIds: ['dep:payments'],
+      });
+      const live = await triage.saveTriageRun({
+        incidentId,
+        contextId: context.id,
+        reasoner: 'openai',
+        model: 'small',
+        promptVersion: 'triage-v2',
+        latencyMs: 5,
+        result: {
+          insufficientEvidence: false,
+          hypotheses: [draft('payments is slow', 0.6)],
+        },
+      });
+      expect(live).toMatchObject({
+        purpose: 'live',
+        model: 'small',
+        promptVersion: 'triage-v2',
+      });
+      const [liveHypothesis] = await triage.listHypotheses(incidentId);
+      await triage.addReview({
+        incidentId,
+        hypothesisId: liveHypothesis.id,
+        reviewer: 'user:default/ada',
+        review: { decision: 'accepted' },
+      });
+      const before = await incidents.getIncident(incidentId);
+
+      // Two replays of the same context (two models): both stored, neither is the answer.
+      const replays = [];
+      for (const model of ['large', 'tiny']) {
+        replays.push(
+          await triage.saveTriageRun({
+            incidentId,
+            contextId: context.id,
+            reasoner: 'openai',
+            model,
+            promptVersion: 'triage-v3',
+            purpose: 'replay',
+            latencyMs: 7,
+            result: {
+              insufficientEvidence: false,
+              hypotheses: [draft(`${model}: checkout pool exhausted`, 0.9)],
+            },
+          }),
+        );
+      }
+      expect(replays.map(r => [r.purpose, r.model])).toEqual([
+        ['replay', 'large'],
+        ['replay', 'tiny'],
+      ]);
+      expect(new Set(replays.map(r => r.id)).size).toBe(2);
+      const runs = await triage.listRuns(incidentId);
+      expect(runs.map(r => [r.id, r.purpose]).sort()).toEqual(
+        [
+          [live.id, 'live'],
+          [replays[0].id, 'replay'],
+          [replays[1].id, 'replay'],
+        ].sort(),
+      );
+
+      // The incident's current answer: the live run, its hypothesis and review, its state.
+      expect(await triage.getLatestRun(incidentId)).toEqual(live);
+      const after = await triage.listHypotheses(incidentId);
+      expect(after.map(h => [h.id, h.rootCause, h.review?.decision])).toEqual([
+        [liveHypothesis.id, 'payments is slow', 'accepted'],
+      ]);
+      expect(await incidents.getIncident(incidentId)).toEqual(before);
+
+      // A re-run of the live reason job is still a no-op.
+      const again = await triage.saveTriageRun({
+        incidentId,
+        contextId: context.id,
+        reasoner: 'openai',
+        latencyMs: 1,
+        result: { insufficientEvidence: true, hypotheses: [] },
+      });
+      expect(again.id).toBe(live.id);
+      expect(await triage.listRuns(incidentId)).toHaveLength(3);
+    },
+  );
 });

@@ -16,6 +16,7 @@ import {
   StoredContext,
   StoredLlmCall,
   TriageRun,
+  TriageRunPurpose,
   TriageStore,
 } from './TriageStore';
 
@@ -33,7 +34,10 @@ type RunRow = {
   id: string;
   incident_id: string;
   context_id: string | number;
+  purpose: TriageRunPurpose;
   reasoner: string;
+  model: string | null;
+  prompt_version: string | null;
   insufficient_evidence: boolean | number;
   degraded: boolean | number;
   degraded_reason: string | null;
@@ -155,23 +159,36 @@ export class DatabaseTriageStore implements TriageStore {
     incidentId: string;
     contextId: string;
     reasoner: string;
+    model?: string;
+    promptVersion?: string;
     latencyMs: number;
     result: HypothesisSet;
     degradedReason?: string;
+    purpose?: TriageRunPurpose;
   }): Promise<TriageRun> {
+    const purpose = input.purpose ?? 'live';
     return this.knex.transaction(async tx => {
-      const existing = await tx<RunRow>('triage_runs')
-        .where({ incident_id: input.incidentId, context_id: input.contextId })
-        .first();
-      if (existing) {
-        return toRun(existing);
+      if (purpose === 'live') {
+        const existing = await tx<RunRow>('triage_runs')
+          .where({
+            incident_id: input.incidentId,
+            context_id: input.contextId,
+            purpose: 'live',
+          })
+          .first();
+        if (existing) {
+          return toRun(existing);
+        }
       }
       const now = new Date();
       const run: RunRow = {
         id: randomUUID(),
         incident_id: input.incidentId,
         context_id: input.contextId,
+        purpose,
         reasoner: input.reasoner,
+        model: input.model ?? null,
+        prompt_version: input.promptVersion ?? null,
         insufficient_evidence: input.result.insufficientEvidence,
         degraded: input.degradedReason !== undefined,
         degraded_reason: input.degradedReason ?? null,
@@ -199,19 +216,28 @@ export class DatabaseTriageStore implements TriageStore {
           })),
         );
       }
-      await tx('incidents')
-        .where('id', input.incidentId)
-        .update({ triage_state: 'triaged', updated_at: now });
+      if (purpose === 'live') {
+        await tx('incidents')
+          .where('id', input.incidentId)
+          .update({ triage_state: 'triaged', updated_at: now });
+      }
       return toRun(run);
     });
   }
 
   async getLatestRun(incidentId: string): Promise<TriageRun | undefined> {
     const row = await this.knex<RunRow>('triage_runs')
-      .where('incident_id', incidentId)
+      .where({ incident_id: incidentId, purpose: 'live' })
       .orderBy('created_at', 'desc')
       .first();
     return row ? toRun(row) : undefined;
+  }
+
+  async listRuns(incidentId: string): Promise<TriageRun[]> {
+    const rows: RunRow[] = await this.knex('triage_runs')
+      .where('incident_id', incidentId)
+      .orderBy('created_at', 'desc');
+    return rows.map(toRun);
   }
 
   async listHypotheses(incidentId: string): Promise<Hypothesis[]> {
@@ -351,7 +377,10 @@ function toRun(row: RunRow): TriageRun {
     id: row.id,
     incidentId: row.incident_id,
     contextId: String(row.context_id),
+    purpose: row.purpose ?? 'live',
     reasoner: row.reasoner,
+    model: row.model ?? null,
+    promptVersion: row.prompt_version ?? null,
     insufficientEvidence: Boolean(row.insufficient_evidence),
     degraded: Boolean(row.degraded),
     degradedReason: row.degraded_reason ?? null,

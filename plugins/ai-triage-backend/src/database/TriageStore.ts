@@ -14,11 +14,23 @@ export type StoredContext = {
   createdAt: string;
 };
 
+/**
+ * `live`: the run that answered the incident (the incident view shows the latest live run);
+ * `replay`: a re-reasoned case recorded by `npm run replay -- --record`, kept beside the live
+ * runs and never shown as the incident's answer.
+ */
+export type TriageRunPurpose = 'live' | 'replay';
+
 export type TriageRun = {
   id: string;
   incidentId: string;
   contextId: string;
+  purpose: TriageRunPurpose;
   reasoner: string;
+  /** The LLM model that answered; null for the heuristic. */
+  model: string | null;
+  /** The prompt version of an LLM answer; null for the heuristic. */
+  promptVersion: string | null;
   insufficientEvidence: boolean;
   /** The fallback answered because the configured reasoner failed (see `degradedReason`). */
   degraded: boolean;
@@ -85,19 +97,28 @@ export interface TriageStore extends LlmCallAuditLog {
   getLatestContext(incidentId: string): Promise<StoredContext | undefined>;
   /**
    * Stores a reasoner's hypotheses for a context and marks the incident triaged, in one
-   * transaction. Idempotent per context: a second run for the same context is ignored.
+   * transaction. Idempotent per context: a second live run for the same context is ignored.
+   * A `replay` run is always stored as a new run and changes nothing else: the incident keeps
+   * its triage state and its latest live run as its answer.
    */
   saveTriageRun(input: {
     incidentId: string;
     contextId: string;
     reasoner: string;
+    model?: string;
+    promptVersion?: string;
     latencyMs: number;
     result: HypothesisSet;
     /** Why the configured reasoner did not answer, when a fallback did. */
     degradedReason?: string;
+    /** Default `live`. */
+    purpose?: TriageRunPurpose;
   }): Promise<TriageRun>;
+  /** The incident's latest live run: its current answer (replay runs never are). */
   getLatestRun(incidentId: string): Promise<TriageRun | undefined>;
-  /** The hypotheses of the incident's latest run, best first, each with its latest review. */
+  /** Every run of the incident, live and replay, newest first. */
+  listRuns(incidentId: string): Promise<TriageRun[]>;
+  /** The hypotheses of the incident's latest live run, best first, each with its latest review. */
   listHypotheses(incidentId: string): Promise<Hypothesis[]>;
   /** The audit records of the incident's LLM calls, oldest first. */
   listLlmCalls(incidentId: string): Promise<StoredLlmCall[]>;

@@ -13,6 +13,7 @@ import {
   StoredLlmCall,
 } from '../database/TriageStore';
 import { HeuristicReasoner } from '../reasoning/HeuristicReasoner';
+import { groundHypotheses } from '../reasoning/groundHypotheses';
 import { OpenAIReasoner } from '../reasoning/llm/OpenAIReasoner';
 import {
   createOpenAIClient,
@@ -88,8 +89,9 @@ class TokenTally implements LlmCallAuditLog {
 /**
  * Re-reasons cases with one reasoner, built by the same code as the plugin builds it
  * (HeuristicReasoner; OpenAIReasoner from `aiTriage.reasoning.llm` with its client, prompt,
- * structured output, repair and grounding). Nothing is stored: the LLM calls' audit records
- * only feed the token counts.
+ * structured output and repair; calibration when given; then the same grounding as the
+ * `reason` stage). Nothing is stored: the LLM calls' audit records only feed the token counts
+ * (ReplayRecorder stores the answers when asked to).
  */
 export class CaseReplayer {
   static create(options: {
@@ -137,12 +139,24 @@ export class CaseReplayer {
     private readonly tally: TokenTally,
   ) {}
 
+  /** What answers: the reasoner's name, and its model and prompt version (LLM only). */
+  get source(): { reasoner: string; model?: string; promptVersion?: string } {
+    return {
+      reasoner: this.reasoner.name,
+      model: this.reasoner.model,
+      promptVersion: this.reasoner.promptVersion,
+    };
+  }
+
   async replay(cases: TriageCase[]): Promise<CaseOutcome[]> {
     const outcomes: CaseOutcome[] = [];
     for (const c of cases) {
       const started = performance.now();
       try {
-        const result = await this.reasoner.reason(c.context);
+        const result = groundHypotheses(
+          await this.reasoner.reason(c.context),
+          c.context,
+        );
         outcomes.push({
           caseId: c.id,
           truth: c.truth,

@@ -9,6 +9,7 @@ import { namedService } from './metrics';
 
 type Row = {
   incident_id: string;
+  context_id: string | number;
   rank: number;
   origin: string | null;
   affected_components: string;
@@ -36,9 +37,11 @@ export class ReviewCaseStore {
       .join('context_documents as c', 'c.id', 'r.context_id')
       .join('reviews as v', 'v.hypothesis_id', 'h.id')
       .whereIn('v.id', latest)
+      .where('r.purpose', 'live')
       .where('v.created_at', '>=', since)
       .select(
         'h.incident_id',
+        'r.context_id',
         'h.rank',
         'h.origin',
         'h.affected_components',
@@ -63,6 +66,7 @@ export class ReviewCaseStore {
           id: `review-${incidentId}`,
           source: 'review' as const,
           incidentId,
+          contextId: String(reviewed[0].context_id),
           context: contextDocumentSchema.parse(
             JSON.parse(reviewed[0].document),
           ),

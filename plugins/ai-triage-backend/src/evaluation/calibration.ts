@@ -27,7 +27,11 @@ export type CalibrationBin = {
 export const reasonerKey = (name: string) => name.replace(/ \(fallback\)$/, '');
 
 /** Counts reviews and acceptances per reasoner, family and bin. */
-export function countBins(reviewed: ReviewedHypothesis[]): CalibrationBin[] {
+export function countBins(
+  reviewed: Array<
+    Pick<ReviewedHypothesis, 'reasoner' | 'family' | 'probability' | 'decision'>
+  >,
+): CalibrationBin[] {
   const bins = new Map<string, CalibrationBin>();
   for (const r of reviewed) {
     const reasoner = reasonerKey(r.reasoner);
@@ -130,6 +134,14 @@ export class CalibratedReasoner implements Reasoner {
 
   get name() {
     return this.inner.name;
+  }
+
+  get model() {
+    return this.inner.model;
+  }
+
+  get promptVersion() {
+    return this.inner.promptVersion;
   }
 
   /** The wrapped reasoner (for its circuit state and the like). */

@@ -54,7 +54,7 @@ describe('GET /quality', () => {
       /** One incident, one run of `reasoner` with these hypotheses; reviews by rank. */
       async function seed(
         n: number,
-        reasoner: string,
+        source: string | { reasoner: string; model: string; prompt: string },
         probabilities: number[],
         reviews: Array<Array<'accepted' | 'modified' | 'rejected'>>,
       ) {
@@ -79,7 +79,13 @@ describe('GET /quality', () => {
         await triage.saveTriageRun({
           incidentId: id,
           contextId: context.id,
-          reasoner,
+          ...(typeof source === 'string'
+            ? { reasoner: source }
+            : {
+                reasoner: source.reasoner,
+                model: source.model,
+                promptVersion: source.prompt,
+              }),
           latencyMs: 1,
           result: {
             insufficientEvidence: probabilities.length === 0,
@@ -100,6 +106,7 @@ describe('GET /quality', () => {
             });
           }
         }
+        return { id, contextId: context.id };
       }
       // Latest review counts: the 0.3 hypothesis was accepted, then rejected.
       await seed(
@@ -109,8 +116,21 @@ describe('GET /quality', () => {
         [['accepted'], ['accepted', 'rejected']],
       );
       await seed(2, 'heuristic', [0.8, 0.5], [['modified'], ['accepted']]);
-      await seed(3, 'openai', [0.7, 0.1], [['rejected']]);
+      const small = { reasoner: 'openai', model: 'small', prompt: 'triage-v2' };
+      const openaiIncident = await seed(3, small, [0.7, 0.1], [['rejected']]);
       await seed(4, 'heuristic', [], []);
+      // A recorded replay of incident 3 by another model: a row of its own, marked replay,
+      // never in the overall numbers (nobody reviewed it).
+      await triage.saveTriageRun({
+        incidentId: openaiIncident.id,
+        contextId: openaiIncident.contextId,
+        reasoner: 'openai',
+        model: 'large',
+        promptVersion: 'triage-v3',
+        purpose: 'replay',
+        latencyMs: 1,
+        result: { insufficientEvidence: false, hypotheses: [draft(0.9)] },
+      });
 
       const app = express()
         .use(
@@ -151,12 +171,45 @@ describe('GET /quality', () => {
         [2, expect.closeTo(0.85, 12), 0.5],
       ]);
       expect(overall.ece).toBeCloseTo((0.3 + 0.5 + 0.7 + 2 * 0.35) / 5, 12);
-      expect(body.byReasoner.map(r => [r.reasoner, r.runs, r.reviews])).toEqual(
-        [
-          ['heuristic', 3, 4],
-          ['openai', 1, 1],
-        ],
-      );
+      expect(
+        body.byReasoner.map(r => [
+          r.purpose,
+          r.reasoner,
+          r.model,
+          r.promptVersion,
+          r.runs,
+          r.abstentions,
+          r.reviews,
+          r.rejected,
+        ]),
+      ).toEqual([
+        ['live', 'heuristic', null, null, 3, 1, 4, 1],
+        ['live', 'openai', 'small', 'triage-v2', 1, 0, 1, 1],
+        ['replay', 'openai', 'large', 'triage-v3', 1, 0, 0, 0],
+      ]);
+      expect(body.byReasoner[1].brier).toBeCloseTo(0.49, 12);
+      // The recorded replay, beside the live answer the incident still shows (rejected).
+      expect(body.replays).toEqual([
+        {
+          runId: expect.any(String),
+          incidentId: openaiIncident.id,
+          reasoner: 'openai',
+          model: 'large',
+          promptVersion: 'triage-v3',
+          createdAt: expect.any(String),
+          insufficientEvidence: false,
+          top: {
+            rootCause: 'cause at 0.9',
+            probability: 0.9,
+            origin: 'payments',
+          },
+          live: {
+            rootCause: 'cause at 0.7',
+            probability: 0.7,
+            decision: 'rejected',
+          },
+        },
+      ]);
       expect(body.byReasoner[0].brier).toBeCloseTo(0.99 / 4, 12);
 
       // The calibration task stores the same reviews per reasoner, family and bin.
@@ -191,6 +244,9 @@ describe('GET /quality', () => {
         ['review', { type: 'cause', service: 'payments', keywords: [] }],
         ['review', { type: 'not', service: 'payments' }],
       ]);
+      expect(
+        cases.find(c => c.incidentId === openaiIncident.id)?.contextId,
+      ).toBe(openaiIncident.contextId);
       expect(
         cases.every(c => c.context.dependencies[0].id === 'dep:payments'),
       ).toBe(true);

@@ -22,7 +22,10 @@ const querySchema = z.strictObject({
   to: z.iso.datetime({ offset: true }).optional(),
 });
 
-/** `GET /quality?from=ISO&to=ISO` (default: the last 30 days): review outcomes and calibration. */
+/**
+ * `GET /quality?from=ISO&to=ISO` (default: the last 30 days): review outcomes and calibration,
+ * and the replay runs recorded in the range beside their incidents' live answers.
+ */
 export async function createQualityRouter(options: {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
@@ -50,14 +53,16 @@ export async function createQualityRouter(options: {
       throw new InputError('Invalid query: from must be before to');
     }
     const range = { from, to };
-    const [reviewed, runs] = await Promise.all([
+    const [reviewed, runs, replays] = await Promise.all([
       store.listReviewed(range),
       store.countRuns(range),
+      store.listReplays(range),
     ]);
     const body: TriageQualityResponse = {
       from: from.toISOString(),
       to: to.toISOString(),
       ...summarizeReviews(reviewed, runs),
+      replays,
     };
     res.json(body);
   });

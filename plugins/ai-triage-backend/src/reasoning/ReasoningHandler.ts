@@ -48,6 +48,7 @@ export class ReasoningHandler {
     annotateIncident(job.incidentId, context.document.serviceName);
     const started = Date.now();
     let reasonerName = reasoner.name;
+    let answeredBy: Reasoner = reasoner;
     let degradedReason: string | undefined;
     let result: HypothesisSet;
     try {
@@ -65,6 +66,7 @@ export class ReasoningHandler {
         error: degradedReason,
       });
       reasonerName = `${fallback.name} (fallback)`;
+      answeredBy = fallback;
       result = groundHypotheses(
         await fallback.reason(context.document),
         context.document,
@@ -74,6 +76,8 @@ export class ReasoningHandler {
       incidentId: job.incidentId,
       contextId: context.id,
       reasoner: reasonerName,
+      model: answeredBy.model,
+      promptVersion: answeredBy.promptVersion,
       latencyMs: Date.now() - started,
       result,
       degradedReason,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { contextDocumentSchema } from './context';
 import { FAULT_KINDS } from './localization';
+import { ReviewDecision } from './hypothesis';
 
 /** The version of the case format this package reads and writes. @public */
 export const TRIAGE_CASE_VERSION = 1;
@@ -44,6 +45,11 @@ export const triageCaseSchema = z.object({
   source: z.enum(['review', 'scenario', 'lab']),
   /** For `review` cases: the incident it was exported from. */
   incidentId: z.string().optional(),
+  /**
+   * For `review` cases: the stored context document it holds (`npm run replay -- --record`
+   * stores its replay run against it).
+   */
+  contextId: z.string().optional(),
   context: contextDocumentSchema,
   truth: caseTruthSchema,
 });
@@ -72,7 +78,17 @@ export type ReliabilityBinSummary = {
  * @public
  */
 export type TriageQualityRow = {
+  /**
+   * `live`: runs that answered incidents (the reviewed ones); `replay`: runs recorded by
+   * `npm run replay -- --record`, which have no reviews of their own.
+   */
+  purpose: 'live' | 'replay';
+  /** `all` in the overall row. */
   reasoner: string;
+  /** The LLM model; null for the heuristic and in the overall row. */
+  model: string | null;
+  /** The prompt version; null for the heuristic and in the overall row. */
+  promptVersion: string | null;
   runs: number;
   abstentions: number;
   reviews: number;
@@ -86,10 +102,38 @@ export type TriageQualityRow = {
   reliability: ReliabilityBinSummary[];
 };
 
+/**
+ * A replay run recorded by `npm run replay -- --record`, beside the live answer of its incident
+ * (what the incident view shows, with its current review).
+ *
+ * @public
+ */
+export type ReplayRunSummary = {
+  runId: string;
+  incidentId: string;
+  reasoner: string;
+  model: string | null;
+  promptVersion: string | null;
+  createdAt: string;
+  insufficientEvidence: boolean;
+  /** The replay's best hypothesis (null when it abstained). */
+  top: { rootCause: string; probability: number; origin: string | null } | null;
+  /** The incident's live best hypothesis and its current review (null when none). */
+  live: {
+    rootCause: string;
+    probability: number;
+    decision: ReviewDecision | null;
+  } | null;
+};
+
 /** `GET /quality?from=&to=`. @public */
 export type TriageQualityResponse = {
   from: string;
   to: string;
+  /** All live runs and their reviews together. */
   overall: TriageQualityRow;
+  /** One row per purpose, reasoner, model and prompt version (live rows first). */
   byReasoner: TriageQualityRow[];
+  /** The latest replay runs recorded in the range (at most 50), newest first. */
+  replays: ReplayRunSummary[];
 };

@@ -523,6 +523,9 @@ describe('OpenAIReasoner against a chat-completions server', () => {
     const run = await triage.getLatestRun(incidentId);
     expect(run).toMatchObject({
       reasoner: 'heuristic (fallback)',
+      // The heuristic answered: no model, no prompt.
+      model: null,
+      promptVersion: null,
       degraded: true,
     });
     expect(run!.degradedReason).toMatch(/invalid after one repair attempt/);
@@ -578,6 +581,9 @@ describe('OpenAIReasoner against a chat-completions server', () => {
     await createHandler(createReasoner()).handle(reasonJob(incidentId));
     expect(await triage.getLatestRun(incidentId)).toMatchObject({
       reasoner: 'openai',
+      model: 'triage-test-model',
+      promptVersion: PROMPT_VERSION,
+      purpose: 'live',
       degraded: false,
       insufficientEvidence: true,
     });

@@ -125,6 +125,11 @@ const RESPONSE_FORMAT = (() => {
  */
 export class OpenAIReasoner implements Reasoner {
   readonly name = 'openai';
+  readonly promptVersion = PROMPT_VERSION;
+
+  get model(): string {
+    return this.settings.model;
+  }
 
   static create(options: {
     client: OpenAI;

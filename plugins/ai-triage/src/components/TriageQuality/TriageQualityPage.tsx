@@ -17,6 +17,7 @@ import MenuItem from '@material-ui/core/MenuItem';
 import Select from '@material-ui/core/Select';
 import Typography from '@material-ui/core/Typography';
 import {
+  ReplayRunSummary,
   TriageQualityResponse,
   TriageQualityRow,
 } from '@ai-triage/plugin-ai-triage-common';
@@ -33,6 +34,12 @@ const fixed = (v: number | null) => (v === null ? '–' : v.toFixed(3));
 
 const columns: TableColumn<TriageQualityRow>[] = [
   { title: 'Reasoner', field: 'reasoner' },
+  { title: 'Model', render: r => r.model ?? '–' },
+  { title: 'Prompt version', render: r => r.promptVersion ?? '–' },
+  {
+    title: 'Runs of',
+    render: r => (r.purpose === 'replay' ? 'replay (recorded)' : 'incidents'),
+  },
   { title: 'Runs', field: 'runs' },
   { title: 'Abstained', render: r => pct(r.abstentions, r.runs) },
   { title: 'Reviews', field: 'reviews' },
@@ -43,10 +50,34 @@ const columns: TableColumn<TriageQualityRow>[] = [
   { title: 'ECE', render: r => fixed(r.ece) },
 ];
 
+const answer = (
+  h: { rootCause: string; probability: number } | null,
+  none: string,
+) => (h ? `${h.rootCause} (${h.probability.toFixed(2)})` : none);
+
+const replayColumns: TableColumn<ReplayRunSummary>[] = [
+  { title: 'Incident', field: 'incidentId' },
+  { title: 'Reasoner', field: 'reasoner' },
+  { title: 'Model', render: r => r.model ?? '–' },
+  { title: 'Prompt version', render: r => r.promptVersion ?? '–' },
+  { title: 'Recorded', render: r => new Date(r.createdAt).toLocaleString() },
+  { title: 'Replay answer', render: r => answer(r.top, 'abstained') },
+  {
+    title: 'Live answer (shown on the incident)',
+    render: r =>
+      r.live
+        ? `${answer(r.live, '')}${
+            r.live.decision ? `: ${r.live.decision}` : ''
+          }`
+        : 'none',
+  },
+];
+
 /**
  * How well triage answers hold up with reviewers: acceptance, modification and rejection rates,
  * abstentions, Brier score and a reliability diagram over a chosen time range, with a table per
- * reasoner and CSV export.
+ * reasoner, model and prompt version (replay runs recorded by `npm run replay -- --record` get
+ * rows of their own, marked as such) and CSV export.
  */
 export function TriageQualityPage() {
   const api = useApi(aiTriageApiRef);
@@ -163,12 +194,24 @@ export function TriageQualityPage() {
           </Grid>
           <Grid item xs={12}>
             <Table
-              title="Per reasoner"
+              title="Per reasoner, model and prompt version"
+              subtitle="Replay rows are runs recorded by npm run replay -- --record; reviewers never saw them, so they have no reviews"
               options={{ paging: false, search: false }}
               columns={columns}
               data={value.byReasoner}
             />
           </Grid>
+          {value.replays.length > 0 && (
+            <Grid item xs={12}>
+              <Table
+                title="Recorded replays"
+                subtitle="Replay runs stored beside the incidents' live answers, which they do not replace"
+                options={{ paging: false, search: false }}
+                columns={replayColumns}
+                data={value.replays}
+              />
+            </Grid>
+          )}
         </Grid>
       )}
     </Content>

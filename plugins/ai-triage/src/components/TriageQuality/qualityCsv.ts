@@ -3,10 +3,16 @@ import { TriageQualityResponse } from '@ai-triage/plugin-ai-triage-common';
 const rate = (n: number, d: number) => (d === 0 ? '' : (n / d).toFixed(4));
 const num = (v: number | null) => (v === null ? '' : v.toFixed(4));
 
-/** The quality table as CSV: one line per reasoner and one for all together. */
+/**
+ * The quality table as CSV: one line per purpose, reasoner, model and prompt version, and one
+ * for all live runs together (reasoner `all`). Empty model / prompt version: none (heuristic).
+ */
 export function qualityCsv(quality: TriageQualityResponse): string {
   const header = [
+    'purpose',
     'reasoner',
+    'model',
+    'prompt_version',
     'from',
     'to',
     'runs',
@@ -23,7 +29,10 @@ export function qualityCsv(quality: TriageQualityResponse): string {
     'ece',
   ];
   const rows = [...quality.byReasoner, quality.overall].map(r => [
+    r.purpose,
     JSON.stringify(r.reasoner),
+    r.model === null ? '' : JSON.stringify(r.model),
+    r.promptVersion === null ? '' : JSON.stringify(r.promptVersion),
     quality.from,
     quality.to,
     r.runs,

@@ -8,6 +8,7 @@ import {
   SpanRecord,
 } from '@ai-triage/plugin-ai-triage-node';
 import { UnsupportedMediaTypeError } from '../service/UnsupportedMediaTypeError';
+import { jsonBody } from '../service/jsonBody';
 import {
   DEFAULT_OTLP_LIMITS,
   OtlpLimits,
@@ -99,7 +100,13 @@ export async function createOtlpRouter(options: {
         assertOtlpContentType(req);
         next();
       },
-      express.json({ limit: OTLP_BODY_LIMIT, type: JSON_TYPE }),
+      // Parsed in event-loop slices; values nested past the per-record limit (plus the
+      // envelope) become {} and their record is rejected, the rest of the export kept.
+      jsonBody({
+        limit: OTLP_BODY_LIMIT,
+        type: JSON_TYPE,
+        truncateDepth: limits.maxDepth + 32,
+      }),
       express.raw({ limit: OTLP_BODY_LIMIT, type: PROTOBUF_TYPES }),
       async (req, res) => {
         const protobuf = isProtobuf(req);

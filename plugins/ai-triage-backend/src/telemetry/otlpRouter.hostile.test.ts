@@ -13,6 +13,8 @@ import {
 } from '../__testUtils__/eventLoopStalls';
 import { DatabaseTelemetryStore } from './DatabaseTelemetryStore';
 import { createOtlpRouter } from './otlpRouter';
+// The official OTLP messages, to write a protobuf export as an exporter would.
+import otlpRoot from 'otlp-transformer-generated-protos/build/src/generated/root';
 
 jest.setTimeout(120_000);
 
@@ -175,7 +177,7 @@ describe('the OTLP receiver under hostile exports', () => {
   );
 
   it.each(databases.eachSupportedId())(
-    'keeps the event loop free while it reads a record of 100k attributes and a 20k-record export, %p',
+    'keeps the event loop free while it reads a record of 100k attributes (JSON and protobuf) and a 20k-record export, %p',
     async databaseId => {
       if (!databaseId.startsWith('POSTGRES')) {
         return; // better-sqlite3 writes synchronously: SQLite is for development only.
@@ -213,8 +215,23 @@ describe('the OTLP receiver under hostile exports', () => {
         ]),
       );
       expect(hostile.length).toBeGreaterThan(4_000_000);
+      const logsV1 = (otlpRoot as any).opentelemetry.proto.collector.logs.v1;
+      const hostileProtobuf = Buffer.from(
+        logsV1.ExportLogsServiceRequest.encode(
+          logsV1.ExportLogsServiceRequest.fromObject(JSON.parse(hostile)),
+        ).finish(),
+      );
       const stalls = new EventLoopStalls().start();
       const first = await post('/v1/logs').send(hostile);
+      const firstProtobuf = await post('/v1/logs')
+        .set('content-type', 'application/x-protobuf')
+        .send(hostileProtobuf)
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        });
       const second = await post('/v1/logs').send(large);
       const report = stalls.stop();
 
@@ -223,6 +240,18 @@ describe('the OTLP receiver under hostile exports', () => {
       expect(first.body.partialSuccess.errorMessage).toMatch(
         /100000 attributes, over the limit of 256/,
       );
+      expect(firstProtobuf.status).toBe(200);
+      expect(
+        logsV1.ExportLogsServiceResponse.toObject(
+          logsV1.ExportLogsServiceResponse.decode(firstProtobuf.body),
+          { longs: Number },
+        ).partialSuccess,
+      ).toEqual({
+        rejectedLogRecords: 1,
+        errorMessage: expect.stringMatching(
+          /100000 attributes, over the limit of 256/,
+        ),
+      });
       expect(second.status).toBe(200);
       // eslint-disable-next-line no-console
       console.log(describeStalls(report));
@@ -235,7 +264,7 @@ describe('the OTLP receiver under hostile exports', () => {
         { ...recent, limit: 30_000 },
         { signal },
       );
-      expect(stored.logs).toHaveLength(20_001);
+      expect(stored.logs).toHaveLength(20_002);
     },
   );
 

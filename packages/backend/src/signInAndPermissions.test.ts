@@ -336,6 +336,33 @@ describe('the production backend: OpenID Connect sign-in and the ownership polic
         .set('authorization', as(who));
       expect({ who, status: detail.status }).toEqual({ who, status });
     }
+    // Re-triage (the review permission) and acknowledging (the status permission): the owner
+    // and admins do it, another team cannot.
+    for (const [who, allowed] of [
+      ['other', false],
+      ['owner', true],
+      ['admin', true],
+    ] as const) {
+      const retriage = await request(server)
+        .post(`/api/ai-triage/incidents/${incidentId}/retriage`)
+        .set('authorization', as(who));
+      expect({ who, status: retriage.status }).toEqual({
+        who,
+        status: allowed ? 202 : 403,
+      });
+    }
+    const acknowledge = (who: keyof typeof tokens) =>
+      request(server)
+        .post(`/api/ai-triage/incidents/${incidentId}/status`)
+        .set('authorization', as(who))
+        .send({ status: 'acknowledged' });
+    expect((await acknowledge('other')).status).toBe(403);
+    const acknowledged = await acknowledge('owner');
+    expect(acknowledged.status).toBe(200);
+    expect(acknowledged.body.workflow.statusChangedBy).toBe(
+      'user:default/jane',
+    );
+
     // No token at all: 401.
     expect(
       (await request(server).get(`/api/ai-triage/incidents/${incidentId}`))

@@ -243,7 +243,9 @@ async function run(connection: string) {
         (i + 1) * ALERTS_PER_DELIVERY,
       ),
     );
-    const jobs = await knex('jobs')
+    const jobs: Array<{ status: string; count: string | number }> = await knex(
+      'jobs',
+    )
       .select('status')
       .count({ count: '*' })
       .groupBy('status');

@@ -38,63 +38,6 @@ type Frame = {
 };
 
 /**
- * Parses JSON bytes with a streaming tokenizer (@streamparser/json) in slices, yielding to the
- * event loop between them, so a body of many megabytes never holds the loop for longer than a
- * slice; the bounds are checked token by token, so nothing nested or sized past them is built.
- *
- * @throws InputError when the bytes are not one JSON object or array, or pass the bounds
- */
-export async function parseJsonSliced(
-  bytes: Uint8Array,
-  options: JsonReadOptions = {},
-): Promise<unknown> {
-  const sliceBytes = options.sliceBytes ?? 16_384;
-  const sliceMs = options.sliceMs ?? 8;
-  const tokenizer = new Tokenizer({ stringBufferSize: 65_536 });
-  const parser = new TokenParser({ paths: ['$'], keepStack: false });
-  const guard = new TokenGuard(parser, options);
-  let root: unknown;
-  let done = false;
-  parser.onValue = ({ value }) => {
-    root = value;
-  };
-  parser.onEnd = () => {
-    done = true;
-  };
-  tokenizer.onToken = token => guard.write(token.token, token.value);
-  const fail = (error: unknown): never => {
-    if (error instanceof InputError) throw error;
-    throw new InputError(
-      `Body is not valid JSON: ${(error as Error).message ?? error}`,
-    );
-  };
-  // Writes after the parser ended (a second document) are refused by the tokenizer.
-  tokenizer.onError = fail;
-  parser.onError = fail;
-
-  let sliceStart = performance.now();
-  for (let offset = 0; offset < bytes.length; offset += sliceBytes) {
-    tokenizer.write(bytes.subarray(offset, offset + sliceBytes));
-    if (performance.now() - sliceStart >= sliceMs) {
-      await yieldToEventLoop();
-      sliceStart = performance.now();
-    }
-  }
-  if (!tokenizer.isEnded) tokenizer.end();
-  if (!done || root === undefined) {
-    throw new InputError(
-      bytes.length === 0
-        ? 'Body is empty; send a JSON object'
-        : 'Body is not valid JSON: it ends before the value does',
-    );
-  }
-  if (typeof root !== 'object' || root === null) {
-    throw new InputError('Body must be a JSON object or array');
-  }
-  return root;
-}
-
-/**
  * Sits between the tokenizer and the parser: tracks where each token is (for the bounds and
  * their messages) and drops what is nested past `truncateDepth`.
  */
@@ -234,6 +177,63 @@ class TokenGuard {
     }
     return path || 'body';
   }
+}
+
+/**
+ * Parses JSON bytes with a streaming tokenizer (@streamparser/json) in slices, yielding to the
+ * event loop between them, so a body of many megabytes never holds the loop for longer than a
+ * slice; the bounds are checked token by token, so nothing nested or sized past them is built.
+ *
+ * @throws InputError when the bytes are not one JSON object or array, or pass the bounds
+ */
+export async function parseJsonSliced(
+  bytes: Uint8Array,
+  options: JsonReadOptions = {},
+): Promise<unknown> {
+  const sliceBytes = options.sliceBytes ?? 16_384;
+  const sliceMs = options.sliceMs ?? 8;
+  const tokenizer = new Tokenizer({ stringBufferSize: 65_536 });
+  const parser = new TokenParser({ paths: ['$'], keepStack: false });
+  const guard = new TokenGuard(parser, options);
+  let root: unknown;
+  let done = false;
+  parser.onValue = ({ value }) => {
+    root = value;
+  };
+  parser.onEnd = () => {
+    done = true;
+  };
+  tokenizer.onToken = token => guard.write(token.token, token.value);
+  const fail = (error: unknown): never => {
+    if (error instanceof InputError) throw error;
+    throw new InputError(
+      `Body is not valid JSON: ${(error as Error).message ?? error}`,
+    );
+  };
+  // Writes after the parser ended (a second document) are refused by the tokenizer.
+  tokenizer.onError = fail;
+  parser.onError = fail;
+
+  let sliceStart = performance.now();
+  for (let offset = 0; offset < bytes.length; offset += sliceBytes) {
+    tokenizer.write(bytes.subarray(offset, offset + sliceBytes));
+    if (performance.now() - sliceStart >= sliceMs) {
+      await yieldToEventLoop();
+      sliceStart = performance.now();
+    }
+  }
+  if (!tokenizer.isEnded) tokenizer.end();
+  if (!done || root === undefined) {
+    throw new InputError(
+      bytes.length === 0
+        ? 'Body is empty; send a JSON object'
+        : 'Body is not valid JSON: it ends before the value does',
+    );
+  }
+  if (typeof root !== 'object' || root === null) {
+    throw new InputError('Body must be a JSON object or array');
+  }
+  return root;
 }
 
 type RawBodyRequest = express.Request & { rawBody?: Buffer };

@@ -20,8 +20,8 @@ const WORKER_FLAG = 'aiTriageOtlpProtobufWorker';
  * protobufjs does in one synchronous pass: 230 ms for a 3.4 MB record of 100k attributes on
  * two loaded cores) and hands back its OTLP/JSON form as bytes, which this thread parses in
  * slices ({@link parseJsonSliced}), values nested past `truncateDepth` cut to `{}` as for
- * OTLP/JSON. One worker, started at the first export and restarted if it dies; it does not keep
- * the process alive.
+ * OTLP/JSON. One worker, started at the first export and restarted if it dies; idle, it does not
+ * keep the process alive.
  */
 export class OtlpProtobufDecoder {
   private worker?: Worker;
@@ -42,9 +42,14 @@ export class OtlpProtobufDecoder {
   private inWorker(signal: OtlpSignal, bytes: Uint8Array): Promise<Uint8Array> {
     const worker = this.worker ?? this.startWorker();
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    // Referenced while it has work, so a waiting decode keeps the process alive; idle, it
+    // does not.
+    worker.ref();
+    return new Promise<Uint8Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.postMessage({ id, signal, bytes } satisfies DecodeRequest);
+    }).finally(() => {
+      if (this.pending.size === 0) worker.unref();
     });
   }
 

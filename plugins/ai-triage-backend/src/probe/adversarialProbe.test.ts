@@ -13,8 +13,7 @@ import {
   EventLoopStalls,
   describeStalls,
 } from '../__testUtils__/eventLoopStalls';
-// The official OTLP messages, to write a protobuf export as an exporter would.
-import otlpRoot from 'otlp-transformer-generated-protos/build/src/generated/root';
+import { otlpProtobufOf } from '../__testUtils__/otlpProtobuf';
 import {
   firingAlertmanagerWebhook,
   startAiTriageBackend,
@@ -207,21 +206,17 @@ function hostileProbes(): Probe[] {
       ]),
     ),
   });
-  const logsV1 = (otlpRoot as any).opentelemetry.proto.collector.logs.v1;
-  const protobufExport = Buffer.from(
-    logsV1.ExportLogsServiceRequest.encode(
-      logsV1.ExportLogsServiceRequest.fromObject(
-        logExport([
-          {
-            timeUnixNano: nowNs(),
-            attributes: Array.from({ length: 100_000 }, (_, i) => ({
-              key: `a.${i}`,
-              value: { stringValue: `v ${i}` },
-            })),
-          },
-        ]),
-      ),
-    ).finish(),
+  const protobufExport = otlpProtobufOf(
+    'logs',
+    logExport([
+      {
+        timeUnixNano: nowNs(),
+        attributes: Array.from({ length: 100_000 }, (_, i) => ({
+          key: `a.${i}`,
+          value: { stringValue: `v ${i}` },
+        })),
+      },
+    ]),
   );
   probes.push({
     what: 'otlp logs (protobuf): 100k attributes in one record',

@@ -5,6 +5,7 @@ import {
 } from '@backstage/backend-test-utils';
 import express from 'express';
 import request from 'supertest';
+import { fromBinary } from '@bufbuild/protobuf';
 import { applyDatabaseMigrations } from '../database/migrations';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import {
@@ -13,8 +14,8 @@ import {
 } from '../__testUtils__/eventLoopStalls';
 import { DatabaseTelemetryStore } from './DatabaseTelemetryStore';
 import { createOtlpRouter } from './otlpRouter';
-// The official OTLP messages, to write a protobuf export as an exporter would.
-import otlpRoot from 'otlp-transformer-generated-protos/build/src/generated/root';
+import { otlpProtobufOf } from '../__testUtils__/otlpProtobuf';
+import { ExportLogsServiceResponseSchema } from './otlp/generated/opentelemetry/proto/collector/logs/v1/logs_service_pb';
 
 jest.setTimeout(120_000);
 
@@ -215,12 +216,7 @@ describe('the OTLP receiver under hostile exports', () => {
         ]),
       );
       expect(hostile.length).toBeGreaterThan(4_000_000);
-      const logsV1 = (otlpRoot as any).opentelemetry.proto.collector.logs.v1;
-      const hostileProtobuf = Buffer.from(
-        logsV1.ExportLogsServiceRequest.encode(
-          logsV1.ExportLogsServiceRequest.fromObject(JSON.parse(hostile)),
-        ).finish(),
-      );
+      const hostileProtobuf = otlpProtobufOf('logs', JSON.parse(hostile));
       const stalls = new EventLoopStalls().start();
       const first = await post('/v1/logs').send(hostile);
       const firstProtobuf = await post('/v1/logs')
@@ -242,12 +238,10 @@ describe('the OTLP receiver under hostile exports', () => {
       );
       expect(firstProtobuf.status).toBe(200);
       expect(
-        logsV1.ExportLogsServiceResponse.toObject(
-          logsV1.ExportLogsServiceResponse.decode(firstProtobuf.body),
-          { longs: Number },
-        ).partialSuccess,
-      ).toEqual({
-        rejectedLogRecords: 1,
+        fromBinary(ExportLogsServiceResponseSchema, firstProtobuf.body)
+          .partialSuccess,
+      ).toMatchObject({
+        rejectedLogRecords: 1n,
         errorMessage: expect.stringMatching(
           /100000 attributes, over the limit of 256/,
         ),

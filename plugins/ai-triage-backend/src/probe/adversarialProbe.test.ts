@@ -1,6 +1,6 @@
 import { mockCredentials } from '@backstage/backend-test-utils';
 import { Server } from 'node:http';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import request from 'supertest';
 import { FakeChatCompletionsServer } from '../reasoning/__testUtils__/FakeChatCompletionsServer';
 import {
@@ -9,6 +9,11 @@ import {
   webhookBodies,
 } from '../__testUtils__/plantedSecrets';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
+import {
+  EventLoopStalls,
+  describeStalls,
+} from '../__testUtils__/eventLoopStalls';
+import { otlpProtobufOf } from '../__testUtils__/otlpProtobuf';
 import {
   firingAlertmanagerWebhook,
   startAiTriageBackend,
@@ -73,13 +78,17 @@ function withStartsAt(at: string): Record<string, object> {
 
 /** The malformed and hostile requests, each on its own. */
 function hostileProbes(): Probe[] {
-  const post =
-    (path: string, body: unknown, auth = service) =>
-    (s: Server) =>
+  // Bodies are serialized here, before the event loop is watched: the client runs in this
+  // process too, and its JSON.stringify of a 4 MB body is no stall of the backend's.
+  const post = (path: string, body: unknown, auth = service) => {
+    const json = JSON.stringify(body);
+    return (s: Server) =>
       request(s)
         .post(`/api/ai-triage${path}`)
         .set('authorization', auth)
-        .send(body as object);
+        .set('content-type', 'application/json')
+        .send(json);
+  };
   const probes: Probe[] = [];
   for (const [source, body] of Object.entries(
     withStartsAt('2026-11-24T10:00:00+25:00'),
@@ -197,6 +206,27 @@ function hostileProbes(): Probe[] {
       ]),
     ),
   });
+  const protobufExport = otlpProtobufOf(
+    'logs',
+    logExport([
+      {
+        timeUnixNano: nowNs(),
+        attributes: Array.from({ length: 100_000 }, (_, i) => ({
+          key: `a.${i}`,
+          value: { stringValue: `v ${i}` },
+        })),
+      },
+    ]),
+  );
+  probes.push({
+    what: 'otlp logs (protobuf): 100k attributes in one record',
+    send: s =>
+      request(s)
+        .post('/api/ai-triage/otlp/v1/logs')
+        .set('authorization', service)
+        .set('content-type', 'application/x-protobuf')
+        .send(protobufExport),
+  });
   probes.push({
     what: 'otlp traces: NUL in a span name',
     send: post('/otlp/v1/traces', {
@@ -300,8 +330,8 @@ describe('adversarial probe', () => {
         statuses[status] = (statuses[status] ?? 0) + 1;
         if (status >= 500) fiveXx.push(`${what}: ${status}`);
       };
-      const delay = monitorEventLoopDelay({ resolution: 5 });
-      delay.enable();
+      const probes = hostileProbes();
+      const stalls = new EventLoopStalls().start();
       const started = performance.now();
 
       // 1. Concurrent senders opening overlapping incidents.
@@ -317,7 +347,7 @@ describe('adversarial probe', () => {
         }),
       );
       // 2. Malformed and hostile requests.
-      for (const probe of hostileProbes()) {
+      for (const probe of probes) {
         const res = await probe.send(server);
         record(probe.what, res.status);
         if (res.status >= 500) {
@@ -343,7 +373,7 @@ describe('adversarial probe', () => {
         }
       }
       const sentMs = performance.now() - started;
-      delay.disable();
+      const report = stalls.stop();
 
       // Triage runs to the end (an LLM answer for every incident that had one to make).
       await waitFor(
@@ -365,7 +395,6 @@ describe('adversarial probe', () => {
         downstream.includes(find),
       ).map(s => s.kind);
       const requests = Object.values(statuses).reduce((sum, n) => sum + n, 0);
-      const maxDelayMs = delay.max / 1e6;
       // eslint-disable-next-line no-console
       console.log(
         [
@@ -375,7 +404,7 @@ describe('adversarial probe', () => {
           )} s`,
           `  status counts:            ${JSON.stringify(statuses)}`,
           `  5xx:                      ${fiveXx.length}`,
-          `  max event-loop delay:     ${maxDelayMs.toFixed(0)} ms`,
+          `  event loop:               ${describeStalls(report)}`,
           `  LLM requests checked:     ${llm.requests.length}`,
           `  secrets found downstream: ${leaked.length}`,
         ].join('\n'),
@@ -383,11 +412,10 @@ describe('adversarial probe', () => {
       expect(fiveXx).toEqual([]);
       expect(leaked).toEqual([]);
       expect(llm.requests.length).toBeGreaterThan(0);
-      // A JSON body of several MB is parsed at once (express.json), so the limit is the cost of
-      // that parse plus slack, not a fixed figure (PROBE_MAX_EVENT_LOOP_DELAY_MS, default 2 s).
-      expect(maxDelayMs).toBeLessThan(
-        Number(process.env.PROBE_MAX_EVENT_LOOP_DELAY_MS ?? 2_000),
-      );
+      // Bodies are parsed in slices (protobuf decoded in a worker): no request holds the event
+      // loop for more than 100 ms of this thread's own work. Wall-clock delay is printed beside
+      // it; on a machine with more runnable processes than cores it also counts their time.
+      expect(report.maxBlockedCpuMs).toBeLessThan(100);
     } finally {
       await llm.stop();
     }

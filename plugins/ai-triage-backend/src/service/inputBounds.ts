@@ -101,10 +101,13 @@ function stringProblem(value: string, bounds: InputBounds): string | undefined {
 /**
  * Express middleware for JSON APIs: a path or query that carries a NUL character, or a body
  * outside the bounds, is refused with a 400 naming the problem, before any handler runs.
+ * `body: false` leaves the body to a reader that checked it already (jsonBody with bounds).
  */
 export function rejectUnboundedInput(
   bounds: InputBounds = DEFAULT_INPUT_BOUNDS,
+  options: { body?: boolean } = {},
 ): express.RequestHandler {
+  const checkBody = options.body ?? true;
   return (req, _res, next) => {
     if (/%00/.test(req.originalUrl) || req.originalUrl.includes('\u0000')) {
       next(
@@ -116,7 +119,7 @@ export function rejectUnboundedInput(
     }
     const problem =
       findBoundsProblem(req.query, bounds, 'query') ??
-      (req.body === undefined
+      (req.body === undefined || !checkBody
         ? undefined
         : findBoundsProblem(req.body, bounds));
     next(problem ? new InputError(`Invalid request: ${problem}`) : undefined);

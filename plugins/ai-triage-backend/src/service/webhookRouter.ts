@@ -4,7 +4,8 @@ import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import { ALERT_SOURCES } from '@ai-triage/plugin-ai-triage-common';
 import { AlertIngestor } from '../ingest/AlertIngestor';
-import { rejectUnboundedInput } from './inputBounds';
+import { DEFAULT_INPUT_BOUNDS, rejectUnboundedInput } from './inputBounds';
+import { jsonBody } from './jsonBody';
 import { PayloadTooLargeError } from './PayloadTooLargeError';
 import { UnsupportedMediaTypeError } from './UnsupportedMediaTypeError';
 
@@ -14,7 +15,8 @@ type RawBodyRequest = express.Request & { rawBody?: Buffer };
  * `POST /webhooks/{alertmanager,grafana,pagerduty,generic}`: senders authenticate with a
  * Backstage external-access token (service principal). The answer is 202 once the delivery is
  * stored; enrichment and reasoning follow on the queue. A body over `maxBodyBytes` gets 413,
- * one that is not JSON 400 or 415, all before anything is read into the store.
+ * one that is not JSON 400 or 415, one past the input bounds 400, all before anything is read
+ * into the store. The body is parsed in slices, so a large one never stalls the event loop.
  */
 export async function createWebhookRouter(options: {
   httpAuth: HttpAuthService;
@@ -24,11 +26,11 @@ export async function createWebhookRouter(options: {
   const { httpAuth, ingestor, maxBodyBytes } = options;
   const router = Router();
 
-  const parseJson = express.json({
+  // Read in slices with the bounds checked token by token: a hostile body holds no other
+  // request up, and is refused before it is built.
+  const parseJson = jsonBody({
     limit: maxBodyBytes,
-    verify: (req, _res, buf) => {
-      (req as RawBodyRequest).rawBody = Buffer.from(buf);
-    },
+    bounds: DEFAULT_INPUT_BOUNDS,
   });
 
   for (const source of ALERT_SOURCES) {
@@ -49,7 +51,7 @@ export async function createWebhookRouter(options: {
         parseJson(req, res, error =>
           next(error ? bodyError(error, maxBodyBytes) : undefined),
         ),
-      rejectUnboundedInput(),
+      rejectUnboundedInput(DEFAULT_INPUT_BOUNDS, { body: false }),
       async (req: RawBodyRequest, res) => {
         const accepted = await ingestor.ingest(
           source,

@@ -8,13 +8,13 @@ import {
   SpanRecord,
 } from '@ai-triage/plugin-ai-triage-node';
 import { UnsupportedMediaTypeError } from '../service/UnsupportedMediaTypeError';
+import { jsonBody } from '../service/jsonBody';
 import {
   DEFAULT_OTLP_LIMITS,
   OtlpLimits,
   OtlpParseResult,
   OtlpReadOptions,
   OtlpSignal,
-  decodeOtlpProtobuf,
   encodeOtlpProtobufResponse,
   encodeRpcStatus,
   logSteps,
@@ -24,6 +24,7 @@ import {
   traceSteps,
 } from './otlp';
 import { TelemetryBatch, TelemetryStore } from './TelemetryStore';
+import { OtlpProtobufDecoder } from './OtlpProtobufDecoder';
 
 /**
  * Largest OTLP export accepted, after gzip is undone; the SDKs' and the collector's default
@@ -75,7 +76,8 @@ const SIGNALS: Record<
  *   (exporters retry 503; nothing of the export was stored). A record the database refuses
  *   (a value it cannot hold) is found by splitting the batch, and counted as rejected, so one
  *   bad record never makes the exporter re-send, and lose, its whole batch.
- * - Records are read in slices that yield to the event loop, and each record is checked
+ * - Bodies are parsed and records read in slices that yield to the event loop (protobuf is
+ *   decoded in a worker thread), and each record is checked
  *   against the limits (nesting, attributes, list and string sizes, a time window around now)
  *   before any recursive work.
  */
@@ -87,6 +89,9 @@ export async function createOtlpRouter(options: {
 }): Promise<express.Router> {
   const { store, httpAuth, logger } = options;
   const limits = options.limits ?? DEFAULT_OTLP_LIMITS;
+  // Deeper than any record's limit allows, envelope included: such values are cut to {}.
+  const truncateDepth = limits.maxDepth + 32;
+  const protobufDecoder = new OtlpProtobufDecoder({ truncateDepth });
   const router = Router();
 
   for (const [signal, reader] of Object.entries(SIGNALS) as Array<
@@ -99,12 +104,14 @@ export async function createOtlpRouter(options: {
         assertOtlpContentType(req);
         next();
       },
-      express.json({ limit: OTLP_BODY_LIMIT, type: JSON_TYPE }),
+      // Parsed in event-loop slices (protobuf: decoded in a worker thread, then so); values
+      // nested past any record's limit become {}, and their record is rejected.
+      jsonBody({ limit: OTLP_BODY_LIMIT, type: JSON_TYPE, truncateDepth }),
       express.raw({ limit: OTLP_BODY_LIMIT, type: PROTOBUF_TYPES }),
       async (req, res) => {
         const protobuf = isProtobuf(req);
         const body = protobuf
-          ? decodeOtlpProtobuf(signal, req.body as Buffer)
+          ? await protobufDecoder.decode(signal, req.body as Buffer)
           : req.body;
         const parsed = await reader.read(body, { limits, nowMs: Date.now() });
         const refused = await storeRefusing(

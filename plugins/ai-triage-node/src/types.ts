@@ -23,6 +23,17 @@ export type SpanRecord = {
   /** The called service for client spans (`peer.service`, `server.address`, ...), else null. */
   peerService: string | null;
   attributes: TelemetryAttributes;
+  /**
+   * Spans this one is linked to (OTLP `Span.links`): a consumer of a queue links to the
+   * producers of the messages it handles, whose traces it does not continue. Absent when none.
+   */
+  links?: SpanLink[];
+};
+
+/** A link from one span to another, possibly in another trace. @public */
+export type SpanLink = {
+  traceId: string;
+  spanId: string;
 };
 
 /** One log record. @public */

@@ -241,12 +241,19 @@ export class DownstreamReader {
 }
 
 /** Up to `max` trace ids of the spans, spread evenly over time. */
+/**
+ * Up to `max` trace ids of the spans, spread evenly over time: their own traces, and the traces
+ * their links point to (a consumer's messages come from producers' traces it does not continue).
+ */
 function sampleTraceIds(spans: SpanRecord[], max: number): string[] {
   const ids = [
     ...new Map(
       [...spans]
         .sort((a, b) => a.startTimeMs - b.startTimeMs)
-        .map(s => [s.traceId, s.startTimeMs]),
+        .flatMap(s => [
+          [s.traceId, s.startTimeMs] as const,
+          ...(s.links ?? []).map(l => [l.traceId, s.startTimeMs] as const),
+        ]),
     ).keys(),
   ];
   if (ids.length <= max) return ids;

@@ -138,6 +138,38 @@ const FREE_STATES = new Set(['idle', 'free', 'available']);
  */
 export const NEAR_LIMIT_SHARE = 0.9;
 
+/**
+ * Metrics of how busy a process's CPU is, as fractions of 1: a Node event loop's utilization
+ * (nodejs.eventloop.utilization of instrumentation-runtime-node), CPU utilization or usage.
+ */
+const CPU_UTILIZATION =
+  /event_?loop[._]utilization|cpu[._](utilization|usage)/i;
+/**
+ * A process starves itself of CPU from half utilization on when that half is new: a run queue
+ * (an event loop, a core) with utilization u makes every callback wait about u / (1 - u) times
+ * its own work (M/M/1), so from 0.5 each callback waits as long as it runs, and the time of
+ * every call the process makes includes that wait. "New" is a rise by half against the
+ * baseline (the saturation rule's bar for a rise), so a process busy by design is not read as
+ * starved.
+ */
+const BUSY_UTILIZATION = 0.5;
+const BUSY_RISE = 0.5;
+
+/**
+ * Whether a metric shows the process starved of CPU: a CPU or event-loop utilization near its
+ * limit (see NEAR_LIMIT_SHARE), or from BUSY_UTILIZATION on after a rise by BUSY_RISE.
+ */
+export function cpuStarved(delta: MetricDelta): boolean {
+  if (!CPU_UTILIZATION.test(delta.metric)) return false;
+  const limit = delta.limit ?? 1;
+  if (delta.current >= NEAR_LIMIT_SHARE * limit) return true;
+  return (
+    delta.current >= BUSY_UTILIZATION * limit &&
+    delta.baseline !== null &&
+    (delta.changeRatio ?? 0) >= BUSY_RISE
+  );
+}
+
 /** Semantic conventions define `*.utilization` metrics as fractions of their limit (1). */
 const UTILIZATION = /[._]utilization$/;
 

@@ -58,6 +58,15 @@ const MIN_EDGE_BASELINE_CALLS = 5;
  * window of at least MIN_BASELINE_MS and MIN_BASELINE_REQUESTS requests.
  */
 const MIN_BASELINE_BUCKETS = 3;
+/**
+ * The origin must carry a material share of the anomaly: a changed suspect whose robust z is
+ * below a quarter of the strongest changed suspect's is a knock-on, not the fault. A robust z
+ * is a shift in noise units, so the ratio compares like with like: what a fault pushes onto its
+ * neighbours (retries, a host slowed by the faulty process, longer queues upstream) moves them
+ * by a fraction of the origin's own shift; a quarter still keeps a second fault of the same
+ * order (within a factor of 4) as a candidate, where depth decides.
+ */
+const MIN_SCORE_SHARE = 0.25;
 
 /** Evidence other than spans about one node, gathered by enrichment. */
 export type NodeEvidence = {
@@ -67,6 +76,8 @@ export type NodeEvidence = {
   nearLimit: string[];
   /** Whether a deploy or restart of it falls in the compared windows. */
   changed: boolean;
+  /** Whether its metrics show it starved of CPU (see cpuStarved in computeMetricDeltas). */
+  cpuStarved?: boolean;
   evidenceIds: string[];
 };
 
@@ -145,8 +156,17 @@ export function localize(input: LocalizationInput): {
     }
   }
 
+  // While a process is starved of CPU, the time its client spans measure includes the time it
+  // could not run the callback: no evidence against the callee.
+  const starved = (service: string) =>
+    input.evidence?.get(service)?.cpuStarved === true;
   const suspects = [...hops].map(([node, hop]) =>
-    suspectOf(node, hop, shares, input, inWindow),
+    suspectOf(node, hop, shares, input, inWindow, {
+      measuredBy: services.has(node)
+        ? []
+        : [...new Set(calls.filter(c => c.to === node).map(c => c.from))],
+      starved,
+    }),
   );
   const walked = suspects.filter(
     s => s.service === input.alertedService || parent.has(s.service),
@@ -166,8 +186,14 @@ export function localize(input: LocalizationInput): {
           edges.some(e => e.from === s.service && e.changed.length > 0)),
     )
     .sort(deepestFirst)[0];
+  const changedWalked = walked.filter(s => s.changed);
+  const strongest = Math.max(0, ...changedWalked.map(s => s.anomalyScore));
   const origin =
-    deployed ?? walked.filter(s => s.changed).sort(deepestFirst)[0] ?? null;
+    deployed ??
+    changedWalked
+      .filter(s => s.anomalyScore >= MIN_SCORE_SHARE * strongest)
+      .sort(deepestFirst)[0] ??
+    null;
   if (deployed) deployed.kind = 'deploy';
   const path: string[] = [];
   for (
@@ -367,8 +393,25 @@ function suspectOf(
   allShares: SpanShare[],
   input: LocalizationInput,
   inWindow: (ms: number, w: { fromMs: number; toMs: number } | null) => boolean,
+  measurement: {
+    /** Callers whose client spans alone measure the node (it has no spans of its own). */
+    measuredBy: string[];
+    starved: (service: string) => boolean;
+  },
 ): ServiceSuspect {
-  const own = allShares.filter(s => s.node === node);
+  // A node measured only by its callers' client spans (an external API, a database): the
+  // spans of callers starved of CPU measure their own stalls, not the node; only the other
+  // callers' spans count, and with none left its time is no evidence of its own change.
+  const starvedCaller = (caller: string) =>
+    measurement.measuredBy.includes(caller) && measurement.starved(caller);
+  const measuredByStarved =
+    measurement.measuredBy.length > 0 &&
+    measurement.measuredBy.every(measurement.starved);
+  const own = allShares.filter(
+    s =>
+      s.node === node &&
+      (measuredByStarved || !starvedCaller(s.span.serviceName)),
+  );
   const now = figuresOf(
     own.filter(s => inWindow(s.span.startTimeMs, input.incident)),
   );
@@ -422,6 +465,7 @@ function suspectOf(
   const beforeP95 = before.ownMs.length ? percentile(before.ownMs, 0.95) : null;
   const timeChanged =
     baselineKnown &&
+    !measuredByStarved &&
     timeScore >= MIN_ANOMALY_SCORE &&
     nowP95 !== null &&
     beforeP95 !== null &&
@@ -464,6 +508,14 @@ function suspectOf(
   };
 }
 
+/**
+ * Errors of input the service cannot process: a poison message, a malformed request. Besides
+ * the usual words, the messages of the common JSON parsers for truncated or broken input (V8's
+ * JSON.parse: "Unexpected end of JSON input", "Unterminated string in JSON at position 37";
+ * Jackson's "Unexpected end-of-input"; Go's "unexpected end of JSON input").
+ */
+export const BAD_INPUT =
+  /deserializ|unmarshal|malformed|unexpected token|not valid json|invalid (json|input|message|payload|format)|parse error|failed to parse|schema validation|unexpected end[ -]of[ -](json )?input|unterminated string|in json at position/i;
 const NETWORK =
   /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|getaddrinfo|no such host|name resolution|\bDNS\b|connection refused|certificate|x509|\bTLS\b|\bSSL\b|handshake|socket hang up/i;
 const RATE_LIMIT = /\b429\b|rate.?limit|too many requests|quota/i;
@@ -473,13 +525,15 @@ const WAIT_TEXT =
 /** Metrics near their limit that are a resource the service waits for (a pool, threads, a queue). */
 const WAIT_METRIC = /connection|pool|thread|worker|lock|queue|semaphore/i;
 const SATURATION_TEXT =
-  /heap|out of memory|\bOOM|memory|garbage collect|\bGC\b|cpu|throttl|disk full|no space/i;
+  /heap|out of memory|\bOOM|memory|garbage collect|\bGC\b|cpu|throttl|disk full|no space|event_?loop/i;
 
 /**
  * The kind a node's own evidence points to. Error texts decide between network, rate-limit and
  * timeout; texts and metrics naming a pool or lock make a slowdown a resource wait, as does
  * wait-span time that grew; memory, GC or CPU near a limit make it saturation; a deploy of the
- * node in the windows makes it a deploy.
+ * node in the windows makes it a deploy. A process starved of CPU (see cpuStarved) is
+ * saturated whatever its errors say: its timeouts and reset connections are what a process
+ * that cannot run its callbacks produces.
  */
 function kindOf(options: {
   timeChanged: boolean;
@@ -496,6 +550,7 @@ function kindOf(options: {
   if (options.waitGrew || WAIT_TEXT.test(texts) || WAIT_METRIC.test(limits)) {
     return 'resource-wait';
   }
+  if (evidence?.cpuStarved) return 'saturation';
   if (options.errorsChanged) {
     if (RATE_LIMIT.test(errorText)) return 'rate-limit';
     if (NETWORK.test(errorText)) return 'network';
@@ -504,6 +559,7 @@ function kindOf(options: {
   if (SATURATION_TEXT.test(limits) || SATURATION_TEXT.test(texts))
     return 'saturation';
   if (options.errorsChanged) {
+    if (BAD_INPUT.test(errorText)) return 'bad-input';
     if (RATE_LIMIT.test(texts)) return 'rate-limit';
     if (NETWORK.test(texts)) return 'network';
     if (TIMEOUT.test(texts)) return 'timeout';

@@ -12,6 +12,7 @@ import {
   NEAR_LIMIT_SHARE,
   attachLimits,
   computeMetricDeltas,
+  cpuStarved,
 } from './computeMetricDeltas';
 import { NodeEvidence, localize } from './localize';
 import { RedactionTally, Redactor } from './redact';
@@ -122,6 +123,11 @@ export function localizeContext(input: {
     node.evidenceIds.push(template.id);
   }
   for (const delta of limited) {
+    if (cpuStarved(delta)) {
+      const node = evidenceOf(delta.service ?? input.alertedService);
+      node.cpuStarved = true;
+      node.evidenceIds.push(delta.id);
+    }
     if (delta.limit && delta.current >= NEAR_LIMIT_SHARE * delta.limit) {
       const node = evidenceOf(delta.service ?? input.alertedService);
       node.nearLimit.push(delta.metric);

@@ -83,8 +83,9 @@ export type CallShare = {
  * - a client span that waits for a resource of S (see {@link isResourceWaitSpan}), or that
  *   failed in S before the request left (see {@link isCallerSideFailure}): S's own.
  *
- * A consumer span is called by the destination it consumes from (`messaging.destination.name`),
- * the node its producers' messages go to.
+ * A consumer span is called by the services of the producer spans it links to (OTLP span links,
+ * present when the producers' spans are in the data), else by the destination it consumes from
+ * (`messaging.destination.name`), the node its producers' messages go to.
  *
  * An error originates in the span that failed with no failing child; a failed client span whose
  * callee answered without failing (a 429, a timeout cut by the client) originates in the callee.
@@ -134,6 +135,18 @@ export function attributeSpans(spans: SpanRecord[]): {
     return peerLabel(span);
   };
 
+  /** Services of the spans a span links to, other than its own (one per service). */
+  const linkedServices = (span: SpanRecord): string[] => [
+    ...new Set(
+      (span.links ?? [])
+        .map(link => byKey.get(`${link.traceId}/${link.spanId}`)?.serviceName)
+        .filter(
+          (name): name is string =>
+            name !== undefined && name !== span.serviceName,
+        ),
+    ),
+  ];
+
   const shares: SpanShare[] = [];
   const calls: CallShare[] = [];
   const services = new Set(spans.map(span => span.serviceName));
@@ -162,9 +175,17 @@ export function attributeSpans(spans: SpanRecord[]): {
       }
     }
     const destination = span.attributes['messaging.destination.name'];
-    if (span.kind === CONSUMER && destination !== undefined) {
-      // Consumers continue a producer's trace only through span links, if at all: the
-      // destination (queue, topic) they consume from is the node that calls them.
+    // Consumers continue a producer's trace only through span links, if at all: the services
+    // of the linked producer spans call them; else the destination (queue, topic) they
+    // consume from is the node that calls them.
+    const producers = span.kind === CONSUMER ? linkedServices(span) : [];
+    for (const from of producers)
+      calls.push({ span, from, to: span.serviceName });
+    if (
+      span.kind === CONSUMER &&
+      producers.length === 0 &&
+      destination !== undefined
+    ) {
       const from = String(destination);
       if (from !== span.serviceName)
         calls.push({ span, from, to: span.serviceName });

@@ -33,6 +33,8 @@ type SpanRow = {
   status_message: string | null;
   peer_service: string | null;
   attributes: string;
+  /** JSON array of {traceId, spanId}, or null (see the span_links migration). */
+  links?: string | null;
 };
 
 type LogRow = {
@@ -69,7 +71,7 @@ type MetricRow = {
 };
 
 /**
- * Rows per INSERT statement: 12 columns x 500 rows stays far below the bind-parameter limits of
+ * Rows per INSERT statement: 13 columns x 500 rows stays far below the bind-parameter limits of
  * SQLite (32766) and PostgreSQL (65535).
  */
 const INSERT_CHUNK_ROWS = 500;
@@ -407,6 +409,7 @@ function toSpanRow(span: SpanRecord): SpanRow {
     status_message: span.statusMessage,
     peer_service: span.peerService,
     attributes: JSON.stringify(span.attributes),
+    links: span.links?.length ? JSON.stringify(span.links) : null,
   };
 }
 
@@ -424,7 +427,22 @@ function fromSpanRow(row: SpanRow): SpanRecord {
     statusMessage: row.status_message,
     peerService: row.peer_service,
     attributes: parseAttributes(row.attributes),
+    ...(row.links ? { links: parseLinks(row.links) } : {}),
   };
+}
+
+function parseLinks(text: string): SpanRecord['links'] {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed)
+      ? parsed.filter(
+          (l): l is { traceId: string; spanId: string } =>
+            typeof l?.traceId === 'string' && typeof l?.spanId === 'string',
+        )
+      : [];
+  } catch {
+    return [];
+  }
 }
 
 function toLogRow(log: LogRecord): LogRow {

@@ -11,6 +11,7 @@ import {
   operationErrors,
   templateSpiked,
 } from './baseline';
+import { BAD_INPUT } from '../../enrichment/localize';
 import { serviceOf } from './dependencies';
 import { failureModeOf } from './network';
 import { Candidate } from './scoring';
@@ -27,10 +28,6 @@ import {
   sentences,
   time,
 } from './text';
-
-/** Errors of input the service cannot process: a poison message, a malformed request. */
-const BAD_INPUT =
-  /deserializ|unmarshal|malformed|unexpected token|not valid json|invalid (json|input|message|payload|format)|parse error|failed to parse|schema validation/i;
 
 function kindOf(text: string): FaultKind {
   return BAD_INPUT.test(text) ? 'bad-input' : 'errors';
@@ -106,20 +103,32 @@ export function errorTemplateCandidates(
       const text = `${template.template} ${template.sample}`;
       const failure = failureModeOf([template.sample || template.template]);
       // Wrapped error messages nest caller before callee ("POST checkout/orders answered 500:
-      // POST shipping/quote timed out"): the service named last is the deepest.
+      // POST shipping/quote timed out"): the service named last is the deepest. A name lookup
+      // that failed is the failure of the service that looked the name up (its resolver, its
+      // configured host name; the host never saw a request): only services named before the
+      // failure count, and the host it names is not a callee.
+      const message = template.sample || template.template;
+      const failureAt =
+        failure?.mode === 'dns'
+          ? message.toLowerCase().indexOf(failure.excerpt.toLowerCase())
+          : -1;
       const named = failure
         ? services
-            .map(name => ({
-              name,
-              at: mentionIndex(template.sample || template.template, name),
-            }))
-            .filter(n => n.at !== -1 && n.name !== service)
+            .map(name => ({ name, at: mentionIndex(message, name) }))
+            .filter(
+              n =>
+                n.at !== -1 &&
+                n.name !== service &&
+                (failureAt === -1 || n.at < failureAt),
+            )
             .sort((a, b) => a.at - b.at)
             .map(n => n.name)
         : [];
       const callee =
         named.at(-1) ??
-        (failure ? callees.find(name => mentions(text, name)) : undefined);
+        (failure && failure.mode !== 'dns'
+          ? callees.find(name => mentions(text, name))
+          : undefined);
       const between = named.slice(0, -1).reverse();
       const count = `${template.count} times between ${time(
         template.firstSeen,
@@ -128,7 +137,7 @@ export function errorTemplateCandidates(
         strength: Math.min(1, strength),
         order: 100 + index,
         rule: 'errors',
-        kind: callee ? failure!.kind : kindOf(text),
+        kind: callee || failure?.mode === 'dns' ? failure!.kind : kindOf(text),
         origin: callee ?? service,
         baselineMissing:
           templateSpiked(template) === 'unknown'

@@ -2,6 +2,7 @@ import {
   ContextDocument,
   DependencySummary,
   LogTemplate,
+  MISSING_BASELINE_PROBABILITY_CAP,
 } from '@ai-triage/plugin-ai-triage-common';
 import {
   MIN_TEMPLATE_SPIKE,
@@ -24,6 +25,7 @@ import {
   describeDelta,
   describeOperation,
   firingAlerts,
+  mentionIndex,
   mentions,
   possessive,
   sentences,
@@ -119,6 +121,14 @@ export function resourceWaitCandidates(
 ): Candidate[] {
   const service = context.serviceName;
   const candidates: Candidate[] = [];
+  const callees = [
+    ...new Set([
+      ...context.dependencies.map(d => serviceOf(context, d)),
+      ...(context.localization?.edges ?? [])
+        .filter(e => e.from === service)
+        .map(e => e.to),
+    ]),
+  ].filter(name => name !== service);
   for (const [index, wait] of WAITS.entries()) {
     const metrics = context.metricDeltas
       .filter(
@@ -136,7 +146,7 @@ export function resourceWaitCandidates(
             (ERROR_LEVELS.has(t.level) || t.level === 'WARN') &&
             !explained.has(t.id) &&
             templateSpiked(t) !== 'unchanged' &&
-            wait.errors!.test(`${t.template} ${t.sample}`),
+            ownWait(t.sample || t.template, wait.errors!, callees),
         )
       : [];
     const repeatedErrors = errors.filter(t => t.count >= MIN_TEMPLATE_SPIKE);
@@ -160,6 +170,18 @@ export function resourceWaitCandidates(
     // connections longer, so then both hypotheses stand.
     const waitSeen =
       errors.length > 0 || waitOperations.length > 0 || pathWait !== undefined;
+    // Metrics of a pool or queue that rose by less than double (none near its limit, none up
+    // from the 0 of a healthy wait count) with no wait seen are a lead: a pool's usage follows
+    // the request rate. Doubling is the bar the error rules use for "grew" (the usual burn-rate
+    // multiplier).
+    const strongRise = metrics.some(
+      m =>
+        (m.metric.baseline === 0 && m.metric.current > 0) ||
+        (m.metric.changeRatio ?? 0) >= 1,
+    );
+    if (!waitSeen && !metrics.some(m => m.nearLimit) && !strongRise) {
+      strength = Math.min(strength, MISSING_BASELINE_PROBABILITY_CAP);
+    }
     const holders = waitSeen ? holderDependencies(context, wait, errors) : [];
     // The dependency's slow or failing calls are now accounted for by the wait.
     if (
@@ -372,4 +394,22 @@ function steps(service: string, resource: WaitResource): string[] {
         `Find what slows the consumers: failing messages retried without end, a slow dependency, or a rate above the baseline.`,
       ];
   }
+}
+
+/**
+ * Whether a log message reports a wait of the logging service itself: the wait's words, with no
+ * callee named before them. A wrapped error ("GET inventory/stock answered 500: database pool
+ * exhausted") is the callee's wait, passed on.
+ */
+export function ownWait(
+  message: string,
+  errors: RegExp,
+  callees: string[],
+): boolean {
+  const match = errors.exec(message);
+  if (!match) return false;
+  return !callees.some(name => {
+    const at = mentionIndex(message, name);
+    return at !== -1 && at < match.index;
+  });
 }

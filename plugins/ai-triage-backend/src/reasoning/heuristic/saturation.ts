@@ -1,8 +1,10 @@
 import {
   ContextDocument,
   LogTemplate,
+  MISSING_BASELINE_PROBABILITY_CAP,
   MetricDelta,
 } from '@ai-triage/plugin-ai-triage-common';
+import { cpuStarved } from '../../enrichment/computeMetricDeltas';
 import { Candidate } from './scoring';
 import {
   ERROR_LEVELS,
@@ -32,7 +34,7 @@ export const NEAR_LIMIT = 0.9;
 
 /** Metrics of things that run out. */
 export const SATURATION_METRIC =
-  /cpu|memory|heap|\bgc\b|garbage|connection|pool|queue|thread|goroutine|saturation|utilization|usage|lag|backlog|in_?flight|pending|file_?descriptor|open_?fds|throttl|filesystem|disk|inode|wait|lock/i;
+  /cpu|event_?loop|memory|heap|\bgc\b|garbage|connection|pool|queue|thread|goroutine|saturation|utilization|usage|lag|backlog|in_?flight|pending|file_?descriptor|open_?fds|throttl|filesystem|disk|inode|wait|lock/i;
 const UTILIZATION_METRIC = /utilization|usage|ratio|percent/i;
 /**
  * Metrics of what is left (free memory, available heap, idle time): they rise when a resource
@@ -57,7 +59,9 @@ const RESOURCE_METRICS: Array<[Resource, RegExp]> = [
   ['connection-pool', /connection|pool/i],
   ['memory', /memory|heap|\bgc\b|garbage/i],
   ['disk', /filesystem|disk|volume|inode/i],
-  ['cpu', /cpu|throttl/i],
+  // A Node process's event loop is its CPU: utilization near 1 and a growing loop delay are
+  // what CPU starvation looks like from inside (instrumentation-runtime-node's metrics).
+  ['cpu', /cpu|throttl|event_?loop/i],
   ['lock', /lock|mutex|semaphore/i],
   ['threads', /thread|goroutine|file_?descriptor|open_?fds/i],
   [
@@ -117,7 +121,9 @@ export function metricStrength(metric: MetricDelta): {
 } {
   if (
     !SATURATION_METRIC.test(metric.metric) ||
-    HEADROOM_METRIC.test(metric.metric)
+    HEADROOM_METRIC.test(metric.metric) ||
+    // nodejs.eventloop.time{state=idle}, system.cpu.time{state=idle}: headroom by attribute.
+    Object.values(metric.attributes).some(v => HEADROOM_METRIC.test(String(v)))
   ) {
     return { strength: 0, nearLimit: false };
   }
@@ -161,7 +167,8 @@ export function isNearLimit(metric: MetricDelta): boolean {
  * `baselineFree` (a full disk is a fault whatever it was before).
  *
  * Strength: the strongest metric's, +0.05 for a second metric of the same resource, +0.15 when
- * errors name the resource, +0.1 for restarts with memory; at most 0.9.
+ * errors name the resource, +0.1 for restarts with memory; at most 0.9. A rise with no metric
+ * near its limit, no errors naming the resource and no restarts stays a lead (at most 0.3).
  */
 export function saturationCandidates(
   context: ContextDocument,
@@ -202,10 +209,18 @@ export function saturationCandidates(
     let strength = metrics[0].strength + (metrics.length > 1 ? 0.05 : 0);
     if (errors.length > 0) strength += 0.15;
     if (withRestarts) strength += 0.1;
+    const nearLimit = metrics.some(m => m.nearLimit);
+    const starved = kind === 'cpu' && metrics.some(m => cpuStarved(m.metric));
+    // Without a limit in sight, errors naming the resource or restarts, a rise is only a lead:
+    // heap, GC time and CPU of a healthy process rise and fall by multiples with its load (a
+    // garbage-collected heap grows until the collector runs; an idle loop's utilization doubles
+    // with a few more requests). Capped at the missing-baseline cap, the level of a lead.
+    if (!nearLimit && !starved && errors.length === 0 && !withRestarts) {
+      strength = Math.min(strength, MISSING_BASELINE_PROBABILITY_CAP);
+    }
     const top = (
       metrics.find(m => resource.primary?.test(m.metric.metric)) ?? metrics[0]
     ).metric;
-    const nearLimit = metrics.some(m => m.nearLimit);
     const known = metrics.some(m => m.metric.baseline !== null);
     return {
       strength: Math.min(0.9, strength),

@@ -59,25 +59,29 @@ const MIN_PROBABILITY = 0.05;
  *    to at most 1: the first keeps its own, the others share what is left in proportion to
  *    theirs (never more than their own). Order is kept.
  * 4. `confidence` is `confidenceOf(probability)` (the cut-offs in `-common`).
+ *
+ * A candidate citing no evidence id is no hypothesis (the schema requires one): it is left out.
  */
 export function rank(
   candidates: Candidate[],
   context: ContextDocument,
 ): HypothesisSet {
   const contextMissing = contextBaselineMissing(context);
-  const scored = candidates.map(candidate => {
-    const missing = candidate.baselineFree
-      ? undefined
-      : contextMissing ?? candidate.baselineMissing;
-    let probability = Math.min(
-      MAX_PROBABILITY,
-      Math.max(MIN_PROBABILITY, candidate.strength),
-    );
-    if (missing) {
-      probability = Math.min(probability, MISSING_BASELINE_PROBABILITY_CAP);
-    }
-    return { candidate, probability, missing };
-  });
+  const scored = candidates
+    .filter(candidate => candidate.hypothesis.evidenceIds.length > 0)
+    .map(candidate => {
+      const missing = candidate.baselineFree
+        ? undefined
+        : contextMissing ?? candidate.baselineMissing;
+      let probability = Math.min(
+        MAX_PROBABILITY,
+        Math.max(MIN_PROBABILITY, candidate.strength),
+      );
+      if (missing) {
+        probability = Math.min(probability, MISSING_BASELINE_PROBABILITY_CAP);
+      }
+      return { candidate, probability, missing };
+    });
   scored.sort(
     (a, b) =>
       b.probability - a.probability || a.candidate.order - b.candidate.order,

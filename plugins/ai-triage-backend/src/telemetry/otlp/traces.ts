@@ -41,6 +41,12 @@ const PEER_ATTRIBUTES = [
   'rpc.service',
 ];
 
+/**
+ * Links kept per span: a consumer handling a batch links to one producer per message, and
+ * batches of tens are common; the SDK's default span limit is 128 links.
+ */
+const MAX_SPAN_LINKS = 128;
+
 const spanSchema = z
   .object({
     traceId: hexId(16, 'trace id'),
@@ -53,6 +59,15 @@ const spanSchema = z
     attributes: attributesSchema,
     status: z
       .object({ code: enumInt(2), message: z.string().optional() })
+      .optional(),
+    links: z
+      .array(
+        z.object({
+          traceId: hexId(16, 'trace id'),
+          spanId: hexId(8, 'span id'),
+        }),
+      )
+      .max(MAX_SPAN_LINKS)
       .optional(),
   })
   .superRefine((span, ctx) => {
@@ -160,6 +175,14 @@ export function* traceSteps(
         statusMessage: span.status?.message || null,
         peerService: peerServiceOf(span.kind, attributes),
         attributes,
+        ...(span.links?.length
+          ? {
+              links: span.links.map(l => ({
+                traceId: l.traceId,
+                spanId: l.spanId,
+              })),
+            }
+          : {}),
       });
     }
   }

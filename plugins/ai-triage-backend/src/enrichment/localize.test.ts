@@ -188,3 +188,135 @@ describe('caller-side failures', () => {
     expect(new Set(failed.map(s => s.node))).toEqual(new Set(['ledger']));
   });
 });
+
+describe('localize reads how faults show in real telemetry', () => {
+  const evidence = (service: string, extra: { cpuStarved?: boolean } = {}) =>
+    new Map([
+      [
+        service,
+        {
+          texts: [],
+          nearLimit: [],
+          changed: false,
+          evidenceIds: [],
+          ...extra,
+        },
+      ],
+    ]);
+
+  it('does not blame a callee measured only by a caller starved of CPU: the caller is the origin', () => {
+    // The ledger burns CPU; its queries (measured only by its own client spans, which now
+    // include the time its busy process could not run their callbacks) look slower too.
+    const spans = shopTraces({
+      slow: { service: 'ledger', ms: 40 },
+      querySlowMs: 40,
+    });
+    const unaware = localize({ spans, alertedService: 'frontend', ...windows });
+    expect(unaware.localization.origin).toBe('postgresql');
+
+    const { localization } = localize({
+      spans,
+      alertedService: 'frontend',
+      ...windows,
+      evidence: evidence('ledger', { cpuStarved: true }),
+    });
+    expect(localization.origin).toBe('ledger');
+    expect(localization.suspects[0]).toMatchObject({
+      service: 'ledger',
+      kind: 'saturation',
+    });
+    const db = localization.suspects.find(s => s.service === 'postgresql');
+    expect(db?.changed ?? false).toBe(false);
+  });
+
+  it('names the origin among suspects that carry a material share of the anomaly, not the deepest knock-on', () => {
+    // payments slows down by 200 ms; the database's queries by a few ms (a shared host).
+    const spans = shopTraces({
+      slow: { service: 'payments', ms: 200 },
+      querySlowMs: 12,
+    });
+    const { localization } = localize({
+      spans,
+      alertedService: 'frontend',
+      ...windows,
+    });
+    const db = localization.suspects.find(s => s.service === 'postgresql')!;
+    const payments = localization.suspects.find(s => s.service === 'payments')!;
+    expect(db.changed).toBe(true);
+    expect(db.anomalyScore).toBeLessThan(payments.anomalyScore / 4);
+    expect(localization.origin).toBe('payments');
+    expect(localization.path).toEqual(['frontend', 'checkout', 'payments']);
+  });
+
+  it('names the database when a pool waits because the queries holding its connections got slower', () => {
+    const spans = shopTraces({
+      poolWait: { service: 'ledger', ms: 900 },
+      querySlowMs: 60,
+    });
+    const { localization } = localize({
+      spans,
+      alertedService: 'frontend',
+      ...windows,
+    });
+    const ledger = localization.suspects.find(s => s.service === 'ledger')!;
+    const db = localization.suspects.find(s => s.service === 'postgresql')!;
+    expect(ledger).toMatchObject({ changed: true, kind: 'resource-wait' });
+    expect(db.changed).toBe(true);
+    expect(db.anomalyScore).toBeLessThan(ledger.anomalyScore / 4);
+    expect(localization.origin).toBe('postgresql');
+  });
+});
+
+describe('span links', () => {
+  const producer = {
+    traceId: 'a'.repeat(32),
+    spanId: '1'.repeat(16),
+    parentSpanId: null,
+    serviceName: 'checkout',
+    name: 'order_events publish',
+    kind: 4,
+    startTimeMs: FAULT_MS,
+    durationMs: 2,
+    statusCode: 0,
+    statusMessage: null,
+    peerService: null,
+    attributes: { 'messaging.destination.name': 'order_events' },
+  };
+  const consumer = {
+    ...producer,
+    traceId: 'b'.repeat(32),
+    spanId: '2'.repeat(16),
+    serviceName: 'fulfillment',
+    name: 'order_events process',
+    kind: 5,
+    startTimeMs: FAULT_MS + 500,
+    statusCode: 2,
+    statusMessage: 'Unexpected end of JSON input',
+  };
+
+  it('reads a consumer linked to a producer span as a call from the producer service', () => {
+    const { calls } = attributeSpans([
+      producer,
+      {
+        ...consumer,
+        links: [{ traceId: producer.traceId, spanId: producer.spanId }],
+      },
+    ]);
+    expect(calls.map(c => `${c.from}>${c.to}`).sort()).toEqual([
+      'checkout>fulfillment',
+      'checkout>order_events',
+    ]);
+  });
+
+  it('falls back to the destination when the linked producer is not in the data', () => {
+    const { calls } = attributeSpans([
+      {
+        ...consumer,
+        links: [{ traceId: 'c'.repeat(32), spanId: '3'.repeat(16) }],
+      },
+    ]);
+    expect(calls.map(c => `${c.from}>${c.to}`)).toEqual([
+      'order_events>fulfillment',
+    ]);
+  });
+});

@@ -188,13 +188,37 @@ export function localize(input: LocalizationInput): {
     .sort(deepestFirst)[0];
   const changedWalked = walked.filter(s => s.changed);
   const strongest = Math.max(0, ...changedWalked.map(s => s.anomalyScore));
-  const origin =
+  let origin =
     deployed ??
     changedWalked
       .filter(s => s.anomalyScore >= MIN_SCORE_SHARE * strongest)
       .sort(deepestFirst)[0] ??
     null;
   if (deployed) deployed.kind = 'deploy';
+  // A wait for a pool in front of a callee that got slower itself is the callee's fault: by
+  // Little's law the connections in use are the request rate times the time each is held, so
+  // a slower database fills the pool of every caller (a leak or a too small pool leaves the
+  // calls themselves fast). The wait's errors make the caller look more anomalous than the
+  // callee, which only got slower.
+  const seen = new Set<string>();
+  while (origin?.kind === 'resource-wait' && !seen.has(origin.service)) {
+    const from = origin.service;
+    seen.add(from);
+    const holder = changedWalked
+      .filter(
+        s =>
+          parent.get(s.service) === from &&
+          edges.some(
+            e =>
+              e.from === from &&
+              e.to === s.service &&
+              e.changed.includes('latency'),
+          ),
+      )
+      .sort(deepestFirst)[0];
+    if (!holder) break;
+    origin = holder;
+  }
   const path: string[] = [];
   for (
     let node: string | undefined = origin?.service;

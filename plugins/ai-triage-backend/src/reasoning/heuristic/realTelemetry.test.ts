@@ -1,0 +1,252 @@
+import {
+  ContextDocument,
+  HypothesisSet,
+  MetricDelta,
+  hypothesisSetSchema,
+} from '@ai-triage/plugin-ai-triage-common';
+import {
+  testContext,
+  testDependency,
+  testFiringAlert,
+  testOnset,
+  testOperation,
+  testTemplate,
+} from '../../__testUtils__/contexts';
+import { cpuStarved } from '../../enrichment/computeMetricDeltas';
+import { HeuristicReasoner } from './HeuristicReasoner';
+import { ownWait } from './resourceWait';
+import { rank } from './scoring';
+
+/*
+ * How faults show in the telemetry of really instrumented services (the lab's recordings),
+ * read in general: runtime metrics that move with load, errors wrapped by callers, name lookups
+ * that fail in the caller, parse errors of a poison message.
+ */
+
+const reasoner = new HeuristicReasoner();
+
+async function reason(context: ContextDocument): Promise<HypothesisSet> {
+  const answer = await reasoner.reason(context);
+  expect(hypothesisSetSchema.parse(answer)).toEqual(answer);
+  return answer;
+}
+
+function metric(
+  name: string,
+  baseline: number | null,
+  current: number,
+  extra: Partial<MetricDelta> = {},
+): MetricDelta {
+  return {
+    id: `metric:${name}`,
+    metric: name,
+    attributes: {},
+    baseline,
+    current,
+    changeRatio: baseline ? (current - baseline) / baseline : null,
+    ...extra,
+  };
+}
+
+describe('runtime metrics', () => {
+  it('keeps a heap or GC rise without a limit, errors or restarts a low lead', async () => {
+    // GC durations and heap of a healthy Node process rise by multiples with load.
+    const answer = await reason(
+      testContext({
+        serviceName: 'checkout',
+        alerts: [testFiringAlert('HighLatencyP99')],
+        onset: testOnset(),
+        metricDeltas: [
+          metric('v8js.gc.duration', 0.0005, 0.007, {
+            attributes: { 'v8js.gc.type': 'incremental' },
+          }),
+          metric('v8js.memory.heap.used', 20_000_000, 60_000_000),
+        ],
+      }),
+    );
+    expect(answer.hypotheses.every(h => h.probability! <= 0.3)).toBe(true);
+  });
+
+  it('reads an event loop busy most of the time after a rise as CPU starvation, and a busy loop by design as none', () => {
+    const loop = (baseline: number, current: number) =>
+      metric('nodejs.eventloop.utilization', baseline, current, { limit: 1 });
+    expect(cpuStarved(loop(0.38, 0.77))).toBe(true);
+    expect(cpuStarved(loop(0.3, 0.95))).toBe(true);
+    // Busy by design: no rise.
+    expect(cpuStarved(loop(0.7, 0.75))).toBe(false);
+    // A rise, but idle most of the time.
+    expect(cpuStarved(loop(0.16, 0.3))).toBe(false);
+    expect(cpuStarved(metric('v8js.memory.heap.used', 1, 3))).toBe(false);
+  });
+
+  it('names a CPU-starved service itself, not the provider its slow calls go to, when localization cleared the provider', async () => {
+    const answer = await reason(
+      testContext({
+        serviceName: 'payments',
+        alerts: [testFiringAlert('HighLatencyP99')],
+        onset: testOnset({ series: 'duration' }),
+        dependencies: [
+          testDependency('payment-provider', {
+            latencyShare: 0.71,
+            p95Ms: 1313,
+            baselineP95Ms: 647,
+            errorCount: 0,
+            errorRate: 0,
+            callCount: 13,
+            baselineCallCount: 53,
+            baselineErrorCount: 0,
+          }),
+        ],
+        metricDeltas: [
+          metric('nodejs.eventloop.utilization', 0.38, 0.77, { limit: 1 }),
+        ],
+        localization: {
+          origin: null,
+          path: [],
+          suspects: [
+            {
+              service: 'payment-provider',
+              entityRef: null,
+              hops: 1,
+              anomalyScore: 12.5,
+              selfTimeP95Ms: 1313,
+              baselineSelfTimeP95Ms: 647,
+              originatingErrors: 0,
+              passedOnErrors: 0,
+              kind: null,
+              // Measured only by the starved caller: not its own change.
+              changed: false,
+              baselineKnown: true,
+              evidenceIds: [],
+            },
+          ],
+          edges: [],
+          maxDepth: 4,
+          method: 'baro-mad+self-time',
+        },
+      }),
+    );
+    expect(answer.hypotheses[0]).toMatchObject({
+      origin: 'payments',
+      kind: 'saturation',
+    });
+    expect(answer.hypotheses[0].probability).toBeGreaterThanOrEqual(0.4);
+  });
+});
+
+describe('wrapped errors', () => {
+  it('takes a failed name lookup for a failure of the service that looked the name up', async () => {
+    const own = await reason(
+      testContext({
+        serviceName: 'shipping',
+        alerts: [testFiringAlert()],
+        onset: testOnset(),
+        dependencies: [testDependency('carrier-api', { errorCount: 0 })],
+        logTemplates: [
+          testTemplate(
+            'dns',
+            'POST /quote failed: getaddrinfo ENOTFOUND carrier-api.invalid',
+            { count: 330 },
+          ),
+        ],
+      }),
+    );
+    expect(own.hypotheses[0]).toMatchObject({
+      origin: 'shipping',
+      kind: 'network',
+    });
+
+    // The caller's view: shipping looked the name up and failed.
+    const caller = await reason(
+      testContext({
+        serviceName: 'checkout',
+        alerts: [testFiringAlert()],
+        onset: testOnset(),
+        dependencies: [testDependency('shipping', { errorCount: 0 })],
+        logTemplates: [
+          testTemplate(
+            'dns',
+            'POST /orders failed: POST http://shipping:8080/quote answered 502: getaddrinfo ENOTFOUND carrier-api.invalid',
+            { count: 330 },
+          ),
+        ],
+      }),
+    );
+    expect(caller.hypotheses[0]).toMatchObject({
+      origin: 'shipping',
+      kind: 'network',
+    });
+  });
+
+  it('reads a pool error wrapped in a callee answer as the callee wait, not the caller', () => {
+    const pool = /timeout exceeded when trying to connect/i;
+    expect(
+      ownWait(
+        'GET /products failed: GET http://inventory:8080/stock answered 500: database pool exhausted: timeout exceeded when trying to connect',
+        pool,
+        ['inventory', 'checkout'],
+      ),
+    ).toBe(false);
+    expect(
+      ownWait(
+        'could not acquire a database connection for stock read: timeout exceeded when trying to connect (pool size 8, 12 waiting)',
+        pool,
+        ['orders-db'],
+      ),
+    ).toBe(true);
+  });
+
+  it('takes the parse errors of a truncated message for bad input', async () => {
+    const answer = await reason(
+      testContext({
+        serviceName: 'fulfillment',
+        alerts: [testFiringAlert('ConsumerFailing')],
+        onset: testOnset(),
+        operations: [
+          testOperation('order_events process', {
+            errorCount: 8,
+            errorRate: 0.57,
+            baselineErrorCount: 0,
+          }),
+        ],
+        logTemplates: [
+          testTemplate(
+            'parse',
+            'failed to process order event <*> (order <*>): Unterminated string in JSON at position <*> (line <*> column <*>); batch rolled back, will retry',
+            { count: 71 },
+          ),
+        ],
+      }),
+    );
+    expect(answer.hypotheses[0]).toMatchObject({
+      origin: 'fulfillment',
+      kind: 'bad-input',
+    });
+  });
+});
+
+describe('scoring', () => {
+  it('leaves out a candidate that cites no evidence (the schema requires one)', () => {
+    const answer = rank(
+      [
+        {
+          strength: 0.8,
+          order: 1,
+          rule: 'origin',
+          kind: 'latency',
+          origin: 'order_events',
+          hypothesis: {
+            rootCause: 'The fault began in order_events.',
+            affectedComponents: [],
+            reasoning: 'No evidence.',
+            diagnosticSteps: [],
+            evidenceIds: [],
+          },
+        },
+      ],
+      testContext(),
+    );
+    expect(answer).toEqual({ hypotheses: [], insufficientEvidence: true });
+    expect(hypothesisSetSchema.parse(answer)).toEqual(answer);
+  });
+});

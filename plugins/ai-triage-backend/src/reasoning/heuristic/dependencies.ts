@@ -102,14 +102,21 @@ export function dependencyCandidates(
       const direct = (t: LogTemplate) =>
         mentions(`${t.template} ${t.sample}`, dep.dependency) ||
         Boolean(t.relatedIds?.includes(dep.id));
+      const ordered = [...logs.filter(direct), ...logs.filter(t => !direct(t))];
+      const failingOps = operations.filter(o =>
+        mentions(o.sampleError ?? '', dep.dependency),
+      );
       const failure = failing
-        ? failureModeOf([
-            ...logs.filter(direct).map(t => t.sample || t.template),
-            ...logs.filter(t => !direct(t)).map(t => t.sample || t.template),
-            ...operations
-              .map(o => o.sampleError ?? '')
-              .filter(text => mentions(text, dep.dependency)),
-          ])
+        ? failureModeOf(
+            [
+              ...ordered.map(t => t.sample || t.template),
+              ...failingOps.map(o => o.sampleError ?? ''),
+            ],
+            [
+              ...ordered.map(t => t.count),
+              ...failingOps.map(o => o.errorCount),
+            ],
+          )
         : undefined;
 
       let strength = Math.max(
@@ -123,8 +130,13 @@ export function dependencyCandidates(
 
       const peer = serviceOf(context, dep);
       const suspect = suspectOf(context, peer);
+      // Localization found the fault further down, behind this dependency: it passes the
+      // change on even when its own time changed too (a pool filling because the origin holds
+      // its connections longer, retries).
+      const behind = faultBehind(context, peer);
       const passesOn =
-        suspect !== undefined && suspect.baselineKnown && !suspect.changed;
+        (suspect !== undefined && suspect.baselineKnown && !suspect.changed) ||
+        behind !== undefined;
       if (passesOn) strength = Math.min(strength, 0.25);
       // Localization saw its own behaviour change (self time, originating errors): one more
       // independent corroboration.
@@ -189,9 +201,11 @@ export function dependencyCandidates(
                   Math.round(suspect!.anomalyScore * 10) / 10
                 }).`,
               passesOn &&
-                `Localization found no change in ${possessive(
-                  peer,
-                )} own behaviour against the baseline, so it passes the change on or is in its steady state.`,
+                (behind
+                  ? `Localization found the fault further down, in ${behind}, which ${peer} calls: ${peer} passes it on.`
+                  : `Localization found no change in ${possessive(
+                      peer,
+                    )} own behaviour against the baseline, so it passes the change on or is in its steady state.`),
             ),
             diagnosticSteps: dependencySteps(service, dep, slow, failure?.mode),
             evidenceIds: [
@@ -223,6 +237,32 @@ export function serviceOf(
   if (exact) return exact.service;
   const host = suspects.find(s => dep.dependency.startsWith(`${s.service}.`));
   return host?.service ?? dep.dependency;
+}
+
+/**
+ * The origin localization named when it lies behind `peer`: reachable from it along edges whose
+ * latency or errors changed. Undefined when there is none or the peer is the origin.
+ */
+function faultBehind(
+  context: ContextDocument,
+  peer: string,
+): string | undefined {
+  const localization = context.localization;
+  const origin = localization?.origin;
+  if (!localization || !origin || origin === peer) return undefined;
+  const reached = new Set([peer]);
+  const queue = [peer];
+  while (queue.length) {
+    const from = queue.shift()!;
+    for (const edge of localization.edges) {
+      if (edge.from !== from || !edge.changed.length || reached.has(edge.to))
+        continue;
+      if (edge.to === origin) return origin;
+      reached.add(edge.to);
+      queue.push(edge.to);
+    }
+  }
+  return undefined;
 }
 
 function suspectOf(

@@ -49,17 +49,34 @@ export const FAILURE_MODES: Array<{
 ];
 export type FailureMode = (typeof FAILURE_MODES)[number]['mode'];
 
-/** The failure mode its messages name, with the words that show it. First mode wins. */
+/**
+ * The failure mode its messages name, with the words that show it. With `counts` (how often
+ * each text occurred), the mode of the most occurrences wins: a caller's log holds the side
+ * effects of a fault too (a few connections reset while hundreds of requests time out), and
+ * the many are the fault. Without counts, or on a tie, the first mode in FAILURE_MODES wins.
+ */
 export function failureModeOf(
   texts: string[],
+  counts?: number[],
 ): { mode: FailureMode; kind: FaultKind; excerpt: string } | undefined {
+  let best:
+    | { mode: FailureMode; kind: FaultKind; excerpt: string; total: number }
+    | undefined;
   for (const { mode, kind, pattern } of FAILURE_MODES) {
-    for (const text of texts) {
+    let found: { excerpt: string; total: number } | undefined;
+    texts.forEach((text, index) => {
       const match = pattern.exec(text);
-      if (match) return { mode, kind, excerpt: match[0].trim() };
-    }
+      if (!match) return;
+      found = {
+        excerpt: found?.excerpt ?? match[0].trim(),
+        total: (found?.total ?? 0) + (counts?.[index] ?? 1),
+      };
+    });
+    if (!found) continue;
+    if (!counts) return { mode, kind, excerpt: found.excerpt };
+    if (!best || found.total > best.total) best = { mode, kind, ...found };
   }
-  return undefined;
+  return best && { mode: best.mode, kind: best.kind, excerpt: best.excerpt };
 }
 
 /**

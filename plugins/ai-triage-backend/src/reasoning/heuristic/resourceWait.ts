@@ -5,9 +5,11 @@ import {
   MISSING_BASELINE_PROBABILITY_CAP,
 } from '@ai-triage/plugin-ai-triage-common';
 import {
+  MIN_ERROR_COUNT,
   MIN_TEMPLATE_SPIKE,
   dependencyErrors,
   dependencyLatency,
+  operationErrors,
   operationLatency,
   templateSpiked,
 } from './baseline';
@@ -180,6 +182,18 @@ export function resourceWaitCandidates(
         (m.metric.changeRatio ?? 0) >= 1,
     );
     if (!waitSeen && !metrics.some(m => m.nearLimit) && !strongRise) {
+      strength = Math.min(strength, MISSING_BASELINE_PROBABILITY_CAP);
+    }
+    // A queue backs up behind a consumer that fails its messages (rollbacks, retries of a
+    // poison message): the failures are the cause and make their own hypothesis, the backlog
+    // is their effect.
+    const failingOwnWork = context.operations.some(
+      o =>
+        o.errorCount >= MIN_ERROR_COUNT &&
+        operationErrors(o) === 'changed' &&
+        !(wait.errors?.test(o.sampleError ?? '') ?? false),
+    );
+    if (wait.resource === 'queue' && failingOwnWork) {
       strength = Math.min(strength, MISSING_BASELINE_PROBABILITY_CAP);
     }
     const holders = waitSeen ? holderDependencies(context, wait, errors) : [];

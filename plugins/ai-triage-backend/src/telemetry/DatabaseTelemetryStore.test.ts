@@ -87,6 +87,8 @@ describe('DatabaseTelemetryStore', () => {
         statusCode: 2,
         statusMessage: 'deadline exceeded',
         peerService: 'payments',
+        // Span links come back as stored (a consumer's links to its producers).
+        links: [{ traceId: 'f'.repeat(32), spanId: spanId(9) }],
       });
       const accepted = await store.ingest({
         spans: [

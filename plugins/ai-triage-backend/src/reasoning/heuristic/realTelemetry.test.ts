@@ -14,6 +14,7 @@ import {
 } from '../../__testUtils__/contexts';
 import { cpuStarved } from '../../enrichment/computeMetricDeltas';
 import { HeuristicReasoner } from './HeuristicReasoner';
+import { failureModeOf } from './network';
 import { ownWait } from './resourceWait';
 import { rank } from './scoring';
 
@@ -222,6 +223,111 @@ describe('wrapped errors', () => {
       origin: 'fulfillment',
       kind: 'bad-input',
     });
+  });
+});
+
+describe('dependencies on the path of a deeper fault', () => {
+  it('does not name a dependency behind which localization found the origin, though its own time grew', async () => {
+    const edge = (
+      from: string,
+      to: string,
+      changed: Array<'latency' | 'errors'>,
+    ) => ({
+      from,
+      to,
+      source: 'traces' as const,
+      callCount: 40,
+      errorRate: 0.3,
+      baselineErrorRate: 0,
+      p95Ms: 3000,
+      baselineP95Ms: 300,
+      changed,
+    });
+    const suspect = (
+      service: string,
+      hops: number,
+      kind: 'latency' | 'resource-wait',
+    ) => ({
+      service,
+      entityRef: null,
+      hops,
+      anomalyScore: 40,
+      selfTimeP95Ms: 3000,
+      baselineSelfTimeP95Ms: 300,
+      originatingErrors: 0,
+      passedOnErrors: 10,
+      kind,
+      changed: true,
+      baselineKnown: true,
+      evidenceIds: [],
+    });
+    const answer = await reason(
+      testContext({
+        serviceName: 'storefront',
+        alerts: [testFiringAlert('StorefrontLatencySLO')],
+        onset: testOnset({ series: 'duration' }),
+        dependencies: [
+          testDependency('checkout', {
+            latencyShare: 0.58,
+            p95Ms: 6367,
+            baselineP95Ms: 1485,
+            errorCount: 18,
+            errorRate: 0.38,
+            callCount: 47,
+            baselineCallCount: 20,
+            baselineErrorCount: 0,
+          }),
+        ],
+        logTemplates: [
+          testTemplate('reset', 'POST /checkout failed: read ECONNRESET', {
+            count: 3,
+          }),
+          testTemplate(
+            'timeout',
+            'POST /checkout failed: POST <*>/orders timed out after <*> ms',
+            { count: 140 },
+          ),
+        ],
+        localization: {
+          origin: 'orders-db',
+          path: ['storefront', 'inventory', 'orders-db'],
+          suspects: [
+            suspect('orders-db', 2, 'latency'),
+            // checkout's pool fills behind the locked database: its own time grew too.
+            suspect('checkout', 1, 'resource-wait'),
+            suspect('inventory', 1, 'resource-wait'),
+          ],
+          edges: [
+            edge('storefront', 'checkout', ['latency', 'errors']),
+            edge('storefront', 'inventory', ['latency', 'errors']),
+            edge('checkout', 'orders-db', ['latency']),
+            edge('inventory', 'orders-db', ['latency']),
+          ],
+          maxDepth: 4,
+          method: 'baro-mad+self-time',
+        },
+      }),
+    );
+    expect(answer.hypotheses[0].origin).toBe('orders-db');
+    const checkout = answer.hypotheses.find(h => h.origin === 'checkout');
+    expect(checkout?.probability ?? 0).toBeLessThanOrEqual(0.25);
+    // Its failure mode is what most of its errors name: timeouts, not a few resets.
+    expect(checkout).toBeDefined();
+    expect(checkout!.kind).not.toBe('network');
+  });
+
+  it('reads the failure mode most errors name, not the first pattern that matches any', () => {
+    expect(
+      failureModeOf(
+        ['read ECONNRESET', 'POST /orders timed out after 3000 ms'],
+        [3, 140],
+      )?.mode,
+    ).toBe('timeout');
+    // Without counts the first mode in order wins, as before.
+    expect(
+      failureModeOf(['read ECONNRESET', 'POST /orders timed out after 3000 ms'])
+        ?.mode,
+    ).toBe('refused');
   });
 });
 

@@ -123,6 +123,32 @@ describe('parseOtlpTraces', () => {
     expect(span.peerService).toBeNull();
   });
 
+  it('reads span links, and leaves them out of spans without any', () => {
+    const [linked] = parseOtlpTraces(
+      traceWith({
+        kind: 5,
+        links: [
+          {
+            traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+            spanId: '00f067aa0ba902b7',
+            attributes: [],
+          },
+        ],
+      }),
+    );
+    expect(linked.links).toEqual([
+      {
+        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+        spanId: '00f067aa0ba902b7',
+      },
+    ]);
+    const [plain] = parseOtlpTraces(traceWith({ links: [] }));
+    expect(plain).not.toHaveProperty('links');
+    expect(() =>
+      parseOtlpTraces(traceWith({ links: [{ traceId: 'xyz', spanId: '1' }] })),
+    ).toThrow(/links/);
+  });
+
   it('accepts an empty request', () => {
     expect(parseOtlpTraces({})).toEqual([]);
     expect(parseOtlpTraces({ resourceSpans: [] })).toEqual([]);

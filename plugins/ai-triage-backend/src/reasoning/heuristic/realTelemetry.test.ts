@@ -131,7 +131,8 @@ describe('runtime metrics', () => {
       origin: 'payments',
       kind: 'saturation',
     });
-    expect(answer.hypotheses[0].probability).toBeGreaterThanOrEqual(0.4);
+    // A busy loop below its limit is a lead: a healthy shop's loops double with load too.
+    expect(answer.hypotheses[0].probability).toBeLessThanOrEqual(0.3);
   });
 });
 

@@ -4,7 +4,6 @@ import {
   MISSING_BASELINE_PROBABILITY_CAP,
   MetricDelta,
 } from '@ai-triage/plugin-ai-triage-common';
-import { cpuStarved } from '../../enrichment/computeMetricDeltas';
 import { Candidate } from './scoring';
 import {
   ERROR_LEVELS,
@@ -34,7 +33,7 @@ export const NEAR_LIMIT = 0.9;
 
 /** Metrics of things that run out. */
 export const SATURATION_METRIC =
-  /cpu|event_?loop|memory|heap|\bgc\b|garbage|connection|pool|queue|thread|goroutine|saturation|utilization|usage|lag|backlog|in_?flight|pending|file_?descriptor|open_?fds|throttl|filesystem|disk|inode|wait|lock/i;
+  /cpu|event_?loop[._](utilization|delay)|memory|heap|\bgc\b|garbage|connection|pool|queue|thread|goroutine|saturation|utilization|usage|lag|backlog|in_?flight|pending|file_?descriptor|open_?fds|throttl|filesystem|disk|inode|wait|lock/i;
 const UTILIZATION_METRIC = /utilization|usage|ratio|percent/i;
 /**
  * Metrics of what is left (free memory, available heap, idle time): they rise when a resource
@@ -61,7 +60,8 @@ const RESOURCE_METRICS: Array<[Resource, RegExp]> = [
   ['disk', /filesystem|disk|volume|inode/i],
   // A Node process's event loop is its CPU: utilization near 1 and a growing loop delay are
   // what CPU starvation looks like from inside (instrumentation-runtime-node's metrics).
-  ['cpu', /cpu|throttl|event_?loop/i],
+  // (nodejs.eventloop.time is a counter of time spent per state: no level, not read.)
+  ['cpu', /cpu|throttl|event_?loop[._](utilization|delay)/i],
   ['lock', /lock|mutex|semaphore/i],
   ['threads', /thread|goroutine|file_?descriptor|open_?fds/i],
   [
@@ -210,12 +210,13 @@ export function saturationCandidates(
     if (errors.length > 0) strength += 0.15;
     if (withRestarts) strength += 0.1;
     const nearLimit = metrics.some(m => m.nearLimit);
-    const starved = kind === 'cpu' && metrics.some(m => cpuStarved(m.metric));
     // Without a limit in sight, errors naming the resource or restarts, a rise is only a lead:
     // heap, GC time and CPU of a healthy process rise and fall by multiples with its load (a
-    // garbage-collected heap grows until the collector runs; an idle loop's utilization doubles
-    // with a few more requests). Capped at the missing-baseline cap, the level of a lead.
-    if (!nearLimit && !starved && errors.length === 0 && !withRestarts) {
+    // garbage-collected heap grows until the collector runs; an event loop's utilization
+    // doubles from 0.3 to 0.6 with load on a healthy shop). Capped at the missing-baseline
+    // cap, the level of a lead. (Localization still reads a busy loop as the reason its
+    // client spans are slow: cpuStarved in computeMetricDeltas.ts.)
+    if (!nearLimit && errors.length === 0 && !withRestarts) {
       strength = Math.min(strength, MISSING_BASELINE_PROBABILITY_CAP);
     }
     const top = (

@@ -160,6 +160,30 @@ describe('localize', () => {
   });
 });
 
+describe('localize without a baseline', () => {
+  it('names where errors originate as a suspect, claiming no change', () => {
+    const { localization } = localize({
+      spans: shopTraces(
+        { failing: { service: 'ledger', share: 0.5, message: 'boom' } },
+        { healthyS: 0 },
+      ),
+      alertedService: 'frontend',
+      ...windows,
+      baseline: null,
+    });
+    expect(localization.origin).toBe('ledger');
+    expect(localization.path).toEqual([
+      'frontend',
+      'checkout',
+      'payments',
+      'ledger',
+    ]);
+    const ledger = localization.suspects.find(s => s.service === 'ledger')!;
+    expect(ledger).toMatchObject({ changed: false, baselineKnown: false });
+    expect(localization.edges.every(e => e.changed.length === 0)).toBe(true);
+  });
+});
+
 describe('errorsUnlikely', () => {
   it('tells errors a baseline does not explain from those it does, even in a handful of calls', () => {
     expect(errorsUnlikely(2, 5, 0, 40)).toBe(true);

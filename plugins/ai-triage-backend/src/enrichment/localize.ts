@@ -134,7 +134,15 @@ export function localize(input: LocalizationInput): {
     }
   }
 
-  // Walk downstream along changed edges.
+  // Walk downstream along changed edges. Without a baseline nothing can have changed: the walk
+  // then follows edges that fail now, to find where errors originate (a suspect only: its
+  // baseline is unknown, so it is never evidence of change and its hypothesis stays low).
+  const noBaseline = !longEnough(input.baseline);
+  const failingNow = (edge: ServiceEdge) =>
+    edge.errorRate >= EDGE_ERROR_RATE_GROWTH &&
+    Math.round(edge.errorRate * edge.callCount) >= MIN_ERRORS;
+  const walkable = (edge: ServiceEdge) =>
+    edge.changed.length > 0 || (noBaseline && failingNow(edge));
   const hops = new Map<string, number>([[input.alertedService, 0]]);
   const parent = new Map<string, string>();
   const queue = [input.alertedService];
@@ -143,7 +151,7 @@ export function localize(input: LocalizationInput): {
     const depth = hops.get(node)!;
     if (depth >= input.maxDepth) continue;
     for (const edge of edges.filter(e => e.from === node)) {
-      if (!edge.changed.length || hops.has(edge.to)) continue;
+      if (!walkable(edge) || hops.has(edge.to)) continue;
       hops.set(edge.to, depth + 1);
       parent.set(edge.to, node);
       queue.push(edge.to);
@@ -193,6 +201,11 @@ export function localize(input: LocalizationInput): {
     changedWalked
       .filter(s => s.anomalyScore >= MIN_SCORE_SHARE * strongest)
       .sort(deepestFirst)[0] ??
+    (noBaseline
+      ? walked
+          .filter(s => s.originatingErrors >= MIN_ERRORS)
+          .sort(deepestFirst)[0]
+      : undefined) ??
     null;
   if (deployed) deployed.kind = 'deploy';
   // A wait for a pool in front of a callee that got slower itself is the callee's fault: by

@@ -22,7 +22,7 @@ import {
  * Accuracy of the heuristic reasoner on the lab recordings and the example incident scenarios:
  *
  *   npm run bench:scenarios [-- --verbose] [-- --seeds N] [-- --json] [-- --lab-only]
- *                           [-- --recordings DIR] [-- --reuse REPORT.json]
+ *                           [-- --recordings DIR] [-- --reuse REPORT.json] [-- --retriage]
  *
  * First replays every lab recording (examples/lab/recordings: telemetry and Alertmanager
  * webhooks of really instrumented services) through the real HTTP endpoints of a test backend
@@ -31,7 +31,9 @@ import {
  * probabilities, alert-to-hypotheses latency. A recording that cannot be replayed fails the run
  * (exit 1, naming the file). `--json` prints one JSON document instead of the tables;
  * `--reuse REPORT.json` takes the scores of recordings already in such a report instead of
- * replaying them again (the recording file must not have changed since).
+ * replaying them again (the recording file must not have changed since). `--retriage` scores
+ * the reasoning apart from when telemetry arrives and from grouping: grouping off, every
+ * incident re-triaged once after the whole recording was replayed (see replayRecordingFile).
  *
  * Then, unless `--lab-only`:
  * Replays every scenario in examples/scenarios through the real pipeline (OTLP store, intake,
@@ -120,7 +122,11 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
         hops: loadLabRecording(file).truth.hops,
         firstAlertingService: loadLabRecording(file).truth.firstAlertingService,
       };
-      const replay = known ? null : await replayRecordingFile(file, knex);
+      const replay = known
+        ? null
+        : await replayRecordingFile(file, knex, {
+            retriage: process.argv.includes('--retriage'),
+          });
       const score = known ?? scoreReplay(replay!);
       scores.push(score);
       const s = summarize([score]);

@@ -9,8 +9,8 @@ import {
   groupingAccuracy,
   LOGHUB_SYSTEMS,
   LoghubLine,
+  loghubData,
   readLoghubDataset,
-  SHARED_LOGHUB_DIR,
 } from '../src/__testUtils__/loghub';
 
 /**
@@ -27,7 +27,7 @@ import {
  * otherwise), so the tests and production run what is reported here.
  *
  * DIR holds one folder per system with `<System>_2k.log` and `<System>_2k.log_structured.csv`
- * (default: the shared fixtures beside the repository). Each system's messages are the ground
+ * (default: the Loghub data of packages/fixtures, in the folder AI_TRIAGE_FIXTURES names). Each system's messages are the ground
  * truth's `Content` column. Speed is lines mined per second on one core with the default
  * configuration: a fresh miner over the system's lines, repeated for about N seconds (default 1).
  */
@@ -86,7 +86,7 @@ const label = (options: MinerOptions) =>
   `depth ${options.depth}, similarity ${options.similarityThreshold}, merge after ${options.mergeAfter}`;
 
 function main(args: string[]) {
-  let dir = SHARED_LOGHUB_DIR;
+  let dir: string | undefined;
   let seconds = 1;
   for (let i = 0; i < args.length; i++) {
     const value = args[i + 1];
@@ -96,8 +96,11 @@ function main(args: string[]) {
     else throw new Error(`Unknown or incomplete argument: ${args[i]}`);
     i++;
   }
+  // Without --loghub: the data of packages/fixtures (AI_TRIAGE_FIXTURES), checked against its
+  // manifest; when it is missing, the error names the variable and `npm run fixtures:fetch`.
+  const loghub = dir ?? loghubData().path('loghub');
   const data = new Map(
-    LOGHUB_SYSTEMS.map(system => [system, readLoghubDataset(dir, system)]),
+    LOGHUB_SYSTEMS.map(system => [system, readLoghubDataset(loghub, system)]),
   );
 
   // Choose on the tuning half only (ties: the earlier grid entry).

@@ -1,7 +1,7 @@
 /**
  * Runs every file of a folder (recursively) through the real webhook parsers, storing nothing:
  *
- *   npm run conformance -- --payloads ../shared/fixtures/alertmanager
+ *   npm run conformance -- --payloads "$AI_TRIAGE_FIXTURES/alertmanager"
  *
  * Prints per file OK (sender, alert count), REJECTED (the reason a sender would get in its
  * 400) or SKIPPED (not a webhook body), and exits 1 when any JSON file is rejected.

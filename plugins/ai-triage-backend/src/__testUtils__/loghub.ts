@@ -1,16 +1,8 @@
+import { thirdPartyData } from '@internal/fixtures';
 import fs from 'node:fs';
 import path from 'node:path';
 
-/**
- * The Loghub 2k samples in the shared fixtures, read in place: the repository's parent holds
- * `shared/` (CI checks it out beside the clone).
- */
-export const SHARED_LOGHUB_DIR = path.resolve(
-  __dirname,
-  '../../../../../shared/fixtures/loghub',
-);
-
-/** The ten systems of the Loghub 2k benchmark in the shared fixtures. */
+/** The ten systems of the Loghub 2k benchmark. */
 export const LOGHUB_SYSTEMS = [
   'HDFS',
   'Hadoop',
@@ -23,6 +15,20 @@ export const LOGHUB_SYSTEMS = [
   'Linux',
   'Android',
 ] as const;
+
+/**
+ * The Loghub 2k samples (log and ground truth of each system), kept outside the repository and
+ * read through packages/fixtures: `loghubData().path('loghub')` is the folder of the systems.
+ */
+export function loghubData(env: NodeJS.ProcessEnv = process.env) {
+  return thirdPartyData(
+    LOGHUB_SYSTEMS.flatMap(system => [
+      `loghub/${system}/${system}_2k.log`,
+      `loghub/${system}/${system}_2k.log_structured.csv`,
+    ]),
+    env,
+  );
+}
 
 /** One line of a Loghub dataset: its message content and its ground-truth event. */
 export type LoghubLine = { content: string; eventId: string };

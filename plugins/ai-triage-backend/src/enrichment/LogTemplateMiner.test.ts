@@ -2,12 +2,14 @@ import { LogTemplateMiner, MessageShapes, tokenize } from './LogTemplateMiner';
 import {
   groupingAccuracy,
   LOGHUB_SYSTEMS,
+  loghubData,
   readLoghubDataset,
-  SHARED_LOGHUB_DIR,
 } from '../__testUtils__/loghub';
 
+const fixtures = loghubData();
+
 function loadLoghub(system: string) {
-  return readLoghubDataset(SHARED_LOGHUB_DIR, system);
+  return readLoghubDataset(fixtures.path('loghub'), system);
 }
 
 /** Grouping accuracy of the default miner on one Loghub 2k sample (see scripts/benchLogs.ts). */
@@ -138,22 +140,25 @@ describe('LogTemplateMiner', () => {
     }
   });
 
-  it('masks messages of one shape at the same places, on every Loghub sample', () => {
-    // What only a kept character may tell apart: hex-class characters, written as h.
-    const masked = (message: string) =>
-      tokenize(message)
-        .join(' ')
-        .replace(/[0-9a-fA-F]/g, 'h');
-    for (const system of LOGHUB_SYSTEMS) {
-      const shapes = new MessageShapes<string>();
-      for (const { content } of loadLoghub(system)) {
-        const first = shapes.valueOf(content, () => content);
-        expect(masked(content)).toBe(masked(first));
+  fixtures.it(
+    'masks messages of one shape at the same places, on every Loghub sample',
+    () => {
+      // What only a kept character may tell apart: hex-class characters, written as h.
+      const masked = (message: string) =>
+        tokenize(message)
+          .join(' ')
+          .replace(/[0-9a-fA-F]/g, 'h');
+      for (const system of LOGHUB_SYSTEMS) {
+        const shapes = new MessageShapes<string>();
+        for (const { content } of loadLoghub(system)) {
+          const first = shapes.valueOf(content, () => content);
+          expect(masked(content)).toBe(masked(first));
+        }
       }
-    }
-  });
+    },
+  );
 
-  it('is deterministic', () => {
+  fixtures.it('is deterministic', () => {
     const lines = loadLoghub('Zookeeper').map(line => line.content);
     const first = LogTemplateMiner.create();
     const second = LogTemplateMiner.create();
@@ -167,7 +172,7 @@ describe('LogTemplateMiner', () => {
   // Thunderbird and Linux; Hadoop, Zookeeper, HPC, Windows and Android are held out, see
   // scripts/benchLogs.ts); each floor sits about 0.01 under it, so a change that makes grouping
   // worse fails here.
-  it.each([
+  fixtures.it.each([
     ['HDFS', 0.998, 0.99],
     ['Hadoop', 0.888, 0.878],
     ['Spark', 1.0, 0.99],

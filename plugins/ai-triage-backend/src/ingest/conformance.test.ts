@@ -1,3 +1,4 @@
+import { thirdPartyData } from '@internal/fixtures';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,45 +9,45 @@ import {
 } from './conformance';
 import { webhookPayloads } from '../__testUtils__/webhookPayloads';
 
-/** Real senders' payloads, kept outside the repository (../shared beside the clone, also in CI). */
-const sharedFixtures = path.resolve(
-  __dirname,
-  '../../../../../shared/fixtures/alertmanager',
-);
+/** Real senders' payloads, kept outside the repository (see packages/fixtures). */
+const fixtures = thirdPartyData(['alertmanager/']);
 
 describe('conformance', () => {
-  it('accepts every webhook body of the shared fixtures and explains each file it skips', () => {
-    const results = checkPayloadFolder(sharedFixtures);
-    const byFile = Object.fromEntries(
-      results.map(r => [
-        r.file,
-        r.outcome === 'ok'
-          ? `${r.source} ${r.alerts}+${r.truncatedAlerts}`
-          : `${r.outcome}: ${r.reason}`,
-      ]),
-    );
-    expect(byFile).toMatchObject({
-      'captured-alertmanager-0.25.0/01-firing-crashlooping-5-alerts.json':
-        'alertmanager 5+0',
-      'captured-alertmanager-0.25.0/02-firing-crashlooping-max_alerts2-truncated3.json':
-        'alertmanager 2+3',
-      'captured-alertmanager-0.25.0/input-alerts-posted-to-api-v2.json':
-        expect.stringMatching(/^skipped: a JSON array, not a webhook body/),
-      'captured-alertmanager-0.25.0/alertmanager.yml':
-        'skipped: not a .json file',
-      'grafana-unified-alerting/zulip-alert-9-multiple.json': 'grafana 3+0',
-      'pagerduty-events-v2/enqueue-trigger-example.json': 'pagerduty 1+0',
-      'prometheus_bot/simpe.json': 'alertmanager 1+0',
-      'prometheus_bot/production_example.json': 'alertmanager 11+0',
-      'prometheus-msteams/large_prom_post_request.json': 'alertmanager 19+0',
-    });
-    const jsonObjects = results.filter(
-      r => r.file.endsWith('.json') && r.outcome !== 'skipped',
-    );
-    expect(jsonObjects.length).toBeGreaterThanOrEqual(18);
-    expect(jsonObjects.filter(r => r.outcome !== 'ok')).toEqual([]);
-    expect(conformanceReport(results).exitCode).toBe(0);
-  });
+  fixtures.it(
+    'accepts every webhook body of the real senders and explains each file it skips',
+    () => {
+      const results = checkPayloadFolder(fixtures.path('alertmanager'));
+      const byFile = Object.fromEntries(
+        results.map(r => [
+          r.file,
+          r.outcome === 'ok'
+            ? `${r.source} ${r.alerts}+${r.truncatedAlerts}`
+            : `${r.outcome}: ${r.reason}`,
+        ]),
+      );
+      expect(byFile).toMatchObject({
+        'captured-alertmanager-0.25.0/01-firing-crashlooping-5-alerts.json':
+          'alertmanager 5+0',
+        'captured-alertmanager-0.25.0/02-firing-crashlooping-max_alerts2-truncated3.json':
+          'alertmanager 2+3',
+        'captured-alertmanager-0.25.0/input-alerts-posted-to-api-v2.json':
+          expect.stringMatching(/^skipped: a JSON array, not a webhook body/),
+        'captured-alertmanager-0.25.0/alertmanager.yml':
+          'skipped: not a .json file',
+        'grafana-unified-alerting/zulip-alert-9-multiple.json': 'grafana 3+0',
+        'pagerduty-events-v2/enqueue-trigger-example.json': 'pagerduty 1+0',
+        'prometheus_bot/simpe.json': 'alertmanager 1+0',
+        'prometheus_bot/production_example.json': 'alertmanager 11+0',
+        'prometheus-msteams/large_prom_post_request.json': 'alertmanager 19+0',
+      });
+      const jsonObjects = results.filter(
+        r => r.file.endsWith('.json') && r.outcome !== 'skipped',
+      );
+      expect(jsonObjects.length).toBeGreaterThanOrEqual(18);
+      expect(jsonObjects.filter(r => r.outcome !== 'ok')).toEqual([]);
+      expect(conformanceReport(results).exitCode).toBe(0);
+    },
+  );
 
   it('detects each sender from the shape of our own payloads', () => {
     for (const [source, build] of Object.entries(webhookPayloads)) {

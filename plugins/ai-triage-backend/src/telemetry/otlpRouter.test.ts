@@ -4,8 +4,7 @@ import {
   mockServices,
 } from '@backstage/backend-test-utils';
 import express from 'express';
-import fs from 'node:fs';
-import path from 'node:path';
+import { thirdPartyData } from '@internal/fixtures';
 import zlib from 'node:zlib';
 import request from 'supertest';
 import { applyDatabaseMigrations } from '../database/migrations';
@@ -18,13 +17,11 @@ import { ExportTraceServiceResponseSchema } from './otlp/generated/opentelemetry
 
 jest.setTimeout(60_000);
 
-const OTLP_FIXTURES = path.resolve(
-  __dirname,
-  '../../../../../shared/fixtures/otlp',
-);
+/** The opentelemetry-proto examples, kept outside the repository (see packages/fixtures). */
+const fixtures = thirdPartyData(['otlp/']);
 
 function fixtureText(name: string): string {
-  return fs.readFileSync(path.join(OTLP_FIXTURES, name), 'utf8');
+  return fixtures.read(`otlp/${name}`);
 }
 
 /** The examples' timestamps (2018-12-13T14:51:00Z) and service. */
@@ -62,7 +59,7 @@ describe('createOtlpRouter', () => {
       .set('authorization', mockCredentials.service.header());
   }
 
-  it.each([
+  fixtures.it.each([
     ['/v1/traces', 'trace.json', 'spans'],
     ['/v1/metrics', 'metrics.json', 'metrics'],
     ['/v1/logs', 'logs.json', 'logs'],
@@ -80,38 +77,44 @@ describe('createOtlpRouter', () => {
     },
   );
 
-  it('takes a gzipped body, as exporters send with compression on', async () => {
-    const pending = post('/v1/traces')
-      .set('content-type', 'application/json')
-      .set('content-encoding', 'gzip');
-    // write(), not send(): superagent would serialize a Buffer sent as application/json.
-    pending.write(zlib.gzipSync(fixtureText('trace.json')));
-    const response = await pending;
+  fixtures.it(
+    'takes a gzipped body, as exporters send with compression on',
+    async () => {
+      const pending = post('/v1/traces')
+        .set('content-type', 'application/json')
+        .set('content-encoding', 'gzip');
+      // write(), not send(): superagent would serialize a Buffer sent as application/json.
+      pending.write(zlib.gzipSync(fixtureText('trace.json')));
+      const response = await pending;
 
-    expect(response.status).toBe(200);
-    const { spans } = await store.fetch(EXAMPLE_QUERY, { signal });
-    expect(spans!.map(s => s.spanId)).toEqual(['eee19b7ec3c1b174']);
-  });
+      expect(response.status).toBe(200);
+      const { spans } = await store.fetch(EXAMPLE_QUERY, { signal });
+      expect(spans!.map(s => s.spanId)).toEqual(['eee19b7ec3c1b174']);
+    },
+  );
 
-  it('stores the valid spans of an export and reports the invalid ones as a partial success', async () => {
-    const body = JSON.parse(fixtureText('trace.json'));
-    body.resourceSpans[0].scopeSpans[0].spans.push({
-      ...body.resourceSpans[0].scopeSpans[0].spans[0],
-      spanId: 'not-hex',
-    });
-    const response = await post('/v1/traces').send(body);
+  fixtures.it(
+    'stores the valid spans of an export and reports the invalid ones as a partial success',
+    async () => {
+      const body = JSON.parse(fixtureText('trace.json'));
+      body.resourceSpans[0].scopeSpans[0].spans.push({
+        ...body.resourceSpans[0].scopeSpans[0].spans[0],
+        spanId: 'not-hex',
+      });
+      const response = await post('/v1/traces').send(body);
 
-    expect(response.status).toBe(200);
-    expect(response.body).toEqual({
-      partialSuccess: {
-        rejectedSpans: 1,
-        errorMessage:
-          'resourceSpans[0].scopeSpans[0].spans[1].spanId: expected a span id of 16 hex characters',
-      },
-    });
-    const { spans } = await store.fetch(EXAMPLE_QUERY, { signal });
-    expect(spans!.map(s => s.spanId)).toEqual(['eee19b7ec3c1b174']);
-  });
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({
+        partialSuccess: {
+          rejectedSpans: 1,
+          errorMessage:
+            'resourceSpans[0].scopeSpans[0].spans[1].spanId: expected a span id of 16 hex characters',
+        },
+      });
+      const { spans } = await store.fetch(EXAMPLE_QUERY, { signal });
+      expect(spans!.map(s => s.spanId)).toEqual(['eee19b7ec3c1b174']);
+    },
+  );
 
   it('answers a request of the wrong structure with 400 and a google.rpc.Status, storing nothing', async () => {
     const response = await post('/v1/traces').send({ resourceSpans: {} });
@@ -246,7 +249,7 @@ describe('createOtlpRouter', () => {
     expect(response.status).toBe(413);
   });
 
-  it('wants a service token: none is 401, a user is 403', async () => {
+  fixtures.it('wants a service token: none is 401, a user is 403', async () => {
     const anonymous = await request(app)
       .post('/v1/traces')
       .set('authorization', mockCredentials.none.header())

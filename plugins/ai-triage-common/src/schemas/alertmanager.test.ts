@@ -1,19 +1,15 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import { thirdPartyData } from '@internal/fixtures';
 import { alertmanagerWebhookSchema } from './alertmanager';
 
-/** Real senders' payloads, kept outside the repository (see ../shared/fixtures/README.md). */
-const fixtures = path.resolve(
-  __dirname,
-  '../../../../../shared/fixtures/alertmanager',
-);
+/** Real senders' payloads, kept outside the repository (see packages/fixtures). */
+const fixtures = thirdPartyData(['alertmanager/']);
 
 function fixture(file: string): unknown {
-  return JSON.parse(fs.readFileSync(path.join(fixtures, file), 'utf8'));
+  return fixtures.readJson(`alertmanager/${file}`);
 }
 
 describe('alertmanagerWebhookSchema', () => {
-  it.each([
+  fixtures.it.each([
     'captured-alertmanager-0.25.0/01-firing-crashlooping-5-alerts.json',
     'captured-alertmanager-0.25.0/02-firing-crashlooping-max_alerts2-truncated3.json',
     'captured-alertmanager-0.25.0/04-firing-group-mixed-3-resolved-2-firing.json',
@@ -29,28 +25,36 @@ describe('alertmanagerWebhookSchema', () => {
     expect(parsed.success ? 'ok' : parsed.error.message).toBe('ok');
   });
 
-  it('takes version 3 with a numeric groupKey, and early payloads with a numeric version', () => {
-    const v3 = alertmanagerWebhookSchema.parse(
-      fixture('prometheus_bot/simpe.json'),
-    );
-    expect(v3).toMatchObject({ version: '3', groupKey: expect.any(Number) });
-    expect(v3.truncatedAlerts).toBeUndefined();
-    const early = alertmanagerWebhookSchema.parse(
-      fixture('prometheus_bot/production_example.json'),
-    );
-    expect(early).toMatchObject({ version: 0, groupKey: 0 });
-    expect(early.alerts.every(a => a.status === undefined)).toBe(true);
-  });
+  fixtures.it(
+    'takes version 3 with a numeric groupKey, and early payloads with a numeric version',
+    () => {
+      const v3 = alertmanagerWebhookSchema.parse(
+        fixture('prometheus_bot/simpe.json'),
+      );
+      expect(v3).toMatchObject({ version: '3', groupKey: expect.any(Number) });
+      expect(v3.truncatedAlerts).toBeUndefined();
+      const early = alertmanagerWebhookSchema.parse(
+        fixture('prometheus_bot/production_example.json'),
+      );
+      expect(early).toMatchObject({ version: 0, groupKey: 0 });
+      expect(early.alerts.every(a => a.status === undefined)).toBe(true);
+    },
+  );
 
-  it('keeps the alerts of a payload in order with their fields', () => {
-    const parsed = alertmanagerWebhookSchema.parse(
-      fixture(
-        'captured-alertmanager-0.25.0/04-firing-group-mixed-3-resolved-2-firing.json',
-      ),
-    );
-    expect(parsed.alerts).toHaveLength(5);
-    expect(parsed.alerts.filter(a => a.status === 'resolved')).toHaveLength(3);
-  });
+  fixtures.it(
+    'keeps the alerts of a payload in order with their fields',
+    () => {
+      const parsed = alertmanagerWebhookSchema.parse(
+        fixture(
+          'captured-alertmanager-0.25.0/04-firing-group-mixed-3-resolved-2-firing.json',
+        ),
+      );
+      expect(parsed.alerts).toHaveLength(5);
+      expect(parsed.alerts.filter(a => a.status === 'resolved')).toHaveLength(
+        3,
+      );
+    },
+  );
 
   it('names the field that is wrong', () => {
     const result = alertmanagerWebhookSchema.safeParse({

@@ -1,20 +1,18 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import { thirdPartyData } from '@internal/fixtures';
 import { grafanaWebhookSchema } from './grafana';
 
-/** Real Grafana payloads, kept outside the repository (see ../shared/fixtures/README.md). */
-const fixtures = path.resolve(
-  __dirname,
-  '../../../../../shared/fixtures/alertmanager/grafana-unified-alerting',
-);
+/** Real Grafana payloads, kept outside the repository (see packages/fixtures). */
+const fixtures = thirdPartyData(['alertmanager/grafana-unified-alerting/']);
 
 describe('grafanaWebhookSchema', () => {
-  it.each([
+  fixtures.it.each([
     'zulip-alert-9-multiple.json',
     'zulip-alert-9-resolved.json',
     'zulip-alert_values_v11.json',
   ])('accepts the real payload %s', file => {
-    const body = JSON.parse(fs.readFileSync(path.join(fixtures, file), 'utf8'));
+    const body = fixtures.readJson(
+      `alertmanager/grafana-unified-alerting/${file}`,
+    );
     const parsed = grafanaWebhookSchema.safeParse(body);
     expect(parsed.success ? 'ok' : parsed.error.message).toBe('ok');
   });

@@ -1,21 +1,19 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import { thirdPartyData } from '@internal/fixtures';
 import { pagerDutyEventSchema } from './pagerduty';
 
-/** PagerDuty's published example event, kept outside the repository. */
-const example = path.resolve(
-  __dirname,
-  '../../../../../shared/fixtures/alertmanager/pagerduty-events-v2/enqueue-trigger-example.json',
-);
+/** PagerDuty's published example event, kept outside the repository (see packages/fixtures). */
+const EXAMPLE = 'alertmanager/pagerduty-events-v2/enqueue-trigger-example.json';
+const fixtures = thirdPartyData([EXAMPLE]);
 
 describe('pagerDutyEventSchema', () => {
-  it("accepts PagerDuty's example trigger, with its +0000 timestamp", () => {
-    const parsed = pagerDutyEventSchema.parse(
-      JSON.parse(fs.readFileSync(example, 'utf8')),
-    );
-    expect(parsed.event_action).toBe('trigger');
-    expect(parsed.payload?.timestamp).toBe('2015-07-17T08:42:58.315+0000');
-  });
+  fixtures.it(
+    "accepts PagerDuty's example trigger, with its +0000 timestamp",
+    () => {
+      const parsed = pagerDutyEventSchema.parse(fixtures.readJson(EXAMPLE));
+      expect(parsed.event_action).toBe('trigger');
+      expect(parsed.payload?.timestamp).toBe('2015-07-17T08:42:58.315+0000');
+    },
+  );
 
   it('takes acknowledge and resolve with a dedup_key and no payload', () => {
     for (const action of ['acknowledge', 'resolve']) {

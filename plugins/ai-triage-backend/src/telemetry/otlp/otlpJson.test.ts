@@ -1,18 +1,14 @@
 import { InputError } from '@backstage/errors';
-import fs from 'node:fs';
-import path from 'node:path';
+import { thirdPartyData } from '@internal/fixtures';
 import { parseOtlpLogs, readOtlpLogs } from './logs';
 import { parseOtlpMetrics, readOtlpMetrics } from './metrics';
 import { parseOtlpTraces, readOtlpTraces } from './traces';
 
-/** The opentelemetry-proto examples, read in place (the repository's parent holds `shared/`). */
-const OTLP_FIXTURES = path.resolve(
-  __dirname,
-  '../../../../../../shared/fixtures/otlp',
-);
+/** The opentelemetry-proto examples, kept outside the repository (see packages/fixtures). */
+const fixtures = thirdPartyData(['otlp/']);
 
 function fixture(name: string): any {
-  return JSON.parse(fs.readFileSync(path.join(OTLP_FIXTURES, name), 'utf8'));
+  return fixtures.readJson(`otlp/${name}`);
 }
 
 function errorOf(fn: () => unknown): Error {
@@ -53,7 +49,7 @@ function traceWith(
 }
 
 describe('parseOtlpTraces', () => {
-  it('parses the opentelemetry-proto trace example', () => {
+  fixtures.it('parses the opentelemetry-proto trace example', () => {
     expect(parseOtlpTraces(fixture('trace.json'))).toEqual([
       {
         traceId: '5b8efff798038103d269b633813fc60c',
@@ -154,7 +150,7 @@ describe('parseOtlpTraces', () => {
     expect(parseOtlpTraces({ resourceSpans: [] })).toEqual([]);
   });
 
-  it('names the path of a bad field', () => {
+  fixtures.it('names the path of a bad field', () => {
     const body = fixture('trace.json');
     const good = body.resourceSpans[0].scopeSpans[0].spans[0];
     const bad = { ...good, startTimeUnixNano: '15447126600000000000000' };
@@ -220,40 +216,46 @@ describe('parseOtlpTraces', () => {
 });
 
 describe('parseOtlpLogs', () => {
-  it('parses the opentelemetry-proto log example with every AnyValue type', () => {
-    expect(parseOtlpLogs(fixture('logs.json'))).toEqual([
-      {
-        serviceName: 'my.service',
-        timestampMs: 1544712660300,
-        severityText: 'Information',
-        severityNumber: 10,
-        body: 'Example log record',
-        traceId: '5b8efff798038103d269b633813fc60c',
-        spanId: 'eee19b7ec3c1b174',
-        attributes: {
-          'string.attribute': 'some string',
-          'boolean.attribute': true,
-          'int.attribute': 10,
-          'double.attribute': 637.704,
-          'array.attribute': '["many","values"]',
-          'map.attribute': '{"some.map.key":"some value"}',
+  fixtures.it(
+    'parses the opentelemetry-proto log example with every AnyValue type',
+    () => {
+      expect(parseOtlpLogs(fixture('logs.json'))).toEqual([
+        {
+          serviceName: 'my.service',
+          timestampMs: 1544712660300,
+          severityText: 'Information',
+          severityNumber: 10,
+          body: 'Example log record',
+          traceId: '5b8efff798038103d269b633813fc60c',
+          spanId: 'eee19b7ec3c1b174',
+          attributes: {
+            'string.attribute': 'some string',
+            'boolean.attribute': true,
+            'int.attribute': 10,
+            'double.attribute': 637.704,
+            'array.attribute': '["many","values"]',
+            'map.attribute': '{"some.map.key":"some value"}',
+          },
         },
-      },
-    ]);
-  });
+      ]);
+    },
+  );
 
-  it('parses the event example: a structured body becomes JSON, the event name an attribute', () => {
-    const [record] = parseOtlpLogs(fixture('events.json'));
-    expect(record.body).toBe(
-      '{"type":0,"url":"https://www.guidgenerator.com/online-guid-generator.aspx",' +
-        '"referrer":"https://wwww.google.com","title":"Free Online GUID Generator"}',
-    );
-    expect(record.attributes).toEqual({
-      'event.attribute': 'some event attribute',
-      'event.name': 'browser.page_view',
-    });
-    expect(record.traceId).toBeNull();
-  });
+  fixtures.it(
+    'parses the event example: a structured body becomes JSON, the event name an attribute',
+    () => {
+      const [record] = parseOtlpLogs(fixture('events.json'));
+      expect(record.body).toBe(
+        '{"type":0,"url":"https://www.guidgenerator.com/online-guid-generator.aspx",' +
+          '"referrer":"https://wwww.google.com","title":"Free Online GUID Generator"}',
+      );
+      expect(record.attributes).toEqual({
+        'event.attribute': 'some event attribute',
+        'event.name': 'browser.page_view',
+      });
+      expect(record.traceId).toBeNull();
+    },
+  );
 
   it('falls back to the observed time and derives the severity text from its number', () => {
     const [record] = parseOtlpLogs({
@@ -285,7 +287,7 @@ describe('parseOtlpLogs', () => {
     });
   });
 
-  it('rejects a record without any time, naming its path', () => {
+  fixtures.it('rejects a record without any time, naming its path', () => {
     const body = fixture('logs.json');
     delete body.resourceLogs[0].scopeLogs[0].logRecords[0].timeUnixNano;
     delete body.resourceLogs[0].scopeLogs[0].logRecords[0].observedTimeUnixNano;
@@ -294,7 +296,7 @@ describe('parseOtlpLogs', () => {
     );
   });
 
-  it('rejects a severity number out of range', () => {
+  fixtures.it('rejects a severity number out of range', () => {
     const body = fixture('logs.json');
     body.resourceLogs[0].scopeLogs[0].logRecords[0].severityNumber = 30;
     expect(() => parseOtlpLogs(body)).toThrow(
@@ -304,38 +306,41 @@ describe('parseOtlpLogs', () => {
 });
 
 describe('parseOtlpMetrics', () => {
-  it('parses the opentelemetry-proto metrics example: sums, gauges and histogram means', () => {
-    expect(parseOtlpMetrics(fixture('metrics.json'))).toEqual([
-      {
-        serviceName: 'my.service',
-        name: 'my.counter',
-        timestampMs: 1544712660300,
-        value: 5,
-        attributes: { 'my.counter.attr': 'some value' },
-      },
-      {
-        serviceName: 'my.service',
-        name: 'my.gauge',
-        timestampMs: 1544712660300,
-        value: 10,
-        attributes: { 'my.gauge.attr': 'some value' },
-      },
-      {
-        serviceName: 'my.service',
-        name: 'my.histogram',
-        timestampMs: 1544712660300,
-        value: 1,
-        attributes: { 'my.histogram.attr': 'some value' },
-      },
-      {
-        serviceName: 'my.service',
-        name: 'my.exponential.histogram',
-        timestampMs: 1544712660300,
-        value: 10 / 3,
-        attributes: { 'my.exponential.histogram.attr': 'some value' },
-      },
-    ]);
-  });
+  fixtures.it(
+    'parses the opentelemetry-proto metrics example: sums, gauges and histogram means',
+    () => {
+      expect(parseOtlpMetrics(fixture('metrics.json'))).toEqual([
+        {
+          serviceName: 'my.service',
+          name: 'my.counter',
+          timestampMs: 1544712660300,
+          value: 5,
+          attributes: { 'my.counter.attr': 'some value' },
+        },
+        {
+          serviceName: 'my.service',
+          name: 'my.gauge',
+          timestampMs: 1544712660300,
+          value: 10,
+          attributes: { 'my.gauge.attr': 'some value' },
+        },
+        {
+          serviceName: 'my.service',
+          name: 'my.histogram',
+          timestampMs: 1544712660300,
+          value: 1,
+          attributes: { 'my.histogram.attr': 'some value' },
+        },
+        {
+          serviceName: 'my.service',
+          name: 'my.exponential.histogram',
+          timestampMs: 1544712660300,
+          value: 10 / 3,
+          attributes: { 'my.exponential.histogram.attr': 'some value' },
+        },
+      ]);
+    },
+  );
 
   function gauge(dataPoints: unknown[]) {
     return {
@@ -386,7 +391,7 @@ describe('parseOtlpMetrics', () => {
     );
   });
 
-  it('rejects a metric without a name', () => {
+  fixtures.it('rejects a metric without a name', () => {
     const body = fixture('metrics.json');
     body.resourceMetrics[0].scopeMetrics[0].metrics[2].name = '';
     expect(() => parseOtlpMetrics(body)).toThrow(
@@ -396,42 +401,48 @@ describe('parseOtlpMetrics', () => {
 });
 
 describe('readOtlpTraces / readOtlpLogs / readOtlpMetrics (partial success)', () => {
-  it('keeps the valid records and counts the invalid ones, naming their paths', () => {
-    const body = fixture('trace.json');
-    const good = body.resourceSpans[0].scopeSpans[0].spans[0];
-    body.resourceSpans[0].scopeSpans[0].spans.push(
-      { ...good, spanId: 'zz' },
-      { ...good, spanId: 'b7ad6b7169203331', endTimeUnixNano: '1' },
-    );
-    const result = readOtlpTraces(body);
-    expect(result.records.map(s => s.spanId)).toEqual(['eee19b7ec3c1b174']);
-    expect(result.rejected).toBe(2);
-    expect(result.errorMessage).toBe(
-      'resourceSpans[0].scopeSpans[0].spans[1].spanId: expected a span id of 16 hex characters; ' +
-        'resourceSpans[0].scopeSpans[0].spans[2].endTimeUnixNano: is before startTimeUnixNano',
-    );
-  });
+  fixtures.it(
+    'keeps the valid records and counts the invalid ones, naming their paths',
+    () => {
+      const body = fixture('trace.json');
+      const good = body.resourceSpans[0].scopeSpans[0].spans[0];
+      body.resourceSpans[0].scopeSpans[0].spans.push(
+        { ...good, spanId: 'zz' },
+        { ...good, spanId: 'b7ad6b7169203331', endTimeUnixNano: '1' },
+      );
+      const result = readOtlpTraces(body);
+      expect(result.records.map(s => s.spanId)).toEqual(['eee19b7ec3c1b174']);
+      expect(result.rejected).toBe(2);
+      expect(result.errorMessage).toBe(
+        'resourceSpans[0].scopeSpans[0].spans[1].spanId: expected a span id of 16 hex characters; ' +
+          'resourceSpans[0].scopeSpans[0].spans[2].endTimeUnixNano: is before startTimeUnixNano',
+      );
+    },
+  );
 
-  it('rejects every record of a resource whose service.name is too long, and keeps other resources', () => {
-    const body = fixture('logs.json');
-    const recordCount = body.resourceLogs[0].scopeLogs[0].logRecords.length;
-    body.resourceLogs.push({
-      ...body.resourceLogs[0],
-      resource: {
-        attributes: [
-          { key: 'service.name', value: { stringValue: 'x'.repeat(300) } },
-        ],
-      },
-    });
-    const result = readOtlpLogs(body);
-    expect(result.records).toHaveLength(recordCount);
-    expect(result.rejected).toBe(recordCount);
-    expect(result.errorMessage).toContain(
-      'resourceLogs[1].resource.attributes: service.name is longer than 255 characters',
-    );
-  });
+  fixtures.it(
+    'rejects every record of a resource whose service.name is too long, and keeps other resources',
+    () => {
+      const body = fixture('logs.json');
+      const recordCount = body.resourceLogs[0].scopeLogs[0].logRecords.length;
+      body.resourceLogs.push({
+        ...body.resourceLogs[0],
+        resource: {
+          attributes: [
+            { key: 'service.name', value: { stringValue: 'x'.repeat(300) } },
+          ],
+        },
+      });
+      const result = readOtlpLogs(body);
+      expect(result.records).toHaveLength(recordCount);
+      expect(result.rejected).toBe(recordCount);
+      expect(result.errorMessage).toContain(
+        'resourceLogs[1].resource.attributes: service.name is longer than 255 characters',
+      );
+    },
+  );
 
-  it('counts the data points of an invalid metric as rejected', () => {
+  fixtures.it('counts the data points of an invalid metric as rejected', () => {
     const body = fixture('metrics.json');
     const metric = body.resourceMetrics[0].scopeMetrics[0].metrics[0];
     const points = metric.sum.dataPoints.length;

@@ -23,7 +23,7 @@ import {
 } from './ingest/EntityResolver';
 
 /** The plugin's configuration with every default applied. */
-export type AiTriageConfig = {
+type AiTriageConfig = {
   workers: {
     /** Whether this process runs any queue stage (enrich or reason). */
     enabled: boolean;
@@ -62,16 +62,16 @@ const MINUTE = 60_000;
  * The stages a process can run: intake (all HTTP routes), the two triage queue stages, and
  * deliver (outbound webhooks and ticket comments, `aiTriage.outbound`).
  */
-export const PIPELINE_STAGES = [
+const PIPELINE_STAGES = [
   'intake',
   'enrich',
   'reason',
   'deliver',
 ] as const;
-export type PipelineStage = (typeof PIPELINE_STAGES)[number];
+type PipelineStage = (typeof PIPELINE_STAGES)[number];
 
 /** Service level objectives; the rule files in k8s/ use the same defaults. */
-export type SloConfig = {
+type SloConfig = {
   /** Share of incidents triaged (hypotheses or abstention) within the threshold. */
   triageObjective: number;
   /** Threshold when the heuristic reasoner answers, in seconds. */

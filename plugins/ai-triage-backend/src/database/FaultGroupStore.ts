@@ -1,7 +1,7 @@
 import { FaultGroup, TriageState } from '@ai-triage/plugin-ai-triage-common';
 
 /** How a group's origin was placed. */
-export type FaultGroupMethod = 'localization' | 'trace-edges';
+type FaultGroupMethod = 'localization' | 'trace-edges';
 
 /** A fault group as stored, with what the grouping rules decide on. */
 export type StoredFaultGroup = FaultGroup & {

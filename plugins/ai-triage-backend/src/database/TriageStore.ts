@@ -40,7 +40,7 @@ export type TriageRun = {
 };
 
 /** How one call to an LLM endpoint ended. */
-export const LLM_CALL_OUTCOMES = [
+const LLM_CALL_OUTCOMES = [
   'ok',
   'insufficient_evidence',
   'invalid_json',

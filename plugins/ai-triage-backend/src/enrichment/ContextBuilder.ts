@@ -65,12 +65,12 @@ export type ContextBuildInput = {
   };
 };
 
-export const DEFAULT_MAX_CONTEXT_BYTES = 32_768;
+const DEFAULT_MAX_CONTEXT_BYTES = 32_768;
 /** Below this a document might not hold its own header, alerts aside. */
-export const MIN_MAX_CONTEXT_BYTES = 8_192;
+const MIN_MAX_CONTEXT_BYTES = 8_192;
 /** Default token budget: what a 32 KiB document of evidence JSON comes to, with room. */
-export const DEFAULT_MAX_CONTEXT_TOKENS = 12_000;
-export const MIN_MAX_CONTEXT_TOKENS = estimateTokens(MIN_MAX_CONTEXT_BYTES);
+const DEFAULT_MAX_CONTEXT_TOKENS = 12_000;
+const MIN_MAX_CONTEXT_TOKENS = estimateTokens(MIN_MAX_CONTEXT_BYTES);
 
 const MAX_NOTES = 10;
 const MAX_NOTE_LENGTH = 200;

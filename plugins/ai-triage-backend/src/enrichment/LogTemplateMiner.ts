@@ -1,8 +1,8 @@
 /** The wildcard that stands for a variable part of a log message. */
-export const WILDCARD = '<*>';
+const WILDCARD = '<*>';
 
 /** One mined template: variables masked as `<*>`, with how many messages it matched. */
-export type MinedTemplate = {
+type MinedTemplate = {
   id: number;
   template: string;
   count: number;

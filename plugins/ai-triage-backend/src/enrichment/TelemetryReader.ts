@@ -13,7 +13,7 @@ const MINUTE_MS = 60_000;
 export type Window = { fromMs: number; toMs: number };
 
 /** What the providers gave for one window. */
-export type Collected = {
+type Collected = {
   /** Records to summarize; logs of providers that count them are in `sampledLogs` instead. */
   result: Required<TelemetryResult>;
   /**

@@ -11,7 +11,7 @@ type Series = {
 };
 
 /** `metric:<name>{k=v,...}` with keys sorted; `metric:<name>` for a series without attributes. */
-export function metricDeltaId(
+function metricDeltaId(
   name: string,
   attributes: Record<string, string>,
 ): string {

@@ -43,7 +43,7 @@ const SIZE_RESERVE_BYTES = 64;
  * of English prose per token, but JSON with ids, numbers and punctuation nearer 3; 3 keeps the
  * estimate on the safe side.
  */
-export const BYTES_PER_TOKEN = 3;
+const BYTES_PER_TOKEN = 3;
 
 /** Estimated tokens of a text of `bytes` UTF-8 bytes. */
 export function estimateTokens(bytes: number): number {

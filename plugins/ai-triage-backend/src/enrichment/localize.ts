@@ -91,7 +91,7 @@ type Figures = {
   errorMessages: string[];
 };
 
-export type LocalizationInput = {
+type LocalizationInput = {
   spans: SpanRecord[];
   alertedService: string;
   baseline: { fromMs: number; toMs: number } | null;

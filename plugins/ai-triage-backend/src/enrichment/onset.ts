@@ -53,7 +53,7 @@ const PRODUCER = 4;
 const STATUS_ERROR = 2;
 
 /** RED figures of one bucket: requests, errors, p95 duration (null with no requests). */
-export type RedBucket = {
+type RedBucket = {
   startMs: number;
   requests: number;
   errors: number;
@@ -67,7 +67,7 @@ export function bucketWidthMs(spanMs: number): number {
 }
 
 /** The service's entry spans (server, consumer), or its non-client spans when it has none. */
-export function entrySpans(spans: SpanRecord[], service: string): SpanRecord[] {
+function entrySpans(spans: SpanRecord[], service: string): SpanRecord[] {
   const own = spans.filter(span => span.serviceName === service);
   const entries = own.filter(s => s.kind === SERVER || s.kind === CONSUMER);
   return entries.length
@@ -76,7 +76,7 @@ export function entrySpans(spans: SpanRecord[], service: string): SpanRecord[] {
 }
 
 /** RED series of spans in buckets of `bucketMs` from `fromMs` to `toMs`. */
-export function redSeries(
+function redSeries(
   spans: SpanRecord[],
   fromMs: number,
   toMs: number,
@@ -102,21 +102,13 @@ export function redSeries(
   });
 }
 
-/** A detected mean shift: where, on which series, how strong. */
-export type ChangePoint = {
-  /** Index of the first bucket after the change. */
-  index: number;
-  series: 'errors' | 'duration' | 'requests';
-  statistic: number;
-};
-
 /**
  * The single mean shift of a series that a two-sample test finds strongest (the CUSUM
  * estimator of one change point, scored as a Welch-like z with a noise floor), looking only at
  * splits up to `lastIndex`. `increaseOnly` ignores drops (errors and latency that fall are not
  * a fault). Null buckets (no requests) are left out of both sides.
  */
-export function strongestShift(
+function strongestShift(
   values: Array<number | null>,
   options: { floor: number; increaseOnly: boolean; lastIndex: number },
 ): { index: number; statistic: number } | null {

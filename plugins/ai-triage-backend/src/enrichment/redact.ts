@@ -295,7 +295,7 @@ function applyRule(text: string, rule: Rule): { text: string; count: number } {
  * over everything that enters a context document: a field that no summarizer redacted (an alert
  * name, an id, an operation) cannot carry a secret through.
  */
-export function redactDeep<T>(
+function redactDeep<T>(
   value: T,
   redactor: Redactor,
   tally: RedactionTally,

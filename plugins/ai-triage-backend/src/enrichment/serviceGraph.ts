@@ -25,7 +25,7 @@ const CALLER_SIDE_FAILURE =
   /ENOTFOUND|EAI_AGAIN|getaddrinfo|no such host|name resolution|Temporary failure in name resolution/i;
 
 /** Whether a failed client span failed in the caller itself (see CALLER_SIDE_FAILURE). */
-export function isCallerSideFailure(span: SpanRecord): boolean {
+function isCallerSideFailure(span: SpanRecord): boolean {
   return (
     span.statusCode === STATUS_ERROR &&
     CALLER_SIDE_FAILURE.test(
@@ -35,7 +35,7 @@ export function isCallerSideFailure(span: SpanRecord): boolean {
 }
 
 /** Whether a span waits for a resource inside its own service. */
-export function isResourceWaitSpan(span: SpanRecord): boolean {
+function isResourceWaitSpan(span: SpanRecord): boolean {
   return WAIT_SPAN.test(span.name);
 }
 

@@ -9,7 +9,7 @@ import { clip, compareText } from './stats';
 import { SpanLinker } from './summarizeSpans';
 
 /** Level names by rank, as the OpenTelemetry log data model's severity ranges name them. */
-export const LOG_LEVELS = [
+const LOG_LEVELS = [
   'UNSPECIFIED',
   'TRACE',
   'DEBUG',
@@ -79,7 +79,7 @@ export type CountedLogs = {
 };
 
 /** What summarizeLogs needs besides the records. */
-export type LogSummaryOptions = {
+type LogSummaryOptions = {
   redactor: Redactor;
   tally: RedactionTally;
   /** Ties a record's trace and span id to operations and dependencies. */
@@ -91,7 +91,7 @@ export type LogSummaryOptions = {
 };
 
 /** Default of `maxBaselineLogs`. */
-export const MAX_BASELINE_LOGS = 100_000;
+const MAX_BASELINE_LOGS = 100_000;
 
 /**
  * Whether a record is in a 1-in-`stride` sample, by its timestamp alone (so the sample does not

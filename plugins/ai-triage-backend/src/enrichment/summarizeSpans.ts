@@ -30,7 +30,7 @@ const CRITICAL_PATHS = 3;
 const MAX_CRITICAL_PATH_STEPS = 12;
 
 /** What summarizeSpans needs besides the spans. */
-export type SpanSummaryOptions = {
+type SpanSummaryOptions = {
   serviceName: string;
   redactor: Redactor;
   tally: RedactionTally;

@@ -38,7 +38,7 @@ export function readCaseFolder(dir: string): TriageCase[] {
 }
 
 /** Parses one case file, naming the file and the first problem when it is not a valid case. */
-export function parseCase(text: string, name: string): TriageCase {
+function parseCase(text: string, name: string): TriageCase {
   let json: unknown;
   try {
     json = JSON.parse(text);

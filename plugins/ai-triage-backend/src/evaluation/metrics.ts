@@ -19,7 +19,7 @@ export type CaseOutcome = {
 };
 
 /** One bin of the reliability table: hypotheses whose probability fell in [from, to). */
-export type ReliabilityBin = {
+type ReliabilityBin = {
   from: number;
   to: number;
   count: number;
@@ -69,7 +69,7 @@ export function namedService(h: HypothesisDraft): string | null {
  * Whether a hypothesis is right by the truth: 1 right, 0 wrong, null unknown (a rejected
  * review only says which service it was not).
  */
-export function hitOf(h: HypothesisDraft, truth: CaseTruth): 0 | 1 | null {
+function hitOf(h: HypothesisDraft, truth: CaseTruth): 0 | 1 | null {
   if (truth.type === 'no-cause') return 0;
   const service = namedService(h);
   if (truth.type === 'not') {
@@ -85,7 +85,7 @@ export function hitOf(h: HypothesisDraft, truth: CaseTruth): 0 | 1 | null {
  * An abstention: the reasoner said the evidence is insufficient, answered nothing, or only
  * below the medium cut-off (the same reading as bench:scenarios).
  */
-export function abstainedOn(outcome: CaseOutcome): boolean {
+function abstainedOn(outcome: CaseOutcome): boolean {
   if (outcome.error || outcome.insufficientEvidence) return true;
   if (outcome.hypotheses.length === 0) return true;
   return outcome.hypotheses.every(h =>
@@ -158,7 +158,7 @@ export function expectedCalibrationError(
 }
 
 /** Every hypothesis with a probability and a known outcome, over all cases. */
-export function forecastsOf(outcomes: CaseOutcome[]): Forecast[] {
+function forecastsOf(outcomes: CaseOutcome[]): Forecast[] {
   return outcomes.flatMap(o =>
     o.hypotheses.flatMap(h => {
       const hit = hitOf(h, o.truth);

@@ -10,7 +10,7 @@ import { ReviewedHypothesis, RunCount, RunSource } from './ReviewQualityStore';
 type RowKey = RunSource & { purpose: TriageQualityRow['purpose'] };
 
 /** A review as a forecast outcome: accepted is right; modified and rejected are wrong. */
-export function forecastOfReview(r: ReviewedHypothesis): Forecast {
+function forecastOfReview(r: ReviewedHypothesis): Forecast {
   return { probability: r.probability, hit: r.decision === 'accepted' ? 1 : 0 };
 }
 

@@ -13,7 +13,7 @@ import {
 import { traceEdgeComponent } from './traceEdgeComponent';
 
 /** Triages an incident again (a new `enrich` job) unless one of its jobs is still active. */
-export type RetriageRequester = {
+type RetriageRequester = {
   requestRetriage(incidentId: string): Promise<unknown>;
 };
 

@@ -1,7 +1,7 @@
 import { CallEdge } from '../database/FaultGroupStore';
 
 /** Incidents' services connected by calls, with the service the calls lead down to. */
-export type TraceEdgeComponent = {
+type TraceEdgeComponent = {
   /** Every service connected to the start through calls, in name order. */
   services: string[];
   /** The sink most services call into, directly or not: the probable origin. */

@@ -28,7 +28,7 @@ export const DEFAULT_ENTITY_CACHE_TTL: EntityCacheTtl = {
  * How long one catalog lookup may take. A catalog that hangs must not hold up the intake: the
  * lookup fails, and the alert is stored unlinked (and linked later by the IncidentLinker).
  */
-export const DEFAULT_LOOKUP_TIMEOUT_MS = 5_000;
+const DEFAULT_LOOKUP_TIMEOUT_MS = 5_000;
 
 /** Bounds the cache when a storm names many services. */
 const MAX_CACHED_SERVICES = 10_000;

@@ -33,7 +33,7 @@ export const DEFAULT_INTAKE_LIMITS: IntakeLimits = {
  */
 export const MAX_IDENTIFIER_LENGTH = 120;
 /** Longest fingerprint (PagerDuty allows `dedup_key`s of 255 characters; so does the column). */
-export const MAX_FINGERPRINT_LENGTH = 255;
+const MAX_FINGERPRINT_LENGTH = 255;
 
 const MAX_REPORTED_PROBLEMS = 10;
 

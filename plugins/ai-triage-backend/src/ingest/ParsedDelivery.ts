@@ -1,7 +1,7 @@
 import { Alert, Severity } from '@ai-triage/plugin-ai-triage-common';
 
 /** An alert the delivery describes in full. `path` names it in error messages (`alerts[3]`). */
-export type ParsedAlert = { path: string; alert: Alert };
+type ParsedAlert = { path: string; alert: Alert };
 
 /**
  * An event on an alert identified by its fingerprint alone (PagerDuty's `dedup_key`): a known

@@ -6,7 +6,7 @@ import {
 } from '@ai-triage/plugin-ai-triage-common';
 
 /** Labels that name the OpenTelemetry `service.name`, in order of preference. */
-export const SERVICE_NAME_LABELS = [
+const SERVICE_NAME_LABELS = [
   'service.name',
   'service_name',
   'service',

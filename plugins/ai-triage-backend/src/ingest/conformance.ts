@@ -5,7 +5,7 @@ import { DEFAULT_INTAKE_LIMITS, checkIntakeLimits } from './IntakeLimits';
 import { SOURCE_FORMATS, parseDelivery } from './parseDelivery';
 
 /** What the intake makes of one file of a payload folder. */
-export type ConformanceResult =
+type ConformanceResult =
   | {
       file: string;
       outcome: 'ok';
@@ -45,7 +45,7 @@ export function detectSource(body: unknown): AlertSource | undefined {
  * Runs one body through the real parser of its detected source, with the default intake
  * limits and without storing anything. A body of no detectable shape is tried with every parser.
  */
-export function checkPayload(
+function checkPayload(
   file: string,
   text: string,
   now = new Date(),

@@ -14,7 +14,7 @@ export type JobOutcome =
   | 'unrecorded';
 
 /** Which reasoner answers in this process, as `ai_triage.reasoner.kind` reports it. */
-export type ReasonerKind = 'llm' | 'heuristic' | 'custom';
+type ReasonerKind = 'llm' | 'heuristic' | 'custom';
 
 /** The kind of the reasoner that answers: a module's, else the LLM when configured. */
 export function reasonerKindOf(options: {
@@ -28,7 +28,7 @@ export function reasonerKindOf(options: {
 }
 
 /** Bucket boundaries (seconds) of the stage histograms: milliseconds to ten minutes. */
-export const STAGE_BUCKETS = [
+const STAGE_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
   600,
 ];
@@ -37,7 +37,7 @@ export const STAGE_BUCKETS = [
  * Bucket boundaries (seconds) of `ai_triage.triage.duration`. The SLO thresholds
  * (`aiTriage.slo.*`) are added, so the recording rules can count the good events exactly.
  */
-export const TRIAGE_BUCKETS = [
+const TRIAGE_BUCKETS = [
   0.5, 1, 2.5, 5, 10, 15, 30, 60, 90, 120, 180, 300, 600, 1800,
 ];
 

@@ -8,7 +8,7 @@ import { slackMessage, ticketComment } from './renderMessages';
 import { SIGNATURE_HEADER, signWebhook } from './signWebhook';
 
 /** A delivery the receiver answered with a non-2xx status; retried (a 5xx, 408 or 429). */
-export class DeliveryRejectedError extends Error {
+class DeliveryRejectedError extends Error {
   name = 'DeliveryRejectedError';
 }
 

@@ -28,7 +28,7 @@ export type WebhookTarget = {
   };
 };
 
-export type TicketCredentials = {
+type TicketCredentials = {
   pagerduty?: { baseUrl: string; token: string; fromEmail: string };
   jira?: { baseUrl: string; email?: string; token: string };
   github?: { baseUrl: string; token: string };

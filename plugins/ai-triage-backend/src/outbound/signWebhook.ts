@@ -4,7 +4,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export const SIGNATURE_HEADER = 'x-ai-triage-signature';
 
 /** How far a signature's timestamp may be from the receiver's clock (Stripe's default). */
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+const DEFAULT_TOLERANCE_SECONDS = 300;
 
 /**
  * Signs a webhook body as Stripe does: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.

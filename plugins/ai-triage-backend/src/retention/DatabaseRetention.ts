@@ -32,7 +32,7 @@ export const DEFAULT_RETENTION_POLICY: RetentionPolicy = {
 };
 
 /** What one run deleted, per kind. */
-export type RetentionReport = {
+type RetentionReport = {
   jobs: number;
   deliveries: number;
   llmCalls: number;

@@ -30,7 +30,7 @@ import { OtlpProtobufDecoder } from './OtlpProtobufDecoder';
  * Largest OTLP export accepted, after gzip is undone; the SDKs' and the collector's default
  * batches stay far below it.
  */
-export const OTLP_BODY_LIMIT = '10mb';
+const OTLP_BODY_LIMIT = '10mb';
 
 const JSON_TYPE = 'application/json';
 const PROTOBUF_TYPES = ['application/x-protobuf', 'application/protobuf'];

@@ -18,7 +18,7 @@ export type DeliveryJob = {
   payload: unknown;
 };
 
-export type StoredWorkflow = {
+type StoredWorkflow = {
   statusChangedBy: string | null;
   statusChangedAt: string | null;
   ticket: TicketRef | null;
@@ -35,7 +35,7 @@ type WorkflowRow = {
   current_root_cause: string | null;
 };
 
-export type StatusChangeOutcome =
+type StatusChangeOutcome =
   | { outcome: 'changed' }
   | { outcome: 'not-found' }
   /** Someone else changed the status first; `expected` no longer holds. */

@@ -37,7 +37,7 @@ import { DatabaseWorkflowStore } from './DatabaseWorkflowStore';
 import { StatusChangeNotifier } from './StatusChangeNotifier';
 
 /** Who asks for a change, and through what (the HTTP API or an MCP/actions call). */
-export type WorkflowCaller = {
+type WorkflowCaller = {
   credentials: BackstageCredentials;
   /** The HTTP request, for the audit record; absent for action calls. */
   request?: Request;
@@ -369,7 +369,7 @@ function summaryOf(incident: Incident) {
 }
 
 /** The user (or, for a service caller, the service) a change is recorded under. */
-export function actorOf(credentials: BackstageCredentials): string {
+function actorOf(credentials: BackstageCredentials): string {
   const principal = credentials.principal as {
     type: string;
     userEntityRef?: string;

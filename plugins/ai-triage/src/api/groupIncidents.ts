@@ -80,7 +80,7 @@ export function groupRowOf(
  *
  * @internal
  */
-export function topHypothesisOf(
+function topHypothesisOf(
   detail: IncidentDetailResponse,
 ): TopHypothesisSummary | null {
   const top = [...detail.hypotheses].sort((a, b) => a.rank - b.rank)[0];

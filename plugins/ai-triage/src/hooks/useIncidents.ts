@@ -10,14 +10,14 @@ import { aiTriageApiRef } from '../api';
 import { usePolling } from './usePolling';
 
 /** How often open pages ask for new incidents and triage progress. */
-export const POLL_INTERVAL_MS = 3000;
+const POLL_INTERVAL_MS = 3000;
 
 /**
  * How often they ask while the signals plugin is installed: finished triage, reviews, status
  * changes and re-triage then arrive as signals at once, so polling only catches new incidents
  * and intermediate triage states.
  */
-export const SIGNALLED_POLL_INTERVAL_MS = 15000;
+const SIGNALLED_POLL_INTERVAL_MS = 15000;
 
 /**
  * Polls `load` every `intervalMs`, and where the Backstage signals plugin is installed also

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 
 /** @internal */
-export type PollingState<T> = {
+type PollingState<T> = {
   /** The latest value, kept while a later poll fails. */
   value?: T;
   /** The error of the latest poll, cleared by the next successful one. */

@@ -2,7 +2,6 @@ import {
   ContextDocument,
   DependencySummary,
   LogTemplate,
-  MetricDelta,
   OperationSummary,
 } from '@ai-triage/plugin-ai-triage-common';
 
@@ -11,7 +10,7 @@ import {
  * baseline (no data before the onset, or too little) is never evidence of change. A rule may
  * still name a suspect on `unknown`, but scoring.ts caps its probability and says why.
  */
-export type Comparison = 'changed' | 'unchanged' | 'unknown';
+type Comparison = 'changed' | 'unchanged' | 'unknown';
 
 /**
  * A dependency counts as slower when its p95 grew by half and by at least 20 ms: 1.5x is above
@@ -99,11 +98,6 @@ export function templateSpiked(template: LogTemplate): Comparison {
   return template.count >= 2 * template.baselineCount + MIN_TEMPLATE_SPIKE
     ? 'changed'
     : 'unchanged';
-}
-
-/** Whether a metric has a baseline value to compare with. */
-export function metricBaseline(metric: MetricDelta): Comparison {
-  return metric.baseline === null ? 'unknown' : 'changed';
 }
 
 /**

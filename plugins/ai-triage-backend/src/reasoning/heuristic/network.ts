@@ -12,7 +12,7 @@ import { possessive, sentences, unique } from './text';
  * mode, not the probability. Baseline comparison: none of its own; the dependency's error rate
  * must have grown against the baseline (dependencies.ts), else the rule does not run.
  */
-export const FAILURE_MODES: Array<{
+const FAILURE_MODES: Array<{
   mode: 'tls' | 'dns' | 'rate-limit' | 'refused' | 'timeout';
   kind: FaultKind;
   pattern: RegExp;

@@ -29,7 +29,7 @@ const MIN_RISE = 0.5;
  * NodeFilesystemAlmostOutOfSpace at 10% free), and where queueing delay of a resource starts to
  * grow fast (M/M/1 wait ~ 1/(1-utilization)).
  */
-export const NEAR_LIMIT = 0.9;
+const NEAR_LIMIT = 0.9;
 
 /** Metrics of things that run out. */
 export const SATURATION_METRIC =

@@ -13,7 +13,7 @@ import {
  * (groundHypotheses), so label and number never disagree. OpenAI's strict structured output
  * wants every field required, hence `origin` nullable rather than optional.
  */
-export const modelHypothesisSchema = hypothesisDraftSchema
+const modelHypothesisSchema = hypothesisDraftSchema
   .omit({ confidence: true, probability: true, kind: true, origin: true })
   .extend({
     probability: z.number().min(0).max(1),

@@ -12,7 +12,7 @@ import {
 import { OpenAIReasonerSettings } from './OpenAIReasoner';
 
 /** `aiTriage.reasoning.llm` with every default applied. */
-export type LlmConfig = OpenAIReasonerSettings & {
+type LlmConfig = OpenAIReasonerSettings & {
   baseUrl: string;
   apiKey: string;
   azure?: { apiVersion: string; deployment?: string };

@@ -114,7 +114,7 @@ export function buildRepairMessages(
 }
 
 /** JSON in which `<` and `>` are escaped, so it cannot contain a tag. Parses to the same value. */
-export function fenceJson(value: unknown): string {
+function fenceJson(value: unknown): string {
   return JSON.stringify(value)
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e');
@@ -125,7 +125,7 @@ export function fenceJson(value: unknown): string {
  * knows whether the baseline can be trusted: the onset and its baseline, whether the baseline is
  * usable, the origin candidates (deepest changed first), the path, and the changes.
  */
-export function localizationSummary(context: ContextDocument) {
+function localizationSummary(context: ContextDocument) {
   const localization = context.localization;
   const origin = localization ? originOf(localization) : null;
   const candidates = [...(localization?.suspects ?? [])]

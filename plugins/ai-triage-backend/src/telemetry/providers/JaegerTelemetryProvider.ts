@@ -63,7 +63,7 @@ const SPAN_KINDS: Record<string, number> = {
   consumer: 5,
 };
 
-export type JaegerProviderOptions = {
+type JaegerProviderOptions = {
   name: string;
   endpoint: HttpEndpoint;
   /** Traces read per window: the failing ones first, then the most recent. Default 20. */

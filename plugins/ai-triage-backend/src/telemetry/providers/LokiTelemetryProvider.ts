@@ -55,7 +55,7 @@ const streamsResponse = z.object({
   }),
 });
 
-export type LokiProviderOptions = {
+type LokiProviderOptions = {
   name: string;
   endpoint: HttpEndpoint;
   /** The label that carries the service name in the default selector. Default `service_name`. */

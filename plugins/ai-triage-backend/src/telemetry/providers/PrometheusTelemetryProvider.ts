@@ -17,7 +17,7 @@ import { HttpEndpoint, getJson } from './getJson';
  * `service.name` is the label `service_name`. `$selector` stands for the entity's label
  * matchers, `$window` for the rate window.
  */
-export const DEFAULT_PROMETHEUS_QUERIES: Record<string, string> = {
+const DEFAULT_PROMETHEUS_QUERIES: Record<string, string> = {
   'http.server.request.rate':
     'sum(rate(http_server_request_duration_seconds_count{$selector}[$window]))',
   'http.server.error_ratio':
@@ -53,7 +53,7 @@ const queryRangeResponse = z.object({
   }),
 });
 
-export type PrometheusProviderOptions = {
+type PrometheusProviderOptions = {
   name: string;
   endpoint: HttpEndpoint;
   /** Replaces or adds queries by metric name; an empty string drops a default one. */

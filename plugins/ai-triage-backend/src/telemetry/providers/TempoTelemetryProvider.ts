@@ -40,7 +40,7 @@ const STATUS_CODES: Record<string, number> = {
 /** Traces fetched by id at once. */
 const FETCH_CONCURRENCY = 4;
 
-export type TempoProviderOptions = {
+type TempoProviderOptions = {
   name: string;
   endpoint: HttpEndpoint;
   /** Traces read per window: the failing ones first, then the most recent. Default 20. */

@@ -23,7 +23,7 @@ const useStyles = makeStyles({
 });
 
 /** The href of an incident: its entity's Incidents tab, or this page for unlinked ones. */
-export function useIncidentHref() {
+function useIncidentHref() {
   const entityLink = useEntityRefLink();
   return (incident: Incident) => {
     const query = `?${new URLSearchParams({ incident: incident.id })}`;

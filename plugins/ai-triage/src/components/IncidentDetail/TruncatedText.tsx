@@ -15,7 +15,7 @@ const useStyles = makeStyles(theme => ({
 }));
 
 /** Characters shown of a long template or attribute before "Show all". */
-export const TRUNCATE_AT = 160;
+const TRUNCATE_AT = 160;
 
 /**
  * Monospace text cut at `max` characters, with a button to show it all (and to shorten it again).

@@ -7,10 +7,10 @@ import {
 import { metricName } from './evidence';
 
 /** A span of time in epoch milliseconds. */
-export type TimeSpan = { from: number; to: number };
+type TimeSpan = { from: number; to: number };
 
 /** One alert's firing span; `to` null while it still fires. */
-export type TimelineAlert = {
+type TimelineAlert = {
   id: string;
   name: string;
   from: number;

@@ -74,7 +74,7 @@ const REVIEW_LABELS = {
 };
 
 /** Where a row's top hypothesis stands with reviewers. */
-export function reviewStateOf(row: IncidentGroupRow): string {
+function reviewStateOf(row: IncidentGroupRow): string {
   if (!row.topHypothesis) return '—';
   const decision = row.topHypothesis.reviewDecision;
   return decision ? REVIEW_LABELS[decision] : 'Unreviewed';
@@ -108,7 +108,7 @@ const SORT_VALUES: Record<SortKey, (row: IncidentGroupRow) => string | number> =
   };
 
 /** The rows in the order the reader asked for; the API's order without a sort. */
-export function sortRows(
+function sortRows(
   rows: IncidentGroupRow[],
   sort: Sort,
 ): IncidentGroupRow[] {

@@ -37,7 +37,7 @@ import {
 import { FaultGroupsTable, SORT_KEYS, Sort, SortKey } from './FaultGroupsTable';
 
 /** Incidents per page of the feed. */
-export const FEED_PAGE_SIZE = 25;
+const FEED_PAGE_SIZE = 25;
 
 const FILTERS = ['owner', 'system', 'severity', 'status'] as const;
 type FilterName = (typeof FILTERS)[number];

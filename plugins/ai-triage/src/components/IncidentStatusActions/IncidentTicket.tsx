@@ -28,7 +28,7 @@ const useStyles = makeStyles(theme => ({
 }));
 
 /** The ticket as people name it, and a link where one can be made without configuration. */
-export function describeTicket(ticket: TicketRef): {
+function describeTicket(ticket: TicketRef): {
   label: string;
   href?: string;
 } {

@@ -17,7 +17,7 @@ import { IncidentDetail } from '../IncidentDetail';
 import { INCIDENT_QUERY_PARAM, IncidentsTable } from './IncidentsTable';
 
 /** Incidents per page: the tab asks the API for one page at a time. */
-export const INCIDENTS_PAGE_SIZE = 20;
+const INCIDENTS_PAGE_SIZE = 20;
 
 function NoIncidents(props: { serviceName: string }) {
   const { serviceName } = props;

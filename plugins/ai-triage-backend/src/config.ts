@@ -62,12 +62,7 @@ const MINUTE = 60_000;
  * The stages a process can run: intake (all HTTP routes), the two triage queue stages, and
  * deliver (outbound webhooks and ticket comments, `aiTriage.outbound`).
  */
-const PIPELINE_STAGES = [
-  'intake',
-  'enrich',
-  'reason',
-  'deliver',
-] as const;
+const PIPELINE_STAGES = ['intake', 'enrich', 'reason', 'deliver'] as const;
 type PipelineStage = (typeof PIPELINE_STAGES)[number];
 
 /** Service level objectives; the rule files in k8s/ use the same defaults. */

@@ -295,11 +295,7 @@ function applyRule(text: string, rule: Rule): { text: string; count: number } {
  * over everything that enters a context document: a field that no summarizer redacted (an alert
  * name, an id, an operation) cannot carry a secret through.
  */
-function redactDeep<T>(
-  value: T,
-  redactor: Redactor,
-  tally: RedactionTally,
-): T {
+function redactDeep<T>(value: T, redactor: Redactor, tally: RedactionTally): T {
   const visit = (node: unknown): unknown => {
     if (typeof node === 'string') return redactor.redact(node, tally);
     if (Array.isArray(node)) return node.map(visit);

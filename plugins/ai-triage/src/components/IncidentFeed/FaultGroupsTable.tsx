@@ -108,10 +108,7 @@ const SORT_VALUES: Record<SortKey, (row: IncidentGroupRow) => string | number> =
   };
 
 /** The rows in the order the reader asked for; the API's order without a sort. */
-function sortRows(
-  rows: IncidentGroupRow[],
-  sort: Sort,
-): IncidentGroupRow[] {
+function sortRows(rows: IncidentGroupRow[], sort: Sort): IncidentGroupRow[] {
   if (!sort) return rows;
   const value = SORT_VALUES[sort.key];
   const sign = sort.direction === 'asc' ? 1 : -1;

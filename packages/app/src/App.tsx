@@ -6,10 +6,12 @@ import userSettingsPlugin from '@backstage/plugin-user-settings/alpha';
 import notificationsPlugin from '@backstage/plugin-notifications/alpha';
 import signalsPlugin from '@backstage/plugin-signals/alpha';
 import aiTriagePlugin from '@ai-triage/plugin-ai-triage';
+import { guestSignInModule } from './modules/guestSignIn';
 import { navModule } from './modules/nav';
 
 // Sign-in uses the app plugin's default page (`sign-in-page:app`), which offers the guest
-// provider; the backend enables it under `auth.providers.guest`.
+// provider; the backend enables it under `auth.providers.guest`. Under `npm start`
+// (NODE_ENV=development) the guest is signed in without a click.
 export default createApp({
   features: [
     catalogPlugin,
@@ -19,5 +21,6 @@ export default createApp({
     signalsPlugin,
     aiTriagePlugin,
     navModule,
+    ...(process.env.NODE_ENV === 'development' ? [guestSignInModule] : []),
   ],
 });

@@ -1,5 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,12 +15,27 @@ jest.setTimeout(180_000);
 
 const POSTGRES_ENV = 'BACKSTAGE_TEST_DATABASE_POSTGRES16_CONNECTION_STRING';
 const repoRoot = resolve(__dirname, '../../..');
-const pluginSrc = join(repoRoot, 'plugins/ai-triage-backend/src');
 const TOKEN = 'pipeline-stages-test-token';
 
-/* eslint-disable @typescript-eslint/no-require-imports */
-const { loadScenario } = require(join(pluginSrc, '__testUtils__/scenarios'));
-/* eslint-enable @typescript-eslint/no-require-imports */
+/**
+ * An example scenario's alert and its telemetry generated for `nowMs` (examples/scenarios; the
+ * generator is an ES module, run in a child process as the plugin's scenario tests do).
+ */
+function loadScenario(name: string, nowMs: number) {
+  const dir = join(repoRoot, 'examples/scenarios', name);
+  const script = `import(${JSON.stringify(join(dir, 'telemetry.mjs'))})
+    .then(m => process.stdout.write(JSON.stringify(m.generateTelemetry(${JSON.stringify(
+      { nowMs },
+    )}))))`;
+  return {
+    alert: JSON.parse(readFileSync(join(dir, 'alert.json'), 'utf8')),
+    telemetry: JSON.parse(
+      execFileSync(process.execPath, ['-e', script], {
+        maxBuffer: 64 * 1024 * 1024,
+      }).toString(),
+    ),
+  };
+}
 
 function freePort(): Promise<number> {
   return new Promise((done, fail) => {

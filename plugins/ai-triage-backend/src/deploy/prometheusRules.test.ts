@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { readKustomization } from './__testUtils__/manifests';
+import { DEFAULT_SLO } from '../config';
+import { readKustomization } from '../__testUtils__/k8sManifests';
 
 const repoRoot = resolve(__dirname, '../../../..');
 const rulesDir = join(repoRoot, 'k8s/prometheus');
@@ -70,12 +71,6 @@ describe('SLO rules', () => {
   });
 
   it('use the SLO defaults of the plugin config', () => {
-    // Loaded by path: an internal of the plugin, which exports only the plugin itself.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { DEFAULT_SLO } = require(join(
-      repoRoot,
-      'plugins/ai-triage-backend/src/config',
-    ));
     const rules = readFileSync(rulesFile, 'utf8');
     const budget = (objective: number) =>
       String(Number((1 - objective).toPrecision(6)));

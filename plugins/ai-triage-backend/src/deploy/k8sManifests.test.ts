@@ -6,6 +6,10 @@ import {
   PrometheusSerializer,
 } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import createKnex from 'knex';
+import { DatabaseJobQueue, insertJob } from '../database/DatabaseJobQueue';
+import { applyDatabaseMigrations } from '../database/migrations';
+import { QueueMetrics } from '../workers/QueueMetrics';
 import {
   checkManifests,
   checkQuery,
@@ -17,7 +21,7 @@ import {
   readKustomization,
   readYamlObjects,
   stagesOf,
-} from './__testUtils__/manifests';
+} from '../__testUtils__/k8sManifests';
 
 function mergeDeep(a: any, b: any): any {
   if (typeof a !== 'object' || typeof b !== 'object' || !a || !b) {
@@ -46,20 +50,6 @@ async function exportedQueueMetrics(): Promise<{
   exposition: string;
   exported: ExportedMetrics;
 }> {
-  const pluginSrc = join(repoRoot, 'plugins/ai-triage-backend/src');
-  // Loaded by path: these are internals of the plugin, which exports only the plugin itself.
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { QueueMetrics } = require(join(pluginSrc, 'workers/QueueMetrics'));
-  const { DatabaseJobQueue, insertJob } = require(join(
-    pluginSrc,
-    'database/DatabaseJobQueue',
-  ));
-  const { applyDatabaseMigrations } = require(join(
-    pluginSrc,
-    'database/migrations',
-  ));
-  const createKnex = require(require.resolve('knex', { paths: [pluginSrc] }));
-  /* eslint-enable @typescript-eslint/no-require-imports */
   const knex = createKnex({
     client: 'better-sqlite3',
     connection: { filename: ':memory:' },
@@ -77,7 +67,7 @@ async function exportedQueueMetrics(): Promise<{
   const provider = new MeterProvider({ readers: [exporter] });
   try {
     await applyDatabaseMigrations(knex);
-    await knex.transaction((tx: unknown) =>
+    await knex.transaction(tx =>
       insertJob(tx, { type: 'enrich', incidentId: 'i1', maxAttempts: 3 }),
     );
     QueueMetrics.register({

@@ -1,7 +1,6 @@
 import { createApp } from '@backstage/frontend-defaults';
 import catalogPlugin from '@backstage/plugin-catalog/alpha';
 import ReactDOM from 'react-dom/client';
-import '@backstage/ui/css/styles.css';
 import aiTriagePlugin from '../src';
 
 // `npm start` in this folder: the plugin in an app of its own (new frontend system) with the

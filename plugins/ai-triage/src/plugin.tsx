@@ -3,7 +3,6 @@ import {
   PageBlueprint,
   coreApis,
   createFrontendPlugin,
-  createRouteRef,
 } from '@backstage/frontend-plugin-api';
 import {
   EntityCardBlueprint,
@@ -12,16 +11,13 @@ import {
 import ReportProblemIcon from '@material-ui/icons/ReportProblem';
 import AssessmentIcon from '@material-ui/icons/Assessment';
 import { AiTriageClient, aiTriageApiRef } from './api';
-import { triageQualityRouteRef } from './routes';
+import {
+  INCIDENTS_CONTENT_PATH,
+  incidentFeedRouteRef,
+  triageQualityRouteRef,
+} from './routes';
 
 export { triageQualityRouteRef } from './routes';
-
-/**
- * The incident feed page; its route ref also makes the page a nav item.
- *
- * @public
- */
-export const incidentFeedRouteRef = createRouteRef();
 
 /** @public */
 export const aiTriageApi = ApiBlueprint.make({
@@ -42,7 +38,7 @@ export const aiTriageApi = ApiBlueprint.make({
 export const aiTriageIncidentsEntityContent = EntityContentBlueprint.make({
   name: 'incidents',
   params: {
-    path: '/incidents',
+    path: INCIDENTS_CONTENT_PATH,
     title: 'Incidents',
     group: 'operation',
     filter: { kind: 'component' },

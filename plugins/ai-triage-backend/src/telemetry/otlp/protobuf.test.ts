@@ -1,7 +1,7 @@
 import { InputError } from '@backstage/errors';
 import { create, toBinary } from '@bufbuild/protobuf';
+import { thirdPartyData } from '@internal/fixtures';
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { readOtlpLogs } from './logs';
 import { readOtlpMetrics } from './metrics';
@@ -16,11 +16,8 @@ import { base64Ids } from '../../__testUtils__/otlpProtobuf';
 import { ExportMetricsServiceRequestSchema } from './generated/opentelemetry/proto/collector/metrics/v1/metrics_service_pb';
 import { ExportTraceServiceRequestSchema } from './generated/opentelemetry/proto/collector/trace/v1/trace_service_pb';
 
-/** The opentelemetry-proto examples, read in place (the repository's parent holds `shared/`). */
-const OTLP_FIXTURES = path.resolve(
-  __dirname,
-  '../../../../../../shared/fixtures/otlp',
-);
+/** The opentelemetry-proto examples, kept outside the repository (see packages/fixtures). */
+const fixtures = thirdPartyData(['otlp/']);
 
 /** The backend package: buf.yaml there names the vendored .proto files (proto/). */
 const PACKAGE_DIR = path.resolve(__dirname, '../../..');
@@ -44,7 +41,7 @@ const READERS = {
 };
 
 function fixture(name: string): any {
-  return JSON.parse(fs.readFileSync(path.join(OTLP_FIXTURES, name), 'utf8'));
+  return fixtures.readJson(`otlp/${name}`);
 }
 
 /**
@@ -81,7 +78,7 @@ function protobufExport(signal: OtlpSignal, name: string): Buffer {
 }
 
 describe('decodeOtlpProtobuf', () => {
-  it.each([
+  fixtures.it.each([
     ['traces', 'trace.json', 1],
     ['metrics', 'metrics.json', 4],
     ['logs', 'logs.json', 1],
@@ -102,47 +99,53 @@ describe('decodeOtlpProtobuf', () => {
     },
   );
 
-  it('writes ids as hex, 64-bit integers as decimal strings and enums as numbers', () => {
-    const decoded = decodeOtlpProtobuf(
-      'traces',
-      protobufExport('traces', 'trace.json'),
-    ) as any;
-    expect(decoded.resourceSpans[0].scopeSpans[0].spans[0]).toEqual({
-      traceId: '5b8efff798038103d269b633813fc60c',
-      spanId: 'eee19b7ec3c1b174',
-      parentSpanId: 'eee19b7ec3c1b173',
-      name: "I'm a server span",
-      startTimeUnixNano: '1544712660000000000',
-      endTimeUnixNano: '1544712661000000000',
-      kind: 2,
-      attributes: [
-        { key: 'my.span.attr', value: { stringValue: 'some value' } },
-      ],
-    });
-  });
+  fixtures.it(
+    'writes ids as hex, 64-bit integers as decimal strings and enums as numbers',
+    () => {
+      const decoded = decodeOtlpProtobuf(
+        'traces',
+        protobufExport('traces', 'trace.json'),
+      ) as any;
+      expect(decoded.resourceSpans[0].scopeSpans[0].spans[0]).toEqual({
+        traceId: '5b8efff798038103d269b633813fc60c',
+        spanId: 'eee19b7ec3c1b174',
+        parentSpanId: 'eee19b7ec3c1b173',
+        name: "I'm a server span",
+        startTimeUnixNano: '1544712660000000000',
+        endTimeUnixNano: '1544712661000000000',
+        kind: 2,
+        attributes: [
+          { key: 'my.span.attr', value: { stringValue: 'some value' } },
+        ],
+      });
+    },
+  );
 
-  it('keeps a log record of every AnyValue type as the JSON form has it', () => {
-    const [fromProtobuf] = readOtlpLogs(
-      decodeOtlpProtobuf('logs', protobufExport('logs', 'logs.json')),
-    ).records;
-    expect(fromProtobuf).toMatchObject({
-      serviceName: 'my.service',
-      timestampMs: 1544712660300,
-      severityText: 'Information',
-      severityNumber: 10,
-      body: 'Example log record',
-      traceId: '5b8efff798038103d269b633813fc60c',
-      spanId: 'eee19b7ec3c1b174',
-      attributes: {
-        'string.attribute': 'some string',
-        'boolean.attribute': true,
-        'int.attribute': 10,
-        'double.attribute': 637.704,
-        'array.attribute': '["many","values"]',
-        'map.attribute': '{"some.map.key":"some value"}',
-      },
-    });
-  });
+  fixtures.it(
+    'keeps a log record of every AnyValue type as the JSON form has it',
+    () => {
+      const [fromProtobuf] = readOtlpLogs(
+        decodeOtlpProtobuf('logs', protobufExport('logs', 'logs.json')),
+      ).records;
+      expect(fromProtobuf).toMatchObject({
+        serviceName: 'my.service',
+        timestampMs: 1544712660300,
+        severityText: 'Information',
+        severityNumber: 10,
+        body: 'Example log record',
+        traceId: '5b8efff798038103d269b633813fc60c',
+        spanId: 'eee19b7ec3c1b174',
+        attributes: {
+          'string.attribute': 'some string',
+          'boolean.attribute': true,
+          'int.attribute': 10,
+          'double.attribute': 637.704,
+          'array.attribute': '["many","values"]',
+          'map.attribute': '{"some.map.key":"some value"}',
+        },
+      });
+    },
+  );
 
   it('writes the ids of span links and exemplars as hex too', () => {
     const traceId = Buffer.from('0af7651916cd43dd8448eb211c80319c', 'hex');
@@ -216,13 +219,16 @@ describe('decodeOtlpProtobuf', () => {
     });
   });
 
-  it('rejects bytes that are not a message of the signal with an InputError naming it', () => {
-    const truncated = protobufExport('traces', 'trace.json').subarray(0, 40);
-    expect(() => decodeOtlpProtobuf('traces', truncated)).toThrow(InputError);
-    expect(() => decodeOtlpProtobuf('traces', truncated)).toThrow(
-      /^Invalid OTLP\/protobuf ExportTraceServiceRequest: /,
-    );
-  });
+  fixtures.it(
+    'rejects bytes that are not a message of the signal with an InputError naming it',
+    () => {
+      const truncated = protobufExport('traces', 'trace.json').subarray(0, 40);
+      expect(() => decodeOtlpProtobuf('traces', truncated)).toThrow(InputError);
+      expect(() => decodeOtlpProtobuf('traces', truncated)).toThrow(
+        /^Invalid OTLP\/protobuf ExportTraceServiceRequest: /,
+      );
+    },
+  );
 });
 
 describe('protobuf responses', () => {

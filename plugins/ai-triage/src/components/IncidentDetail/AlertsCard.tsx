@@ -1,4 +1,5 @@
-import { InfoCard, Link } from '@backstage/core-components';
+import { InfoCard } from '@backstage/core-components';
+import { Link } from '@backstage/ui';
 import Chip from '@material-ui/core/Chip';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
@@ -67,7 +68,13 @@ function AlertItem(props: { alert: StoredAlert }) {
         ))}
       </div>
       {alert.generatorURL && isWebUrl(alert.generatorURL) && (
-        <Link to={alert.generatorURL}>Open in the alert's source</Link>
+        <Link
+          href={alert.generatorURL}
+          target="_blank"
+          rel="noopener noreferrer"
+        >
+          Open in the alert's source
+        </Link>
       )}
     </div>
   );

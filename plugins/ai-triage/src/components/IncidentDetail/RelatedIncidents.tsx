@@ -1,16 +1,13 @@
 import { InfoCard } from '@backstage/core-components';
 import { RouterLink } from '@backstage/frontend-plugin-api';
-import { useEntityRefLink } from '@backstage/plugin-catalog-react';
 import MuiLink from '@material-ui/core/Link';
 import List from '@material-ui/core/List';
 import ListItem from '@material-ui/core/ListItem';
 import ListItemText from '@material-ui/core/ListItemText';
 import Typography from '@material-ui/core/Typography';
-import {
-  Incident,
-  IncidentDetailResponse,
-} from '@ai-triage/plugin-ai-triage-common';
+import { IncidentDetailResponse } from '@ai-triage/plugin-ai-triage-common';
 import { formatTime } from '../../format';
+import { useIncidentHref } from '../../hooks/useIncidentHref';
 import { makeStyles } from '@material-ui/core/styles';
 import { SeverityChip, TRIAGE_STATE_LABELS } from '../IncidentLabels';
 
@@ -21,17 +18,6 @@ const useStyles = makeStyles({
     overflowWrap: 'anywhere',
   },
 });
-
-/** The href of an incident: its entity's Incidents tab, or this page for unlinked ones. */
-function useIncidentHref() {
-  const entityLink = useEntityRefLink();
-  return (incident: Incident) => {
-    const query = `?${new URLSearchParams({ incident: incident.id })}`;
-    return incident.entityRef
-      ? `${entityLink(incident.entityRef).replace(/\/$/, '')}/incidents${query}`
-      : query;
-  };
-}
 
 /**
  * The fault group's other incidents: the same fault seen from other services, lead first.

@@ -1,16 +1,12 @@
 import { useEffect, useState } from 'react';
 import {
-  Content,
   EmptyState,
   Progress,
   ResponseErrorPanel,
 } from '@backstage/core-components';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { useApi, useAppSearchParams } from '@backstage/frontend-plugin-api';
-import {
-  catalogApiRef,
-  useEntityRefLink,
-} from '@backstage/plugin-catalog-react';
+import { catalogApiRef } from '@backstage/plugin-catalog-react';
 import Checkbox from '@material-ui/core/Checkbox';
 import FormControl from '@material-ui/core/FormControl';
 import FormControlLabel from '@material-ui/core/FormControlLabel';
@@ -26,13 +22,14 @@ import {
   IncidentListQuery,
   SEVERITIES,
 } from '@ai-triage/plugin-ai-triage-common';
+import { Container } from '@backstage/ui';
+import { useIncidentHref } from '../../hooks/useIncidentHref';
 import { useIncidentGroups, useIncidents } from '../../hooks/useIncidents';
 import { IncidentDetail } from '../IncidentDetail';
 import {
   INCIDENT_QUERY_PARAM,
   IncidentsPage,
   IncidentsTable,
-  incidentQueryHref,
 } from '../IncidentsTab/IncidentsTable';
 import { FaultGroupsTable, SORT_KEYS, Sort, SortKey } from './FaultGroupsTable';
 
@@ -248,7 +245,6 @@ export function IncidentFeedPage() {
   const classes = useStyles();
   const [searchParams, setSearchParams] = useAppSearchParams();
   const { owners, systems } = useFilterChoices();
-  const entityLink = useEntityRefLink();
 
   const filter = Object.fromEntries(
     FILTERS.map(name => [name, searchParams.get(name) ?? '']),
@@ -286,16 +282,10 @@ export function IncidentFeedPage() {
     update({ [name]: v, page: undefined });
 
   // Linked incidents open on their entity's Incidents tab; unlinked ones open here.
-  const incidentHref = (incident: Incident) =>
-    incident.entityRef
-      ? `${entityLink(incident.entityRef).replace(
-          /\/$/,
-          '',
-        )}/incidents${incidentQueryHref(incident)}`
-      : incidentQueryHref(incident);
+  const incidentHref = useIncidentHref();
 
   return (
-    <Content>
+    <Container>
       <Grid container spacing={3}>
         <Grid item xs={12}>
           <div className={classes.filters} role="search">
@@ -387,6 +377,6 @@ export function IncidentFeedPage() {
           </Grid>
         )}
       </Grid>
-    </Content>
+    </Container>
   );
 }

@@ -1,20 +1,20 @@
 import { useCallback } from 'react';
 import {
   InfoCard,
-  Link,
   Progress,
   ResponseErrorPanel,
 } from '@backstage/core-components';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { useApi } from '@backstage/frontend-plugin-api';
-import { useEntity, useEntityRefLink } from '@backstage/plugin-catalog-react';
+import { useEntity } from '@backstage/plugin-catalog-react';
+import { Link } from '@backstage/ui';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import { aiTriageApiRef } from '../../api';
+import { useIncidentHref } from '../../hooks/useIncidentHref';
 import { useLiveValue } from '../../hooks/useIncidents';
 import { formatAge } from '../../format';
 import { SeverityChip, TriageStateLabel } from '../IncidentLabels';
-import { incidentQueryHref } from '../IncidentsTab/IncidentsTable';
 
 const useStyles = makeStyles(theme => ({
   count: {
@@ -43,7 +43,7 @@ export function IncidentsCard() {
   const { entity } = useEntity();
   const api = useApi(aiTriageApiRef);
   const classes = useStyles();
-  const entityLink = useEntityRefLink();
+  const incidentHref = useIncidentHref();
   const entityRef = stringifyEntityRef(entity);
 
   const load = useCallback(async () => {
@@ -82,12 +82,7 @@ export function IncidentsCard() {
           <>
             <div className={classes.latest}>
               <SeverityChip severity={latest.severity} />
-              <Link
-                to={`${entityLink(entity).replace(
-                  /\/$/,
-                  '',
-                )}/incidents${incidentQueryHref(latest)}`}
-              >
+              <Link href={incidentHref({ ...latest, entityRef })}>
                 {latest.title}
               </Link>
               <Typography variant="caption" color="textSecondary">

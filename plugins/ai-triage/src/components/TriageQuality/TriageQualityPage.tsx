@@ -1,6 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
 import {
-  Content,
   ContentHeader,
   InfoCard,
   Progress,
@@ -8,6 +7,7 @@ import {
   Table,
   TableColumn,
 } from '@backstage/core-components';
+import { Container } from '@backstage/ui';
 import { useApi } from '@backstage/frontend-plugin-api';
 import Button from '@material-ui/core/Button';
 import FormControl from '@material-ui/core/FormControl';
@@ -115,7 +115,7 @@ export function TriageQualityPage() {
   );
 
   return (
-    <Content>
+    <Container>
       <ContentHeader title="Triage quality">
         <FormControl size="small" variant="outlined">
           <InputLabel id="quality-range">Time range</InputLabel>
@@ -214,6 +214,6 @@ export function TriageQualityPage() {
           )}
         </Grid>
       )}
-    </Content>
+    </Container>
   );
 }

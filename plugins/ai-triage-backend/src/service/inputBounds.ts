@@ -10,7 +10,7 @@ import { z } from 'zod';
  * nested thousands of levels deep cannot overflow the stack, and an oversized one is refused
  * after reading it once.
  */
-type InputBounds = {
+export type InputBounds = {
   /** Deepest nesting of objects and arrays. */
   maxDepth: number;
   /** Most entries of one array or one object. */
@@ -21,7 +21,7 @@ type InputBounds = {
   maxAttributes?: number;
 };
 
-const DEFAULT_INPUT_BOUNDS: InputBounds = {
+export const DEFAULT_INPUT_BOUNDS: InputBounds = {
   maxDepth: 32,
   maxEntries: 10_000,
   maxStringLength: 1_048_576,

@@ -21,30 +21,30 @@ import { applyDatabaseMigrations } from './database/migrations';
 import { tuneSqlite } from './database/tuneSqlite';
 import { DatabaseIncidentStore } from './database/DatabaseIncidentStore';
 import { DatabaseFaultGroupStore } from './database/DatabaseFaultGroupStore';
-import { DatabaseJobQueue } from './database/DatabaseJobQueue';
+import { DatabaseJobQueue } from './queue/DatabaseJobQueue';
 import { DatabaseTriageStore } from './database/DatabaseTriageStore';
 import { ContextBuilder } from './enrichment/ContextBuilder';
 import { EnrichmentHandler } from './enrichment/EnrichmentHandler';
 import { FaultGrouper } from './grouping/FaultGrouper';
 import { AlertIngestor } from './ingest/AlertIngestor';
-import { CatalogEntityResolver } from './ingest/EntityResolver';
+import { CatalogEntityResolver } from './catalog/EntityResolver';
 import { IncidentLinker } from './ingest/IncidentLinker';
 import { HeuristicReasoner } from './reasoning/HeuristicReasoner';
 import { ReasoningHandler } from './reasoning/ReasoningHandler';
-import { TriageResultPublisher } from './reasoning/TriageResultPublisher';
+import { TriageResultPublisher } from './publishing/TriageResultPublisher';
 import { OpenAIReasoner } from './reasoning/llm/OpenAIReasoner';
 import {
   createOpenAIClient,
   readLlmConfig,
 } from './reasoning/llm/readLlmConfig';
-import { CatalogEntityQuery } from './service/CatalogEntityQuery';
-import { IncidentSignaller } from './service/IncidentSignaller';
+import { CatalogEntityQuery } from './catalog/CatalogEntityQuery';
+import { IncidentSignaller } from './publishing/IncidentSignaller';
 import { createRouter } from './service/router';
 import { createQualityRouter } from './evaluation/qualityRouter';
 import { ReviewQualityStore } from './evaluation/ReviewQualityStore';
 import { scheduleCalibration } from './evaluation/calibration';
 import { createWebhookRouter } from './service/webhookRouter';
-import { CatalogEntityAnnotations } from './telemetry/CatalogEntityAnnotations';
+import { CatalogEntityAnnotations } from './catalog/CatalogEntityAnnotations';
 import { DatabaseTelemetryStore } from './telemetry/DatabaseTelemetryStore';
 import { createTelemetryProviders } from './telemetry/providers/createTelemetryProviders';
 import { createOtlpRouter } from './telemetry/otlpRouter';
@@ -54,7 +54,7 @@ import {
   incidentResourceRef,
   incidentRules,
 } from './permissions/incidentOwnership';
-import { QueueMetrics } from './workers/QueueMetrics';
+import { QueueMetrics } from './queue/QueueMetrics';
 import {
   PipelineMetrics,
   reasonerKindOf,
@@ -66,7 +66,7 @@ import {
   traceProvider,
   withContextMetrics,
 } from './observability/instrumentStages';
-import { WorkerPool } from './workers/WorkerPool';
+import { WorkerPool } from './queue/WorkerPool';
 import { registerIncidentActions } from './actions/registerIncidentActions';
 import { createIncidentWorkflow } from './workflow/createIncidentWorkflow';
 

@@ -18,7 +18,7 @@ import {
   IngestResult,
   RetriageResult,
 } from './IncidentStore';
-import { insertJob, insertJobs } from './DatabaseJobQueue';
+import { insertJob, insertJobs } from '../queue/DatabaseJobQueue';
 import { isPostgres } from './isPostgres';
 import { DbTimestamp, toIso, toIsoOrNull } from './timestamps';
 

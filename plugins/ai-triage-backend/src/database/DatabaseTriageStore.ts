@@ -9,7 +9,7 @@ import {
 } from '@ai-triage/plugin-ai-triage-common';
 import { NotFoundError } from '@backstage/errors';
 import { Knex } from 'knex';
-import { insertJob } from './DatabaseJobQueue';
+import { insertJob } from '../queue/DatabaseJobQueue';
 import { DbTimestamp, toIso } from './timestamps';
 import {
   LlmCallRecord,

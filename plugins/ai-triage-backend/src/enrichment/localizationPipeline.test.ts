@@ -5,7 +5,7 @@ import { SpanRecord } from '@ai-triage/plugin-ai-triage-node';
 import knexFactory, { Knex } from 'knex';
 import { readAiTriageConfig } from '../config';
 import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
-import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
+import { DatabaseJobQueue } from '../queue/DatabaseJobQueue';
 import { DatabaseTriageStore } from '../database/DatabaseTriageStore';
 import { applyDatabaseMigrations } from '../database/migrations';
 import { AlertIngestor } from '../ingest/AlertIngestor';

@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { JobQueue } from '../database/JobQueue';
+import { JobQueue } from '../queue/JobQueue';
 import { CIRCUIT_STATE_NAMES } from '../reasoning/llm/LlmTelemetry';
 import { PipelineHealth } from './PipelineHealth';
 

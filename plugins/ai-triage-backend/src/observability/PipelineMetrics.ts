@@ -1,6 +1,6 @@
 import { Attributes, Meter, metrics } from '@opentelemetry/api';
 import { ContextDocument } from '@ai-triage/plugin-ai-triage-common';
-import { JobType } from '../database/JobQueue';
+import { JobType } from '../queue/JobQueue';
 import { INSTRUMENTATION_SCOPE } from './tracing';
 
 /** How a job attempt ended, as `job.outcome` reports it. */

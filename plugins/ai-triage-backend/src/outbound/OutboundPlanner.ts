@@ -4,7 +4,7 @@ import {
   ReviewEvent,
   TicketRef,
 } from '@ai-triage/plugin-ai-triage-common';
-import { EntityQuery } from '../service/CatalogEntityQuery';
+import { EntityQuery } from '../catalog/CatalogEntityQuery';
 import { DeliveryJob } from '../workflow/DatabaseWorkflowStore';
 import { OutboundConfig, WebhookTarget } from './readOutboundConfig';
 

@@ -13,7 +13,7 @@ import {
 import { createConditionTransformer } from '@backstage/plugin-permission-node';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { IncidentStore } from '../database/IncidentStore';
-import { EntityQuery } from '../service/CatalogEntityQuery';
+import { EntityQuery } from '../catalog/CatalogEntityQuery';
 import {
   IncidentQuery,
   IncidentResource,

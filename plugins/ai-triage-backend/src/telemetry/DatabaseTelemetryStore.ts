@@ -8,7 +8,7 @@ import {
   TelemetryResult,
 } from '@ai-triage/plugin-ai-triage-node';
 import { Knex } from 'knex';
-import { logShapeKey } from '../enrichment/logShapeKey';
+import { logShapeKey } from './logShapeKey';
 import { compareText } from '../enrichment/stats';
 import { levelRank } from '../enrichment/summarizeLogs';
 import {

@@ -7,7 +7,7 @@ import {
 } from '@ai-triage/plugin-ai-triage-common';
 import { isDatabaseConflictError } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
-import { insertJobs } from '../database/DatabaseJobQueue';
+import { insertJobs } from '../queue/DatabaseJobQueue';
 import { insertReview } from '../database/DatabaseTriageStore';
 import { DbTimestamp, toIsoOrNull } from '../database/timestamps';
 

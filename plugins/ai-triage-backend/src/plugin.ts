@@ -19,6 +19,7 @@ import Router from 'express-promise-router';
 import { readAiTriageConfig } from './config';
 import { applyDatabaseMigrations } from './database/migrations';
 import { tuneSqlite } from './database/tuneSqlite';
+import { pingDatabase } from './database/pingDatabase';
 import { DatabaseIncidentStore } from './database/DatabaseIncidentStore';
 import { DatabaseFaultGroupStore } from './database/DatabaseFaultGroupStore';
 import { DatabaseJobQueue } from './queue/DatabaseJobQueue';
@@ -139,7 +140,7 @@ export const aiTriagePlugin = createBackendPlugin({
         lifecycle.addShutdownHook(() => queueMetrics.unregister());
         const checks = PipelineChecks.register({
           health: deps.health,
-          knex,
+          pingDatabase: () => pingDatabase(knex),
           queue,
         });
         const pipelineMetrics = PipelineMetrics.create({

@@ -10,13 +10,9 @@ import { Knex } from 'knex';
 import { insertJobs } from '../queue/DatabaseJobQueue';
 import { insertReview } from '../database/DatabaseTriageStore';
 import { DbTimestamp, toIsoOrNull } from '../database/timestamps';
+import { DeliveryJob } from '../outbound/OutboundPlanner';
 
-/** A `deliver` job to enqueue with a workflow change (see `outbound/`). */
-export type DeliveryJob = {
-  incidentId: string;
-  maxAttempts: number;
-  payload: unknown;
-};
+export type { DeliveryJob };
 
 export type StoredWorkflow = {
   statusChangedBy: string | null;

@@ -49,10 +49,10 @@ async function exportedQueueMetrics(): Promise<{
   const pluginSrc = join(repoRoot, 'plugins/ai-triage-backend/src');
   // Loaded by path: these are internals of the plugin, which exports only the plugin itself.
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { QueueMetrics } = require(join(pluginSrc, 'workers/QueueMetrics'));
+  const { QueueMetrics } = require(join(pluginSrc, 'queue/QueueMetrics'));
   const { DatabaseJobQueue, insertJob } = require(join(
     pluginSrc,
-    'database/DatabaseJobQueue',
+    'queue/DatabaseJobQueue',
   ));
   const { applyDatabaseMigrations } = require(join(
     pluginSrc,

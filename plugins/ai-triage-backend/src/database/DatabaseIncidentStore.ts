@@ -19,8 +19,8 @@ import {
   RetriageResult,
 } from './IncidentStore';
 import { insertJob, insertJobs } from '../queue/DatabaseJobQueue';
-import { isPostgres } from './isPostgres';
-import { DbTimestamp, toIso, toIsoOrNull } from './timestamps';
+import { isPostgres } from '../sql/isPostgres';
+import { DbTimestamp, toIso, toIsoOrNull } from '../sql/timestamps';
 
 type IncidentRow = {
   id: string;

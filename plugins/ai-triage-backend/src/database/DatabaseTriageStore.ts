@@ -10,7 +10,7 @@ import {
 import { NotFoundError } from '@backstage/errors';
 import { Knex } from 'knex';
 import { insertJob } from '../queue/DatabaseJobQueue';
-import { DbTimestamp, toIso } from './timestamps';
+import { DbTimestamp, toIso } from '../sql/timestamps';
 import {
   LlmCallRecord,
   StoredContext,

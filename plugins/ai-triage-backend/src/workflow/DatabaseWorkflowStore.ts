@@ -9,7 +9,7 @@ import { isDatabaseConflictError } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
 import { insertJobs } from '../queue/DatabaseJobQueue';
 import { insertReview } from '../database/DatabaseTriageStore';
-import { DbTimestamp, toIsoOrNull } from '../database/timestamps';
+import { DbTimestamp, toIsoOrNull } from '../sql/timestamps';
 import { DeliveryJob } from '../outbound/OutboundPlanner';
 
 export type { DeliveryJob };

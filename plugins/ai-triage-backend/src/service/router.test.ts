@@ -102,8 +102,6 @@ async function startApi(
     access: IncidentAccess.create({
       permissions,
       incidents,
-      catalog,
-      auth,
       entityQuery,
     }),
   });

@@ -1,10 +1,70 @@
-// Import cycles are forbidden in the plugins' sources: between files, and between folders (a
-// folder is a "room" of the backend, docs/architecture.md says which rooms may import which).
+// Import cycles are forbidden in the plugins' sources: between files, and between folders; and
+// each room (folder) of the backend imports only the rooms docs/architecture.md allows it.
 // Run by `npm test` (npm run lint:cycles). Tests and test utilities are left out: they may reach
 // into any room.
+const backend = 'plugins/ai-triage-backend/src';
+
+// The rooms of the backend plugin and the other rooms each may import, as docs/architecture.md
+// lists them (pipeline/, plugin.ts and index.ts may import any).
+const rooms = {
+  actions: ['catalog', 'database', 'ingest', 'permissions', 'workflow'],
+  catalog: [],
+  database: ['queue', 'sql'],
+  enrichment: [
+    'catalog',
+    'database',
+    'grouping',
+    'observability',
+    'queue',
+    'telemetry',
+  ],
+  evaluation: ['database', 'ingest', 'reasoning'],
+  grouping: ['database'],
+  ingest: ['catalog', 'database', 'queue'],
+  observability: [],
+  outbound: ['catalog', 'queue'],
+  permissions: ['catalog', 'database'],
+  publishing: ['database'],
+  queue: ['observability', 'sql'],
+  reasoning: [
+    'database',
+    'enrichment',
+    'grouping',
+    'observability',
+    'publishing',
+    'queue',
+  ],
+  retention: [],
+  service: [
+    'catalog',
+    'database',
+    'ingest',
+    'permissions',
+    'queue',
+    'workflow',
+  ],
+  sql: [],
+  telemetry: ['ingest', 'service'],
+  workflow: ['catalog', 'database', 'outbound', 'publishing', 'queue', 'sql'],
+};
+
+const roomRules = Object.entries(rooms).map(([room, allowed]) => ({
+  name: `room-${room}`,
+  severity: 'error',
+  comment: `${room}/ may import only ${
+    allowed.join(', ') || 'no other room'
+  } (docs/architecture.md)`,
+  from: { path: `^${backend}/${room}/` },
+  to: {
+    path: `^${backend}/`,
+    pathNot: `^${backend}/(${[room, ...allowed].join('|')})/`,
+  },
+}));
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
+    ...roomRules,
     {
       name: 'no-circular',
       severity: 'error',

@@ -24,6 +24,22 @@ import {
 } from './incidentRows';
 import { IncidentIngestion } from './IncidentIngestion';
 
+/**
+ * Sets an incident's triage state, in `db` (a transaction of another store that moves the
+ * triage on, such as the triage store saving a context or a run): the one write of the
+ * incident's triage state, so the `incidents` table is written by this store's code only.
+ */
+export async function updateTriageState(
+  db: Knex,
+  incidentId: string,
+  state: TriageState,
+  at: Date,
+): Promise<void> {
+  await db('incidents')
+    .where('id', incidentId)
+    .update({ triage_state: state, updated_at: at });
+}
+
 /** The lead of the incident's fault group, as a correlated subquery on `incidents`. */
 const LEAD_OF_GROUP =
   'select lead_incident_id from fault_groups where fault_groups.id = incidents.fault_group_id';
@@ -200,9 +216,7 @@ export class DatabaseIncidentStore implements IncidentStore {
   }
 
   async setTriageState(incidentId: string, state: TriageState): Promise<void> {
-    await this.knex('incidents')
-      .where('id', incidentId)
-      .update({ triage_state: state, updated_at: new Date() });
+    await updateTriageState(this.knex, incidentId, state, new Date());
   }
 
   /**

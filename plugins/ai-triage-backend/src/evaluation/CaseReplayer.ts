@@ -82,7 +82,7 @@ class TokenTally implements LlmCallAuditLog {
 }
 
 /**
- * Re-reasons cases with one reasoner, built by the same code as the plugin builds it
+ * Re-reasons cases with one reasoner, picked and built by the plugin's own `selectReasoner`
  * (HeuristicReasoner; OpenAIReasoner from `aiTriage.reasoning.llm` with its client, prompt,
  * structured output and repair; calibration when given; then the same grounding as the
  * `reason` stage). Nothing is stored: the LLM calls' audit records only feed the token counts

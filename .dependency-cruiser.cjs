@@ -5,7 +5,8 @@
 const backend = 'plugins/ai-triage-backend/src';
 
 // The rooms of the backend plugin and the other rooms each may import, as docs/architecture.md
-// lists them (pipeline/, plugin.ts and index.ts may import any).
+// lists them (pipeline/, plugin.ts and index.ts may import any; every room may import
+// configSection.ts).
 const rooms = {
   actions: ['catalog', 'database', 'ingest', 'permissions', 'workflow'],
   catalog: [],
@@ -57,7 +58,11 @@ const roomRules = Object.entries(rooms).map(([room, allowed]) => ({
   from: { path: `^${backend}/${room}/` },
   to: {
     path: `^${backend}/`,
-    pathNot: `^${backend}/(${[room, ...allowed].join('|')})/`,
+    // configSection.ts (how every room reads its aiTriage.* section) imports no room.
+    pathNot: [
+      `^${backend}/(${[room, ...allowed].join('|')})/`,
+      `^${backend}/configSection\\.ts$`,
+    ],
   },
 }));
 

@@ -19,7 +19,7 @@ const rooms = {
     'queue',
     'telemetry',
   ],
-  evaluation: ['database', 'ingest', 'reasoning'],
+  evaluation: ['database', 'ingest', 'reasoning', 'sql'],
   grouping: ['database'],
   ingest: ['catalog', 'database', 'queue'],
   observability: [],

@@ -4,7 +4,7 @@ import {
   DEFAULT_MINER_OPTIONS,
   LogTemplateMiner,
   MinerOptions,
-} from '../src/enrichment/LogTemplateMiner';
+} from '../src/telemetry/LogTemplateMiner';
 import {
   groupingAccuracy,
   LOGHUB_SYSTEMS,

@@ -34,8 +34,8 @@ import {
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import knexFactory, { Knex } from 'knex';
 import { aiTriagePlugin } from '../src/plugin';
-import { DatabaseJobQueue } from '../src/database/DatabaseJobQueue';
-import { toIso } from '../src/database/timestamps';
+import { DatabaseJobQueue } from '../src/queue/DatabaseJobQueue';
+import { toIso } from '../src/sql/timestamps';
 // The repository's test tooling (also used by scripts/test.mjs); benchmarks are not published.
 // eslint-disable-next-line @backstage/no-relative-monorepo-imports
 import { startPostgres } from '../../../scripts/lib/postgres.mjs';

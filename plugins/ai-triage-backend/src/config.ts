@@ -9,7 +9,7 @@ import {
   readConfigSection,
   wholeNumber,
 } from './configSection';
-import { JobType } from './database/JobQueue';
+import { JobType } from './queue/JobQueue';
 import { RedactionOptions } from './enrichment/redact';
 import { DEFAULT_INTAKE_LIMITS, IntakeLimits } from './ingest/IntakeLimits';
 import { DEFAULT_OTLP_LIMITS, OtlpLimits } from './telemetry/otlp';
@@ -20,10 +20,10 @@ import {
 import {
   DEFAULT_ENTITY_CACHE_TTL,
   EntityCacheTtl,
-} from './ingest/EntityResolver';
+} from './catalog/EntityResolver';
 
 /** The plugin's configuration with every default applied. */
-type AiTriageConfig = {
+export type AiTriageConfig = {
   workers: {
     /** Whether this process runs any queue stage (enrich or reason). */
     enabled: boolean;

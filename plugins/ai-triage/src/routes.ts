@@ -1,4 +1,5 @@
 import { createRouteRef } from '@backstage/frontend-plugin-api';
+import { Incident } from '@ai-triage/plugin-ai-triage-common';
 
 /**
  * The Triage quality page; its route ref also makes the page a sidebar item.
@@ -12,3 +13,11 @@ export const incidentFeedRouteRef = createRouteRef();
 
 /** The path of the Incidents tab under an entity page (`entity-content:ai-triage/incidents`). */
 export const INCIDENTS_CONTENT_PATH = '/incidents';
+
+/** The query parameter that holds the selected incident, so a reload shows it again. */
+export const INCIDENT_QUERY_PARAM = 'incident';
+
+/** A link to the incident on the current page (`?incident=<id>`). */
+export function incidentQueryHref(incident: Incident): string {
+  return `?${new URLSearchParams({ [INCIDENT_QUERY_PARAM]: incident.id })}`;
+}

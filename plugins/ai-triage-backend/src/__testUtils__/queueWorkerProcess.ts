@@ -7,9 +7,9 @@
  */
 import { LoggerService } from '@backstage/backend-plugin-api';
 import knexFactory from 'knex';
-import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
-import { Job } from '../database/JobQueue';
-import { WorkerPool } from '../workers/WorkerPool';
+import { DatabaseJobQueue } from '../queue/DatabaseJobQueue';
+import { Job } from '../queue/JobQueue';
+import { WorkerPool } from '../queue/WorkerPool';
 
 const stderrLogger: LoggerService = {
   error: message => process.stderr.write(`error: ${message}\n`),

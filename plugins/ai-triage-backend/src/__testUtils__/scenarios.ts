@@ -2,27 +2,21 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  AuditorService,
   LoggerService,
   resolvePackagePath,
 } from '@backstage/backend-plugin-api';
+import { EventsService } from '@backstage/plugin-events-node';
 import { ConfigReader } from '@backstage/config';
 import {
   ContextDocument,
   HypothesisDraft,
 } from '@ai-triage/plugin-ai-triage-common';
 import { Knex } from 'knex';
-import { readAiTriageConfig } from '../config';
-import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
-import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
-import { DatabaseTriageStore } from '../database/DatabaseTriageStore';
-import { applyDatabaseMigrations } from '../database/migrations';
-import { ContextBuilder } from '../enrichment/ContextBuilder';
-import { EnrichmentHandler } from '../enrichment/EnrichmentHandler';
-import { AlertIngestor } from '../ingest/AlertIngestor';
-import { EntityResolver } from '../ingest/EntityResolver';
-import { HeuristicReasoner } from '../reasoning/HeuristicReasoner';
-import { ReasoningHandler } from '../reasoning/ReasoningHandler';
-import { DatabaseTelemetryStore } from '../telemetry/DatabaseTelemetryStore';
+import {
+  PipelineCatalog,
+  createTriagePipeline,
+} from '../pipeline/createTriagePipeline';
 import {
   parseOtlpLogs,
   parseOtlpMetrics,
@@ -78,13 +72,36 @@ export function listScenarios(): string[] {
     .sort();
 }
 
-/** The example catalog: every service is the component of its name. */
-const exampleCatalog: EntityResolver = {
+/**
+ * The example catalog: every service is the component of its name, with no annotations,
+ * owners or declared dependencies.
+ */
+export const exampleCatalog: PipelineCatalog = {
   async resolve(serviceName) {
     return `component:default/${serviceName}`;
   },
   async serviceNamesOf(entityRef) {
     return [entityRef.split('/').pop()!];
+  },
+  async entityRefsOf() {
+    return [];
+  },
+  async ownersOf() {
+    return [];
+  },
+  async annotationsOf() {
+    return {};
+  },
+};
+
+/** Events and audit records go nowhere in a replay. */
+const noEvents: EventsService = {
+  async publish() {},
+  async subscribe() {},
+};
+const noAudit: AuditorService = {
+  async createEvent() {
+    return { async success() {}, async fail() {} };
   },
 };
 
@@ -112,10 +129,11 @@ export type ScenarioReplay = {
 };
 
 /**
- * Replays a scenario (with its generator's default seed, or another one) through the real pipeline on `knex` (a fresh database): its telemetry into
- * the embedded OTLP store, its Alertmanager payload through the intake (normalization,
- * correlation, the delivery transaction), then the enrich and reason jobs off the queue with the
- * production handlers and the heuristic reasoner. Scores the stored hypotheses against the
+ * Replays a scenario (with its generator's default seed, or another one) through the plugin's
+ * pipeline (createTriagePipeline) on `knex` (a fresh database): its telemetry into the embedded
+ * OTLP store, its Alertmanager payload through the intake (normalization, correlation, the
+ * delivery transaction), then the enrich and reason jobs off the queue with the production
+ * handlers and the configured (heuristic) reasoner. Scores the stored hypotheses against the
  * scenario's known root cause (`expected.rootCausePattern`, a case-insensitive regex that a
  * matching hypothesis's root cause contains).
  */
@@ -130,19 +148,20 @@ export async function replayScenario(
     nowMs,
     options.seed,
   );
-  await applyDatabaseMigrations(knex);
-  const config = readAiTriageConfig(new ConfigReader({}));
-  const logger = silentLogger();
-  const queue = DatabaseJobQueue.create({ knex });
-  const incidents = DatabaseIncidentStore.create({
-    knex,
-    maxAttempts: 1,
-    reopenWindowMs: config.correlation.reopenWindowMs,
-  });
-  const triage = DatabaseTriageStore.create({ knex, maxAttempts: 1 });
-  const store = DatabaseTelemetryStore.create({ knex });
-
-  await store.ingest({
+  // The plugin's pipeline, one attempt per job, on the example catalog; no scheduler, so no
+  // background tasks.
+  const pipeline = await createTriagePipeline(
+    {
+      config: new ConfigReader({ aiTriage: { workers: { maxAttempts: 1 } } }),
+      database: { getClient: async () => knex },
+      logger: silentLogger(),
+      events: noEvents,
+      auditor: noAudit,
+    },
+    { catalog: exampleCatalog },
+  );
+  const { triage, queue } = pipeline;
+  await pipeline.telemetry.ingest({
     spans: parseOtlpTraces(telemetry.traces),
     metrics: parseOtlpMetrics(telemetry.metrics),
     logs: parseOtlpLogs(telemetry.logs),
@@ -154,45 +173,21 @@ export async function replayScenario(
     ...alert,
     alerts: alert.alerts.map((a: object) => ({ ...a, startsAt })),
   };
-  const ingestor = AlertIngestor.create({
-    incidents,
-    queue,
-    entities: exampleCatalog,
-    limits: config.intake.limits,
-    logger,
-  });
-  const accepted = await ingestor.ingest(
+  const accepted = await pipeline.ingestor.ingest(
     'alertmanager',
     body,
     Buffer.from(JSON.stringify(body)),
   );
   const [incidentId] = accepted.incidentIds;
 
-  const handlers = {
-    enrich: EnrichmentHandler.create({
-      incidents,
-      triage,
-      providers: [store],
-      contextBuilder: ContextBuilder.create({
-        maxBytes: config.enrichment.maxContextBytes,
-      }),
-      lookbackMs: config.enrichment.lookbackMs,
-      providerTimeoutMs: config.enrichment.providerTimeoutMs,
-      maxRecordsPerSignal: config.enrichment.maxRecordsPerSignal,
-      logger,
-    }),
-    reason: ReasoningHandler.create({
-      triage,
-      reasoner: new HeuristicReasoner(),
-      fallback: new HeuristicReasoner(),
-      logger,
-    }),
-  };
+  // The workers' job, one job at a time in this process.
+  const handlers = pipeline.handlers!;
   for (let job = await queue.claim('replay', 60_000); job; ) {
-    await handlers[job.type as keyof typeof handlers].handle(job);
+    await handlers[job.type].handle(job);
     await queue.complete(job, 'replay');
     job = await queue.claim('replay', 60_000);
   }
+  await pipeline.stop();
 
   const stored = await triage.listHypotheses(incidentId);
   const run = await triage.getLatestRun(incidentId);

@@ -14,10 +14,10 @@ import {
 } from '@ai-triage/plugin-ai-triage-common';
 import { IncidentStore } from '../database/IncidentStore';
 import { TriageStore } from '../database/TriageStore';
-import { EntityResolver } from '../ingest/EntityResolver';
+import { EntityResolver } from '../catalog/EntityResolver';
 import { parseInput } from '../ingest/fromZodError';
 import { IncidentAccess } from '../permissions/IncidentAccess';
-import { EntityQuery } from '../service/CatalogEntityQuery';
+import { EntityQuery } from '../catalog/CatalogEntityQuery';
 import { IncidentWorkflowService } from '../workflow/IncidentWorkflowService';
 
 /**

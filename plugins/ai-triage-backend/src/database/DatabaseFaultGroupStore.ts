@@ -6,8 +6,8 @@ import {
   GroupingIncident,
   StoredFaultGroup,
 } from './FaultGroupStore';
-import { isPostgres } from './isPostgres';
-import { DbTimestamp, toIso } from './timestamps';
+import { isPostgres } from '../sql/isPostgres';
+import { DbTimestamp, toIso } from '../sql/timestamps';
 
 type GroupRow = {
   id: string;

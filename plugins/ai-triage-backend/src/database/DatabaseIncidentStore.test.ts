@@ -1,7 +1,7 @@
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { applyDatabaseMigrations } from './migrations';
 import { DatabaseIncidentStore } from './DatabaseIncidentStore';
-import { DatabaseJobQueue } from './DatabaseJobQueue';
+import { DatabaseJobQueue } from '../queue/DatabaseJobQueue';
 import { ingestItem, testAlert } from '../__testUtils__/alerts';
 
 jest.setTimeout(60_000);

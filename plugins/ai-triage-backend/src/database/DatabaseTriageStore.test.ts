@@ -4,7 +4,7 @@ import { ingestItem, testAlert } from '../__testUtils__/alerts';
 import { slowPaymentsContext } from '../__testUtils__/contexts';
 import { applyDatabaseMigrations } from './migrations';
 import { DatabaseIncidentStore } from './DatabaseIncidentStore';
-import { DatabaseJobQueue } from './DatabaseJobQueue';
+import { DatabaseJobQueue } from '../queue/DatabaseJobQueue';
 import { DatabaseTriageStore } from './DatabaseTriageStore';
 
 jest.setTimeout(60_000);

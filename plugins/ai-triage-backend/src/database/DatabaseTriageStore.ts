@@ -9,8 +9,9 @@ import {
 } from '@ai-triage/plugin-ai-triage-common';
 import { NotFoundError } from '@backstage/errors';
 import { Knex } from 'knex';
-import { insertJob } from './DatabaseJobQueue';
-import { DbTimestamp, toIso } from './timestamps';
+import { insertJob } from '../queue/DatabaseJobQueue';
+import { updateTriageState } from './DatabaseIncidentStore';
+import { DbTimestamp, toIso } from '../sql/timestamps';
 import {
   LlmCallRecord,
   StoredContext,
@@ -137,9 +138,12 @@ export class DatabaseTriageStore implements TriageStore {
           maxAttempts: this.maxAttempts,
           followsJobId: input.jobId,
         });
-        await tx('incidents')
-          .where('id', input.incidentId)
-          .update({ triage_state: 'reasoning', updated_at: row.created_at });
+        await updateTriageState(
+          tx,
+          input.incidentId,
+          'reasoning',
+          row.created_at,
+        );
       }
       return toContext({ ...row, id: inserted.id ?? inserted });
     });
@@ -217,9 +221,7 @@ export class DatabaseTriageStore implements TriageStore {
         );
       }
       if (purpose === 'live') {
-        await tx('incidents')
-          .where('id', input.incidentId)
-          .update({ triage_state: 'triaged', updated_at: now });
+        await updateTriageState(tx, input.incidentId, 'triaged', now);
       }
       return toRun(run);
     });

@@ -7,9 +7,9 @@ import {
 } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import createKnex from 'knex';
-import { DatabaseJobQueue, insertJob } from '../database/DatabaseJobQueue';
+import { DatabaseJobQueue, insertJob } from '../queue/DatabaseJobQueue';
 import { applyDatabaseMigrations } from '../database/migrations';
-import { QueueMetrics } from '../workers/QueueMetrics';
+import { QueueMetrics } from '../queue/QueueMetrics';
 import {
   checkManifests,
   checkQuery,

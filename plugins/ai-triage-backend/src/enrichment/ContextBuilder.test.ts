@@ -9,7 +9,7 @@ import {
   SpanRecord,
 } from '@ai-triage/plugin-ai-triage-node';
 import { ContextBuilder, ContextBuildInput } from './ContextBuilder';
-import { logShapeKey } from './logShapeKey';
+import { logShapeKey } from '../telemetry/logShapeKey';
 import {
   slowPaymentsScenario,
   WINDOW_FROM_MS,

@@ -3,8 +3,8 @@ import {
   SpanRecord,
   TelemetryProvider,
 } from '@ai-triage/plugin-ai-triage-node';
-import { EntityResolver } from '../ingest/EntityResolver';
-import { EntityAnnotations } from '../telemetry/CatalogEntityAnnotations';
+import { EntityResolver } from '../catalog/EntityResolver';
+import { EntityAnnotations } from '../catalog/CatalogEntityAnnotations';
 import { isTraceSpanSource } from '../telemetry/TelemetryStore';
 import { localize } from './localize';
 import { ServiceTelemetry } from './localizeContext';

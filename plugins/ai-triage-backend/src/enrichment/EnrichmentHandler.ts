@@ -5,10 +5,10 @@ import {
   TelemetryQuery,
 } from '@ai-triage/plugin-ai-triage-node';
 import { IncidentStore } from '../database/IncidentStore';
-import { Job } from '../database/JobQueue';
+import { Job } from '../queue/JobQueue';
 import { TriageStore } from '../database/TriageStore';
-import { EntityResolver } from '../ingest/EntityResolver';
-import { EntityAnnotations } from '../telemetry/CatalogEntityAnnotations';
+import { EntityResolver } from '../catalog/EntityResolver';
+import { EntityAnnotations } from '../catalog/CatalogEntityAnnotations';
 import { TelemetryProviderSelector } from '../telemetry/TelemetryProviderSelector';
 import { FaultGrouper } from '../grouping/FaultGrouper';
 import { TELEMETRY_PROVIDERS_ANNOTATION } from '../telemetry/annotations';

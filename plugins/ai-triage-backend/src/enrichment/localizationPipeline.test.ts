@@ -1,18 +1,12 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
+import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { ContextDocument } from '@ai-triage/plugin-ai-triage-common';
 import { SpanRecord } from '@ai-triage/plugin-ai-triage-node';
 import knexFactory, { Knex } from 'knex';
-import { readAiTriageConfig } from '../config';
-import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
-import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
-import { DatabaseTriageStore } from '../database/DatabaseTriageStore';
-import { applyDatabaseMigrations } from '../database/migrations';
-import { AlertIngestor } from '../ingest/AlertIngestor';
-import { DatabaseTelemetryStore } from '../telemetry/DatabaseTelemetryStore';
+import { createTriagePipeline } from '../pipeline/createTriagePipeline';
+import { exampleCatalog } from '../__testUtils__/scenarios';
 import { FAULT_MS, FAULT_S, shopTraces } from '../__testUtils__/shopTraces';
-import { ContextBuilder } from './ContextBuilder';
-import { EnrichmentHandler } from './EnrichmentHandler';
 
 const silent: LoggerService = {
   error() {},
@@ -37,24 +31,24 @@ async function enrich(
     useNullAsDefault: true,
   });
   try {
-    await applyDatabaseMigrations(knex);
-    const config = readAiTriageConfig(new ConfigReader({}));
+    const pipeline = await createTriagePipeline(
+      {
+        config: new ConfigReader({ aiTriage: { workers: { maxAttempts: 1 } } }),
+        database: { getClient: async () => knex },
+        logger: silent,
+        events: mockServices.events(),
+        auditor: mockServices.auditor.mock(),
+      },
+      { catalog: exampleCatalog },
+    );
     // The recording-like traffic ends a few seconds ago.
     const shiftMs = Date.now() - 5_000 - (FAULT_MS + FAULT_S * 1000);
-    const store = DatabaseTelemetryStore.create({ knex });
-    await store.ingest({
+    await pipeline.telemetry.ingest({
       spans: spans.map(span => ({
         ...span,
         startTimeMs: span.startTimeMs + shiftMs,
       })),
     });
-    const queue = DatabaseJobQueue.create({ knex });
-    const incidents = DatabaseIncidentStore.create({
-      knex,
-      maxAttempts: 1,
-      reopenWindowMs: config.correlation.reopenWindowMs,
-    });
-    const triage = DatabaseTriageStore.create({ knex, maxAttempts: 1 });
     const body = {
       version: '4',
       status: 'firing',
@@ -81,40 +75,16 @@ async function enrich(
         },
       ],
     };
-    const ingestor = AlertIngestor.create({
-      incidents,
-      queue,
-      entities: {
-        async resolve(name) {
-          return `component:default/${name}`;
-        },
-        async serviceNamesOf(ref) {
-          return [ref.split('/').pop()!];
-        },
-      },
-      limits: config.intake.limits,
-      logger: silent,
-    });
-    const { incidentIds } = await ingestor.ingest(
+    const { incidentIds } = await pipeline.ingestor.ingest(
       'alertmanager',
       body,
       Buffer.from(JSON.stringify(body)),
     );
-    const handler = EnrichmentHandler.create({
-      incidents,
-      triage,
-      providers: [store],
-      contextBuilder: ContextBuilder.create(),
-      lookbackMs: config.enrichment.lookbackMs,
-      providerTimeoutMs: config.enrichment.providerTimeoutMs,
-      maxRecordsPerSignal: config.enrichment.maxRecordsPerSignal,
-      localizationMaxDepth: config.enrichment.localizationMaxDepth,
-      logger: silent,
-    });
-    const job = await queue.claim('test', 60_000);
+    const job = await pipeline.queue.claim('test', 60_000);
     expect(job?.type).toBe('enrich');
-    await handler.handle(job!);
-    return (await triage.getLatestContext(incidentIds[0]))!.document;
+    await pipeline.handlers!.enrich.handle(job!);
+    await pipeline.stop();
+    return (await pipeline.triage.getLatestContext(incidentIds[0]))!.document;
   } finally {
     await knex.destroy();
   }

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { LogTemplate } from '@ai-triage/plugin-ai-triage-common';
 import { LogRecord } from '@ai-triage/plugin-ai-triage-node';
 import { LogShapeCount } from '../telemetry/TelemetryStore';
-import { LogTemplateMiner, MessageShapes } from './LogTemplateMiner';
-import { logShapeKey } from './logShapeKey';
+import { LogTemplateMiner, MessageShapes } from '../telemetry/LogTemplateMiner';
+import { levelRank } from '../telemetry/logLevel';
+import { logShapeKey } from '../telemetry/logShapeKey';
 import { RedactionTally, Redactor } from './redact';
 import { clip, compareText } from './stats';
 import { SpanLinker } from './summarizeSpans';
@@ -23,26 +24,6 @@ const MAX_TEMPLATE_LENGTH = 500;
 const MAX_SAMPLE_LENGTH = 500;
 /** Trace ids kept per template. */
 const MAX_TRACE_IDS = 3;
-
-/**
- * Rank of a record's level, 0 (unspecified) to 6 (fatal): from its SeverityNumber, else from
- * the words its severity text uses.
- */
-export function levelRank(
-  log: Pick<LogRecord, 'severityNumber' | 'severityText'>,
-): number {
-  if (log.severityNumber >= 1 && log.severityNumber <= 24) {
-    return Math.ceil(log.severityNumber / 4);
-  }
-  const text = log.severityText.toLowerCase();
-  if (/fatal|crit|emerg|alert|panic/.test(text)) return 6;
-  if (/err|severe/.test(text)) return 5;
-  if (/warn/.test(text)) return 4;
-  if (/info|notice/.test(text)) return 3;
-  if (/debug|fine/.test(text)) return 2;
-  if (/trace/.test(text)) return 1;
-  return 0;
-}
 
 /** What the incident window holds of one shape or template. */
 type WindowStats = {

@@ -12,14 +12,9 @@ import {
   LlmCallRecord,
   StoredLlmCall,
 } from '../database/TriageStore';
-import { HeuristicReasoner } from '../reasoning/HeuristicReasoner';
 import { groundHypotheses } from '../reasoning/groundHypotheses';
-import { OpenAIReasoner } from '../reasoning/llm/OpenAIReasoner';
-import {
-  createOpenAIClient,
-  readLlmConfig,
-} from '../reasoning/llm/readLlmConfig';
-import { PROMPT_VERSION } from '../reasoning/llm/triagePrompt';
+import { readLlmConfig } from '../reasoning/llm/readLlmConfig';
+import { selectReasoner } from '../reasoning/selectReasoner';
 import { CalibratedReasoner, CalibrationSource } from './calibration';
 import { CaseOutcome } from './metrics';
 
@@ -87,7 +82,7 @@ class TokenTally implements LlmCallAuditLog {
 }
 
 /**
- * Re-reasons cases with one reasoner, built by the same code as the plugin builds it
+ * Re-reasons cases with one reasoner, picked and built by the plugin's own `selectReasoner`
  * (HeuristicReasoner; OpenAIReasoner from `aiTriage.reasoning.llm` with its client, prompt,
  * structured output and repair; calibration when given; then the same grounding as the
  * `reason` stage). Nothing is stored: the LLM calls' audit records only feed the token counts
@@ -101,35 +96,24 @@ export class CaseReplayer {
     calibration?: { source: CalibrationSource; minReviews: number };
   }): CaseReplayer {
     const tally = new TokenTally();
-    const calibrated = (reasoner: Reasoner) =>
-      options.calibration
-        ? new CalibratedReasoner(reasoner, options.calibration.source, {
-            minReviews: options.calibration.minReviews,
-          })
-        : reasoner;
-    if (options.reasoner === 'heuristic') {
-      return new CaseReplayer(
-        calibrated(new HeuristicReasoner()),
-        'heuristic',
-        tally,
-      );
-    }
-    const llm = readLlmConfig(options.config);
-    if (!llm) {
+    if (options.reasoner === 'llm' && !readLlmConfig(options.config)) {
       throw new InputError(
         '--reasoner llm needs aiTriage.reasoning.llm (baseUrl, model) in the --config file',
       );
     }
-    const reasoner = OpenAIReasoner.create({
-      client: createOpenAIClient(llm),
-      settings: llm,
+    const calibration = options.calibration;
+    const selected = selectReasoner({
+      config: options.config,
       audit: tally,
+      use: options.reasoner,
+      wrap: calibration
+        ? reasoner =>
+            new CalibratedReasoner(reasoner, calibration.source, {
+              minReviews: calibration.minReviews,
+            })
+        : undefined,
     });
-    return new CaseReplayer(
-      calibrated(reasoner),
-      `llm ${llm.model} (${PROMPT_VERSION})`,
-      tally,
-    );
+    return new CaseReplayer(selected.reasoner, selected.label, tally);
   }
 
   private constructor(

@@ -4,7 +4,7 @@ import {
   ReviewDecision,
   probabilityOfLabel,
 } from '@ai-triage/plugin-ai-triage-common';
-import { toIso } from '../database/timestamps';
+import { toIso } from '../sql/timestamps';
 
 /** What answered a triage run: reasoner, model and prompt version (null for the heuristic). */
 export type RunSource = {

@@ -232,7 +232,8 @@ export function readCalibrationConfig(
  * reasoners are wrapped to use its result; with calibration disabled they stay as they are.
  */
 export async function scheduleCalibration(options: {
-  scheduler: import('@backstage/backend-plugin-api').SchedulerService;
+  /** Recomputes the bins on it; without one (replays) the stored bins are only read. */
+  scheduler?: import('@backstage/backend-plugin-api').SchedulerService;
   logger: import('@backstage/backend-plugin-api').LoggerService;
   knex: Knex;
   config: import('@backstage/config').Config;
@@ -241,7 +242,7 @@ export async function scheduleCalibration(options: {
   if (!config.enabled) return { wrap: reasoner => reasoner };
   const store = new CalibrationStore(options.knex);
   const reviews = new ReviewQualityStore(options.knex);
-  await options.scheduler.scheduleTask({
+  await options.scheduler?.scheduleTask({
     id: 'ai-triage-calibration',
     frequency: { minutes: config.frequencyMinutes },
     timeout: { minutes: 5 },

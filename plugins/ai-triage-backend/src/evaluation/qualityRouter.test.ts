@@ -13,7 +13,7 @@ import { ingestItem, testAlert } from '../__testUtils__/alerts';
 import { slowPaymentsContext } from '../__testUtils__/contexts';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
-import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
+import { DatabaseJobQueue } from '../queue/DatabaseJobQueue';
 import { DatabaseTriageStore } from '../database/DatabaseTriageStore';
 import { applyDatabaseMigrations } from '../database/migrations';
 import { ReviewCaseStore } from './ReviewCaseStore';

@@ -6,8 +6,8 @@ import {
   WebhookAcceptedResponse,
 } from '@ai-triage/plugin-ai-triage-common';
 import { IncidentStore } from '../database/IncidentStore';
-import { JobQueue } from '../database/JobQueue';
-import { EntityResolver } from './EntityResolver';
+import { JobQueue } from '../queue/JobQueue';
+import { EntityResolver } from '../catalog/EntityResolver';
 import { correlationKey } from './correlationKey';
 import {
   IntakeLimits,

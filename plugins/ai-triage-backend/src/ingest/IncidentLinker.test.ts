@@ -7,7 +7,7 @@ import { serviceComponent } from '../__testUtils__/entities';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
 import { applyDatabaseMigrations } from '../database/migrations';
-import { CatalogEntityResolver } from './EntityResolver';
+import { CatalogEntityResolver } from '../catalog/EntityResolver';
 import { IncidentLinker } from './IncidentLinker';
 
 jest.setTimeout(60_000);

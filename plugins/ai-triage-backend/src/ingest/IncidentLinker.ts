@@ -1,7 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { UNKNOWN_SERVICE_NAME } from '@ai-triage/plugin-ai-triage-common';
 import { IncidentStore } from '../database/IncidentStore';
-import { EntityResolver } from './EntityResolver';
+import { EntityResolver } from '../catalog/EntityResolver';
 
 /** Services looked at per run; the next run goes on after the last one. */
 const SERVICES_PER_RUN = 500;

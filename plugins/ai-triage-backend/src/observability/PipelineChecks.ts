@@ -1,12 +1,27 @@
-import { Knex } from 'knex';
-import { JobQueue } from '../database/JobQueue';
-import { CIRCUIT_STATE_NAMES } from '../reasoning/llm/LlmTelemetry';
+import { CIRCUIT_STATE_NAMES } from './circuitStates';
 import { PipelineHealth } from './PipelineHealth';
 
 /** Oldest waiting job age over which the queue check warns (the KEDA age trigger's threshold). */
 const QUEUE_LAG_WARN_SECONDS = 300;
 
 type ProviderOutcome = { ok: boolean; at: string; error?: string };
+
+/** What the queue check reads of the job queue (`JobQueue.stats()`). */
+type QueueCheckSource = {
+  stats(): Promise<{
+    depth: number;
+    dead: number;
+    oldestAgeMs: number;
+    oldestAgeMsByType: Partial<Record<string, number>>;
+  }>;
+};
+
+type PipelineChecksOptions = {
+  health: PipelineHealth;
+  /** One round trip to the plugin's database; rejects when it is unreachable. */
+  pingDatabase: () => Promise<void>;
+  queue: QueueCheckSource;
+};
 
 /**
  * The plugin's readiness checks, registered on the process's {@link PipelineHealth}:
@@ -16,27 +31,19 @@ type ProviderOutcome = { ok: boolean; at: string; error?: string };
  * when the last one failed).
  */
 export class PipelineChecks {
-  static register(options: {
-    health: PipelineHealth;
-    knex: Knex;
-    queue: JobQueue;
-  }): PipelineChecks {
+  static register(options: PipelineChecksOptions): PipelineChecks {
     return new PipelineChecks(options);
   }
 
   private readonly providers = new Map<string, ProviderOutcome>();
   private readonly health: PipelineHealth;
 
-  private constructor(options: {
-    health: PipelineHealth;
-    knex: Knex;
-    queue: JobQueue;
-  }) {
-    const { health, knex, queue } = options;
+  private constructor(options: PipelineChecksOptions) {
+    const { health, pingDatabase, queue } = options;
     this.health = health;
     health.register('database', async () => {
       const started = Date.now();
-      await knex.raw('select 1');
+      await pingDatabase();
       return { status: 'ok', latencyMs: Date.now() - started };
     });
     health.register('queue', async () => {

@@ -1,6 +1,5 @@
 import { Attributes, Meter, metrics } from '@opentelemetry/api';
 import { ContextDocument } from '@ai-triage/plugin-ai-triage-common';
-import { JobType } from '../database/JobQueue';
 import { INSTRUMENTATION_SCOPE } from './tracing';
 
 /** How a job attempt ended, as `job.outcome` reports it. */
@@ -157,11 +156,11 @@ export class PipelineMetrics {
     this.alerts.add(delivery.alerts, attributes);
   }
 
-  recordQueueWait(type: JobType, waitMs: number): void {
+  recordQueueWait(type: string, waitMs: number): void {
     this.queueWait.record(Math.max(0, waitMs) / 1000, { 'job.type': type });
   }
 
-  recordJob(type: JobType, outcome: JobOutcome, durationMs: number): void {
+  recordJob(type: string, outcome: JobOutcome, durationMs: number): void {
     const attributes = { 'job.type': type, 'job.outcome': outcome };
     this.jobDuration.record(durationMs / 1000, attributes);
     this.jobs.add(1, attributes);

@@ -1,6 +1,6 @@
 import { SpanKind, trace } from '@opentelemetry/api';
+import { ContextDocument } from '@ai-triage/plugin-ai-triage-common';
 import { TelemetryProvider } from '@ai-triage/plugin-ai-triage-node';
-import { TriageStore } from '../database/TriageStore';
 import { PipelineMetrics } from './PipelineMetrics';
 import { aiTriageTracer, endWithError } from './tracing';
 
@@ -61,15 +61,20 @@ export function traceProvider(
   });
 }
 
+/** What {@link withContextMetrics} wraps: a store that saves context documents (`TriageStore`). */
+type ContextSaver = {
+  saveContext(input: { document: ContextDocument }): Promise<unknown>;
+};
+
 /** The triage store, counting the redactions and truncations of each context it stores. */
-export function withContextMetrics<T extends TriageStore>(
+export function withContextMetrics<T extends ContextSaver>(
   store: T,
   metrics: PipelineMetrics,
 ): T {
   return new Proxy(store, {
     get(target, property, receiver) {
       if (property === 'saveContext') {
-        return async (input: Parameters<TriageStore['saveContext']>[0]) => {
+        return async (input: Parameters<T['saveContext']>[0]) => {
           const saved = await target.saveContext(input);
           metrics.recordContext(input.document);
           return saved;

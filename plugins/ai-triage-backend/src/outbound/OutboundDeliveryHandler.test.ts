@@ -4,7 +4,7 @@ import {
   AI_TRIAGE_REVIEWS_TOPIC,
   ReviewEvent,
 } from '@ai-triage/plugin-ai-triage-common';
-import { isLastAttempt, Job } from '../database/JobQueue';
+import { isLastAttempt, Job } from '../queue/JobQueue';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { startReceiver } from '../__testUtils__/workflowTestKit';

@@ -1,7 +1,7 @@
 import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
 import { TicketRef } from '@ai-triage/plugin-ai-triage-common';
-import { Job, PermanentJobError } from '../database/JobQueue';
-import { JobHandler } from '../workers/WorkerPool';
+import { Job, PermanentJobError } from '../queue/JobQueue';
+import { JobHandler } from '../queue/WorkerPool';
 import { DeliveryPayload } from './OutboundPlanner';
 import { OutboundConfig } from './readOutboundConfig';
 import { slackMessage, ticketComment } from './renderMessages';

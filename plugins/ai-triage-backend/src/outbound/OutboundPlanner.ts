@@ -4,9 +4,15 @@ import {
   ReviewEvent,
   TicketRef,
 } from '@ai-triage/plugin-ai-triage-common';
-import { EntityQuery } from '../service/CatalogEntityQuery';
-import { DeliveryJob } from '../workflow/DatabaseWorkflowStore';
+import { EntityQuery } from '../catalog/CatalogEntityQuery';
 import { OutboundConfig, WebhookTarget } from './readOutboundConfig';
+
+/** A `deliver` job to enqueue with a workflow change (planned here, stored with the change by `workflow/`). */
+export type DeliveryJob = {
+  incidentId: string;
+  maxAttempts: number;
+  payload: unknown;
+};
 
 /** The input of a `deliver` job. Secrets and URLs stay in config; the job names its target. */
 export type DeliveryPayload =

@@ -1,5 +1,4 @@
 import {
-  AuthService,
   BackstageCredentials,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
@@ -11,9 +10,8 @@ import {
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
 import { createConditionTransformer } from '@backstage/plugin-permission-node';
-import { CatalogService } from '@backstage/plugin-catalog-node';
 import { IncidentStore } from '../database/IncidentStore';
-import { EntityQuery } from '../service/CatalogEntityQuery';
+import { EntityQuery } from '../catalog/CatalogEntityQuery';
 import {
   IncidentQuery,
   IncidentResource,
@@ -32,8 +30,6 @@ export class IncidentAccess {
   static create(options: {
     permissions: PermissionsService;
     incidents: IncidentStore;
-    catalog: CatalogService;
-    auth: AuthService;
     entityQuery: EntityQuery;
   }): IncidentAccess {
     return new IncidentAccess(options);
@@ -95,22 +91,17 @@ export class IncidentAccess {
   async loadResources(
     incidentIds: string[],
   ): Promise<Array<IncidentResource | undefined>> {
-    const { incidents, catalog, auth } = this.options;
+    const { incidents, entityQuery } = this.options;
     return Promise.all(
       incidentIds.map(async id => {
         const incident = await incidents.getIncident(id);
         if (!incident) return undefined;
-        const entity = incident.entityRef
-          ? await catalog.getEntityByRef(incident.entityRef, {
-              credentials: await auth.getOwnServiceCredentials(),
-            })
-          : undefined;
         return {
           id,
           entityRef: incident.entityRef,
-          ownerRefs: (entity?.relations ?? [])
-            .filter(relation => relation.type === 'ownedBy')
-            .map(relation => relation.targetRef),
+          ownerRefs: incident.entityRef
+            ? await entityQuery.ownersOf(incident.entityRef)
+            : [],
         };
       }),
     );

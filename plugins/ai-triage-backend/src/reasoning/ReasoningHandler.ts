@@ -3,11 +3,11 @@ import { NotFoundError } from '@backstage/errors';
 import { HypothesisSet } from '@ai-triage/plugin-ai-triage-common';
 import { Reasoner } from '@ai-triage/plugin-ai-triage-node';
 import { IncidentStore } from '../database/IncidentStore';
-import { Job } from '../database/JobQueue';
+import { Job } from '../queue/JobQueue';
 import { TriageStore } from '../database/TriageStore';
 import { FaultGrouper } from '../grouping/FaultGrouper';
 import { groundHypotheses } from './groundHypotheses';
-import { TriageResultPublisher } from './TriageResultPublisher';
+import { TriageResultPublisher } from '../publishing/TriageResultPublisher';
 import { annotateIncident } from '../observability/instrumentStages';
 
 /**

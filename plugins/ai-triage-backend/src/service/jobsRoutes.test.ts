@@ -1,6 +1,6 @@
 import { mockCredentials } from '@backstage/backend-test-utils';
 import request from 'supertest';
-import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
+import { DatabaseJobQueue } from '../queue/DatabaseJobQueue';
 import {
   firingAlertmanagerWebhook,
   startAiTriageBackend,

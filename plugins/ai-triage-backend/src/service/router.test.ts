@@ -20,12 +20,12 @@ import { slowPaymentsContext } from '../__testUtils__/contexts';
 import { serviceComponent } from '../__testUtils__/entities';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
-import { DatabaseJobQueue } from '../database/DatabaseJobQueue';
+import { DatabaseJobQueue } from '../queue/DatabaseJobQueue';
 import { DatabaseTriageStore } from '../database/DatabaseTriageStore';
 import { applyDatabaseMigrations } from '../database/migrations';
-import { CatalogEntityResolver } from '../ingest/EntityResolver';
-import { CatalogEntityQuery } from './CatalogEntityQuery';
-import { IncidentSignaller } from './IncidentSignaller';
+import { CatalogEntityResolver } from '../catalog/EntityResolver';
+import { CatalogEntityQuery } from '../catalog/CatalogEntityQuery';
+import { IncidentSignaller } from '../publishing/IncidentSignaller';
 import { createRouter } from './router';
 import { ConfigReader } from '@backstage/config';
 import { DefaultEventsService } from '@backstage/plugin-events-node';
@@ -102,8 +102,6 @@ async function startApi(
     access: IncidentAccess.create({
       permissions,
       incidents,
-      catalog,
-      auth,
       entityQuery,
     }),
   });

@@ -20,13 +20,13 @@ import {
 import { z } from 'zod';
 import { FaultGroupStore } from '../database/FaultGroupStore';
 import { IncidentStore } from '../database/IncidentStore';
-import { JobQueue } from '../database/JobQueue';
+import { JobQueue } from '../queue/JobQueue';
 import { TriageStore } from '../database/TriageStore';
-import { EntityResolver } from '../ingest/EntityResolver';
+import { EntityResolver } from '../catalog/EntityResolver';
 import { parseInput } from '../ingest/fromZodError';
 import { IncidentAccess } from '../permissions/IncidentAccess';
 import { IncidentWorkflowService } from '../workflow/IncidentWorkflowService';
-import { EntityQuery } from './CatalogEntityQuery';
+import { EntityQuery } from '../catalog/CatalogEntityQuery';
 import { entityRefParam, rejectUnboundedInput } from './inputBounds';
 
 /** A comma-separated query parameter whose values must each be one of `values`. */

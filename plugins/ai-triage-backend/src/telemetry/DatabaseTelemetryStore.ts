@@ -8,9 +8,8 @@ import {
   TelemetryResult,
 } from '@ai-triage/plugin-ai-triage-node';
 import { Knex } from 'knex';
-import { logShapeKey } from '../enrichment/logShapeKey';
-import { compareText } from '../enrichment/stats';
-import { levelRank } from '../enrichment/summarizeLogs';
+import { logShapeKey } from './logShapeKey';
+import { levelRank } from './logLevel';
 import {
   LogShapeCountSource,
   LogShapeCounts,
@@ -18,6 +17,12 @@ import {
   TelemetryStore,
   TraceSpanSource,
 } from './TelemetryStore';
+
+/** Compares strings by code unit, independent of the locale. */
+function compareText(a: string, b: string): number {
+  if (a < b) return -1;
+  return a > b ? 1 : 0;
+}
 
 type SpanRow = {
   id?: number | string;

@@ -7,16 +7,12 @@ import {
 } from '@ai-triage/plugin-ai-triage-common';
 import { isDatabaseConflictError } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
-import { insertJobs } from '../database/DatabaseJobQueue';
+import { insertJobs } from '../queue/DatabaseJobQueue';
 import { insertReview } from '../database/DatabaseTriageStore';
-import { DbTimestamp, toIsoOrNull } from '../database/timestamps';
+import { DbTimestamp, toIsoOrNull } from '../sql/timestamps';
+import { DeliveryJob } from '../outbound/OutboundPlanner';
 
-/** A `deliver` job to enqueue with a workflow change (see `outbound/`). */
-export type DeliveryJob = {
-  incidentId: string;
-  maxAttempts: number;
-  payload: unknown;
-};
+export type { DeliveryJob };
 
 type StoredWorkflow = {
   statusChangedBy: string | null;

@@ -29,10 +29,10 @@ import {
 } from '@ai-triage/plugin-ai-triage-common';
 import { Request } from 'express';
 import { IncidentStore } from '../database/IncidentStore';
-import { JobQueue } from '../database/JobQueue';
+import { JobQueue } from '../queue/JobQueue';
 import { TriageStore } from '../database/TriageStore';
 import { OutboundPlanner } from '../outbound/OutboundPlanner';
-import { IncidentSignaller } from '../service/IncidentSignaller';
+import { IncidentSignaller } from '../publishing/IncidentSignaller';
 import { DatabaseWorkflowStore } from './DatabaseWorkflowStore';
 import { StatusChangeNotifier } from './StatusChangeNotifier';
 

@@ -8,7 +8,7 @@ import {
 import {
   incidentsLink,
   NOTIFICATION_SEVERITY,
-} from '../reasoning/TriageResultPublisher';
+} from '../publishing/TriageResultPublisher';
 
 const VERBS: Partial<Record<IncidentEvent['type'], string>> = {
   'incident.acknowledged': 'acknowledged',

@@ -1,7 +1,6 @@
 import { Incident } from '@ai-triage/plugin-ai-triage-common';
 import { useEntityRefLink } from '@backstage/plugin-catalog-react';
-import { incidentQueryHref } from '../components/IncidentsTab/IncidentsTable';
-import { INCIDENTS_CONTENT_PATH } from '../routes';
+import { INCIDENTS_CONTENT_PATH, incidentQueryHref } from '../routes';
 
 /**
  * The href of an incident: its entity's Incidents tab (the catalog's entity route ref, then the

@@ -11,14 +11,6 @@ import { CircuitState } from 'cockatiel';
 
 const INSTRUMENTATION_SCOPE = '@ai-triage/plugin-ai-triage-backend';
 
-/** Names of the breaker states, as the `ai_triage.reasoner.circuit_state` gauge reports them. */
-export const CIRCUIT_STATE_NAMES: Record<CircuitState, string> = {
-  [CircuitState.Closed]: 'closed',
-  [CircuitState.Open]: 'open',
-  [CircuitState.HalfOpen]: 'half_open',
-  [CircuitState.Isolated]: 'isolated',
-};
-
 /**
  * Spans and metrics of LLM calls, named after the OpenTelemetry GenAI semantic conventions:
  * a `chat {model}` client span per call, `gen_ai.client.operation.duration` (seconds) and

@@ -1,4 +1,5 @@
 import { mockServices } from '@backstage/backend-test-utils';
+import { ConfigReader } from '@backstage/config';
 import {
   ContextDocument,
   FAULT_KINDS,
@@ -26,9 +27,9 @@ import { DatabaseTriageStore } from '../../database/DatabaseTriageStore';
 import { ingestItem, testAlert } from '../../__testUtils__/alerts';
 import { testContext } from '../../__testUtils__/contexts';
 import { createTestDatabases } from '../../__testUtils__/testDatabases';
+import { exampleCatalog } from '../../__testUtils__/scenarios';
+import { createTriagePipeline } from '../../pipeline/createTriagePipeline';
 import { FakeChatCompletionsServer } from '../__testUtils__/FakeChatCompletionsServer';
-import { HeuristicReasoner } from '../HeuristicReasoner';
-import { ReasoningHandler } from '../ReasoningHandler';
 import { LlmTelemetry } from './LlmTelemetry';
 import {
   InvalidModelOutputError,
@@ -285,13 +286,20 @@ function createReasoner(
   });
 }
 
-function createHandler(reasoner: OpenAIReasoner) {
-  return ReasoningHandler.create({
-    triage,
-    reasoner,
-    fallback: new HeuristicReasoner(),
-    logger: mockServices.logger.mock(),
-  });
+/** The plugin's `reason` stage (createTriagePipeline) with this reasoner in front. */
+async function createHandler(reasoner: OpenAIReasoner) {
+  const pipeline = await createTriagePipeline(
+    {
+      config: new ConfigReader({ aiTriage: { workers: { maxAttempts: 3 } } }),
+      database: { getClient: async () => knex, migrations: { skip: true } },
+      logger: mockServices.logger.mock(),
+      events: mockServices.events(),
+      auditor: mockServices.auditor.mock(),
+    },
+    { catalog: exampleCatalog, reasoner },
+  );
+  await pipeline.stop();
+  return pipeline.handlers!.reason;
 }
 
 /** The incident's job for the handler (only its incident id matters). */
@@ -519,7 +527,7 @@ describe('OpenAIReasoner against a chat-completions server', () => {
       { content: JSON.stringify(wrong) },
       { content: JSON.stringify(wrong) },
     );
-    await createHandler(reasoner).handle(reasonJob(incidentId));
+    await (await createHandler(reasoner)).handle(reasonJob(incidentId));
     const run = await triage.getLatestRun(incidentId);
     expect(run).toMatchObject({
       reasoner: 'heuristic (fallback)',
@@ -564,7 +572,7 @@ describe('OpenAIReasoner against a chat-completions server', () => {
         hypotheses: [answer.hypotheses[0]],
       }),
     });
-    await createHandler(createReasoner()).handle(reasonJob(incidentId));
+    await (await createHandler(createReasoner())).handle(reasonJob(incidentId));
     expect(await triage.getLatestRun(incidentId)).toMatchObject({
       reasoner: 'openai',
       degraded: false,
@@ -578,7 +586,7 @@ describe('OpenAIReasoner against a chat-completions server', () => {
     server.reply({
       content: JSON.stringify({ hypotheses: [], insufficientEvidence: true }),
     });
-    await createHandler(createReasoner()).handle(reasonJob(incidentId));
+    await (await createHandler(createReasoner())).handle(reasonJob(incidentId));
     expect(await triage.getLatestRun(incidentId)).toMatchObject({
       reasoner: 'openai',
       model: 'triage-test-model',
@@ -687,7 +695,7 @@ describe('OpenAIReasoner against a chat-completions server', () => {
       attempt: 1,
     });
 
-    await createHandler(reasoner).handle(reasonJob(incidentId));
+    await (await createHandler(reasoner)).handle(reasonJob(incidentId));
     const run = await triage.getLatestRun(incidentId);
     expect(run).toMatchObject({
       reasoner: 'heuristic (fallback)',
@@ -738,7 +746,7 @@ describe('OpenAIReasoner against a chat-completions server', () => {
     server.replyAlways({ status: 500, message: 'The server had an error' });
     const logger = mockServices.logger.mock();
     const reasoner = createReasoner({}, undefined, logger);
-    const handler = createHandler(reasoner);
+    const handler = await createHandler(reasoner);
 
     for (let i = 0; i < 3; i++) {
       const { incidentId } = await storedContext();

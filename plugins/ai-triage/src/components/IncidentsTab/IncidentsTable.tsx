@@ -9,13 +9,8 @@ import { Incident } from '@ai-triage/plugin-ai-triage-common';
 import { formatAge, formatTime } from '../../format';
 import { SeverityChip, TriageStateLabel } from '../IncidentLabels';
 
-/** The query parameter that holds the selected incident, so a reload shows it again. */
-export const INCIDENT_QUERY_PARAM = 'incident';
-
-/** A link to the incident on the current page (`?incident=<id>`). */
-export function incidentQueryHref(incident: Incident): string {
-  return `?${new URLSearchParams({ [INCIDENT_QUERY_PARAM]: incident.id })}`;
-}
+export { INCIDENT_QUERY_PARAM, incidentQueryHref } from '../../routes';
+import { incidentQueryHref } from '../../routes';
 
 /** The page of the list the table shows, counted from 0. @internal */
 export type IncidentsPage = {

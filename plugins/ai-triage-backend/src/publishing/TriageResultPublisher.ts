@@ -10,7 +10,7 @@ import {
   probabilityOfLabel,
 } from '@ai-triage/plugin-ai-triage-common';
 import { TriageRun } from '../database/TriageStore';
-import { IncidentSignaller } from '../service/IncidentSignaller';
+import { IncidentSignaller } from './IncidentSignaller';
 
 /** Notification severity of an incident severity. */
 export const NOTIFICATION_SEVERITY = {

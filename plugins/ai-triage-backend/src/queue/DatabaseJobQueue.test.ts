@@ -1,8 +1,8 @@
 import { Knex } from 'knex';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { ingestItem, testAlert } from '../__testUtils__/alerts';
-import { applyDatabaseMigrations } from './migrations';
-import { DatabaseIncidentStore } from './DatabaseIncidentStore';
+import { applyDatabaseMigrations } from '../database/migrations';
+import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
 import { DatabaseJobQueue, backoffMs } from './DatabaseJobQueue';
 
 jest.setTimeout(60_000);

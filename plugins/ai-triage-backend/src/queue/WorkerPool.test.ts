@@ -7,12 +7,8 @@ import knexFactory, { Knex } from 'knex';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { waitFor } from '../__testUtils__/testBackend';
 import { applyDatabaseMigrations } from '../database/migrations';
-import {
-  DatabaseJobQueue,
-  JOBS_CHANNEL,
-  insertJob,
-} from '../database/DatabaseJobQueue';
-import { Job } from '../database/JobQueue';
+import { DatabaseJobQueue, JOBS_CHANNEL, insertJob } from './DatabaseJobQueue';
+import { Job } from './JobQueue';
 import { JobHandler, WorkerPool } from './WorkerPool';
 
 jest.setTimeout(120_000);

@@ -1,6 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { BatchObservableCallback, Meter } from '@opentelemetry/api';
-import { JobQueue, JobStatus, JobType } from '../database/JobQueue';
+import { JobQueue, JobStatus, JobType } from './JobQueue';
 
 const JOB_TYPES: JobType[] = ['enrich', 'reason', 'deliver'];
 const COUNTED_STATUSES: Array<Exclude<JobStatus, 'done'>> = [

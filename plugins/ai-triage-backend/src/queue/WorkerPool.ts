@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
-import { isLastAttempt, Job, JobQueue, JobType } from '../database/JobQueue';
+import { isLastAttempt, Job, JobQueue, JobType } from './JobQueue';
 import { JobOutcome, PipelineMetrics } from '../observability/PipelineMetrics';
 import {
   aiTriageTracer,

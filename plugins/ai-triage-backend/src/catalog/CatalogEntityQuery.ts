@@ -10,6 +10,8 @@ export interface EntityQuery {
    * read from the catalog's `ownedBy` and `partOf` relations.
    */
   entityRefsOf(filter: { owner?: string; system?: string }): Promise<string[]>;
+  /** The refs of the owners of an entity (its `ownedBy` relations); none when it is unknown. */
+  ownersOf(entityRef: string): Promise<string[]>;
 }
 
 /**
@@ -28,6 +30,15 @@ export class CatalogEntityQuery implements EntityQuery {
     private readonly catalog: CatalogService,
     private readonly auth: AuthService,
   ) {}
+
+  async ownersOf(entityRef: string): Promise<string[]> {
+    const entity = await this.catalog.getEntityByRef(entityRef, {
+      credentials: await this.auth.getOwnServiceCredentials(),
+    });
+    return (entity?.relations ?? [])
+      .filter(relation => relation.type === 'ownedBy')
+      .map(relation => relation.targetRef);
+  }
 
   async entityRefsOf(filter: {
     owner?: string;

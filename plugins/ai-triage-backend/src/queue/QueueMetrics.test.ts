@@ -6,7 +6,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { applyDatabaseMigrations } from '../database/migrations';
-import { DatabaseJobQueue, insertJob } from '../database/DatabaseJobQueue';
+import { DatabaseJobQueue, insertJob } from './DatabaseJobQueue';
 import { QueueMetrics } from './QueueMetrics';
 
 jest.setTimeout(60_000);

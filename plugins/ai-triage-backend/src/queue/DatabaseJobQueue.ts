@@ -9,9 +9,9 @@ import {
   JobType,
   QueueStats,
 } from './JobQueue';
-import { isPostgres } from './isPostgres';
+import { isPostgres } from '../sql/isPostgres';
 import { PostgresNotificationListener } from './PostgresNotificationListener';
-import { toIso, toIsoOrNull } from './timestamps';
+import { toIso, toIsoOrNull } from '../sql/timestamps';
 import { Span, SpanKind, context, trace } from '@opentelemetry/api';
 import {
   aiTriageTracer,

@@ -40,6 +40,8 @@ type AiTriageConfig = {
   slo: SloConfig;
   correlation: { reopenWindowMs: number };
   grouping: { enabled: boolean; windowMs: number; waitMs: number };
+  /** Automatic re-triage when evidence a context lacked arrives, or its fault group changes. */
+  retriage: { enabled: boolean; debounceMs: number; maxPerIncident: number };
   intake: { limits: IntakeLimits; catalogCache: EntityCacheTtl };
   enrichment: {
     lookbackMs: number;
@@ -57,6 +59,19 @@ type AiTriageConfig = {
 };
 
 const MINUTE = 60_000;
+
+/**
+ * How long an automatic re-triage waits for more evidence: two export rounds of the
+ * OpenTelemetry SDKs' batch span processor (every 5 s by default, OTEL_BSP_SCHEDULE_DELAY), so
+ * every service of a trace has exported its spans of the same seconds at least once.
+ */
+export const DEFAULT_RETRIAGE_DEBOUNCE_S = 10;
+/**
+ * Automatic re-triages per incident: one per signal a context can lack (spans, metrics, logs
+ * arrive on separate exporters and schedules). Each costs one reasoner call (an LLM's, when
+ * configured): the bound is a cost cap, not a measured optimum.
+ */
+export const DEFAULT_RETRIAGE_MAX_PER_INCIDENT = 3;
 
 /**
  * The stages a process can run: intake (all HTTP routes), the two triage queue stages, and
@@ -234,6 +249,16 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
       enabled: c.grouping.enabled,
       windowMs: c.grouping.windowMinutes * MINUTE,
       waitMs: c.grouping.waitSeconds * 1000,
+    },
+    retriage: {
+      enabled: config?.getOptionalBoolean('retriage.enabled') ?? true,
+      debounceMs:
+        nonNegative('retriage.debounceSeconds', DEFAULT_RETRIAGE_DEBOUNCE_S) *
+        1000,
+      maxPerIncident: nonNegative(
+        'retriage.maxPerIncident',
+        DEFAULT_RETRIAGE_MAX_PER_INCIDENT,
+      ),
     },
     intake: {
       limits: {

@@ -22,6 +22,8 @@ import { tuneSqlite } from './database/tuneSqlite';
 import { DatabaseIncidentStore } from './database/DatabaseIncidentStore';
 import { DatabaseFaultGroupStore } from './database/DatabaseFaultGroupStore';
 import { DatabaseJobQueue } from './database/DatabaseJobQueue';
+import { DatabaseRetriageStore } from './database/DatabaseRetriageStore';
+import { watchTelemetryArrivals } from './retriage/watchTelemetryArrivals';
 import { DatabaseTriageStore } from './database/DatabaseTriageStore';
 import { ContextBuilder } from './enrichment/ContextBuilder';
 import { EnrichmentHandler } from './enrichment/EnrichmentHandler';
@@ -159,16 +161,27 @@ export const aiTriagePlugin = createBackendPlugin({
           groupWaitMs: config.grouping.enabled ? config.grouping.waitMs : 0,
         });
         const faultGroups = DatabaseFaultGroupStore.create({ knex });
+        const retriage = config.retriage.enabled
+          ? DatabaseRetriageStore.create({
+              knex,
+              maxAttempts,
+              ...config.retriage,
+            })
+          : undefined;
         const grouping = config.grouping.enabled
           ? FaultGrouper.create({
               store: faultGroups,
               incidents,
+              retriage,
               windowMs: config.grouping.windowMs,
               logger: logger.child({ worker: 'grouping' }),
             })
           : undefined;
         const triage = DatabaseTriageStore.create({ knex, maxAttempts });
-        const telemetry = DatabaseTelemetryStore.create({ knex });
+        const stored = DatabaseTelemetryStore.create({ knex });
+        const telemetry = retriage
+          ? watchTelemetryArrivals(stored, retriage, logger)
+          : stored;
         const entities = CatalogEntityResolver.create({
           catalog,
           auth,
@@ -363,6 +376,7 @@ export const aiTriagePlugin = createBackendPlugin({
               entities,
               logger: logger.child({ worker: 'enrichment' }),
               grouping,
+              retriage,
             }),
             reason: ReasoningHandler.create({
               triage,

@@ -17,6 +17,11 @@ type RetriageRequester = {
   requestRetriage(incidentId: string): Promise<unknown>;
 };
 
+/** Queues a delayed, bounded automatic re-triage (see RetriageStore). */
+export type AutoRetriageRequester = {
+  requestAutoRetriage(incidentId: string, trigger: 'group'): Promise<unknown>;
+};
+
 /**
  * One fault, one triage: puts incidents whose fault lies at the same origin in overlapping
  * windows into one fault group, whose lead alone is enriched and reasoned over; the other
@@ -43,6 +48,11 @@ export class FaultGrouper {
   static create(options: {
     store: FaultGroupStore;
     incidents: RetriageRequester;
+    /**
+     * When given, a lead whose group changed after its triage (another lead's group merged in,
+     * services added to the fault's graph) is triaged again, delayed and bounded.
+     */
+    retriage?: AutoRetriageRequester;
     /** How far apart incidents may be seen and still share a group. */
     windowMs: number;
     logger: LoggerService;
@@ -57,7 +67,9 @@ export class FaultGrouper {
   /** Groups the incident before it is enriched; true when it is to be enriched (it leads or is alone). */
   async beforeEnrichment(incidentId: string): Promise<boolean> {
     const { store, windowMs, logger } = this.options;
-    return store.decide(async tx => {
+    // Leads whose fault graph this decision grows after their triage.
+    const changed: string[] = [];
+    const enrich = await store.decide(async tx => {
       const incident = await tx.incident(incidentId);
       if (!incident) {
         return true;
@@ -100,8 +112,12 @@ export class FaultGrouper {
         );
         return leads;
       }
-      return this.groupByCallEdges(tx, incident, sinceMs, groups);
+      return this.groupByCallEdges(tx, incident, sinceMs, groups, changed);
     });
+    for (const id of changed) {
+      await this.options.retriage?.requestAutoRetriage(id, 'group');
+    }
+    return enrich;
   }
 
   /**
@@ -118,13 +134,21 @@ export class FaultGrouper {
       const group = await store.groupOf(incidentId);
       return !group || group.leadIncidentId === incidentId;
     }
-    const { reason, retriage } = await store.decide(tx =>
+    const { reason, retriage, changed } = await store.decide(tx =>
       this.groupByOrigin(tx, incidentId, origin, document),
     );
     for (const id of retriage) {
       await incidents.requestRetriage(id);
     }
+    for (const id of changed) {
+      await this.options.retriage?.requestAutoRetriage(id, 'group');
+    }
     return reason;
+  }
+
+  /** The incident's group, if any. */
+  async groupOf(incidentId: string): Promise<StoredFaultGroup | undefined> {
+    return this.options.store.groupOf(incidentId);
   }
 
   /** Whether the incident reuses another incident's triage (it is a member, not the lead). */
@@ -151,6 +175,7 @@ export class FaultGrouper {
     incident: GroupingIncident,
     sinceMs: number,
     groups: StoredFaultGroup[],
+    changed: string[],
   ): Promise<boolean> {
     const ungrouped = (await tx.ungroupedIncidents(sinceMs)).filter(
       i => i.id !== incident.id,
@@ -207,6 +232,15 @@ export class FaultGrouper {
       members.map(m => m.id),
       group.id,
     );
+    if (
+      target &&
+      lead.id === target.leadIncidentId &&
+      lead.id !== incident.id &&
+      group.services.length > target.services.length
+    ) {
+      // The lead's triage was made before these services were known to be part of its fault.
+      changed.push(lead.id);
+    }
     this.options.logger.info(
       `Incident ${incident.id} (${incident.serviceName}) in fault group ${
         group.id
@@ -222,12 +256,12 @@ export class FaultGrouper {
     incidentId: string,
     origin: string,
     document: ContextDocument,
-  ): Promise<{ reason: boolean; retriage: string[] }> {
+  ): Promise<{ reason: boolean; retriage: string[]; changed: string[] }> {
     const { windowMs, logger } = this.options;
     const localization = document.localization!;
     const incident = await tx.incident(incidentId);
     if (!incident) {
-      return { reason: true, retriage: [] };
+      return { reason: true, retriage: [], changed: [] };
     }
     const sinceMs = Date.parse(incident.firstSeenAt) - windowMs;
     const current = incident.faultGroupId
@@ -236,13 +270,19 @@ export class FaultGrouper {
     if (current && current.leadIncidentId !== incident.id) {
       // A member enriched anyway (it joined meanwhile): the lead's localization places the
       // group, so this one only adds its services to the fault graph.
-      await tx.saveGroup({
-        ...current,
-        services: [
-          ...new Set([...current.services, ...graphOf(incident, localization)]),
-        ].sort(),
-      });
-      return { reason: false, retriage: [] };
+      const services = [
+        ...new Set([...current.services, ...graphOf(incident, localization)]),
+      ].sort();
+      await tx.saveGroup({ ...current, services });
+      return {
+        reason: false,
+        retriage: [],
+        // The lead's triage did not know these services were part of its fault.
+        changed:
+          services.length > current.services.length
+            ? [current.leadIncidentId]
+            : [],
+      };
     }
     const sameOrigin = (await tx.recentGroups(sinceMs)).filter(
       g => g.origin === origin && g.id !== current?.id,
@@ -303,13 +343,19 @@ export class FaultGrouper {
       await tx.deleteGroup(merged.id);
     }
     const retriage = [];
-    if (lead.id !== incident.id && !(await tx.hasTriageRun(lead.id))) {
-      retriage.push(lead.id);
+    const changed = [];
+    if (lead.id !== incident.id) {
+      if (!(await tx.hasTriageRun(lead.id))) {
+        retriage.push(lead.id);
+      } else if (lead.id !== group?.leadIncidentId) {
+        // A lead of its own earlier triage: that triage did not know this group.
+        changed.push(lead.id);
+      }
     }
     logger.info(
       `Incident ${incident.id} localized to ${origin}: fault group ${saved.id}, lead ${lead.id} (${lead.serviceName}), ${members.length} members`,
     );
-    return { reason: lead.id === incident.id, retriage };
+    return { reason: lead.id === incident.id, retriage, changed };
   }
 }
 

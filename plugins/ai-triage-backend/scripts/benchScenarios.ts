@@ -168,6 +168,12 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
             ).padEnd(16)} kind ${String(i.topKind).padEnd(13)} ${
               i.abstained ? 'abstained' : ''
             } ${ms(i.latencyMs)}${
+              i.group
+                ? `  group ${i.group.id?.slice(0, 8) ?? '–'}${
+                    i.group.lead ? ' (lead)' : ''
+                  } origin ${i.group.origin ?? '–'}`
+                : ''
+            }${
               i.first
                 ? `  first answer ${String(i.first.topOrigin)}${
                     i.first.abstained ? ' (abstained)' : ''

@@ -46,6 +46,8 @@ export type IncidentScore = {
   kindMatch: boolean;
   abstained: boolean;
   latencyMs: number | null;
+  /** Its fault group (null: in none), the group's probable origin, and whether it leads it. */
+  group?: { id: string | null; origin: string | null; lead: boolean };
   /** The same for the first answer the incident showed (before re-triages); absent in old reports. */
   first?: { topOrigin: string | null; top1: boolean; abstained: boolean };
 };
@@ -88,6 +90,11 @@ export function scoreReplay(replay: LabReplay): RecordingScore {
         incident.hypothesesAtMs === null
           ? null
           : Math.max(0, incident.hypothesesAtMs - incident.alertPostedAtMs),
+      group: {
+        id: incident.incident.faultGroupId ?? null,
+        origin: incident.incident.probableOrigin ?? null,
+        lead: incident.incident.faultGroupLead ?? false,
+      },
       first: {
         topOrigin: firstOrigin,
         top1: truth.origin !== null && firstOrigin === truth.origin,

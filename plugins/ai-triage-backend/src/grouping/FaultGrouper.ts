@@ -284,17 +284,39 @@ export class FaultGrouper {
             : [],
       };
     }
-    const sameOrigin = (await tx.recentGroups(sinceMs)).filter(
-      g => g.origin === origin && g.id !== current?.id,
-    );
-    const group = current ?? sameOrigin.shift();
-    const leads = !group || group.leadIncidentId === incident.id;
     const graph = graphOf(incident, localization);
+    const windowGroups = (await tx.groupsSeenSince(sinceMs)).filter(
+      g => g.id !== current?.id,
+    );
+    // A group whose localization walked through this origin to a deeper one: this origin only
+    // passes that fault on, and the fault is that group's.
+    const deeper = windowGroups.find(
+      g =>
+        g.method === 'localization' &&
+        g.origin !== origin &&
+        g.path.slice(0, -1).includes(origin),
+    );
+    const faultOrigin = deeper?.origin ?? origin;
+    const passesOn = new Set([
+      ...localization.path.slice(0, -1),
+      ...(deeper?.path.slice(0, -1) ?? []),
+    ]);
+    // Groups of the window that are this fault (see mergesInto).
+    const merged = windowGroups.filter(g =>
+      mergesInto(g, { origin: faultOrigin, passesOn, graph }),
+    );
+    const group =
+      current ??
+      deeper ??
+      merged.find(g => g.origin === faultOrigin) ??
+      merged[0];
+    const others = merged.filter(g => g.id !== group?.id);
+    const leads = !group || group.leadIncidentId === incident.id;
 
-    // Members so far, those of other groups of this origin (merged in), the incident, and
-    // ungrouped incidents of the window on the fault graph.
+    // Members so far, those of the groups merged in, the incident, and ungrouped incidents of
+    // the window on the fault graph.
     const candidates = new Map<string, GroupingIncident>();
-    for (const g of [...(group ? [group] : []), ...sameOrigin]) {
+    for (const g of [...(group ? [group] : []), ...others]) {
       for (const id of g.memberIncidentIds) {
         const member = await tx.incident(id);
         if (member) candidates.set(id, member);
@@ -305,33 +327,48 @@ export class FaultGrouper {
       if (graph.has(other.serviceName)) candidates.set(other.id, other);
     }
     const members = earliestFirst([...candidates.values()]);
-    const lead = chooseLead(members, origin, group?.leadIncidentId);
-    const suspect = localization.suspects.find(s => s.service === origin);
+    // Else the lead of the view that reached the fault's origin: the deeper group's, the
+    // group's of this origin, or this incident (a merged group at a shallower origin saw less).
+    const lead = chooseLead(
+      members,
+      faultOrigin,
+      deeper?.leadIncidentId ??
+        (group && (group === current || group.origin === faultOrigin)
+          ? group.leadIncidentId
+          : incident.id),
+    );
+    const suspect = localization.suspects.find(s => s.service === faultOrigin);
+    let path = localization.path;
+    if (deeper) {
+      path = deeper.path;
+    } else if (
+      group &&
+      group.path.at(-1) === origin &&
+      (!leads || group.path.length > localization.path.length)
+    ) {
+      // The longest known path to this origin: the origin's own view is just [origin].
+      path = group.path;
+    }
     const saved = {
       id: group?.id ?? randomUUID(),
-      origin,
+      origin: faultOrigin,
       originEntityRef:
         suspect?.entityRef ??
-        members.find(m => m.serviceName === origin)?.entityRef ??
-        group?.originEntityRef ??
+        members.find(m => m.serviceName === faultOrigin)?.entityRef ??
+        (group?.origin === faultOrigin ? group.originEntityRef : null) ??
+        deeper?.originEntityRef ??
         null,
       leadIncidentId: lead.id,
       method: 'localization' as const,
       services: [
         ...new Set([
           ...(group?.services ?? []),
-          ...sameOrigin.flatMap(g => g.services),
+          ...others.flatMap(g => g.services),
           ...graph,
           ...members.map(m => m.serviceName),
         ]),
       ].sort(),
-      // The longest known path to this origin: the origin's own view is just [origin].
-      path:
-        group &&
-        group.path.at(-1) === origin &&
-        (!leads || group.path.length > localization.path.length)
-          ? group.path
-          : localization.path,
+      path,
       firstSeenAt: members[0].firstSeenAt,
     };
     await tx.saveGroup(saved);
@@ -339,8 +376,8 @@ export class FaultGrouper {
       members.map(m => m.id),
       saved.id,
     );
-    for (const merged of sameOrigin) {
-      await tx.deleteGroup(merged.id);
+    for (const other of others) {
+      await tx.deleteGroup(other.id);
     }
     const retriage = [];
     const changed = [];
@@ -353,10 +390,35 @@ export class FaultGrouper {
       }
     }
     logger.info(
-      `Incident ${incident.id} localized to ${origin}: fault group ${saved.id}, lead ${lead.id} (${lead.serviceName}), ${members.length} members`,
+      `Incident ${incident.id} localized to ${origin}: fault group ${
+        saved.id
+      } (origin ${faultOrigin}${
+        others.length ? `, ${others.length} group(s) merged in` : ''
+      }), lead ${lead.id} (${lead.serviceName}), ${members.length} members`,
     );
     return { reason: lead.id === incident.id, retriage, changed };
   }
+}
+
+/**
+ * Whether a group of the window is the fault being placed, and merges into its group:
+ * - it has the same origin;
+ * - its origin lies on the path to the fault's origin (before it): the walk went through that
+ *   service and found the change deeper, so it only passes the fault on;
+ * - it was placed by calls between alerted services only (no localization of its own) and its
+ *   origin is on this localization's fault graph.
+ * A group at another origin on a sibling branch of the graph stays apart: two services that
+ * changed on their own in the same minutes may be two faults.
+ */
+function mergesInto(
+  other: StoredFaultGroup,
+  fault: { origin: string; passesOn: Set<string>; graph: Set<string> },
+): boolean {
+  return (
+    other.origin === fault.origin ||
+    fault.passesOn.has(other.origin) ||
+    (other.method === 'trace-edges' && fault.graph.has(other.origin))
+  );
 }
 
 /** The services a localization looked at: its path, suspects and edge ends, and the incident's. */

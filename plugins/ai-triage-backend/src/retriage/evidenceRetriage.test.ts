@@ -247,6 +247,57 @@ describe('re-triage when the evidence arrives', () => {
   );
 
   it.each(databases.eachSupportedId())(
+    'a storm triaged before its telemetry: the arriving spans group it, and only the lead is triaged again, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const shop = ['frontend', 'checkout', 'payments', 'ledger'];
+      const server = await startAiTriageBackend({
+        knex,
+        entities: shop.map(s => serviceComponent(s, { serviceName: s })),
+        config: {
+          aiTriage: {
+            workers: { concurrency: 4 },
+            retriage: { debounceSeconds: 0.3 },
+            reasoning: {
+              llm: { baseUrl: llm.baseUrl, model: 'test-model', maxRetries: 0 },
+            },
+          },
+        },
+      });
+      // Four alerts, no telemetry yet: nothing connects them, each is triaged alone.
+      const incidents = await sendAlertStorm(server, shop);
+      await idle(server);
+      expect(await count(knex, 'triage_runs')).toBe(4);
+      expect(await count(knex, 'fault_groups')).toBe(0);
+
+      // The spans arrive: every incident lacked them and is re-triaged, but the first to run
+      // groups the storm by its calls; only the lead (ledger, the sink) is enriched and
+      // reasoned over again.
+      await sendTraces(server, callChainTraces(shop, { nowMs: Date.now() }));
+      await idle(server);
+      expect(await count(knex, 'jobs', { type: 'reason' })).toBe(5);
+      expect(llm.requests).toHaveLength(5);
+      const lead = await detail(server, incidents.ledger);
+      expect(lead.incident).toMatchObject({
+        probableOrigin: 'ledger',
+        faultGroupLead: true,
+        faultGroupSize: 4,
+      });
+      const member = await detail(server, incidents.frontend);
+      expect(member.hypotheses.map(h => h.id)).toEqual(
+        lead.hypotheses.map(h => h.id),
+      );
+      // Members watch nothing: the lead's triage is the one shown.
+      expect(
+        await knex('evidence_watches')
+          .whereNot('incident_id', incidents.ledger)
+          .count({ n: '*' })
+          .then(([row]) => Number(row.n)),
+      ).toBe(0);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
     'never re-triages a reviewed incident on its own, and keeps its reviews, %p',
     async databaseId => {
       const knex = await databases.init(databaseId);

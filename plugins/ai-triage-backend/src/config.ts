@@ -138,6 +138,12 @@ const groupingSchema = z.object({
   waitSeconds: nonNegativeNumber.default(0),
 });
 
+const retriageSchema = z.object({
+  enabled: configBoolean.default(true),
+  debounceSeconds: nonNegativeNumber.default(DEFAULT_RETRIAGE_DEBOUNCE_S),
+  maxPerIncident: wholeNumber(0).default(DEFAULT_RETRIAGE_MAX_PER_INCIDENT),
+});
+
 const intakeSchema = z.object({
   maxBodyBytes: positiveNumber.default(DEFAULT_INTAKE_LIMITS.maxBodyBytes),
   maxAlertsPerDelivery: positiveNumber.default(
@@ -230,6 +236,7 @@ const aiTriageSchema = z.object({
   slo: sloSchema.prefault({}),
   correlation: correlationSchema.prefault({}),
   grouping: groupingSchema.prefault({}),
+  retriage: retriageSchema.prefault({}),
   intake: intakeSchema.prefault({}),
   enrichment: enrichmentSchema.prefault({}),
   telemetry: telemetrySchema.prefault({}),
@@ -251,14 +258,9 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
       waitMs: c.grouping.waitSeconds * 1000,
     },
     retriage: {
-      enabled: config?.getOptionalBoolean('retriage.enabled') ?? true,
-      debounceMs:
-        nonNegative('retriage.debounceSeconds', DEFAULT_RETRIAGE_DEBOUNCE_S) *
-        1000,
-      maxPerIncident: nonNegative(
-        'retriage.maxPerIncident',
-        DEFAULT_RETRIAGE_MAX_PER_INCIDENT,
-      ),
+      enabled: c.retriage.enabled,
+      debounceMs: c.retriage.debounceSeconds * 1000,
+      maxPerIncident: c.retriage.maxPerIncident,
     },
     intake: {
       limits: {

@@ -17,6 +17,7 @@ const rooms = {
     'grouping',
     'observability',
     'queue',
+    'retriage',
     'telemetry',
   ],
   evaluation: ['database', 'ingest', 'reasoning', 'sql'],
@@ -36,6 +37,7 @@ const rooms = {
     'queue',
   ],
   retention: [],
+  retriage: ['database', 'telemetry'],
   service: [
     'catalog',
     'database',

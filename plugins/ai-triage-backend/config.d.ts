@@ -66,6 +66,24 @@ export interface Config {
        */
       waitSeconds?: number;
     };
+    /**
+     * Automatic re-triage (docs/reasoning.md, "Re-triage when the evidence arrives"): an
+     * incident whose context lacked telemetry in its window (a service's spans, the alerted
+     * service's metrics or logs) is enriched and reasoned over again when that telemetry reaches
+     * the embedded OTLP receiver; so is a fault group's lead when its group changes. Reviewed and
+     * resolved incidents are never re-triaged automatically (the re-triage action still works).
+     */
+    retriage?: {
+      /** Default true. */
+      enabled?: boolean;
+      /**
+       * How long the re-triage job waits after the first arrival, so evidence arriving together
+       * counts once. Default 10 (two export rounds of the SDKs' batch span processor).
+       */
+      debounceSeconds?: number;
+      /** Automatic re-triages per incident, each one reasoner call. Default 3. */
+      maxPerIncident?: number;
+    };
     /** Alert intake: hard limits per delivery (a delivery over one gets a 4xx naming it, and nothing is stored) and the catalog cache. */
     intake?: {
       /** Largest webhook body, in bytes; larger gets 413. Default 1048576 (1 MiB). */

@@ -23,12 +23,15 @@ import {
  *
  *   npm run bench:scenarios [-- --verbose] [-- --seeds N] [-- --json] [-- --lab-only]
  *                           [-- --recordings DIR] [-- --reuse REPORT.json] [-- --retriage]
+ *                           [-- --no-auto-retriage]
  *
  * First replays every lab recording (examples/lab/recordings: telemetry and Alertmanager
  * webhooks of really instrumented services) through the real HTTP endpoints of a test backend
  * with the real plugin, and scores every incident against the recording's truth: top-1 and
  * top-3 origin, kind match, abstentions on no-fault runs, fault groups, Brier score of the
- * probabilities, alert-to-hypotheses latency. A recording that cannot be replayed fails the run
+ * probabilities, alert-to-hypotheses latency. Scores are of the settled answer (after every
+ * automatic re-triage, once no triage job is left); the first answer each incident showed is
+ * scored beside it (`[first answer ...]`); `--no-auto-retriage` switches automatic re-triage off. A recording that cannot be replayed fails the run
  * (exit 1, naming the file). `--json` prints one JSON document instead of the tables;
  * `--reuse REPORT.json` takes the scores of recordings already in such a report instead of
  * replaying them again (the recording file must not have changed since). `--retriage` scores
@@ -75,14 +78,24 @@ function summaryLine(s: ScoreSummary): string {
     `top-1 origin ${s.top1}/${s.faultIncidents} (${pct(
       s.top1,
       s.faultIncidents,
-    )})`,
+    )})${
+      s.firstTop1 === null
+        ? ''
+        : ` [first answer ${s.firstTop1}/${s.faultIncidents} (${pct(
+            s.firstTop1,
+            s.faultIncidents,
+          )})]`
+    }`,
     `top-3 ${s.top3}/${s.faultIncidents} (${pct(s.top3, s.faultIncidents)})`,
     `kind ${s.kindMatch}/${s.faultIncidents} (${pct(
       s.kindMatch,
       s.faultIncidents,
     )})`,
-    `abstentions ${s.abstentions}/${s.noFaultIncidents}`,
+    `abstentions ${s.abstentions}/${s.noFaultIncidents}${
+      s.firstAbstentions === null ? '' : ` [first ${s.firstAbstentions}]`
+    }`,
     `groups ${s.groups} for ${s.faults} faults`,
+    `re-triages ${s.autoRetriages}, reasoner calls ${s.reasonJobs}`,
     `Brier ${s.brier === null ? '– (no probabilities)' : s.brier.toFixed(3)}`,
     `alert→hypotheses p50 ${ms(s.latencyP50Ms)} p95 ${ms(s.latencyP95Ms)}`,
   ].join('  ');
@@ -126,6 +139,7 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
         ? null
         : await replayRecordingFile(file, knex, {
             retriage: process.argv.includes('--retriage'),
+            autoRetriage: !process.argv.includes('--no-auto-retriage'),
           });
       const score = known ?? scoreReplay(replay!);
       scores.push(score);
@@ -143,7 +157,7 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
             replay.recording.requests.length
           } requests posted in ${ms(replay.timings.postingMs)}, waited ${ms(
             replay.timings.waitingMs,
-          )} for triage`,
+          )} for triage, ${ms(replay.timings.settlingMs)} to settle`,
         );
       else out('      (scores reused from the given report)');
       if (options.verbose) {
@@ -153,7 +167,19 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
               i.topOrigin,
             ).padEnd(16)} kind ${String(i.topKind).padEnd(13)} ${
               i.abstained ? 'abstained' : ''
-            } ${ms(i.latencyMs)}`,
+            } ${ms(i.latencyMs)}${
+              i.group
+                ? `  group ${i.group.id?.slice(0, 8) ?? '–'}${
+                    i.group.lead ? ' (lead)' : ''
+                  } origin ${i.group.origin ?? '–'}`
+                : ''
+            }${
+              i.first
+                ? `  first answer ${String(i.first.topOrigin)}${
+                    i.first.abstained ? ' (abstained)' : ''
+                  }`
+                : ''
+            }`,
           );
       }
     } catch (error) {

@@ -40,6 +40,8 @@ export type AiTriageConfig = {
   slo: SloConfig;
   correlation: { reopenWindowMs: number };
   grouping: { enabled: boolean; windowMs: number; waitMs: number };
+  /** Automatic re-triage when evidence a context lacked arrives, or its fault group changes. */
+  retriage: { enabled: boolean; debounceMs: number; maxPerIncident: number };
   intake: { limits: IntakeLimits; catalogCache: EntityCacheTtl };
   enrichment: {
     lookbackMs: number;
@@ -57,6 +59,19 @@ export type AiTriageConfig = {
 };
 
 const MINUTE = 60_000;
+
+/**
+ * How long an automatic re-triage waits for more evidence: two export rounds of the
+ * OpenTelemetry SDKs' batch span processor (every 5 s by default, OTEL_BSP_SCHEDULE_DELAY), so
+ * every service of a trace has exported its spans of the same seconds at least once.
+ */
+export const DEFAULT_RETRIAGE_DEBOUNCE_S = 10;
+/**
+ * Automatic re-triages per incident: one per signal a context can lack (spans, metrics, logs
+ * arrive on separate exporters and schedules). Each costs one reasoner call (an LLM's, when
+ * configured): the bound is a cost cap, not a measured optimum.
+ */
+export const DEFAULT_RETRIAGE_MAX_PER_INCIDENT = 3;
 
 /**
  * The stages a process can run: intake (all HTTP routes), the two triage queue stages, and
@@ -121,6 +136,12 @@ const groupingSchema = z.object({
   enabled: configBoolean.default(true),
   windowMinutes: positiveNumber.default(15),
   waitSeconds: nonNegativeNumber.default(0),
+});
+
+const retriageSchema = z.object({
+  enabled: configBoolean.default(true),
+  debounceSeconds: nonNegativeNumber.default(DEFAULT_RETRIAGE_DEBOUNCE_S),
+  maxPerIncident: wholeNumber(0).default(DEFAULT_RETRIAGE_MAX_PER_INCIDENT),
 });
 
 const intakeSchema = z.object({
@@ -215,6 +236,7 @@ const aiTriageSchema = z.object({
   slo: sloSchema.prefault({}),
   correlation: correlationSchema.prefault({}),
   grouping: groupingSchema.prefault({}),
+  retriage: retriageSchema.prefault({}),
   intake: intakeSchema.prefault({}),
   enrichment: enrichmentSchema.prefault({}),
   telemetry: telemetrySchema.prefault({}),
@@ -234,6 +256,11 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
       enabled: c.grouping.enabled,
       windowMs: c.grouping.windowMinutes * MINUTE,
       waitMs: c.grouping.waitSeconds * 1000,
+    },
+    retriage: {
+      enabled: c.retriage.enabled,
+      debounceMs: c.retriage.debounceSeconds * 1000,
+      maxPerIncident: c.retriage.maxPerIncident,
     },
     intake: {
       limits: {

@@ -16,8 +16,8 @@ jest.setTimeout(180_000);
 
 /*
  * Every lab recording (examples/lab/recordings) replays through the real HTTP endpoints of the
- * real plugin: the pipeline raises incidents and triages each, the stored telemetry is what was
- * recorded, and the scoring yields numbers. Accuracy itself is `npm run bench:scenarios`' job.
+ * real plugin: the pipeline raises incidents and triages each (first answer, then settled once no
+ * re-triage is left), the stored telemetry is what was recorded, and the scoring yields numbers. Accuracy itself is `npm run bench:scenarios`' job.
  */
 describe('lab recordings', () => {
   const files = listLabRecordings();
@@ -54,10 +54,18 @@ describe('lab recordings', () => {
         incident,
         hypotheses,
         insufficientEvidence,
+        first,
       } of replay.incidents) {
         expect(incident.triageState).toBe('triaged');
         expect(hypotheses.length > 0 || insufficientEvidence).toBe(true);
+        // The first answer it showed, before any re-triage, is kept beside the settled one.
+        expect(first).not.toBeNull();
       }
+      // Automatic re-triages stay within their bound (aiTriage.retriage.maxPerIncident, 3).
+      expect(replay.jobs.autoRetriages).toBeLessThanOrEqual(
+        3 * replay.incidents.length,
+      );
+      expect(replay.jobs.reason).toBeGreaterThanOrEqual(1);
       // Every alert service the webhooks named has an incident.
       const alerted = new Set(
         recording.requests

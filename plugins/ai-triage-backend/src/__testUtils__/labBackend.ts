@@ -17,21 +17,41 @@ import {
 } from './labRecordings';
 
 /**
+ * How long an automatic re-triage waits in a replay. A replay posts a recording's requests as
+ * fast as the backend takes them (about 3.5 minutes of telemetry in a few seconds, besides the
+ * waits for triage after each webhook), some 20 to 40 times faster than they were sent; the
+ * default 10 s debounce (two span export rounds) becomes about 0.5 s.
+ */
+export const LAB_RETRIAGE_DEBOUNCE_SECONDS = 0.5;
+
+/**
  * The real plugin on a test backend listening on a loopback port, with the example catalog
- * (every lab service) and the given database: what a recording is replayed into.
+ * (every lab service) and the given database: what a recording is replayed into. Automatic
+ * re-triage (aiTriage.retriage) is on with the lab's debounce unless `autoRetriage` is false;
+ * `config` adds to `aiTriage:` (its `retriage` section wins).
  */
 export async function startLabBackend(
   knex: Knex,
-  options: { config?: JsonObject } = {},
+  options: { config?: { aiTriage?: JsonObject }; autoRetriage?: boolean } = {},
 ) {
+  const aiTriage = options.config?.aiTriage ?? {};
   const backend = await startTestBackend({
     features: [
       aiTriagePlugin,
       catalogServiceMock.factory({ entities: loadExampleCatalog() }),
       mockServices.database.factory({ knex }),
-      ...(options.config
-        ? [mockServices.rootConfig.factory({ data: options.config })]
-        : []),
+      mockServices.rootConfig.factory({
+        data: {
+          ...options.config,
+          aiTriage: {
+            retriage: {
+              enabled: options.autoRetriage ?? true,
+              debounceSeconds: LAB_RETRIAGE_DEBOUNCE_SECONDS,
+            },
+            ...aiTriage,
+          },
+        },
+      }),
     ],
   });
   const { port } = backend.server.address() as AddressInfo;
@@ -40,6 +60,18 @@ export async function startLabBackend(
     /** What the backend's external-access callers (OTLP exporters, Alertmanager) send. */
     serviceAuthorization: mockCredentials.service.header(),
     userAuthorization: mockCredentials.user.header(),
+    countJobs: async () => {
+      const rows: Array<{ type: string; payload: string | null }> = await knex(
+        'jobs',
+      ).select('type', 'payload');
+      return {
+        enrich: rows.filter(r => r.type === 'enrich').length,
+        autoRetriages: rows.filter(
+          r => r.type === 'enrich' && r.payload?.includes('"trigger"'),
+        ).length,
+        reason: rows.filter(r => r.type === 'reason').length,
+      };
+    },
     stop: () => backend.stop(),
   };
 }
@@ -48,22 +80,27 @@ export async function startLabBackend(
  * Replays one recording file into a fresh lab backend on `knex`, then stops the backend.
  *
  * With `retriage`, measures the reasoning apart from when telemetry arrives and from fault
- * grouping: grouping is off, and after the replay every incident is re-triaged once on the whole
- * recording (its alerts' windows with all their telemetry stored); the replay returns those
- * triages.
+ * grouping: grouping is off, and after the replay (settled, automatic re-triages included) every
+ * incident is re-triaged once more by hand on the whole recording (its alerts' windows with all
+ * their telemetry stored); the replay returns those triages.
  */
 export async function replayRecordingFile(
   file: string,
   knex: Knex,
-  options: { timeoutMs?: number; retriage?: boolean } = {},
+  options: {
+    timeoutMs?: number;
+    retriage?: boolean;
+    /** Automatic re-triage (default on; see startLabBackend). */
+    autoRetriage?: boolean;
+  } = {},
 ): Promise<LabReplay> {
   const recording = loadLabRecording(file);
-  const backend = await startLabBackend(
-    knex,
-    options.retriage
+  const backend = await startLabBackend(knex, {
+    autoRetriage: options.autoRetriage,
+    ...(options.retriage
       ? { config: { aiTriage: { grouping: { enabled: false } } } }
-      : {},
-  );
+      : {}),
+  });
   try {
     const replay = await replayLabRecording(recording, {
       ...backend,

@@ -11,6 +11,7 @@ import {
 } from '@ai-triage/plugin-ai-triage-common';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
+import type { QueueStats } from '../queue/JobQueue';
 
 /*
  * Recordings of the lab (examples/lab): what the really instrumented shop sent during one fault,
@@ -165,11 +166,21 @@ export function countRecordedTelemetry(recording: LabRecording) {
   return counts;
 }
 
-/** An incident the replay raised, with its triage as the API returns it. */
-export type ReplayedIncident = {
-  incident: Incident;
+/** What an incident showed at one moment: its (or its group lead's) hypotheses. */
+export type ShownTriage = {
   hypotheses: Hypothesis[];
   insufficientEvidence: boolean;
+};
+
+/**
+ * An incident the replay raised, with its triage as the API returns it once the pipeline is
+ * idle (the settled answer, after every re-triage the arriving evidence and group changes
+ * caused), and the first answer it showed.
+ */
+export type ReplayedIncident = ShownTriage & {
+  incident: Incident;
+  /** The first triage it showed (when first seen triaged), null if it never settled before the end. */
+  first: ShownTriage | null;
   /** When the webhook that first named the incident was posted (epoch ms). */
   alertPostedAtMs: number;
   /** When its first triage was seen finished (epoch ms; polled every 25 ms), or null. */
@@ -184,8 +195,13 @@ export type LabReplay = {
   shiftMs: number;
   /** Where the recording's end was moved to (epoch ms): the replay's start. */
   endsAtMs: number;
-  /** Wall time spent posting and waiting for triage (ms). */
-  timings: { postingMs: number; waitingMs: number };
+  /**
+   * Wall time spent posting, waiting for triage after webhooks, and waiting after the last
+   * request until no triage job was queued or running (re-triages included) (ms).
+   */
+  timings: { postingMs: number; waitingMs: number; settlingMs: number };
+  /** Triage jobs the replay caused: `enrich` jobs (automatic re-triages among them) and `reason` jobs. */
+  jobs: { enrich: number; autoRetriages: number; reason: number };
 };
 
 type ReplayTarget = {
@@ -195,8 +211,10 @@ type ReplayTarget = {
   serviceAuthorization: string;
   /** Authorization header for reading incidents (a user). */
   userAuthorization: string;
-  /** How long to wait for every incident's triage (default 60 s). */
+  /** How long to wait for every incident's triage, and for the pipeline to be idle (default 60 s). */
   timeoutMs?: number;
+  /** Counts the triage jobs of the backend's queue (read from its database). */
+  countJobs?: () => Promise<LabReplay['jobs']>;
 };
 
 async function getJson<T>(url: string, authorization: string): Promise<T> {
@@ -229,8 +247,9 @@ export async function replayLabRecording(
   const shiftMs = endsAtMs - (Date.parse(recording.recordedAt) + endMs);
   const firstPostedAt = new Map<string, number>();
   const firstSettledAt = new Map<string, number>();
-  const timings = { postingMs: 0, waitingMs: 0 };
-  const fail = (message: string) => {
+  const firstShown = new Map<string, ShownTriage>();
+  const timings = { postingMs: 0, waitingMs: 0, settlingMs: 0 };
+  const fail = (message: string): never => {
     throw new Error(
       `Replay of ${path.basename(recording.file)} failed: ${message}`,
     );
@@ -246,7 +265,13 @@ export async function replayLabRecording(
           target.userAuthorization,
         );
         if (SETTLED.has(detail.incident.triageState)) {
-          if (!firstSettledAt.has(id)) firstSettledAt.set(id, Date.now());
+          if (!firstSettledAt.has(id)) {
+            firstSettledAt.set(id, Date.now());
+            firstShown.set(id, {
+              hypotheses: detail.hypotheses,
+              insufficientEvidence: detail.insufficientEvidence,
+            });
+          }
           break;
         }
         if (Date.now() > deadline)
@@ -286,11 +311,21 @@ export async function replayLabRecording(
     }
   }
 
+  // Settle: re-triages (evidence that arrived after a triage lacked it, groups that changed)
+  // run after their debounce delay; the answer scored is the one shown once none is left.
+  const settleStarted = Date.now();
+  const firstList = await getJson<IncidentListResponse>(
+    `${target.baseUrl}/api/ai-triage/incidents?limit=100`,
+    target.userAuthorization,
+  );
+  await waitSettled(firstList.items.map(i => i.id));
+  await waitIdle(target, timeoutMs, fail);
   const list = await getJson<IncidentListResponse>(
     `${target.baseUrl}/api/ai-triage/incidents?limit=100`,
     target.userAuthorization,
   );
   await waitSettled(list.items.map(i => i.id));
+  timings.settlingMs = Date.now() - settleStarted;
   const incidents: ReplayedIncident[] = [];
   for (const item of list.items) {
     const detail = await getJson<IncidentDetailResponse>(
@@ -301,6 +336,7 @@ export async function replayLabRecording(
       incident: detail.incident,
       hypotheses: detail.hypotheses,
       insufficientEvidence: detail.insufficientEvidence,
+      first: firstShown.get(item.id) ?? null,
       alertPostedAtMs:
         firstPostedAt.get(item.id) ?? Date.parse(item.firstSeenAt),
       hypothesesAtMs:
@@ -317,7 +353,44 @@ export async function replayLabRecording(
     shiftMs,
     endsAtMs,
     timings,
+    jobs: (await target.countJobs?.()) ?? {
+      enrich: 0,
+      autoRetriages: 0,
+      reason: 0,
+    },
   };
+}
+
+/**
+ * Waits until no `enrich` or `reason` job is queued (delayed ones included) or running: the
+ * pipeline has nothing left to change about the incidents.
+ */
+async function waitIdle(
+  target: ReplayTarget,
+  timeoutMs: number,
+  fail: (message: string) => never,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stats = await getJson<QueueStats>(
+      `${target.baseUrl}/api/ai-triage/jobs/stats`,
+      target.userAuthorization,
+    );
+    const busy = stats.counts.filter(
+      c =>
+        (c.type === 'enrich' || c.type === 'reason') &&
+        (c.status === 'queued' || c.status === 'running') &&
+        c.count > 0,
+    );
+    if (busy.length === 0) return;
+    if (Date.now() > deadline)
+      fail(
+        `the pipeline was still busy after ${timeoutMs} ms: ${busy
+          .map(c => `${c.count} ${c.type} ${c.status}`)
+          .join(', ')}`,
+      );
+    await new Promise(resolve => setTimeout(resolve, 100));
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import {
   CONFIDENCE_CUTOFFS,
   Hypothesis,
 } from '@ai-triage/plugin-ai-triage-common';
-import { LabReplay, ReplayedIncident } from './labRecordings';
+import { LabReplay, ShownTriage } from './labRecordings';
 
 /*
  * Scores a replayed lab recording against its truth record, over every incident the fault
@@ -17,7 +17,7 @@ export function originOf(hypothesis: Hypothesis): string | null {
   return named.replace(/^[a-z]+:(?:[a-z0-9-]+\/)?/i, '').toLowerCase();
 }
 
-function ranked(incident: ReplayedIncident): Hypothesis[] {
+function ranked(incident: ShownTriage): Hypothesis[] {
   return [...incident.hypotheses].sort((a, b) => a.rank - b.rank);
 }
 
@@ -26,7 +26,7 @@ function ranked(incident: ReplayedIncident): Hypothesis[] {
  * hypotheses, or only hypotheses below the medium cut-off (probability < 0.4, or confidence
  * low where there is no probability).
  */
-export function abstained(incident: ReplayedIncident): boolean {
+export function abstained(incident: ShownTriage): boolean {
   if (incident.insufficientEvidence || incident.hypotheses.length === 0)
     return true;
   return incident.hypotheses.every(h =>
@@ -46,6 +46,10 @@ export type IncidentScore = {
   kindMatch: boolean;
   abstained: boolean;
   latencyMs: number | null;
+  /** Its fault group (null: in none), the group's probable origin, and whether it leads it. */
+  group?: { id: string | null; origin: string | null; lead: boolean };
+  /** The same for the first answer the incident showed (before re-triages); absent in old reports. */
+  first?: { topOrigin: string | null; top1: boolean; abstained: boolean };
 };
 
 export type RecordingScore = {
@@ -60,6 +64,8 @@ export type RecordingScore = {
   groups: number;
   /** Squared errors of every hypothesis probability against whether it named the origin. */
   brierTerms: number[];
+  /** Triage jobs the replay caused (absent in old reports). */
+  jobs?: LabReplay['jobs'];
 };
 
 export function scoreReplay(replay: LabReplay): RecordingScore {
@@ -68,6 +74,9 @@ export function scoreReplay(replay: LabReplay): RecordingScore {
     const hypotheses = ranked(incident);
     const origins = hypotheses.map(originOf);
     const top = hypotheses[0];
+    const firstOrigin = incident.first
+      ? ranked(incident.first).map(originOf)[0] ?? null
+      : null;
     return {
       incidentId: incident.incident.id,
       service: incident.incident.serviceName,
@@ -81,6 +90,16 @@ export function scoreReplay(replay: LabReplay): RecordingScore {
         incident.hypothesesAtMs === null
           ? null
           : Math.max(0, incident.hypothesesAtMs - incident.alertPostedAtMs),
+      group: {
+        id: incident.incident.faultGroupId ?? null,
+        origin: incident.incident.probableOrigin ?? null,
+        lead: incident.incident.faultGroupLead ?? false,
+      },
+      first: {
+        topOrigin: firstOrigin,
+        top1: truth.origin !== null && firstOrigin === truth.origin,
+        abstained: incident.first ? abstained(incident.first) : true,
+      },
     };
   });
   const brierTerms = replay.incidents.flatMap(incident =>
@@ -107,6 +126,7 @@ export function scoreReplay(replay: LabReplay): RecordingScore {
     incidents,
     groups,
     brierTerms,
+    jobs: replay.jobs,
   };
 }
 
@@ -116,11 +136,17 @@ export type ScoreSummary = {
   incidents: number;
   faultIncidents: number;
   top1: number;
+  /** Top-1 of the first answers (null when a reused report has none). */
+  firstTop1: number | null;
   top3: number;
   kindMatch: number;
   noFaultIncidents: number;
   abstentions: number;
+  firstAbstentions: number | null;
   groups: number;
+  /** Automatic re-triages run, and `reason` jobs (one reasoner call each). */
+  autoRetriages: number;
+  reasonJobs: number;
   faults: number;
   brier: number | null;
   latencyP50Ms: number | null;
@@ -149,10 +175,20 @@ export function summarize(scores: RecordingScore[]): ScoreSummary {
     incidents: faultIncidents.length + noFaultIncidents.length,
     faultIncidents: faultIncidents.length,
     top1: faultIncidents.filter(i => i.top1).length,
+    firstTop1: [...faultIncidents, ...noFaultIncidents].every(i => i.first)
+      ? faultIncidents.filter(i => i.first!.top1).length
+      : null,
     top3: faultIncidents.filter(i => i.top3).length,
     kindMatch: faultIncidents.filter(i => i.kindMatch).length,
     noFaultIncidents: noFaultIncidents.length,
     abstentions: noFaultIncidents.filter(i => i.abstained).length,
+    firstAbstentions: [...faultIncidents, ...noFaultIncidents].every(
+      i => i.first,
+    )
+      ? noFaultIncidents.filter(i => i.first!.abstained).length
+      : null,
+    autoRetriages: scores.reduce((n, s) => n + (s.jobs?.autoRetriages ?? 0), 0),
+    reasonJobs: scores.reduce((n, s) => n + (s.jobs?.reason ?? 0), 0),
     groups: fault.reduce((n, s) => n + s.groups, 0),
     faults: fault.length,
     brier: brierTerms.length

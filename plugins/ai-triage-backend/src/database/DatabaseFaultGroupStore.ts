@@ -67,11 +67,24 @@ class KnexFaultGroupTransaction implements FaultGroupTransaction {
   }
 
   async recentGroups(sinceMs: number): Promise<StoredFaultGroup[]> {
-    const ids: string[] = await this.tx('incidents')
+    return this.groupsSeenSince(sinceMs, { openOnly: true });
+  }
+
+  async groupsSeenSince(
+    sinceMs: number,
+    options: { openOnly?: boolean } = {},
+  ): Promise<StoredFaultGroup[]> {
+    const query = this.tx('incidents')
       .whereNotNull('fault_group_id')
       .andWhere('last_seen_at', '>=', new Date(sinceMs))
-      .groupBy('fault_group_id')
-      .havingRaw("sum(case when status = 'open' then 1 else 0 end) > 0")
+      .groupBy('fault_group_id');
+    if (options.openOnly) {
+      // Open or acknowledged: an acknowledged incident's fault is still going on.
+      query.havingRaw(
+        "sum(case when status <> 'resolved' then 1 else 0 end) > 0",
+      );
+    }
+    const ids: string[] = await query
       .orderByRaw('max(last_seen_at) desc')
       .pluck('fault_group_id');
     const groups = await Promise.all(ids.map(id => readGroup(this.tx, id)));
@@ -80,7 +93,8 @@ class KnexFaultGroupTransaction implements FaultGroupTransaction {
 
   async openMemberIds(groupId: string): Promise<string[]> {
     return this.tx('incidents')
-      .where({ fault_group_id: groupId, status: 'open' })
+      .where({ fault_group_id: groupId })
+      .whereNot('status', 'resolved')
       .pluck('id');
   }
 

@@ -32,11 +32,16 @@ export interface FaultGroupTransaction {
   incident(id: string): Promise<GroupingIncident | undefined>;
   group(id: string): Promise<StoredFaultGroup | undefined>;
   /**
-   * Open groups (at least one member open) with a member seen at or after `sinceMs`, the most
+   * Open groups (at least one member open or acknowledged) with a member seen at or after `sinceMs`, the most
    * recently seen first.
    */
   recentGroups(sinceMs: number): Promise<StoredFaultGroup[]>;
-  /** The ids of the group's open members. */
+  /**
+   * Groups with a member seen at or after `sinceMs`, open or not (as ungrouped incidents are
+   * considered open or not), the most recently seen first.
+   */
+  groupsSeenSince(sinceMs: number): Promise<StoredFaultGroup[]>;
+  /** The ids of the group's open (or acknowledged) members. */
   openMemberIds(groupId: string): Promise<string[]>;
   /** Incidents seen at or after `sinceMs`, in no group, open or not, the earliest first. */
   ungroupedIncidents(sinceMs: number): Promise<GroupingIncident[]>;

@@ -11,6 +11,9 @@ import { EntityResolver } from '../catalog/EntityResolver';
 import { EntityAnnotations } from '../catalog/CatalogEntityAnnotations';
 import { TelemetryProviderSelector } from '../telemetry/TelemetryProviderSelector';
 import { FaultGrouper } from '../grouping/FaultGrouper';
+import { autoRetriageTriggerOf } from '../database/DatabaseRetriageStore';
+import { RetriageStore } from '../database/RetriageStore';
+import { evidenceGaps } from '../retriage/evidenceGaps';
 import { TELEMETRY_PROVIDERS_ANNOTATION } from '../telemetry/annotations';
 import { ContextBuilder } from './ContextBuilder';
 import { annotateIncident } from '../observability/instrumentStages';
@@ -66,6 +69,11 @@ export class EnrichmentHandler {
     logger: LoggerService;
     /** One triage per fault: members of a fault group are not enriched (see FaultGrouper). */
     grouping?: FaultGrouper;
+    /**
+     * Re-triage when the evidence arrives: what the context lacked is watched for (see
+     * evidenceGaps); an automatic re-triage of a reviewed incident is skipped.
+     */
+    retriage?: RetriageStore;
   }): EnrichmentHandler {
     return new EnrichmentHandler(
       options,
@@ -94,7 +102,15 @@ export class EnrichmentHandler {
       throw new NotFoundError(`Incident ${job.incidentId} no longer exists`);
     }
     annotateIncident(incident.id, incident.serviceName);
-    const { grouping } = this.options;
+    const { grouping, retriage, logger } = this.options;
+    const trigger = autoRetriageTriggerOf(job.payload);
+    if (trigger && retriage && (await retriage.isReviewed(incident.id))) {
+      // Reviewed since the re-triage was queued: a person's judgement is not replaced silently.
+      logger.info(
+        `Automatic re-triage (${trigger}) of incident ${incident.id} skipped: it has been reviewed`,
+      );
+      return;
+    }
     if (grouping && !(await grouping.beforeEnrichment(incident.id))) {
       return;
     }
@@ -226,12 +242,40 @@ export class EnrichmentHandler {
       ],
       truncated: [...new Set(current.result.truncated)],
     });
+    const reason =
+      (await grouping?.afterEnrichment(incident.id, document)) ?? true;
     await triage.saveContext({
       jobId: job.id,
       incidentId: incident.id,
       document,
-      reason: (await grouping?.afterEnrichment(incident.id, document)) ?? true,
+      reason,
     });
+    if (retriage) {
+      // A member shows its lead's triage: only a triage that is shown waits for evidence.
+      const group = reason ? await grouping?.groupOf(incident.id) : undefined;
+      await retriage.watchEvidence(
+        incident.id,
+        incidentWindow.fromMs,
+        reason
+          ? evidenceGaps({
+              alertedService: incident.serviceName,
+              incidentFromMs: incidentWindow.fromMs,
+              spans: walk.spans,
+              alerted: {
+                metrics: split.current.metrics ?? [],
+                logs: split.current.logs ?? [],
+                countedLogs: counted?.current.length ?? 0,
+              },
+              relatedServices: [
+                ...catalog.edges
+                  .filter(e => e.from === incident.serviceName)
+                  .map(e => e.to),
+                ...(group?.services ?? []),
+              ],
+            })
+          : [],
+      );
+    }
   }
 
   /** The incident's entity with its annotations; a catalog failure is named, not thrown. */

@@ -257,6 +257,103 @@ describe('FaultGrouper', () => {
   );
 
   it.each(databases.eachSupportedId())(
+    'merges the groups of one fault: an origin that only passes it on (even resolved), a group placed by calls alone; a sibling origin stays apart, %p',
+    async databaseId => {
+      const { knex, incidents, grouper, open, resolve } = await setUp(
+        databaseId,
+      );
+      const groupOf = async (id: string) =>
+        (await incidents.getIncident(id))!.faultGroupId;
+
+      // checkout alerts first and, before the telemetry of the fault is in, is localized to
+      // itself; its alert resolves.
+      const { checkout } = await open('checkout');
+      await grouper.beforeEnrichment(checkout);
+      await grouper.afterEnrichment(
+        checkout,
+        localized('checkout', ['checkout']),
+      );
+      await resolve('checkout');
+
+      // storefront's walk goes through checkout and inventory to orders-db: checkout's group
+      // (resolved, in the window) is this fault.
+      const { storefront } = await open('storefront');
+      expect(await grouper.beforeEnrichment(storefront)).toBe(true);
+      await grouper.afterEnrichment(
+        storefront,
+        localized('storefront', [
+          'storefront',
+          'checkout',
+          'inventory',
+          'orders-db',
+        ]),
+      );
+      const fault = await groupOf(storefront);
+      expect(await groupOf(checkout)).toBe(fault);
+      expect(await incidents.getIncident(storefront)).toMatchObject({
+        probableOrigin: 'orders-db',
+        faultGroupLead: true,
+        faultGroupSize: 2,
+      });
+
+      // search stops at checkout (it calls it, and saw no deeper change): that group went
+      // through checkout to orders-db, so search's fault is that one, led as before.
+      const { search } = await open('search');
+      expect(await grouper.beforeEnrichment(search)).toBe(true);
+      expect(
+        await grouper.afterEnrichment(
+          search,
+          localized('search', ['search', 'checkout']),
+        ),
+      ).toBe(false);
+      expect(await groupOf(search)).toBe(fault);
+      expect(await incidents.getIncident(search)).toMatchObject({
+        probableOrigin: 'orders-db',
+        faultGroupLead: false,
+      });
+
+      // Calls between web and api (no localization yet) place a group at api ...
+      await DatabaseTelemetryStore.create({ knex }).ingest({
+        spans: parseOtlpTraces(
+          callChainTraces(['web', 'api'], { nowMs: Date.now() }),
+        ),
+      });
+      const { web, api } = await open('web', 'api');
+      await grouper.beforeEnrichment(web);
+      const byCalls = await groupOf(web);
+      expect(byCalls).toBe(await groupOf(api));
+      expect(byCalls).not.toBe(fault);
+      // ... which a localization that saw api (a suspect on its graph) absorbs.
+      const { gateway } = await open('gateway');
+      await grouper.beforeEnrichment(gateway);
+      await grouper.afterEnrichment(
+        gateway,
+        testContext({
+          serviceName: 'gateway',
+          localization: localization(['gateway', 'db'], ['api']),
+        }),
+      );
+      expect(await groupOf(gateway)).toBe(await groupOf(web));
+      expect(await groupOf(api)).toBe(await groupOf(web));
+      expect(await incidents.getIncident(gateway)).toMatchObject({
+        probableOrigin: 'db',
+        faultGroupSize: 3,
+      });
+
+      // payments changed on its own in the same minutes, on a sibling branch: another group.
+      const { payments } = await open('payments');
+      await grouper.beforeEnrichment(payments);
+      await grouper.afterEnrichment(
+        payments,
+        localized('payments', ['payments']),
+      );
+      expect(await groupOf(payments)).not.toBe(fault);
+      expect(await groupOf(payments)).not.toBe(await groupOf(gateway));
+      expect(await groupsIn(knex)).toBe(3);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
     'lets concurrent decisions over one storm form one group, %p',
     async databaseId => {
       const { knex, grouper, open, incidents } = await setUp(databaseId);

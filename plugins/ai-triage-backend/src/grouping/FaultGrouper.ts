@@ -17,6 +17,11 @@ type RetriageRequester = {
   requestRetriage(incidentId: string): Promise<unknown>;
 };
 
+/** Queues a delayed, bounded automatic re-triage (see RetriageStore). */
+export type AutoRetriageRequester = {
+  requestAutoRetriage(incidentId: string, trigger: 'group'): Promise<unknown>;
+};
+
 /**
  * One fault, one triage: puts incidents whose fault lies at the same origin in overlapping
  * windows into one fault group, whose lead alone is enriched and reasoned over; the other
@@ -43,6 +48,11 @@ export class FaultGrouper {
   static create(options: {
     store: FaultGroupStore;
     incidents: RetriageRequester;
+    /**
+     * When given, a lead whose group changed after its triage (another lead's group merged in,
+     * services added to the fault's graph) is triaged again, delayed and bounded.
+     */
+    retriage?: AutoRetriageRequester;
     /** How far apart incidents may be seen and still share a group. */
     windowMs: number;
     logger: LoggerService;
@@ -57,7 +67,9 @@ export class FaultGrouper {
   /** Groups the incident before it is enriched; true when it is to be enriched (it leads or is alone). */
   async beforeEnrichment(incidentId: string): Promise<boolean> {
     const { store, windowMs, logger } = this.options;
-    return store.decide(async tx => {
+    // Leads whose fault graph this decision grows after their triage.
+    const changed: string[] = [];
+    const enrich = await store.decide(async tx => {
       const incident = await tx.incident(incidentId);
       if (!incident) {
         return true;
@@ -100,8 +112,12 @@ export class FaultGrouper {
         );
         return leads;
       }
-      return this.groupByCallEdges(tx, incident, sinceMs, groups);
+      return this.groupByCallEdges(tx, incident, sinceMs, groups, changed);
     });
+    for (const id of changed) {
+      await this.options.retriage?.requestAutoRetriage(id, 'group');
+    }
+    return enrich;
   }
 
   /**
@@ -118,13 +134,21 @@ export class FaultGrouper {
       const group = await store.groupOf(incidentId);
       return !group || group.leadIncidentId === incidentId;
     }
-    const { reason, retriage } = await store.decide(tx =>
+    const { reason, retriage, changed } = await store.decide(tx =>
       this.groupByOrigin(tx, incidentId, origin, document),
     );
     for (const id of retriage) {
       await incidents.requestRetriage(id);
     }
+    for (const id of changed) {
+      await this.options.retriage?.requestAutoRetriage(id, 'group');
+    }
     return reason;
+  }
+
+  /** The incident's group, if any. */
+  async groupOf(incidentId: string): Promise<StoredFaultGroup | undefined> {
+    return this.options.store.groupOf(incidentId);
   }
 
   /** Whether the incident reuses another incident's triage (it is a member, not the lead). */
@@ -151,6 +175,7 @@ export class FaultGrouper {
     incident: GroupingIncident,
     sinceMs: number,
     groups: StoredFaultGroup[],
+    changed: string[],
   ): Promise<boolean> {
     const ungrouped = (await tx.ungroupedIncidents(sinceMs)).filter(
       i => i.id !== incident.id,
@@ -207,6 +232,15 @@ export class FaultGrouper {
       members.map(m => m.id),
       group.id,
     );
+    if (
+      target &&
+      lead.id === target.leadIncidentId &&
+      lead.id !== incident.id &&
+      group.services.length > target.services.length
+    ) {
+      // The lead's triage was made before these services were known to be part of its fault.
+      changed.push(lead.id);
+    }
     this.options.logger.info(
       `Incident ${incident.id} (${incident.serviceName}) in fault group ${
         group.id
@@ -222,12 +256,12 @@ export class FaultGrouper {
     incidentId: string,
     origin: string,
     document: ContextDocument,
-  ): Promise<{ reason: boolean; retriage: string[] }> {
+  ): Promise<{ reason: boolean; retriage: string[]; changed: string[] }> {
     const { windowMs, logger } = this.options;
     const localization = document.localization!;
     const incident = await tx.incident(incidentId);
     if (!incident) {
-      return { reason: true, retriage: [] };
+      return { reason: true, retriage: [], changed: [] };
     }
     const sinceMs = Date.parse(incident.firstSeenAt) - windowMs;
     const current = incident.faultGroupId
@@ -236,25 +270,53 @@ export class FaultGrouper {
     if (current && current.leadIncidentId !== incident.id) {
       // A member enriched anyway (it joined meanwhile): the lead's localization places the
       // group, so this one only adds its services to the fault graph.
-      await tx.saveGroup({
-        ...current,
-        services: [
-          ...new Set([...current.services, ...graphOf(incident, localization)]),
-        ].sort(),
-      });
-      return { reason: false, retriage: [] };
+      const services = [
+        ...new Set([...current.services, ...graphOf(incident, localization)]),
+      ].sort();
+      await tx.saveGroup({ ...current, services });
+      return {
+        reason: false,
+        retriage: [],
+        // The lead's triage did not know these services were part of its fault.
+        changed:
+          services.length > current.services.length
+            ? [current.leadIncidentId]
+            : [],
+      };
     }
-    const sameOrigin = (await tx.recentGroups(sinceMs)).filter(
-      g => g.origin === origin && g.id !== current?.id,
-    );
-    const group = current ?? sameOrigin.shift();
-    const leads = !group || group.leadIncidentId === incident.id;
     const graph = graphOf(incident, localization);
+    const windowGroups = (await tx.groupsSeenSince(sinceMs)).filter(
+      g => g.id !== current?.id,
+    );
+    // A group whose localization walked through this origin to a deeper one: this origin only
+    // passes that fault on, and the fault is that group's.
+    const deeper = windowGroups.find(
+      g =>
+        g.method === 'localization' &&
+        g.origin !== origin &&
+        g.path.slice(0, -1).includes(origin),
+    );
+    const faultOrigin = deeper?.origin ?? origin;
+    const passesOn = new Set([
+      ...localization.path.slice(0, -1),
+      ...(deeper?.path.slice(0, -1) ?? []),
+    ]);
+    // Groups of the window that are this fault (see mergesInto).
+    const merged = windowGroups.filter(g =>
+      mergesInto(g, { origin: faultOrigin, passesOn, graph }),
+    );
+    const group =
+      current ??
+      deeper ??
+      merged.find(g => g.origin === faultOrigin) ??
+      merged[0];
+    const others = merged.filter(g => g.id !== group?.id);
+    const leads = !group || group.leadIncidentId === incident.id;
 
-    // Members so far, those of other groups of this origin (merged in), the incident, and
-    // ungrouped incidents of the window on the fault graph.
+    // Members so far, those of the groups merged in, the incident, and ungrouped incidents of
+    // the window on the fault graph.
     const candidates = new Map<string, GroupingIncident>();
-    for (const g of [...(group ? [group] : []), ...sameOrigin]) {
+    for (const g of [...(group ? [group] : []), ...others]) {
       for (const id of g.memberIncidentIds) {
         const member = await tx.incident(id);
         if (member) candidates.set(id, member);
@@ -265,33 +327,48 @@ export class FaultGrouper {
       if (graph.has(other.serviceName)) candidates.set(other.id, other);
     }
     const members = earliestFirst([...candidates.values()]);
-    const lead = chooseLead(members, origin, group?.leadIncidentId);
-    const suspect = localization.suspects.find(s => s.service === origin);
+    // Else the lead of the view that reached the fault's origin: the deeper group's, the
+    // group's of this origin, or this incident (a merged group at a shallower origin saw less).
+    const lead = chooseLead(
+      members,
+      faultOrigin,
+      deeper?.leadIncidentId ??
+        (group && (group === current || group.origin === faultOrigin)
+          ? group.leadIncidentId
+          : incident.id),
+    );
+    const suspect = localization.suspects.find(s => s.service === faultOrigin);
+    let path = localization.path;
+    if (deeper) {
+      path = deeper.path;
+    } else if (
+      group &&
+      group.path.at(-1) === origin &&
+      (!leads || group.path.length > localization.path.length)
+    ) {
+      // The longest known path to this origin: the origin's own view is just [origin].
+      path = group.path;
+    }
     const saved = {
       id: group?.id ?? randomUUID(),
-      origin,
+      origin: faultOrigin,
       originEntityRef:
         suspect?.entityRef ??
-        members.find(m => m.serviceName === origin)?.entityRef ??
-        group?.originEntityRef ??
+        members.find(m => m.serviceName === faultOrigin)?.entityRef ??
+        (group?.origin === faultOrigin ? group.originEntityRef : null) ??
+        deeper?.originEntityRef ??
         null,
       leadIncidentId: lead.id,
       method: 'localization' as const,
       services: [
         ...new Set([
           ...(group?.services ?? []),
-          ...sameOrigin.flatMap(g => g.services),
+          ...others.flatMap(g => g.services),
           ...graph,
           ...members.map(m => m.serviceName),
         ]),
       ].sort(),
-      // The longest known path to this origin: the origin's own view is just [origin].
-      path:
-        group &&
-        group.path.at(-1) === origin &&
-        (!leads || group.path.length > localization.path.length)
-          ? group.path
-          : localization.path,
+      path,
       firstSeenAt: members[0].firstSeenAt,
     };
     await tx.saveGroup(saved);
@@ -299,18 +376,49 @@ export class FaultGrouper {
       members.map(m => m.id),
       saved.id,
     );
-    for (const merged of sameOrigin) {
-      await tx.deleteGroup(merged.id);
+    for (const other of others) {
+      await tx.deleteGroup(other.id);
     }
     const retriage = [];
-    if (lead.id !== incident.id && !(await tx.hasTriageRun(lead.id))) {
-      retriage.push(lead.id);
+    const changed = [];
+    if (lead.id !== incident.id) {
+      if (!(await tx.hasTriageRun(lead.id))) {
+        retriage.push(lead.id);
+      } else if (lead.id !== group?.leadIncidentId) {
+        // A lead of its own earlier triage: that triage did not know this group.
+        changed.push(lead.id);
+      }
     }
     logger.info(
-      `Incident ${incident.id} localized to ${origin}: fault group ${saved.id}, lead ${lead.id} (${lead.serviceName}), ${members.length} members`,
+      `Incident ${incident.id} localized to ${origin}: fault group ${
+        saved.id
+      } (origin ${faultOrigin}${
+        others.length ? `, ${others.length} group(s) merged in` : ''
+      }), lead ${lead.id} (${lead.serviceName}), ${members.length} members`,
     );
-    return { reason: lead.id === incident.id, retriage };
+    return { reason: lead.id === incident.id, retriage, changed };
   }
+}
+
+/**
+ * Whether a group of the window is the fault being placed, and merges into its group:
+ * - it has the same origin;
+ * - its origin lies on the path to the fault's origin (before it): the walk went through that
+ *   service and found the change deeper, so it only passes the fault on;
+ * - it was placed by calls between alerted services only (no localization of its own) and its
+ *   origin is on this localization's fault graph.
+ * A group at another origin on a sibling branch of the graph stays apart: two services that
+ * changed on their own in the same minutes may be two faults.
+ */
+function mergesInto(
+  other: StoredFaultGroup,
+  fault: { origin: string; passesOn: Set<string>; graph: Set<string> },
+): boolean {
+  return (
+    other.origin === fault.origin ||
+    fault.passesOn.has(other.origin) ||
+    (other.method === 'trace-edges' && fault.graph.has(other.origin))
+  );
 }
 
 /** The services a localization looked at: its path, suspects and edge ends, and the incident's. */

@@ -17,6 +17,8 @@ import { EntityAnnotations } from '../catalog/CatalogEntityAnnotations';
 import { EntityQuery } from '../catalog/CatalogEntityQuery';
 import { EntityResolver } from '../catalog/EntityResolver';
 import { TriageCatalog } from '../catalog/TriageCatalog';
+import { DatabaseRetriageStore } from '../database/DatabaseRetriageStore';
+import { watchTelemetryArrivals } from '../retriage/watchTelemetryArrivals';
 import { DatabaseFaultGroupStore } from '../database/DatabaseFaultGroupStore';
 import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
 import { DatabaseTriageStore } from '../database/DatabaseTriageStore';
@@ -160,16 +162,24 @@ export async function createTriagePipeline(
     groupWaitMs: config.grouping.enabled ? config.grouping.waitMs : 0,
   });
   const faultGroups = DatabaseFaultGroupStore.create({ knex });
+  const retriage = config.retriage.enabled
+    ? DatabaseRetriageStore.create({ knex, maxAttempts, ...config.retriage })
+    : undefined;
   const grouping = config.grouping.enabled
     ? FaultGrouper.create({
         store: faultGroups,
         incidents,
+        retriage,
         windowMs: config.grouping.windowMs,
         logger: logger.child({ worker: 'grouping' }),
       })
     : undefined;
   const triage = DatabaseTriageStore.create({ knex, maxAttempts });
-  const telemetry = DatabaseTelemetryStore.create({ knex });
+  const storedTelemetry = DatabaseTelemetryStore.create({ knex });
+  // Telemetry that arrives after a triage which lacked it queues a re-triage (retriage/).
+  const telemetry = retriage
+    ? watchTelemetryArrivals(storedTelemetry, retriage, logger)
+    : storedTelemetry;
   const catalog = overrides.catalog ?? createCatalog(services, config);
   const ingestor = AlertIngestor.create({
     incidents,
@@ -268,6 +278,7 @@ export async function createTriagePipeline(
       entities: catalog,
       logger: logger.child({ worker: 'enrichment' }),
       grouping,
+      retriage,
     }),
     reason: ReasoningHandler.create({
       triage,

@@ -49,6 +49,7 @@ const INCIDENT_CHILDREN = [
   'context_documents',
   'alerts',
   'jobs',
+  'evidence_watches',
 ];
 
 /**

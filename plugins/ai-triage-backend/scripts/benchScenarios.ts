@@ -29,7 +29,10 @@ import {
  * webhooks of really instrumented services) through the real HTTP endpoints of a test backend
  * with the real plugin, and scores every incident against the recording's truth: top-1 and
  * top-3 origin, kind match, abstentions on no-fault runs, fault groups, Brier score of the
- * probabilities, alert-to-hypotheses latency. Scores are of the settled answer (after every
+ * probabilities, alert-to-hypotheses latency. An incident of a fault recording whose alerts all
+ * resolved before the fault was injected (timeline.faultAt) cannot be the fault's: it is scored
+ * like a no-fault incident ("before the fault": abstention expected), and top-1/top-3/kind count
+ * only the incidents raised by the fault; every line states the three counts. Scores are of the settled answer (after every
  * automatic re-triage, once no triage job is left); the first answer each incident showed is
  * scored beside it (`[first answer ...]`); `--no-auto-retriage` switches automatic re-triage off. A recording that cannot be replayed fails the run
  * (exit 1, naming the file). `--json` prints one JSON document instead of the tables;
@@ -73,28 +76,27 @@ const pct = (n: number, d: number) =>
 const ms = (v: number | null) => (v === null ? '–' : `${Math.round(v)} ms`);
 
 function summaryLine(s: ScoreSummary): string {
+  const of = (n: number, d: number) => `${n}/${d} (${pct(n, d)})`;
   return [
-    `incidents ${s.incidents}`,
-    `top-1 origin ${s.top1}/${s.faultIncidents} (${pct(
-      s.top1,
-      s.faultIncidents,
-    )})${
+    `incidents ${s.incidents} = ${s.faultIncidents} raised by the fault + ${s.beforeFaultIncidents} before it + ${s.noFaultIncidents} without fault`,
+    `top-1 origin ${of(s.top1, s.faultIncidents)}${
       s.firstTop1 === null
         ? ''
-        : ` [first answer ${s.firstTop1}/${s.faultIncidents} (${pct(
-            s.firstTop1,
-            s.faultIncidents,
-          )})]`
+        : ` [first answer ${of(s.firstTop1, s.faultIncidents)}]`
     }`,
-    `top-3 ${s.top3}/${s.faultIncidents} (${pct(s.top3, s.faultIncidents)})`,
-    `kind ${s.kindMatch}/${s.faultIncidents} (${pct(
-      s.kindMatch,
-      s.faultIncidents,
-    )})`,
-    `abstentions ${s.abstentions}/${s.noFaultIncidents}${
+    `top-3 ${of(s.top3, s.faultIncidents)}`,
+    `kind ${of(s.kindMatch, s.faultIncidents)}`,
+    `abstentions before the fault ${s.beforeFaultAbstentions}/${
+      s.beforeFaultIncidents
+    }${
+      s.firstBeforeFaultAbstentions === null
+        ? ''
+        : ` [first ${s.firstBeforeFaultAbstentions}]`
+    }`,
+    `abstentions without fault ${s.abstentions}/${s.noFaultIncidents}${
       s.firstAbstentions === null ? '' : ` [first ${s.firstAbstentions}]`
     }`,
-    `groups ${s.groups} for ${s.faults} faults`,
+    `groups ${s.groups} for ${s.faults} faults (${s.allGroups} with the incidents before them)`,
     `re-triages ${s.autoRetriages}, reasoner calls ${s.reasonJobs}`,
     `Brier ${s.brier === null ? '– (no probabilities)' : s.brier.toFixed(3)}`,
     `alert→hypotheses p50 ${ms(s.latencyP50Ms)} p95 ${ms(s.latencyP95Ms)}`,
@@ -167,7 +169,7 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
               i.topOrigin,
             ).padEnd(16)} kind ${String(i.topKind).padEnd(13)} ${
               i.abstained ? 'abstained' : ''
-            } ${ms(i.latencyMs)}${
+            }${i.beforeFault ? ' (before the fault)' : ''} ${ms(i.latencyMs)}${
               i.group
                 ? `  group ${i.group.id?.slice(0, 8) ?? '–'}${
                     i.group.lead ? ' (lead)' : ''

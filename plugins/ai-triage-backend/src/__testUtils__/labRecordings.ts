@@ -8,6 +8,7 @@ import {
   Incident,
   IncidentDetailResponse,
   IncidentListResponse,
+  StoredAlert,
 } from '@ai-triage/plugin-ai-triage-common';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
@@ -136,6 +137,17 @@ export function shiftTimestamps<T>(value: T, shiftMs: number): T {
   return walk(value) as T;
 }
 
+/**
+ * When the fault was injected (epoch ms) in a replay that moved every timestamp by `shiftMs`:
+ * `timeline.faultAt` counts from `recordedAt`, like every request's `at`. A no-fault recording
+ * has one too (the end of its healthy period).
+ */
+export function faultAtMsOf(recording: LabRecording, shiftMs: number): number {
+  return (
+    Date.parse(recording.recordedAt) + recording.timeline.faultAt + shiftMs
+  );
+}
+
 /** How many spans, log records and metric data points a recording's OTLP bodies carry. */
 export function countRecordedTelemetry(recording: LabRecording) {
   const counts = { spans: 0, logs: 0, dataPoints: 0, webhooks: 0 };
@@ -179,6 +191,13 @@ export type ShownTriage = {
  */
 export type ReplayedIncident = ShownTriage & {
   incident: Incident;
+  /**
+   * Its alerts as the API returns them at the end: the last state each alert's webhooks gave
+   * (status, startsAt, endsAt; endsAt null while firing), timestamps shifted like the rest.
+   */
+  alerts: Array<
+    Pick<StoredAlert, 'fingerprint' | 'name' | 'status' | 'startsAt' | 'endsAt'>
+  >;
   /** The first triage it showed (when first seen triaged), null if it never settled before the end. */
   first: ShownTriage | null;
   /** When the webhook that first named the incident was posted (epoch ms). */
@@ -195,6 +214,8 @@ export type LabReplay = {
   shiftMs: number;
   /** Where the recording's end was moved to (epoch ms): the replay's start. */
   endsAtMs: number;
+  /** Where `timeline.faultAt` (when the fault was injected) was moved to (epoch ms). */
+  faultAtMs: number;
   /**
    * Wall time spent posting, waiting for triage after webhooks, and waiting after the last
    * request until no triage job was queued or running (re-triages included) (ms).
@@ -334,6 +355,13 @@ export async function replayLabRecording(
     );
     incidents.push({
       incident: detail.incident,
+      alerts: detail.alerts.map(a => ({
+        fingerprint: a.fingerprint,
+        name: a.name,
+        status: a.status,
+        startsAt: a.startsAt,
+        endsAt: a.endsAt,
+      })),
       hypotheses: detail.hypotheses,
       insufficientEvidence: detail.insufficientEvidence,
       first: firstShown.get(item.id) ?? null,
@@ -352,6 +380,7 @@ export async function replayLabRecording(
     sent: countRecordedTelemetry(recording),
     shiftMs,
     endsAtMs,
+    faultAtMs: faultAtMsOf(recording, shiftMs),
     timings,
     jobs: (await target.countJobs?.()) ?? {
       enrich: 0,

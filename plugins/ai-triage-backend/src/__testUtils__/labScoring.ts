@@ -2,12 +2,45 @@ import {
   CONFIDENCE_CUTOFFS,
   Hypothesis,
 } from '@ai-triage/plugin-ai-triage-common';
-import { LabReplay, ShownTriage } from './labRecordings';
+import { LabReplay, ReplayedIncident, ShownTriage } from './labRecordings';
 
 /*
- * Scores a replayed lab recording against its truth record, over every incident the fault
- * raised (not only the one expected to carry the cause).
+ * Scores a replayed lab recording against its truth record, over every incident it raised (not
+ * only the one expected to carry the cause). An incident of a fault recording whose alerts all
+ * ended before the fault was injected cannot have been caused by it: it is scored like an
+ * incident of a no-fault recording (abstention expected), in its own row, never against the
+ * fault's origin and kind.
  */
+
+/**
+ * Whether an alert ended before `faultAtMs`: resolved, with an end before it. A firing alert,
+ * or a resolved one without an end, may have been firing when the fault began.
+ */
+function endedBefore(
+  alert: ReplayedIncident['alerts'][number],
+  faultAtMs: number,
+): boolean {
+  if (alert.status !== 'resolved' || alert.endsAt === null) return false;
+  const endsAt = Date.parse(alert.endsAt);
+  return Number.isFinite(endsAt) && endsAt < faultAtMs;
+}
+
+/**
+ * Whether an incident was raised before the fault: it has alerts and every one of them was
+ * resolved before the fault was injected (`faultAtMs`, in the replay's shifted time). Any alert
+ * that started at or after the fault, or started before and was still firing when it began,
+ * makes the incident the fault's. Each alert's last state counts (an alert that fired again
+ * after resolving carries its new start and no end).
+ */
+export function beforeFault(
+  incident: Pick<ReplayedIncident, 'alerts'>,
+  faultAtMs: number,
+): boolean {
+  return (
+    incident.alerts.length > 0 &&
+    incident.alerts.every(alert => endedBefore(alert, faultAtMs))
+  );
+}
 
 /** The service a hypothesis names as the origin: `origin`, else its first affected component. */
 export function originOf(hypothesis: Hypothesis): string | null {
@@ -45,6 +78,12 @@ export type IncidentScore = {
   top3: boolean;
   kindMatch: boolean;
   abstained: boolean;
+  /**
+   * Raised before the fault (every alert resolved before it was injected; see `beforeFault`):
+   * scored like a no-fault incident, never against the truth's origin and kind (top-1, top-3
+   * and kind are false). Absent in old reports, where it counts as raised by the fault.
+   */
+  beforeFault?: boolean;
   latencyMs: number | null;
   /** Its fault group (null: in none), the group's probable origin, and whether it leads it. */
   group?: { id: string | null; origin: string | null; lead: boolean };
@@ -62,15 +101,29 @@ export type RecordingScore = {
   incidents: IncidentScore[];
   /** Distinct fault groups (incidents without a group count one each). */
   groups: number;
-  /** Squared errors of every hypothesis probability against whether it named the origin. */
+  /**
+   * The same over the incidents raised by the fault only (absent in old reports): what "one
+   * group per fault" is measured on.
+   */
+  faultGroups?: number;
+  /**
+   * Squared errors of every hypothesis probability against whether it named the origin (for an
+   * incident before the fault, or of a no-fault recording, there is none to name: 0).
+   */
   brierTerms: number[];
   /** Triage jobs the replay caused (absent in old reports). */
   jobs?: LabReplay['jobs'];
 };
 
 export function scoreReplay(replay: LabReplay): RecordingScore {
-  const { truth } = replay.recording;
+  const { truth: recorded } = replay.recording;
+  const isBefore = (incident: ReplayedIncident) =>
+    recorded.fault && beforeFault(incident, replay.faultAtMs);
+  // What an incident is scored against: the fault's truth, or none when it came before it.
+  const truthOf = (incident: ReplayedIncident) =>
+    isBefore(incident) ? { origin: null, kind: null } : recorded;
   const incidents = replay.incidents.map((incident): IncidentScore => {
+    const truth = truthOf(incident);
     const hypotheses = ranked(incident);
     const origins = hypotheses.map(originOf);
     const top = hypotheses[0];
@@ -86,6 +139,7 @@ export function scoreReplay(replay: LabReplay): RecordingScore {
       top3: truth.origin !== null && origins.slice(0, 3).includes(truth.origin),
       kindMatch: truth.kind !== null && top?.kind === truth.kind,
       abstained: abstained(incident),
+      beforeFault: isBefore(incident),
       latencyMs:
         incident.hypothesesAtMs === null
           ? null
@@ -106,44 +160,55 @@ export function scoreReplay(replay: LabReplay): RecordingScore {
     incident.hypotheses
       .filter(h => typeof h.probability === 'number')
       .map(h => {
-        const hit =
-          truth.origin !== null && originOf(h) === truth.origin ? 1 : 0;
+        const { origin } = truthOf(incident);
+        const hit = origin !== null && originOf(h) === origin ? 1 : 0;
         return (h.probability! - hit) ** 2;
       }),
   );
-  const groups = new Set(
-    replay.incidents.map(
-      i => i.incident.faultGroupId ?? `incident:${i.incident.id}`,
-    ),
-  ).size;
+  const groupsOf = (of: ReplayedIncident[]) =>
+    new Set(of.map(i => i.incident.faultGroupId ?? `incident:${i.incident.id}`))
+      .size;
   return {
     scenario: replay.recording.scenario,
-    fault: truth.fault,
-    origin: truth.origin,
-    kind: truth.kind,
-    hops: truth.hops,
-    firstAlertingService: truth.firstAlertingService,
+    fault: recorded.fault,
+    origin: recorded.origin,
+    kind: recorded.kind,
+    hops: recorded.hops,
+    firstAlertingService: recorded.firstAlertingService,
     incidents,
-    groups,
+    groups: groupsOf(replay.incidents),
+    faultGroups: groupsOf(replay.incidents.filter(i => !isBefore(i))),
     brierTerms,
     jobs: replay.jobs,
   };
 }
 
-/** Totals over a set of recording scores. */
+/**
+ * Totals over a set of recording scores. Every incident counts in exactly one of three rows:
+ * `incidents` = `faultIncidents` (raised by the fault: top-1, top-3, kind) + `beforeFaultIncidents`
+ * (of fault recordings, every alert resolved before the fault: abstention expected) +
+ * `noFaultIncidents` (of no-fault recordings: abstention expected).
+ */
 export type ScoreSummary = {
   recordings: number;
   incidents: number;
+  /** Incidents of fault recordings raised by the fault: what top-1, top-3 and kind count over. */
   faultIncidents: number;
   top1: number;
   /** Top-1 of the first answers (null when a reused report has none). */
   firstTop1: number | null;
   top3: number;
   kindMatch: number;
+  /** Incidents of fault recordings whose alerts all ended before the fault, and how many abstained. */
+  beforeFaultIncidents: number;
+  beforeFaultAbstentions: number;
+  firstBeforeFaultAbstentions: number | null;
   noFaultIncidents: number;
   abstentions: number;
   firstAbstentions: number | null;
+  /** Fault groups of the incidents raised by the fault, and of every incident of the fault recordings. */
   groups: number;
+  allGroups: number;
   /** Automatic re-triages run, and `reason` jobs (one reasoner call each). */
   autoRetriages: number;
   reasonJobs: number;
@@ -164,32 +229,41 @@ function percentile(values: number[], p: number): number | null {
 export function summarize(scores: RecordingScore[]): ScoreSummary {
   const fault = scores.filter(s => s.fault);
   const noFault = scores.filter(s => !s.fault);
-  const faultIncidents = fault.flatMap(s => s.incidents);
+  const ofFaults = fault.flatMap(s => s.incidents);
+  const faultIncidents = ofFaults.filter(i => !i.beforeFault);
+  const beforeFaultIncidents = ofFaults.filter(i => i.beforeFault);
   const noFaultIncidents = noFault.flatMap(s => s.incidents);
+  const all = scores.flatMap(s => s.incidents);
+  const withFirst = all.every(i => i.first);
   const brierTerms = scores.flatMap(s => s.brierTerms);
-  const latencies = scores
-    .flatMap(s => s.incidents.map(i => i.latencyMs))
+  const latencies = all
+    .map(i => i.latencyMs)
     .filter((v): v is number => v !== null);
   return {
     recordings: scores.length,
-    incidents: faultIncidents.length + noFaultIncidents.length,
+    incidents: all.length,
     faultIncidents: faultIncidents.length,
     top1: faultIncidents.filter(i => i.top1).length,
-    firstTop1: [...faultIncidents, ...noFaultIncidents].every(i => i.first)
+    firstTop1: withFirst
       ? faultIncidents.filter(i => i.first!.top1).length
       : null,
     top3: faultIncidents.filter(i => i.top3).length,
     kindMatch: faultIncidents.filter(i => i.kindMatch).length,
+    beforeFaultIncidents: beforeFaultIncidents.length,
+    beforeFaultAbstentions: beforeFaultIncidents.filter(i => i.abstained)
+      .length,
+    firstBeforeFaultAbstentions: withFirst
+      ? beforeFaultIncidents.filter(i => i.first!.abstained).length
+      : null,
     noFaultIncidents: noFaultIncidents.length,
     abstentions: noFaultIncidents.filter(i => i.abstained).length,
-    firstAbstentions: [...faultIncidents, ...noFaultIncidents].every(
-      i => i.first,
-    )
+    firstAbstentions: withFirst
       ? noFaultIncidents.filter(i => i.first!.abstained).length
       : null,
     autoRetriages: scores.reduce((n, s) => n + (s.jobs?.autoRetriages ?? 0), 0),
     reasonJobs: scores.reduce((n, s) => n + (s.jobs?.reason ?? 0), 0),
-    groups: fault.reduce((n, s) => n + s.groups, 0),
+    groups: fault.reduce((n, s) => n + (s.faultGroups ?? s.groups), 0),
+    allGroups: fault.reduce((n, s) => n + s.groups, 0),
     faults: fault.length,
     brier: brierTerms.length
       ? brierTerms.reduce((a, b) => a + b, 0) / brierTerms.length

@@ -61,6 +61,10 @@ describe('lab recordings', () => {
         // The first answer it showed, before any re-triage, is kept beside the settled one.
         expect(first).not.toBeNull();
       }
+      // Every incident carries its alerts, which place it before or in the fault.
+      for (const { alerts } of replay.incidents)
+        expect(alerts.length).toBeGreaterThanOrEqual(1);
+      expect(replay.faultAtMs).toBeLessThan(replay.endsAtMs);
       // Automatic re-triages stay within their bound (aiTriage.retriage.maxPerIncident, 3).
       expect(replay.jobs.autoRetriages).toBeLessThanOrEqual(
         3 * replay.incidents.length,
@@ -93,8 +97,15 @@ describe('lab recordings', () => {
       expect(score.groups).toBeGreaterThanOrEqual(1);
       const summary = summarize([score]);
       expect(summary.incidents).toBe(replay.incidents.length);
+      // Every incident is scored in exactly one row: raised by the fault, before it, no fault.
+      expect(
+        summary.faultIncidents +
+          summary.beforeFaultIncidents +
+          summary.noFaultIncidents,
+      ).toBe(summary.incidents);
       expect(summary.latencyP50Ms).toEqual(expect.any(Number));
       expect(summary.top1).toBeLessThanOrEqual(summary.faultIncidents);
+      if (!recording.truth.fault) expect(summary.beforeFaultIncidents).toBe(0);
     },
   );
 

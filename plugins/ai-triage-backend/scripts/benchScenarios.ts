@@ -78,7 +78,7 @@ const ms = (v: number | null) => (v === null ? '–' : `${Math.round(v)} ms`);
 function summaryLine(s: ScoreSummary): string {
   const of = (n: number, d: number) => `${n}/${d} (${pct(n, d)})`;
   return [
-    `incidents ${s.incidents} = ${s.faultIncidents} raised by the fault + ${s.beforeFaultIncidents} before it + ${s.noFaultIncidents} without fault`,
+    `incidents ${s.incidents} = ${s.faultIncidents} raised by the fault (${s.firingIntoFault} of them firing since before it) + ${s.beforeFaultIncidents} before it + ${s.noFaultIncidents} without fault`,
     `top-1 origin ${of(s.top1, s.faultIncidents)}${
       s.firstTop1 === null
         ? ''
@@ -169,7 +169,11 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
               i.topOrigin,
             ).padEnd(16)} kind ${String(i.topKind).padEnd(13)} ${
               i.abstained ? 'abstained' : ''
-            }${i.beforeFault ? ' (before the fault)' : ''} ${ms(i.latencyMs)}${
+            }${i.beforeFault ? ' (before the fault)' : ''}${
+              typeof i.alertsFromMs === 'number'
+                ? ` alerts from ${Math.round(i.alertsFromMs / 1000)} s`
+                : ''
+            } ${ms(i.latencyMs)}${
               i.group
                 ? `  group ${i.group.id?.slice(0, 8) ?? '–'}${
                     i.group.lead ? ' (lead)' : ''

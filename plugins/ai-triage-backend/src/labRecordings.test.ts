@@ -105,7 +105,10 @@ describe('lab recordings', () => {
       ).toBe(summary.incidents);
       expect(summary.latencyP50Ms).toEqual(expect.any(Number));
       expect(summary.top1).toBeLessThanOrEqual(summary.faultIncidents);
-      if (!recording.truth.fault) expect(summary.beforeFaultIncidents).toBe(0);
+      // Only a fault has a before: a no-fault recording's incidents are all no-fault ones.
+      expect(summary.noFaultIncidents).toBe(
+        recording.truth.fault ? 0 : replay.incidents.length,
+      );
     },
   );
 

@@ -208,6 +208,9 @@ describe('lab scoring around the fault', () => {
       ['orders', false, true],
       ['shipping', false, false],
     ]);
+    expect(faulty.incidents.map(i => i.alertsFromMs)).toEqual([
+      -110_000, -20_000, -20_000, 10_000,
+    ]);
     expect(faulty.incidents[0].kindMatch).toBe(false);
     expect(faulty.incidents[0].abstained).toBe(false);
     expect(faulty.groups).toBe(4);
@@ -236,6 +239,7 @@ describe('lab scoring around the fault', () => {
       top3: 1,
       kindMatch: 2,
       beforeFaultIncidents: 2,
+      firingIntoFault: 1,
       beforeFaultAbstentions: 1,
       firstBeforeFaultAbstentions: 1,
       noFaultIncidents: 1,

@@ -84,6 +84,11 @@ export type IncidentScore = {
    * and kind are false). Absent in old reports, where it counts as raised by the fault.
    */
   beforeFault?: boolean;
+  /**
+   * When its earliest alert started, relative to the fault's injection (ms; negative: before
+   * it; null without alerts). Absent in old reports.
+   */
+  alertsFromMs?: number | null;
   latencyMs: number | null;
   /** Its fault group (null: in none), the group's probable origin, and whether it leads it. */
   group?: { id: string | null; origin: string | null; lead: boolean };
@@ -140,6 +145,10 @@ export function scoreReplay(replay: LabReplay): RecordingScore {
       kindMatch: truth.kind !== null && top?.kind === truth.kind,
       abstained: abstained(incident),
       beforeFault: isBefore(incident),
+      alertsFromMs: incident.alerts.length
+        ? Math.min(...incident.alerts.map(a => Date.parse(a.startsAt))) -
+          replay.faultAtMs
+        : null,
       latencyMs:
         incident.hypothesesAtMs === null
           ? null
@@ -201,6 +210,11 @@ export type ScoreSummary = {
   kindMatch: number;
   /** Incidents of fault recordings whose alerts all ended before the fault, and how many abstained. */
   beforeFaultIncidents: number;
+  /**
+   * Of `faultIncidents`, those whose earliest alert started before the fault and that were
+   * still firing when it began (0 in old reports).
+   */
+  firingIntoFault: number;
   beforeFaultAbstentions: number;
   firstBeforeFaultAbstentions: number | null;
   noFaultIncidents: number;
@@ -250,6 +264,8 @@ export function summarize(scores: RecordingScore[]): ScoreSummary {
     top3: faultIncidents.filter(i => i.top3).length,
     kindMatch: faultIncidents.filter(i => i.kindMatch).length,
     beforeFaultIncidents: beforeFaultIncidents.length,
+    firingIntoFault: faultIncidents.filter(i => (i.alertsFromMs ?? 0) < 0)
+      .length,
     beforeFaultAbstentions: beforeFaultIncidents.filter(i => i.abstained)
       .length,
     firstBeforeFaultAbstentions: withFirst

@@ -78,7 +78,7 @@ const ms = (v: number | null) => (v === null ? '–' : `${Math.round(v)} ms`);
 function summaryLine(s: ScoreSummary): string {
   const of = (n: number, d: number) => `${n}/${d} (${pct(n, d)})`;
   return [
-    `incidents ${s.incidents} = ${s.faultIncidents} raised by the fault (${s.firingIntoFault} of them firing since before it) + ${s.beforeFaultIncidents} before it + ${s.noFaultIncidents} without fault`,
+    `incidents ${s.incidents} = ${s.faultIncidents} raised by the fault (${s.alertedBeforeFault} of them with alerts since before it) + ${s.beforeFaultIncidents} before it + ${s.noFaultIncidents} without fault`,
     `top-1 origin ${of(s.top1, s.faultIncidents)}${
       s.firstTop1 === null
         ? ''

@@ -239,7 +239,7 @@ describe('lab scoring around the fault', () => {
       top3: 1,
       kindMatch: 2,
       beforeFaultIncidents: 2,
-      firingIntoFault: 1,
+      alertedBeforeFault: 1,
       beforeFaultAbstentions: 1,
       firstBeforeFaultAbstentions: 1,
       noFaultIncidents: 1,

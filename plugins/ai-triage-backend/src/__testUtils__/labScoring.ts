@@ -211,10 +211,10 @@ export type ScoreSummary = {
   /** Incidents of fault recordings whose alerts all ended before the fault, and how many abstained. */
   beforeFaultIncidents: number;
   /**
-   * Of `faultIncidents`, those whose earliest alert started before the fault and that were
-   * still firing when it began (0 in old reports).
+   * Of `faultIncidents`, those whose earliest alert started before the fault (one of their
+   * alerts was firing when it began, or fired again after it; 0 in old reports).
    */
-  firingIntoFault: number;
+  alertedBeforeFault: number;
   beforeFaultAbstentions: number;
   firstBeforeFaultAbstentions: number | null;
   noFaultIncidents: number;
@@ -264,7 +264,7 @@ export function summarize(scores: RecordingScore[]): ScoreSummary {
     top3: faultIncidents.filter(i => i.top3).length,
     kindMatch: faultIncidents.filter(i => i.kindMatch).length,
     beforeFaultIncidents: beforeFaultIncidents.length,
-    firingIntoFault: faultIncidents.filter(i => (i.alertsFromMs ?? 0) < 0)
+    alertedBeforeFault: faultIncidents.filter(i => (i.alertsFromMs ?? 0) < 0)
       .length,
     beforeFaultAbstentions: beforeFaultIncidents.filter(i => i.abstained)
       .length,

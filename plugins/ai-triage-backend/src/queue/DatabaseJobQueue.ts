@@ -11,31 +11,14 @@ import {
 } from './JobQueue';
 import { isPostgres } from '../sql/isPostgres';
 import { PostgresNotificationListener } from './PostgresNotificationListener';
-import { toIso, toIsoOrNull } from '../sql/timestamps';
+import { toIso } from '../sql/timestamps';
+import { JobRow, toJob } from './jobRows';
 import { Span, SpanKind, context, trace } from '@opentelemetry/api';
 import {
   aiTriageTracer,
   endWithError,
   traceparentOf,
 } from '../observability/tracing';
-
-type JobRow = {
-  id: string | number;
-  type: JobType;
-  incident_id: string;
-  payload?: string | null;
-  status: JobStatus;
-  attempts: number;
-  max_attempts: number;
-  run_after: Date | number | string;
-  lease_owner: string | null;
-  lease_expires_at: Date | number | string | null;
-  last_error: string | null;
-  created_at: Date | number | string;
-  updated_at: Date | number | string;
-  traceparent: string | null;
-  triage_started_at: Date | number | string | null;
-};
 
 const BASE_BACKOFF_MS = 2_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -481,24 +464,4 @@ export class DatabaseJobQueue implements JobQueue {
   notifyEnqueued(): void {
     this.events.emit('enqueued');
   }
-}
-
-function toJob(row: JobRow): Job {
-  return {
-    id: String(row.id),
-    type: row.type,
-    incidentId: row.incident_id,
-    ...(row.payload ? { payload: JSON.parse(row.payload) } : {}),
-    status: row.status,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    runAfter: toIso(row.run_after),
-    leaseOwner: row.lease_owner,
-    leaseExpiresAt: toIsoOrNull(row.lease_expires_at),
-    lastError: row.last_error,
-    createdAt: toIso(row.created_at),
-    updatedAt: toIso(row.updated_at),
-    traceparent: row.traceparent ?? null,
-    triageStartedAt: toIso(row.triage_started_at ?? row.created_at),
-  };
 }

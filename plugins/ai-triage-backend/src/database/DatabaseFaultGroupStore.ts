@@ -7,6 +7,7 @@ import {
   StoredFaultGroup,
 } from './FaultGroupStore';
 import { isPostgres } from '../sql/isPostgres';
+import { clearFaultGroup, updateFaultGroupOf } from './DatabaseIncidentStore';
 import { DbTimestamp, toIso } from '../sql/timestamps';
 
 type GroupRow = {
@@ -162,17 +163,11 @@ class KnexFaultGroupTransaction implements FaultGroupTransaction {
   }
 
   async setGroupOf(incidentIds: string[], groupId: string | null) {
-    for (let i = 0; i < incidentIds.length; i += MAX_SERVICES) {
-      await this.tx('incidents')
-        .whereIn('id', incidentIds.slice(i, i + MAX_SERVICES))
-        .update({ fault_group_id: groupId });
-    }
+    await updateFaultGroupOf(this.tx, incidentIds, groupId);
   }
 
   async deleteGroup(id: string): Promise<void> {
-    await this.tx('incidents')
-      .where('fault_group_id', id)
-      .update({ fault_group_id: null });
+    await clearFaultGroup(this.tx, id);
     await this.tx('fault_groups').where('id', id).delete();
   }
 }

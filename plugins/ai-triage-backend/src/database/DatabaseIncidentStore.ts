@@ -1,7 +1,10 @@
 import {
   Alert,
+  CurrentRootCause,
   Incident,
+  IncidentStatus,
   StoredAlert,
+  TicketRef,
   TriageState,
 } from '@ai-triage/plugin-ai-triage-common';
 import { Knex } from 'knex';
@@ -24,6 +27,9 @@ import {
 } from './incidentRows';
 import { IncidentIngestion } from './IncidentIngestion';
 
+/** Ids per `IN (...)` list, well below both databases' bind-variable limits. */
+const MAX_IDS_PER_UPDATE = 500;
+
 /**
  * Sets an incident's triage state, in `db` (a transaction of another store that moves the
  * triage on, such as the triage store saving a context or a run): the one write of the
@@ -38,6 +44,107 @@ export async function updateTriageState(
   await db('incidents')
     .where('id', incidentId)
     .update({ triage_state: state, updated_at: at });
+}
+
+/**
+ * Moves an incident from `expected` to `status` and records who did it, in `db` (the workflow
+ * store's transaction that also writes the status history and the outbound deliveries).
+ * Resolving frees the correlation key (`active_key`); any other status takes it back, which
+ * throws a database conflict error when a newer incident of the key is active. False when the
+ * incident is missing or no longer in `expected`.
+ */
+export async function updateIncidentStatus(
+  db: Knex,
+  change: {
+    incidentId: string;
+    correlationKey: string;
+    expected: IncidentStatus;
+    status: IncidentStatus;
+    actor: string;
+    at: Date;
+  },
+): Promise<boolean> {
+  const active = change.status !== 'resolved';
+  const updated = await db('incidents')
+    .where({ id: change.incidentId, status: change.expected })
+    .update({
+      status: change.status,
+      active_key: active ? change.correlationKey : null,
+      resolved_at: active ? null : change.at,
+      status_changed_by: change.actor,
+      status_changed_at: change.at,
+      updated_at: change.at,
+    });
+  return updated === 1;
+}
+
+/** Sets (or with null clears) an incident's ticket reference; false when it does not exist. */
+export async function updateIncidentTicket(
+  db: Knex,
+  incidentId: string,
+  ticket: TicketRef | null,
+  at: Date,
+): Promise<boolean> {
+  const updated = await db('incidents')
+    .where('id', incidentId)
+    .update({
+      ticket_ref: ticket ? JSON.stringify(ticket) : null,
+      updated_at: at,
+    });
+  return updated === 1;
+}
+
+/**
+ * Sets an incident's current root cause, or with null clears it, in `db` (the workflow store's
+ * transaction that stores the review deciding it).
+ */
+export async function updateCurrentRootCause(
+  db: Knex,
+  incidentId: string,
+  rootCause: CurrentRootCause | null,
+): Promise<void> {
+  await db('incidents')
+    .where('id', incidentId)
+    .update({
+      current_root_cause: rootCause ? JSON.stringify(rootCause) : null,
+    });
+}
+
+/**
+ * Puts incidents in fault group `groupId` (or with null takes them out of any), in `db` (the
+ * grouping decision's transaction).
+ */
+export async function updateFaultGroupOf(
+  db: Knex,
+  incidentIds: string[],
+  groupId: string | null,
+): Promise<void> {
+  for (let i = 0; i < incidentIds.length; i += MAX_IDS_PER_UPDATE) {
+    await db('incidents')
+      .whereIn('id', incidentIds.slice(i, i + MAX_IDS_PER_UPDATE))
+      .update({ fault_group_id: groupId });
+  }
+}
+
+/** Takes every member out of fault group `groupId`, in `db` (before the group is deleted). */
+export async function clearFaultGroup(
+  db: Knex,
+  groupId: string,
+): Promise<void> {
+  await db('incidents')
+    .where('fault_group_id', groupId)
+    .update({ fault_group_id: null });
+}
+
+/** Sets the count of automatic re-triages queued for an incident, in the retriage store's `db`. */
+export async function updateAutoRetriageCount(
+  db: Knex,
+  incidentId: string,
+  count: number,
+): Promise<void> {
+  await db('incidents')
+    .where('id', incidentId)
+    .update({ auto_retriages: count });
 }
 
 /** The lead of the incident's fault group, as a correlated subquery on `incidents`. */
@@ -215,8 +322,13 @@ export class DatabaseIncidentStore implements IncidentStore {
       .update({ entity_ref: entityRef });
   }
 
-  async setTriageState(incidentId: string, state: TriageState): Promise<void> {
-    await updateTriageState(this.knex, incidentId, state, new Date());
+  async setTriageState(
+    incidentId: string,
+    state: TriageState,
+    tx: Knex = this.knex,
+    at: Date = new Date(),
+  ): Promise<void> {
+    await updateTriageState(tx, incidentId, state, at);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Knex } from 'knex';
 import { insertJob } from '../queue/DatabaseJobQueue';
 import { isPostgres } from '../sql/isPostgres';
+import { updateAutoRetriageCount } from './DatabaseIncidentStore';
 import {
   AutoRetriageOutcome,
   AutoRetriagePayload,
@@ -127,9 +128,11 @@ export class DatabaseRetriageStore implements RetriageStore {
       });
       // The triage state stays as it is: the current hypotheses remain the answer until the
       // job runs (it marks the incident `enriching` then).
-      await tx('incidents')
-        .where('id', incidentId)
-        .update({ auto_retriages: Number(incident.auto_retriages) + 1 });
+      await updateAutoRetriageCount(
+        tx,
+        incidentId,
+        Number(incident.auto_retriages) + 1,
+      );
       return 'queued';
     });
   }

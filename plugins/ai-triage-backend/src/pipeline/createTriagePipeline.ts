@@ -132,7 +132,23 @@ export async function createTriagePipeline(
   }
 
   const { maxAttempts } = config.workers;
-  const queue = DatabaseJobQueue.create({ knex, logger });
+  const incidents = DatabaseIncidentStore.create({
+    knex,
+    maxAttempts,
+    reopenWindowMs: config.correlation.reopenWindowMs,
+    groupWaitMs: config.grouping.enabled ? config.grouping.waitMs : 0,
+  });
+  const queue = DatabaseJobQueue.create({
+    knex,
+    logger,
+    // A job whose worker died on its last attempt fails its incident's triage, as onFailure
+    // below does after a failed last attempt, so the portal shows it failed.
+    onDeadLetter: async (job, tx, at) => {
+      if (job.type !== 'deliver') {
+        await incidents.setTriageState(job.incidentId, 'failed', tx, at);
+      }
+    },
+  });
   const queueMetrics = QueueMetrics.register({
     queue,
     meter: metrics.getMeter('@ai-triage/plugin-ai-triage-backend'),
@@ -154,12 +170,6 @@ export async function createTriagePipeline(
       config.slo.heuristicTriageSeconds,
       config.slo.llmTriageSeconds,
     ],
-  });
-  const incidents = DatabaseIncidentStore.create({
-    knex,
-    maxAttempts,
-    reopenWindowMs: config.correlation.reopenWindowMs,
-    groupWaitMs: config.grouping.enabled ? config.grouping.waitMs : 0,
   });
   const faultGroups = DatabaseFaultGroupStore.create({ knex });
   const retriage = config.retriage.enabled

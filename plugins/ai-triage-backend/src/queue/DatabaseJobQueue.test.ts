@@ -28,7 +28,13 @@ describe('DatabaseJobQueue', () => {
         alerts: [ingestItem(testAlert({ name: `Alert${i}` }))],
       });
     }
-    return { knex, incidents: store, queue: DatabaseJobQueue.create({ knex }) };
+    // As the pipeline factory wires it: the incident store fails a dead job's triage.
+    const queue = DatabaseJobQueue.create({
+      knex,
+      onDeadLetter: (job, tx, at) =>
+        store.setTriageState(job.incidentId, 'failed', tx, at),
+    });
+    return { knex, incidents: store, queue };
   }
 
   async function expireLeases(knex: Knex) {

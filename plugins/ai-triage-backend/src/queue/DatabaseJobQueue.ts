@@ -11,31 +11,14 @@ import {
 } from './JobQueue';
 import { isPostgres } from '../sql/isPostgres';
 import { PostgresNotificationListener } from './PostgresNotificationListener';
-import { toIso, toIsoOrNull } from '../sql/timestamps';
+import { toIso } from '../sql/timestamps';
+import { JobRow, toJob } from './jobRows';
 import { Span, SpanKind, context, trace } from '@opentelemetry/api';
 import {
   aiTriageTracer,
   endWithError,
   traceparentOf,
 } from '../observability/tracing';
-
-type JobRow = {
-  id: string | number;
-  type: JobType;
-  incident_id: string;
-  payload?: string | null;
-  status: JobStatus;
-  attempts: number;
-  max_attempts: number;
-  run_after: Date | number | string;
-  lease_owner: string | null;
-  lease_expires_at: Date | number | string | null;
-  last_error: string | null;
-  created_at: Date | number | string;
-  updated_at: Date | number | string;
-  traceparent: string | null;
-  triage_started_at: Date | number | string | null;
-};
 
 const BASE_BACKOFF_MS = 2_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -175,6 +158,13 @@ export function backoffMs(
   return Math.round(base / 2 + (random() * base) / 2);
 }
 
+/** What the queue calls, inside its transaction `tx`, when it marks a job dead at `at`. */
+export type DeadLetterHook = (
+  job: Job,
+  tx: Knex.Transaction,
+  at: Date,
+) => Promise<void>;
+
 /**
  * The job table as a queue. PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, so any number of
  * replicas share the work; SQLite serializes writers, so one process claims at a time.
@@ -186,11 +176,26 @@ export class DatabaseJobQueue implements JobQueue {
   static create(options: {
     knex: Knex;
     logger?: LoggerService;
+    /**
+     * Called in the claim's transaction when a job's lease expires on its last attempt and the
+     * queue marks it dead: nobody is left to report the failure (the worker died), so the owner
+     * of the job's subject records it here, in the same transaction. The queue writes only
+     * `jobs`; the pipeline factory sets this so the incident store fails the incident's triage.
+     */
+    onDeadLetter?: DeadLetterHook;
   }): DatabaseJobQueue {
-    return new DatabaseJobQueue(options.knex, options.logger);
+    return new DatabaseJobQueue(
+      options.knex,
+      options.logger,
+      options.onDeadLetter,
+    );
   }
 
-  private constructor(private readonly knex: Knex, logger?: LoggerService) {
+  private constructor(
+    private readonly knex: Knex,
+    logger?: LoggerService,
+    private readonly onDeadLetter?: DeadLetterHook,
+  ) {
     this.events.setMaxListeners(0);
     if (isPostgres(knex)) {
       this.listener = PostgresNotificationListener.create({
@@ -311,13 +316,8 @@ export class DatabaseJobQueue implements JobQueue {
               last_error: `lease of ${row.lease_owner} expired on the last attempt (${row.attempts}/${row.max_attempts})`,
               updated_at: now,
             });
-          // Nobody is left to report it (the worker died): fail the incident's triage here, as
-          // the worker does after a failed last attempt, so the portal shows it failed.
-          if (row.type !== 'deliver') {
-            await tx('incidents')
-              .where('id', row.incident_id)
-              .update({ triage_state: 'failed', updated_at: now });
-          }
+          // Nobody is left to report it (the worker died): the hook records the failure.
+          await this.onDeadLetter?.(toJob({ ...row, status: 'dead' }), tx, now);
           return { kind: 'skipped' as const };
         }
         const claimed = {
@@ -464,24 +464,4 @@ export class DatabaseJobQueue implements JobQueue {
   notifyEnqueued(): void {
     this.events.emit('enqueued');
   }
-}
-
-function toJob(row: JobRow): Job {
-  return {
-    id: String(row.id),
-    type: row.type,
-    incidentId: row.incident_id,
-    ...(row.payload ? { payload: JSON.parse(row.payload) } : {}),
-    status: row.status,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    runAfter: toIso(row.run_after),
-    leaseOwner: row.lease_owner,
-    leaseExpiresAt: toIsoOrNull(row.lease_expires_at),
-    lastError: row.last_error,
-    createdAt: toIso(row.created_at),
-    updatedAt: toIso(row.updated_at),
-    traceparent: row.traceparent ?? null,
-    triageStartedAt: toIso(row.triage_started_at ?? row.created_at),
-  };
 }

@@ -1,15 +1,27 @@
 import {
-  LogRecord,
-  MetricPoint,
   SpanRecord,
-  TelemetryAttributes,
   TelemetryProvider,
   TelemetryQuery,
   TelemetryResult,
 } from '@ai-triage/plugin-ai-triage-node';
 import { Knex } from 'knex';
-import { logShapeKey } from './logShapeKey';
-import { levelRank } from './logLevel';
+import {
+  LogShapeCountRow,
+  MINUTE_MS,
+  compareText,
+  logShapeCountRows,
+} from './logShapeRollup';
+import {
+  LogRow,
+  MetricRow,
+  SpanRow,
+  fromLogRow,
+  fromMetricRow,
+  fromSpanRow,
+  toLogRow,
+  toMetricRow,
+  toSpanRow,
+} from './telemetryRows';
 import {
   LogShapeCountSource,
   LogShapeCounts,
@@ -18,72 +30,12 @@ import {
   TraceSpanSource,
 } from './TelemetryStore';
 
-/** Compares strings by code unit, independent of the locale. */
-function compareText(a: string, b: string): number {
-  if (a < b) return -1;
-  return a > b ? 1 : 0;
-}
-
-type SpanRow = {
-  id?: number | string;
-  service_name: string;
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string | null;
-  name: string;
-  kind: number;
-  start_time_ms: number | string;
-  duration_ms: number | string;
-  status_code: number;
-  status_message: string | null;
-  peer_service: string | null;
-  attributes: string;
-  /** JSON array of {traceId, spanId}, or null (see the span_links migration). */
-  links?: string | null;
-};
-
-type LogRow = {
-  id?: number | string;
-  service_name: string;
-  timestamp_ms: number | string;
-  severity_text: string;
-  severity_number: number;
-  body: string;
-  trace_id: string | null;
-  span_id: string | null;
-  attributes: string;
-};
-
-type LogShapeCountRow = {
-  service_name: string;
-  minute_ms: number;
-  shape_key: string;
-  level_rank: number;
-  record_count: number;
-  first_ms: number;
-  last_ms: number;
-  example: string;
-  trace_id: string | null;
-};
-
-type MetricRow = {
-  id?: number | string;
-  service_name: string;
-  name: string;
-  timestamp_ms: number | string;
-  value: number | string;
-  attributes: string;
-};
-
 /**
  * Rows per INSERT statement: 13 columns x 500 rows stays far below the bind-parameter limits of
  * SQLite (32766) and PostgreSQL (65535).
  */
 const INSERT_CHUNK_ROWS = 500;
 
-const MINUTE_MS = 60_000;
-/** Longest example kept per rollup row: what the miner reads of a message. */
-const MAX_EXAMPLE_LENGTH = 4096;
 /** Most (shape, level) pairs one window's counts return, the most frequent first. */
 const MAX_LOG_SHAPES = 20_000;
 const LOG_SHAPE_KEY = ['service_name', 'minute_ms', 'shape_key', 'level_rank'];
@@ -331,64 +283,6 @@ function* chunks<T, R>(records: T[], toRow: (record: T) => R): Generator<R[]> {
   }
 }
 
-/**
- * The batch's logs counted per service, minute, shape and level: one row each, in key order.
- * A message is masked once per distinct body in the batch, in slices of at most 10 ms that
- * yield to the event loop (20k distinct bodies take over 100 ms).
- */
-async function logShapeCountRows(
-  logs: LogRecord[],
-): Promise<LogShapeCountRow[]> {
-  const keysOfBodies = new Map<string, string>();
-  const rows = new Map<string, LogShapeCountRow>();
-  let sliceStart = performance.now();
-  for (const log of logs) {
-    if (performance.now() - sliceStart > 10) {
-      await new Promise(resolve => setImmediate(resolve));
-      sliceStart = performance.now();
-    }
-    let shapeKey = keysOfBodies.get(log.body);
-    if (shapeKey === undefined) {
-      shapeKey = logShapeKey(log.body);
-      keysOfBodies.set(log.body, shapeKey);
-    }
-    const minuteMs = Math.floor(log.timestampMs / MINUTE_MS) * MINUTE_MS;
-    const rank = levelRank(log);
-    const key = `${log.serviceName}\u0000${minuteMs}\u0000${shapeKey}\u0000${rank}`;
-    const row = rows.get(key);
-    if (row) {
-      row.record_count += 1;
-      if (log.timestampMs < row.first_ms) {
-        row.first_ms = log.timestampMs;
-        row.example = log.body.slice(0, MAX_EXAMPLE_LENGTH);
-      }
-      if (log.timestampMs > row.last_ms) row.last_ms = log.timestampMs;
-      if (log.traceId && (!row.trace_id || log.traceId < row.trace_id)) {
-        row.trace_id = log.traceId;
-      }
-      continue;
-    }
-    rows.set(key, {
-      service_name: log.serviceName,
-      minute_ms: minuteMs,
-      shape_key: shapeKey,
-      level_rank: rank,
-      record_count: 1,
-      first_ms: log.timestampMs,
-      last_ms: log.timestampMs,
-      example: log.body.slice(0, MAX_EXAMPLE_LENGTH),
-      trace_id: log.traceId || null,
-    });
-  }
-  return [...rows.values()].sort(
-    (a, b) =>
-      compareText(a.service_name, b.service_name) ||
-      a.minute_ms - b.minute_ms ||
-      compareText(a.shape_key, b.shape_key) ||
-      a.level_rank - b.level_rank,
-  );
-}
-
 /** Settles with the read, or rejects as soon as the caller gives up waiting. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -398,104 +292,4 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       .then(resolve, reject)
       .finally(() => signal.removeEventListener('abort', onAbort));
   });
-}
-
-function toSpanRow(span: SpanRecord): SpanRow {
-  return {
-    service_name: span.serviceName,
-    trace_id: span.traceId,
-    span_id: span.spanId,
-    parent_span_id: span.parentSpanId,
-    name: span.name,
-    kind: span.kind,
-    start_time_ms: span.startTimeMs,
-    duration_ms: span.durationMs,
-    status_code: span.statusCode,
-    status_message: span.statusMessage,
-    peer_service: span.peerService,
-    attributes: JSON.stringify(span.attributes),
-    links: span.links?.length ? JSON.stringify(span.links) : null,
-  };
-}
-
-function fromSpanRow(row: SpanRow): SpanRecord {
-  return {
-    traceId: row.trace_id,
-    spanId: row.span_id,
-    parentSpanId: row.parent_span_id,
-    serviceName: row.service_name,
-    name: row.name,
-    kind: Number(row.kind),
-    startTimeMs: Number(row.start_time_ms),
-    durationMs: Number(row.duration_ms),
-    statusCode: Number(row.status_code),
-    statusMessage: row.status_message,
-    peerService: row.peer_service,
-    attributes: parseAttributes(row.attributes),
-    ...(row.links ? { links: parseLinks(row.links) } : {}),
-  };
-}
-
-function parseLinks(text: string): SpanRecord['links'] {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return Array.isArray(parsed)
-      ? parsed.filter(
-          (l): l is { traceId: string; spanId: string } =>
-            typeof l?.traceId === 'string' && typeof l?.spanId === 'string',
-        )
-      : [];
-  } catch {
-    return [];
-  }
-}
-
-function toLogRow(log: LogRecord): LogRow {
-  return {
-    service_name: log.serviceName,
-    timestamp_ms: log.timestampMs,
-    severity_text: log.severityText,
-    severity_number: log.severityNumber,
-    body: log.body,
-    trace_id: log.traceId,
-    span_id: log.spanId,
-    attributes: JSON.stringify(log.attributes),
-  };
-}
-
-function fromLogRow(row: LogRow): LogRecord {
-  return {
-    serviceName: row.service_name,
-    timestampMs: Number(row.timestamp_ms),
-    severityText: row.severity_text,
-    severityNumber: Number(row.severity_number),
-    body: row.body,
-    traceId: row.trace_id,
-    spanId: row.span_id,
-    attributes: parseAttributes(row.attributes),
-  };
-}
-
-function toMetricRow(point: MetricPoint): MetricRow {
-  return {
-    service_name: point.serviceName,
-    name: point.name,
-    timestamp_ms: point.timestampMs,
-    value: point.value,
-    attributes: JSON.stringify(point.attributes),
-  };
-}
-
-function fromMetricRow(row: MetricRow): MetricPoint {
-  return {
-    serviceName: row.service_name,
-    name: row.name,
-    timestampMs: Number(row.timestamp_ms),
-    value: Number(row.value),
-    attributes: parseAttributes(row.attributes),
-  };
-}
-
-function parseAttributes(text: string): TelemetryAttributes {
-  return JSON.parse(text) as TelemetryAttributes;
 }

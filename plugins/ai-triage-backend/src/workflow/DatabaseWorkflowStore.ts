@@ -9,6 +9,11 @@ import { isDatabaseConflictError } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
 import { insertJobs } from '../queue/DatabaseJobQueue';
 import { insertReview } from '../database/DatabaseTriageStore';
+import {
+  updateCurrentRootCause,
+  updateIncidentStatus,
+  updateIncidentTicket,
+} from '../database/DatabaseIncidentStore';
 import { DbTimestamp, toIsoOrNull } from '../sql/timestamps';
 import { DeliveryJob } from '../outbound/OutboundPlanner';
 
@@ -90,18 +95,15 @@ export class DatabaseWorkflowStore {
           return { outcome: 'not-found' as const };
         }
         const now = new Date();
-        const active = input.status !== 'resolved';
-        const updated = await tx('incidents')
-          .where({ id: input.incidentId, status: input.expected })
-          .update({
-            status: input.status,
-            active_key: active ? row.correlation_key : null,
-            ...(active ? { resolved_at: null } : { resolved_at: now }),
-            status_changed_by: input.actor,
-            status_changed_at: now,
-            updated_at: now,
-          });
-        if (updated !== 1) {
+        const updated = await updateIncidentStatus(tx, {
+          incidentId: input.incidentId,
+          correlationKey: row.correlation_key,
+          expected: input.expected,
+          status: input.status,
+          actor: input.actor,
+          at: now,
+        });
+        if (!updated) {
           return { outcome: 'stale' as const };
         }
         await tx('incident_status_changes').insert({
@@ -125,13 +127,7 @@ export class DatabaseWorkflowStore {
 
   /** Sets (or with null clears) the ticket reference; false when the incident does not exist. */
   async setTicket(incidentId: string, ticket: TicketRef | null) {
-    const updated = await this.knex('incidents')
-      .where('id', incidentId)
-      .update({
-        ticket_ref: ticket ? JSON.stringify(ticket) : null,
-        updated_at: new Date(),
-      });
-    return updated === 1;
+    return updateIncidentTicket(this.knex, incidentId, ticket, new Date());
   }
 
   /**
@@ -157,9 +153,7 @@ export class DatabaseWorkflowStore {
         createdAt: input.reviewedAt,
       });
       if (input.rootCause) {
-        await tx('incidents')
-          .where('id', input.incidentId)
-          .update({ current_root_cause: JSON.stringify(input.rootCause) });
+        await updateCurrentRootCause(tx, input.incidentId, input.rootCause);
       } else {
         const row: WorkflowRow | undefined = await tx('incidents')
           .where('id', input.incidentId)
@@ -168,9 +162,7 @@ export class DatabaseWorkflowStore {
           ? (JSON.parse(row.current_root_cause) as CurrentRootCause)
           : undefined;
         if (current?.hypothesisId === input.hypothesisId) {
-          await tx('incidents')
-            .where('id', input.incidentId)
-            .update({ current_root_cause: null });
+          await updateCurrentRootCause(tx, input.incidentId, null);
         }
       }
       await insertDeliveries(tx, input.deliveries);

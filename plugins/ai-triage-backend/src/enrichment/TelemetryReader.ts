@@ -7,6 +7,7 @@ import {
 } from '@ai-triage/plugin-ai-triage-node';
 import { isLogShapeCountSource } from '../telemetry/TelemetryStore';
 import { ContextBuildInput } from './ContextBuilder';
+import { MIN_BASELINE_MS } from './onset';
 
 const MINUTE_MS = 60_000;
 
@@ -235,6 +236,34 @@ export function splitAt(
     truncated: window === incident ? current.truncated : fixed.truncated,
   });
   return { current: pick(incident), baseline: baseline ? pick(baseline) : {} };
+}
+
+/**
+ * How long before the onset log records still count to the incident side (besides one bucket,
+ * the resolution of the onset): what causes a fault is logged shortly before its effect shows in
+ * the RED series (a rollout's events while its new replicas become ready, a config reload, the
+ * first pool warnings); a rolling update's last replica takes traffic within about a minute.
+ */
+export const LOG_LEAD_MS = 60_000;
+
+/**
+ * The log lead of an incident (see LOG_LEAD_MS), never so long that the logs' baseline (which
+ * ends where the lead begins) keeps less than MIN_BASELINE_MS of the baseline window: the lead
+ * is taken from the baseline, and with the short pre-onset baselines of young services a full
+ * lead left the logs a baseline of seconds, so every template read as new (baseline count 0)
+ * while the spans of the same baseline window showed the same errors. A baseline shorter than
+ * MIN_BASELINE_MS gives no lead at all; without an onset (the window's start) there is none.
+ */
+export function logLeadFor(
+  onsetMethod: string,
+  bucketMs: number,
+  baseline: Window | null,
+): number {
+  if (onsetMethod === 'window-start') return 0;
+  const lead = bucketMs + LOG_LEAD_MS;
+  if (!baseline) return lead;
+  const spare = baseline.toMs - baseline.fromMs - MIN_BASELINE_MS;
+  return Math.max(0, Math.min(lead, spare));
 }
 
 export function floorToMinute(ms: number): number {

@@ -9,6 +9,7 @@ import {
   probabilityOfLabel,
 } from '@ai-triage/plugin-ai-triage-common';
 import { contextBaselineMissing } from './heuristic/baseline';
+import { withinBaselineNoise } from '../enrichment/computeMetricDeltas';
 import { isNearLimit } from './heuristic/saturation';
 
 /**
@@ -79,7 +80,10 @@ function missingBaseline(
   context: ContextDocument,
 ): string | undefined {
   const nearLimit = context.metricDeltas.some(
-    m => hypothesis.evidenceIds.includes(m.id) && isNearLimit(m),
+    m =>
+      hypothesis.evidenceIds.includes(m.id) &&
+      isNearLimit(m) &&
+      !withinBaselineNoise(m),
   );
   if (nearLimit) return undefined;
   const contextMissing = contextBaselineMissing(context);

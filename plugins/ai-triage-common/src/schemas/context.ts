@@ -26,6 +26,13 @@ export const metricDeltaSchema = z.object({
    * value near its limit is evidence even without a baseline.
    */
   limit: z.number().nullable().optional(),
+  /**
+   * Robust anomaly score of the incident window's mean against the baseline window's points, as
+   * BARO scores metrics: (current - median) / (1.4826 x MAD), the MAD floored at 5 % of the
+   * larger of |median| and |current|; signed (a drop is negative). A rise whose score is below 3
+   * lies within the baseline's own noise. Null when the baseline has fewer than 3 points.
+   */
+  anomalyScore: z.number().nullable().optional(),
 });
 
 /**

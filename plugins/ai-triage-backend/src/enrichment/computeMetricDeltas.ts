@@ -34,7 +34,8 @@ export const MIN_METRIC_ANOMALY_SCORE = 3;
  * Whether a metric's incident value lies within its baseline's own noise (a known anomaly score
  * below MIN_METRIC_ANOMALY_SCORE): then neither its rise nor its nearness to a limit is evidence
  * of this incident, since the baseline already went as far (a pool that runs full now and then
- * on a loaded machine). False when the noise is unknown (too few baseline points): the ratio
+ * on a loaded machine). Not applied to cpuStarved, a caveat on measurement rather than a
+ * claim of change. False when the noise is unknown (too few baseline points): the ratio
  * and limit readings decide, capped by the missing baseline where they need one.
  */
 export function withinBaselineNoise(delta: MetricDelta): boolean {
@@ -219,13 +220,14 @@ const BUSY_RISE = 0.5;
 
 /**
  * Whether a metric shows the process starved of CPU: a CPU or event-loop utilization near its
- * limit (see NEAR_LIMIT_SHARE), or from BUSY_UTILIZATION on after a rise by BUSY_RISE; never one
- * within its baseline's noise (see withinBaselineNoise).
+ * limit (see NEAR_LIMIT_SHARE), or from BUSY_UTILIZATION on after a rise by BUSY_RISE.
  */
 export function cpuStarved(delta: MetricDelta): boolean {
   if (!CPU_UTILIZATION.test(delta.metric)) return false;
-  // As busy as in the baseline, within its noise: the process ran like this before the onset.
-  if (withinBaselineNoise(delta)) return false;
+  // Not gated by the baseline's noise (see withinBaselineNoise): starvation here is a caveat on
+  // what the process's own client spans measure now (M/M/1: at 0.5 each callback waits as long
+  // as it runs), which holds whether or not it was as busy before the onset.
+
   const limit = delta.limit ?? 1;
   if (delta.current >= NEAR_LIMIT_SHARE * limit) return true;
   return (

@@ -247,7 +247,8 @@ const tokensOf = (name: string) => name.toLowerCase().split(/[._]/);
  * (a name with `max`, `limit` or `capacity`) bounds the series whose name is its stem plus
  * usage words only, with the limit's attributes. The limit's mean in the incident window is
  * set as `limit`; series near it (see NEAR_LIMIT_SHARE) move to the front, since a value near
- * its limit is evidence even without a baseline.
+ * its limit can be evidence even without a baseline (with errors, restarts or the wait besides;
+ * see isNearLimit in reasoning/heuristic/saturation.ts).
  */
 export function attachLimits(deltas: MetricDelta[]): MetricDelta[] {
   const limits = deltas.filter(

@@ -23,7 +23,9 @@ export const metricDeltaSchema = z.object({
   service: z.string().optional(),
   /**
    * The limit the metric is read against (a pool size, a memory or CPU limit), when known: a
-   * value near its limit is evidence even without a baseline.
+   * value near its limit is evidence even without a baseline when errors naming the resource,
+   * restarts or the wait itself go with it; within the baseline's noise (see anomalyScore) it
+   * is none.
    */
   limit: z.number().nullable().optional(),
   /**

@@ -24,8 +24,8 @@ import { isNearLimit } from './heuristic/saturation';
  * - an unknown baseline is never evidence of change: when the context has no usable baseline
  *   (`onset.baselineSufficient` false, or none), or the hypothesis names an origin whose own
  *   behaviour had none, its probability is capped at MISSING_BASELINE_PROBABILITY_CAP and its
- *   reasoning says so; except when it cites a saturation metric near its limit, which is
- *   evidence without a baseline;
+ *   reasoning says so; except when it cites a saturation metric near its limit and not within
+ *   its baseline's noise (see withinBaselineNoise), which is evidence without a baseline;
  * - hypotheses are ordered by probability (ties keep the reasoner's order).
  */
 export function groundHypotheses(

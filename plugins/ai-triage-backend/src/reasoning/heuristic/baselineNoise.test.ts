@@ -13,6 +13,7 @@ import {
   testOnset,
   testTemplate,
 } from '../../__testUtils__/contexts';
+import { groundHypotheses } from '../groundHypotheses';
 import { HeuristicReasoner } from './HeuristicReasoner';
 
 const reasoner = new HeuristicReasoner();
@@ -181,5 +182,49 @@ describe('near a limit without a baseline', () => {
     expect(answer.hypotheses[0].probability).toBeGreaterThan(
       MISSING_BASELINE_PROBABILITY_CAP,
     );
+  });
+});
+
+describe('groundHypotheses (any reasoner) with a metric within its baseline noise', () => {
+  it('caps a hypothesis resting on a near-limit metric within the noise when the baseline is short', () => {
+    const pool: MetricDelta = {
+      id: 'metric:db.client.connection.count',
+      metric: POOL,
+      attributes: {},
+      baseline: 7,
+      current: 8,
+      changeRatio: 0.14,
+      change: 1,
+      limit: 8,
+      anomalyScore: 0.7,
+    };
+    const context = testContext({
+      serviceName: 'inventory',
+      onset: testOnset({ baselineMinutes: 0.5, baselineSufficient: false }),
+      metricDeltas: [pool],
+    });
+    const answer = (anomalyScore: number) =>
+      groundHypotheses(
+        {
+          hypotheses: [
+            {
+              rootCause: "inventory's connection pool is exhausted",
+              affectedComponents: ['inventory'],
+              confidence: 'high',
+              probability: 0.8,
+              reasoning: 'The pool is at its limit.',
+              diagnosticSteps: ['Check the pool.'],
+              evidenceIds: [pool.id],
+              kind: 'resource-wait',
+              origin: 'inventory',
+            },
+          ],
+          insufficientEvidence: false,
+        },
+        { ...context, metricDeltas: [{ ...pool, anomalyScore }] },
+      ).hypotheses[0].probability;
+    expect(answer(0.7)).toBe(MISSING_BASELINE_PROBABILITY_CAP);
+    // Out of the noise, near its limit is evidence without a sufficient baseline.
+    expect(answer(12)).toBe(0.8);
   });
 });

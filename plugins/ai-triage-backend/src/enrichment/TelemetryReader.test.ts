@@ -1,7 +1,10 @@
-import { SpanRecord } from '@ai-triage/plugin-ai-triage-node';
+import { mockServices } from '@backstage/backend-test-utils';
+import { SpanRecord, TelemetryQuery } from '@ai-triage/plugin-ai-triage-node';
+import { LogShapeCountSource } from '../telemetry/TelemetryStore';
 import {
   EMPTY_RESULT,
   LOG_LEAD_MS,
+  TelemetryReader,
   logLeadFor,
   splitAt,
 } from './TelemetryReader';
@@ -96,5 +99,54 @@ describe('splitAt with the log lead of a short baseline', () => {
       BUCKET_MS + LOG_LEAD_MS,
     );
     expect(full.baseline.logs!.length).toBe(1);
+  });
+});
+
+describe('TelemetryReader.countLogs', () => {
+  it('gives the minute the split falls in to the side that holds more of it', async () => {
+    const asked: Array<{ fromMs: number; toMs: number }> = [];
+    // A provider that keeps per-minute counts, as the embedded store does; it answers with the
+    // windows it was asked for, which is what this test is about.
+    const provider: LogShapeCountSource = {
+      name: 'counting',
+      fetch: async () => ({}),
+      logShapeCounts: async (query: TelemetryQuery) => {
+        asked.push({ fromMs: query.fromMs, toMs: query.toMs });
+        return { shapes: [], complete: true };
+      },
+    };
+    const reader = new TelemetryReader({
+      providerTimeoutMs: 1000,
+      maxRecordsPerSignal: 100,
+      logger: mockServices.logger.mock(),
+    });
+    const minute = Date.parse('2026-12-07T02:00:00.000Z');
+    const read = (incidentFromMs: number) => {
+      asked.length = 0;
+      return reader.countLogs(
+        [provider],
+        'checkout',
+        undefined,
+        { fromMs: incidentFromMs, toMs: minute + 180_000 },
+        { fromMs: minute - 30_000, toMs: incidentFromMs },
+        [],
+      );
+    };
+    // Split 40 s into a minute: that minute is mostly before the split, so it is baseline.
+    await read(minute + 40_000);
+    expect(asked).toEqual(
+      expect.arrayContaining([
+        { fromMs: minute + 60_000, toMs: minute + 180_000 },
+        { fromMs: minute - 60_000, toMs: minute + 60_000 },
+      ]),
+    );
+    // Split 10 s into a minute: that minute is mostly after it, so it is the incident's.
+    await read(minute + 10_000);
+    expect(asked).toEqual(
+      expect.arrayContaining([
+        { fromMs: minute, toMs: minute + 180_000 },
+        { fromMs: minute - 60_000, toMs: minute },
+      ]),
+    );
   });
 });

@@ -51,8 +51,11 @@ export class TelemetryReader {
 
   /**
    * Log shape counts of the incident window and the baseline, from the providers that keep them,
-   * in whole minutes (their counts are per minute): the minute of the onset counts to the
-   * incident. Undefined when no provider counts logs.
+   * in whole minutes (their counts are per minute): the minute the split falls in counts to the
+   * side that holds more of it (the split rounded to the nearest minute). Flooring it gave the
+   * whole minute to the incident, so a baseline of one or two minutes lost up to half its log
+   * records to the incident side while its spans kept them. Undefined when no provider counts
+   * logs.
    */
   async countLogs(
     providers: TelemetryProvider[],
@@ -64,9 +67,10 @@ export class TelemetryReader {
   ): Promise<ContextBuildInput['countedLogs']> {
     const counting = providers.filter(isLogShapeCountSource);
     if (!counting.length || !sampled) return undefined;
+    const splitMs = roundToMinute(incident.fromMs);
     const query = (window: Window): TelemetryQuery => ({
       serviceName,
-      fromMs: floorToMinute(window.fromMs),
+      fromMs: window === incident ? splitMs : floorToMinute(window.fromMs),
       toMs: window.toMs,
       limit: this.options.maxRecordsPerSignal,
       ...(entity ? { entity } : {}),
@@ -83,10 +87,7 @@ export class TelemetryReader {
     const [now, before] = await Promise.all([
       settle(incident),
       baseline
-        ? settle({
-            fromMs: baseline.fromMs,
-            toMs: floorToMinute(incident.fromMs),
-          })
+        ? settle({ fromMs: baseline.fromMs, toMs: splitMs })
         : Promise.resolve(undefined),
     ]);
     return {
@@ -264,6 +265,10 @@ export function logLeadFor(
   if (!baseline) return lead;
   const spare = baseline.toMs - baseline.fromMs - MIN_BASELINE_MS;
   return Math.max(0, Math.min(lead, spare));
+}
+
+function roundToMinute(ms: number): number {
+  return Math.round(ms / MINUTE_MS) * MINUTE_MS;
 }
 
 export function floorToMinute(ms: number): number {

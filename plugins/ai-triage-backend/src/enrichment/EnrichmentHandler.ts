@@ -25,18 +25,11 @@ import {
   Window,
   errorText,
   floorToMinute,
+  logLeadFor,
   splitAt,
 } from './TelemetryReader';
 
 const MINUTE_MS = 60_000;
-
-/**
- * How long before the onset log records still count to the incident side (besides one bucket,
- * the resolution of the onset): what causes a fault is logged shortly before its effect shows in
- * the RED series (a rollout's events while its new replicas become ready, a config reload, the
- * first pool warnings); a rolling update's last replica takes traffic within about a minute.
- */
-const LOG_LEAD_MS = 60_000;
 
 /**
  * The `enrich` stage: reads the incident's service telemetry from the providers that serve its
@@ -166,10 +159,11 @@ export class EnrichmentHandler {
     });
     const incidentWindow = { fromMs: detected.onsetMs, toMs };
     const baselineWindow = detected.baseline;
-    const logLeadMs =
-      detected.onset.method === 'window-start'
-        ? 0
-        : detected.bucketMs + LOG_LEAD_MS;
+    const logLeadMs = logLeadFor(
+      detected.onset.method,
+      detected.bucketMs,
+      baselineWindow,
+    );
     const split = splitAt(
       current.result,
       fixedBaseline.result,

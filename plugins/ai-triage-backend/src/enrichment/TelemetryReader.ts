@@ -7,6 +7,7 @@ import {
 } from '@ai-triage/plugin-ai-triage-node';
 import { isLogShapeCountSource } from '../telemetry/TelemetryStore';
 import { ContextBuildInput } from './ContextBuilder';
+import { MIN_BASELINE_MS } from './onset';
 
 const MINUTE_MS = 60_000;
 
@@ -50,8 +51,11 @@ export class TelemetryReader {
 
   /**
    * Log shape counts of the incident window and the baseline, from the providers that keep them,
-   * in whole minutes (their counts are per minute): the minute of the onset counts to the
-   * incident. Undefined when no provider counts logs.
+   * in whole minutes (their counts are per minute): the minute the split falls in counts to the
+   * side that holds more of it (the split rounded to the nearest minute). Flooring it gave the
+   * whole minute to the incident, so a baseline of one or two minutes lost up to half its log
+   * records to the incident side while its spans kept them. Undefined when no provider counts
+   * logs.
    */
   async countLogs(
     providers: TelemetryProvider[],
@@ -63,9 +67,10 @@ export class TelemetryReader {
   ): Promise<ContextBuildInput['countedLogs']> {
     const counting = providers.filter(isLogShapeCountSource);
     if (!counting.length || !sampled) return undefined;
+    const splitMs = roundToMinute(incident.fromMs);
     const query = (window: Window): TelemetryQuery => ({
       serviceName,
-      fromMs: floorToMinute(window.fromMs),
+      fromMs: window === incident ? splitMs : floorToMinute(window.fromMs),
       toMs: window.toMs,
       limit: this.options.maxRecordsPerSignal,
       ...(entity ? { entity } : {}),
@@ -82,10 +87,7 @@ export class TelemetryReader {
     const [now, before] = await Promise.all([
       settle(incident),
       baseline
-        ? settle({
-            fromMs: baseline.fromMs,
-            toMs: floorToMinute(incident.fromMs),
-          })
+        ? settle({ fromMs: baseline.fromMs, toMs: splitMs })
         : Promise.resolve(undefined),
     ]);
     return {
@@ -235,6 +237,38 @@ export function splitAt(
     truncated: window === incident ? current.truncated : fixed.truncated,
   });
   return { current: pick(incident), baseline: baseline ? pick(baseline) : {} };
+}
+
+/**
+ * How long before the onset log records still count to the incident side (besides one bucket,
+ * the resolution of the onset): what causes a fault is logged shortly before its effect shows in
+ * the RED series (a rollout's events while its new replicas become ready, a config reload, the
+ * first pool warnings); a rolling update's last replica takes traffic within about a minute.
+ */
+export const LOG_LEAD_MS = 60_000;
+
+/**
+ * The log lead of an incident (see LOG_LEAD_MS), never so long that the logs' baseline (which
+ * ends where the lead begins) keeps less than MIN_BASELINE_MS of the baseline window: the lead
+ * is taken from the baseline, and with the short pre-onset baselines of young services a full
+ * lead left the logs a baseline of seconds, so every template read as new (baseline count 0)
+ * while the spans of the same baseline window showed the same errors. A baseline shorter than
+ * MIN_BASELINE_MS gives no lead at all; without an onset (the window's start) there is none.
+ */
+export function logLeadFor(
+  onsetMethod: string,
+  bucketMs: number,
+  baseline: Window | null,
+): number {
+  if (onsetMethod === 'window-start') return 0;
+  const lead = bucketMs + LOG_LEAD_MS;
+  if (!baseline) return lead;
+  const spare = baseline.toMs - baseline.fromMs - MIN_BASELINE_MS;
+  return Math.max(0, Math.min(lead, spare));
+}
+
+function roundToMinute(ms: number): number {
+  return Math.round(ms / MINUTE_MS) * MINUTE_MS;
 }
 
 export function floorToMinute(ms: number): number {

@@ -1,5 +1,6 @@
 import { MetricDelta } from '@ai-triage/plugin-ai-triage-common';
 import { MetricPoint } from '@ai-triage/plugin-ai-triage-node';
+import { median } from './onset';
 import { RedactionTally, Redactor } from './redact';
 import { compareText, round, roundSignificant } from './stats';
 
@@ -8,7 +9,63 @@ type Series = {
   attributes: Record<string, string>;
   sum: number;
   count: number;
+  values: number[];
 };
+
+/** 1.4826 x MAD estimates the standard deviation of normal data (as in localizeFigures). */
+const MAD_TO_SIGMA = 1.4826;
+/**
+ * Noise floor of a metric's robust score: 5 % of its level, the floor localization uses for own
+ * time (a healthy gauge is often constant, MAD 0, and a few percent is the jitter of one export
+ * interval's sample); taken of the larger of baseline median and current, so a count up from a
+ * constant 0 still scores (1 / 0.05 = 20).
+ */
+const NOISE_FLOOR_SHARE = 0.05;
+/** A median and MAD of fewer points is no statistic (as MIN_BASELINE_BUCKETS in localization). */
+export const MIN_BASELINE_POINTS = 3;
+/**
+ * A robust z of 3 (3 scaled MADs from the baseline median) is the usual outlier cut-off, the
+ * same bar as localization's MIN_ANOMALY_SCORE: for normal noise 1.4826 x MAD estimates sigma,
+ * and 3 sigma leaves 0.13 % on one side.
+ */
+export const MIN_METRIC_ANOMALY_SCORE = 3;
+
+/**
+ * Whether a metric's incident value lies within its baseline's own noise (a known anomaly score
+ * below MIN_METRIC_ANOMALY_SCORE): then neither its rise nor its nearness to a limit is evidence
+ * of this incident, since the baseline already went as far (a pool that runs full now and then
+ * on a loaded machine). Not applied to cpuStarved, a caveat on measurement rather than a
+ * claim of change. False when the noise is unknown (too few baseline points): the ratio
+ * and limit readings decide, capped by the missing baseline where they need one.
+ */
+export function withinBaselineNoise(delta: MetricDelta): boolean {
+  return (
+    typeof delta.anomalyScore === 'number' &&
+    delta.anomalyScore < MIN_METRIC_ANOMALY_SCORE
+  );
+}
+
+/**
+ * Robust z of `current` against the baseline points (see MetricDelta.anomalyScore); null with
+ * fewer than MIN_BASELINE_POINTS points.
+ */
+export function metricAnomalyScore(
+  baseline: number[],
+  current: number,
+): number | null {
+  if (baseline.length < MIN_BASELINE_POINTS) return null;
+  const med = median(baseline);
+  const mad = median(baseline.map(v => Math.abs(v - med)));
+  // A series of whole numbers (connections, pending requests, threads) cannot resolve less than
+  // one: a baseline of constant 0 then says its noise is below 1, not that it is 0.
+  const resolution = baseline.every(Number.isInteger) ? 1 : 0;
+  const floor = Math.max(
+    resolution,
+    NOISE_FLOOR_SHARE * Math.max(Math.abs(med), Math.abs(current)),
+  );
+  const scale = Math.max(MAD_TO_SIGMA * mad, floor);
+  return scale === 0 ? 0 : (current - med) / scale;
+}
 
 /** `metric:<name>{k=v,...}` with keys sorted; `metric:<name>` for a series without attributes. */
 function metricDeltaId(
@@ -37,12 +94,14 @@ function seriesOf(
     if (existing) {
       existing.sum += point.value;
       existing.count += 1;
+      existing.values.push(point.value);
     } else {
       series.set(id, {
         name: point.name,
         attributes,
         sum: point.value,
         count: 1,
+        values: [point.value],
       });
     }
   }
@@ -79,6 +138,9 @@ export function computeMetricDeltas(
       const currentMean = series.sum / series.count;
       const base = before.get(id);
       const baselineMean = base ? base.sum / base.count : null;
+      const anomalyScore = base
+        ? metricAnomalyScore(base.values, currentMean)
+        : null;
       const changeRatio =
         baselineMean === null || baselineMean === 0
           ? null
@@ -94,6 +156,7 @@ export function computeMetricDeltas(
           baselineMean === null
             ? null
             : roundSignificant(currentMean - baselineMean),
+        anomalyScore: anomalyScore === null ? null : round(anomalyScore, 2),
       };
     },
   );
@@ -161,6 +224,10 @@ const BUSY_RISE = 0.5;
  */
 export function cpuStarved(delta: MetricDelta): boolean {
   if (!CPU_UTILIZATION.test(delta.metric)) return false;
+  // Not gated by the baseline's noise (see withinBaselineNoise): starvation here is a caveat on
+  // what the process's own client spans measure now (M/M/1: at 0.5 each callback waits as long
+  // as it runs), which holds whether or not it was as busy before the onset.
+
   const limit = delta.limit ?? 1;
   if (delta.current >= NEAR_LIMIT_SHARE * limit) return true;
   return (
@@ -180,7 +247,8 @@ const tokensOf = (name: string) => name.toLowerCase().split(/[._]/);
  * (a name with `max`, `limit` or `capacity`) bounds the series whose name is its stem plus
  * usage words only, with the limit's attributes. The limit's mean in the incident window is
  * set as `limit`; series near it (see NEAR_LIMIT_SHARE) move to the front, since a value near
- * its limit is evidence even without a baseline.
+ * its limit can be evidence even without a baseline (with errors, restarts or the wait besides;
+ * see isNearLimit in reasoning/heuristic/saturation.ts).
  */
 export function attachLimits(deltas: MetricDelta[]): MetricDelta[] {
   const limits = deltas.filter(

@@ -9,6 +9,7 @@ import {
   probabilityOfLabel,
 } from '@ai-triage/plugin-ai-triage-common';
 import { contextBaselineMissing } from './heuristic/baseline';
+import { withinBaselineNoise } from '../enrichment/computeMetricDeltas';
 import { isNearLimit } from './heuristic/saturation';
 
 /**
@@ -23,8 +24,8 @@ import { isNearLimit } from './heuristic/saturation';
  * - an unknown baseline is never evidence of change: when the context has no usable baseline
  *   (`onset.baselineSufficient` false, or none), or the hypothesis names an origin whose own
  *   behaviour had none, its probability is capped at MISSING_BASELINE_PROBABILITY_CAP and its
- *   reasoning says so; except when it cites a saturation metric near its limit, which is
- *   evidence without a baseline;
+ *   reasoning says so; except when it cites a saturation metric near its limit and not within
+ *   its baseline's noise (see withinBaselineNoise), which is evidence without a baseline;
  * - hypotheses are ordered by probability (ties keep the reasoner's order).
  */
 export function groundHypotheses(
@@ -79,7 +80,10 @@ function missingBaseline(
   context: ContextDocument,
 ): string | undefined {
   const nearLimit = context.metricDeltas.some(
-    m => hypothesis.evidenceIds.includes(m.id) && isNearLimit(m),
+    m =>
+      hypothesis.evidenceIds.includes(m.id) &&
+      isNearLimit(m) &&
+      !withinBaselineNoise(m),
   );
   if (nearLimit) return undefined;
   const contextMissing = contextBaselineMissing(context);

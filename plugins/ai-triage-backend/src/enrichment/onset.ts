@@ -1,6 +1,6 @@
 import { Onset } from '@ai-triage/plugin-ai-triage-common';
 import { SpanRecord } from '@ai-triage/plugin-ai-triage-node';
-import { percentile, round } from './stats';
+import { median, percentile, round } from './stats';
 
 /**
  * Bucket width bounds. 10 s is the floor because a small service (a few requests a second)
@@ -320,11 +320,4 @@ export function mean(values: number[]): number {
 
 function sumSquares(values: number[], m: number): number {
   return values.reduce((s, v) => s + (v - m) ** 2, 0);
-}
-
-export function median(values: number[]): number {
-  if (!values.length) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }

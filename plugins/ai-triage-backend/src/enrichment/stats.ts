@@ -27,3 +27,29 @@ export function compareText(a: string, b: string): number {
   if (a < b) return -1;
   return a > b ? 1 : 0;
 }
+
+export function median(values: number[]): number {
+  if (!values.length) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** 1.4826 x MAD estimates the standard deviation of normal data. */
+const MAD_TO_SIGMA = 1.4826;
+
+/**
+ * Robust z of `value` against the baseline (BARO's score): its distance from the baseline's
+ * median in scaled MADs, the scale at least `floorOf(median)` (a healthy series is often
+ * constant, MAD 0, so every caller names its noise floor). 0 when the scale is 0.
+ */
+export function robustZ(
+  baseline: number[],
+  value: number,
+  floorOf: (baselineMedian: number) => number,
+): number {
+  const med = median(baseline);
+  const mad = median(baseline.map(v => Math.abs(v - med)));
+  const scale = Math.max(MAD_TO_SIGMA * mad, floorOf(med));
+  return scale === 0 ? 0 : (value - med) / scale;
+}

@@ -11,22 +11,22 @@
  *
  *   npm run bench:kill [-- --alerts 3000 --services 100]
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import knexFactory, { Knex } from 'knex';
 // The repository's test tooling (also used by scripts/test.mjs); benchmarks are not published.
 // eslint-disable-next-line @backstage/no-relative-monorepo-imports
 import { startPostgres } from '../../../scripts/lib/postgres.mjs';
+import { startPipelineProcess } from './pipelineProcess';
 
 const PG_ENV = 'BACKSTAGE_TEST_DATABASE_POSTGRES16_CONNECTION_STRING';
 const TOKEN = 'bench-kill-webhook-token-0123456789';
 const ALERTS_PER_DELIVERY = 50;
 const ALERT_NAMES = ['HighErrorRate', 'HighLatency', 'PodCrashLooping'];
-const repoRoot = resolve(__dirname, '../../..');
 
 const { values: args } = parseArgs({
   options: {
@@ -80,34 +80,14 @@ function freePort(): Promise<number> {
 }
 
 /** The pipeline backend with every stage, in its own process; resolves once it is ready. */
-async function startBackend(configFile: string, port: number) {
-  const child = spawn(
-    process.execPath,
-    [
-      '--require',
-      require.resolve('@backstage/cli/config/nodeTransform.cjs'),
-      join(repoRoot, 'packages/backend/src/pipeline.ts'),
-      '--config',
-      configFile,
-    ],
-    {
-      cwd: join(repoRoot, 'packages/backend'),
-      env: { ...process.env, NODE_ENV: 'production' },
-      stdio: ['ignore', 'ignore', 'ignore'],
-    },
-  );
-  const deadline = Date.now() + 300_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      throw new Error(`backend exited with ${child.exitCode}`);
-    }
-    const res = await fetch(
-      `http://127.0.0.1:${port}/.backstage/health/v1/readiness`,
-    ).catch(() => undefined);
-    if (res?.ok) return child;
-    if (Date.now() > deadline) throw new Error('backend not ready');
-    await new Promise(done => setTimeout(done, 250));
-  }
+function startBackend(configFile: string, port: number) {
+  return startPipelineProcess({
+    configFile,
+    port,
+    name: 'backend',
+    readyTimeoutMs: 300_000,
+    stderr: 'ignore',
+  });
 }
 
 function kill9(child: ChildProcess): Promise<unknown> {

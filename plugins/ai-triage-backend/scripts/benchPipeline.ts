@@ -18,12 +18,12 @@
  *
  *   npm run bench:pipeline [-- --alerts 20000 --services 500 --only postgres --layout split]
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import {
@@ -39,6 +39,7 @@ import { toIso } from '../src/sql/timestamps';
 // The repository's test tooling (also used by scripts/test.mjs); benchmarks are not published.
 // eslint-disable-next-line @backstage/no-relative-monorepo-imports
 import { startPostgres } from '../../../scripts/lib/postgres.mjs';
+import { startPipelineProcess } from './pipelineProcess';
 
 const PG_ENV = 'BACKSTAGE_TEST_DATABASE_POSTGRES16_CONNECTION_STRING';
 const ALERTS_PER_PAYLOAD = 50;
@@ -48,7 +49,6 @@ const ALERT_NAMES = [
   'PodCrashLooping',
   'CPUThrottling',
 ];
-const repoRoot = resolve(__dirname, '../../..');
 
 const { values: args } = parseArgs({
   options: {
@@ -236,33 +236,13 @@ async function startWorkerProcess(
       aiTriage: { workers: { stages: [stage], concurrency } },
     }),
   );
-  const child = spawn(
-    process.execPath,
-    [
-      '--require',
-      require.resolve('@backstage/cli/config/nodeTransform.cjs'),
-      join(repoRoot, 'packages/backend/src/pipeline.ts'),
-      '--config',
-      configFile,
-    ],
-    {
-      cwd: join(repoRoot, 'packages/backend'),
-      env: { ...process.env, NODE_ENV: 'production' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      throw new Error(`${stage} worker exited with ${child.exitCode}`);
-    }
-    const res = await fetch(
-      `http://127.0.0.1:${port}/.backstage/health/v1/readiness`,
-    ).catch(() => undefined);
-    if (res?.ok) return child;
-    if (Date.now() > deadline) throw new Error(`${stage} worker not ready`);
-    await new Promise(done => setTimeout(done, 250));
-  }
+  return startPipelineProcess({
+    configFile,
+    port,
+    name: `${stage} worker`,
+    readyTimeoutMs: 180_000,
+    stderr: 'inherit',
+  });
 }
 
 type Run = {

@@ -73,7 +73,19 @@ async function main(args: string[]) {
             top && origin ? ` [${top.kind}, score ${top.anomalyScore}]` : ''
           } path ${localization?.path.join(' > ') || '-'}`,
         );
-        if (verbose) {
+        if (verbose && context) {
+          const faultAt = replay.faultAtMs;
+          const rel = (iso: string | null | undefined) =>
+            iso ? `${((Date.parse(iso) - faultAt) / 1000).toFixed(0)} s` : '-';
+          lines.push(
+            `         seconds from the fault: window ${rel(
+              context.window.from,
+            )} to ${rel(context.window.to)}, onset ${rel(
+              onset?.at,
+            )}, baseline ${rel(onset?.baselineWindow?.from)} to ${rel(
+              onset?.baselineWindow?.to,
+            )}`,
+          );
           for (const s of localization?.suspects ?? []) {
             lines.push(
               `         ${s.service} hops ${s.hops} score ${s.anomalyScore} self p95 ${s.baselineSelfTimeP95Ms} → ${s.selfTimeP95Ms} ms, errors ${s.originatingErrors} own / ${s.passedOnErrors} passed, kind ${s.kind}, changed ${s.changed}, baseline ${s.baselineKnown}`,

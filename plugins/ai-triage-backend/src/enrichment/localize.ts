@@ -140,15 +140,19 @@ export function localize(input: LocalizationInput): {
   // Little's law the connections in use are the request rate times the time each is held, so
   // a slower database fills the pool of every caller (a leak or a too small pool leaves the
   // calls themselves fast). The wait's errors make the caller look more anomalous than the
-  // callee, which only got slower.
+  // callee, which only got slower. A callee without spans of its own (a database, an external
+  // API) is measured by the calls alone: their latency is its own behaviour, though its time
+  // per request of the caller may not have grown (requests that never got a connection made
+  // no query).
   const seen = new Set<string>();
   while (origin?.kind === 'resource-wait' && !seen.has(origin.service)) {
     const from = origin.service;
     seen.add(from);
-    const holder = changedWalked
+    const holder = walked
       .filter(
         s =>
           parent.get(s.service) === from &&
+          (s.changed || !services.has(s.service)) &&
           edges.some(
             e =>
               e.from === from &&
@@ -158,6 +162,12 @@ export function localize(input: LocalizationInput): {
       )
       .sort(deepestFirst)[0];
     if (!holder) break;
+    if (!holder.changed) {
+      holder.changed = true;
+      holder.kind = 'latency';
+    }
+    // The wait measured is the holder's time (Little's law): its anomaly is the holder's too.
+    holder.anomalyScore = Math.max(holder.anomalyScore, origin.anomalyScore);
     origin = holder;
   }
   const path: string[] = [];

@@ -10,6 +10,7 @@ import {
   testFiringAlert,
   testOnset,
   testOperation,
+  testSuspect,
   testTemplate,
 } from '../../__testUtils__/contexts';
 import { cpuStarved } from '../../enrichment/computeMetricDeltas';
@@ -133,6 +134,57 @@ describe('runtime metrics', () => {
     });
     // A busy loop below its limit is a lead: a healthy shop's loops double with load too.
     expect(answer.hypotheses[0].probability).toBeLessThanOrEqual(0.3);
+  });
+
+  it('keeps a loop at its limit a lead when the own time of the service did not change, and names the origin further down', async () => {
+    const loopAtLimit = metric('nodejs.eventloop.utilization', 0.17, 1, {
+      limit: 1,
+      anomalyScore: 8.8,
+    });
+    const localization = (storefrontChanged: boolean) => ({
+      origin: 'orders-db',
+      path: ['storefront', 'inventory', 'orders-db'],
+      suspects: [
+        testSuspect('orders-db', 2, {
+          anomalyScore: 60.8,
+          changed: true,
+          kind: 'latency',
+        }),
+        testSuspect('inventory', 1, {
+          anomalyScore: 60.8,
+          changed: true,
+          kind: 'resource-wait',
+        }),
+        testSuspect('storefront', 0, {
+          anomalyScore: storefrontChanged ? 12 : 0.9,
+          changed: storefrontChanged,
+          kind: storefrontChanged ? 'saturation' : null,
+        }),
+      ],
+      edges: [],
+      maxDepth: 4,
+      method: 'baro-mad+self-time',
+    });
+    const context = (storefrontChanged: boolean) =>
+      testContext({
+        serviceName: 'storefront',
+        alerts: [testFiringAlert('StorefrontLatencySLO')],
+        onset: testOnset({ series: 'duration' }),
+        metricDeltas: [loopAtLimit],
+        localization: localization(storefrontChanged),
+      });
+
+    const unchanged = await reason(context(false));
+    expect(unchanged.hypotheses[0]).toMatchObject({ origin: 'orders-db' });
+    const cpu = unchanged.hypotheses.find(h => h.kind === 'saturation');
+    expect(cpu?.probability ?? 0).toBeLessThanOrEqual(0.3);
+
+    // The same loop while the service's own time grew is its fault, at its limit.
+    const changed = await reason(context(true));
+    const ownCpu = changed.hypotheses.find(
+      h => h.kind === 'saturation' && h.origin === 'storefront',
+    );
+    expect(ownCpu?.probability).toBeGreaterThan(0.3);
   });
 });
 

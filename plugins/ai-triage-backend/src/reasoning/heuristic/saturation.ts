@@ -248,6 +248,18 @@ export function saturationCandidates(
     if (!nearLimit && errors.length === 0 && !withRestarts) {
       strength = Math.min(strength, MISSING_BASELINE_PROBABILITY_CAP);
     }
+    // A resource the service ran out of slows its own work: a starved event loop or CPU, a
+    // collector eating the heap all lengthen the time its spans spend in it. When localization
+    // compared that own time with a known baseline and found no change, the metric moved
+    // without costing its requests anything (a busy loop between requests, a heap the
+    // collector keeps up with): a lead, not the fault, unless errors name the resource or the
+    // container restarts.
+    const unchangedOwnWork = context.localization?.suspects.some(
+      s => s.service === service && s.baselineKnown && !s.changed,
+    );
+    if (unchangedOwnWork && errors.length === 0 && !withRestarts) {
+      strength = Math.min(strength, MISSING_BASELINE_PROBABILITY_CAP);
+    }
     const top = (
       metrics.find(m => resource.primary?.test(m.metric.metric)) ?? metrics[0]
     ).metric;
@@ -262,7 +274,7 @@ export function saturationCandidates(
         nearLimit &&
         (errors.length > 0 ||
           withRestarts ||
-          metrics.some(m => scoredRise(m.metric))),
+          (!unchangedOwnWork && metrics.some(m => scoredRise(m.metric)))),
       baselineMissing: known
         ? undefined
         : `the ${kind} metrics have no baseline value`,

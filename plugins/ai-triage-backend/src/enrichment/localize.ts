@@ -144,8 +144,13 @@ export function localize(input: LocalizationInput): {
   // API) is measured by the calls alone: their latency is its own behaviour, though its time
   // per request of the caller may not have grown (requests that never got a connection made
   // no query).
+  // Not from a waiter starved of CPU: its client spans measure its own stalls (see `starved`).
   const seen = new Set<string>();
-  while (origin?.kind === 'resource-wait' && !seen.has(origin.service)) {
+  while (
+    origin?.kind === 'resource-wait' &&
+    !seen.has(origin.service) &&
+    !starved(origin.service)
+  ) {
     const from = origin.service;
     seen.add(from);
     const holder = walked

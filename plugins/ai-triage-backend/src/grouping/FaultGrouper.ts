@@ -5,6 +5,7 @@ import {
   Localization,
 } from '@ai-triage/plugin-ai-triage-common';
 import {
+  CallEdge,
   FaultGroupStore,
   FaultGroupTransaction,
   GroupingIncident,
@@ -132,6 +133,17 @@ export class FaultGrouper {
     const origin = document.localization?.origin;
     if (!origin) {
       const group = await store.groupOf(incidentId);
+      if (
+        group?.leadIncidentId === incidentId &&
+        group.method === 'trace-edges'
+      ) {
+        const released = await store.decide(tx =>
+          this.releaseGuess(tx, incidentId),
+        );
+        for (const id of released) {
+          await incidents.requestRetriage(id);
+        }
+      }
       return !group || group.leadIncidentId === incidentId;
     }
     const { reason, retriage, changed } = await store.decide(tx =>
@@ -164,6 +176,43 @@ export class FaultGrouper {
   }
 
   /**
+   * A group placed by calls between alerted services is a guess that its lead's service is
+   * where the calls lead down to the fault. When the lead's localization finds no service whose
+   * own behaviour changed, the guess failed: the group is dissolved and its other members are
+   * triaged on their own (each may still find the fault, and join its group by origin).
+   * Returns the released members.
+   */
+  private async releaseGuess(
+    tx: FaultGroupTransaction,
+    leadId: string,
+  ): Promise<string[]> {
+    const lead = await tx.incident(leadId);
+    const group = lead?.faultGroupId
+      ? await tx.group(lead.faultGroupId)
+      : undefined;
+    if (
+      !group ||
+      group.leadIncidentId !== leadId ||
+      group.method !== 'trace-edges'
+    ) {
+      return [];
+    }
+    await tx.setGroupOf(group.memberIncidentIds, null);
+    await tx.deleteGroup(group.id);
+    const released = group.memberIncidentIds.filter(id => id !== leadId);
+    this.options.logger.info(
+      `Fault group ${group.id} (by calls, origin ${
+        group.origin
+      }) dissolved: its lead ${leadId} (${
+        lead!.serviceName
+      }) found no service whose own behaviour changed; ${
+        released.length
+      } member(s) triaged on their own`,
+    );
+    return released;
+  }
+
+  /**
    * The fallback while contexts carry no localization: calls between the services of the
    * window's incidents (ungrouped ones and groups' members) connect the incident to others. It
    * joins the group it connects to (the most recently seen), or forms one with the ungrouped
@@ -177,8 +226,11 @@ export class FaultGrouper {
     groups: StoredFaultGroup[],
     changed: string[],
   ): Promise<boolean> {
+    // Only incidents waiting for their first triage: one triaged and still ungrouped was looked
+    // at and no fault found (or its group's guess failed), and is no evidence of where calls
+    // lead now.
     const ungrouped = (await tx.ungroupedIncidents(sinceMs)).filter(
-      i => i.id !== incident.id,
+      i => i.id !== incident.id && i.triageState === 'pending',
     );
     if (ungrouped.length === 0 && groups.length === 0) {
       return true;
@@ -196,8 +248,13 @@ export class FaultGrouper {
     if (!component) {
       return true;
     }
-    const target = groups.find(g =>
-      g.services.some(s => component.services.includes(s)),
+    // A group whose origin localization placed takes only incidents its fault can explain:
+    // services that call its origin, directly or not (a fault travels up to the callers).
+    const target = groups.find(
+      g =>
+        g.services.some(s => component.services.includes(s)) &&
+        (g.method !== 'localization' ||
+          callersOf(g.origin, edges).has(incident.serviceName)),
     );
     const existing: GroupingIncident[] = [];
     for (const id of target?.memberIncidentIds ?? []) {
@@ -323,8 +380,23 @@ export class FaultGrouper {
       }
     }
     candidates.set(incident.id, incident);
-    for (const other of await tx.ungroupedIncidents(sinceMs)) {
-      if (graph.has(other.serviceName)) candidates.set(other.id, other);
+    // Ungrouped incidents of the window on the fault graph, or of services that call the origin
+    // (directly or not) in the window's spans: the fault travels up to them, though the lead's
+    // walk went down from another service (alerts of callers that fired before it, or whose
+    // first triage found nothing yet).
+    const ungrouped = await tx.ungroupedIncidents(sinceMs);
+    const upstream = callersOf(
+      faultOrigin,
+      await tx.callEdges(
+        [...graph, faultOrigin, ...ungrouped.map(u => u.serviceName)],
+        sinceMs,
+        Date.now() + 60_000,
+      ),
+    );
+    for (const other of ungrouped) {
+      if (graph.has(other.serviceName) || upstream.has(other.serviceName)) {
+        candidates.set(other.id, other);
+      }
     }
     const members = earliestFirst([...candidates.values()]);
     // Else the lead of the view that reached the fault's origin: the deeper group's, the
@@ -432,6 +504,22 @@ function graphOf(
     ...localization.suspects.map(s => s.service),
     ...localization.edges.flatMap(e => [e.from, e.to]),
   ]);
+}
+
+/** The services that call `origin` along `edges`, directly or not (not the origin itself). */
+function callersOf(origin: string, edges: CallEdge[]): Set<string> {
+  const callers = new Set<string>();
+  const queue = [origin];
+  while (queue.length > 0) {
+    const callee = queue.shift()!;
+    for (const { from, to } of edges) {
+      if (to === callee && from !== origin && !callers.has(from)) {
+        callers.add(from);
+        queue.push(from);
+      }
+    }
+  }
+  return callers;
 }
 
 function earliestFirst(incidents: GroupingIncident[]): GroupingIncident[] {

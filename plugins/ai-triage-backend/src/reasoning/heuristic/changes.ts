@@ -65,7 +65,8 @@ type Change = {
  * Strength: 0.75 for a change followed by new errors, +0.1 when both new error logs and failing
  * operations follow, +0.05 when the change is a structured deploy event or several change lines
  * agree, +0.05 when it lines up with the onset; 0.6 for a change that lines up with a
- * change-point onset without new errors; 0.3 (a lead) otherwise. Hand-set on the simulated
+ * change-point onset without new errors, or that localization found the service's own
+ * behaviour or calls changed with (suspect kind `deploy`); 0.3 (a lead) otherwise. Hand-set on the simulated
  * scenarios; calibration from reviews replaces them.
  */
 export function changeCandidates(context: ContextDocument): Candidate[] {
@@ -104,6 +105,14 @@ export function changeCandidates(context: ContextDocument): Candidate[] {
         onsetAt >= c.at - CHANGE_SLACK_MS &&
         onsetAt - c.at <= ONSET_ALIGNMENT_MS,
     );
+  // Localization found the service's own behaviour or its calls changed in the windows of a
+  // deploy of it (a slower query, more calls): the change in the series after the deploy,
+  // read per call where the RED series' onset fell before it (an alert on noise).
+  const localizedDeploy =
+    context.localization?.origin === service &&
+    context.localization.suspects.some(
+      s => s.service === service && s.kind === 'deploy',
+    );
   const trouble = newErrors.length > 0 || failing.length > 0;
   const structured = changes.some(c => c.id.startsWith('change:'));
   let strength = 0.3;
@@ -111,8 +120,8 @@ export function changeCandidates(context: ContextDocument): Candidate[] {
     strength = 0.75;
     if (newErrors.length > 0 && failing.length > 0) strength += 0.1;
     if (changes.length > 1 || structured) strength += 0.05;
-    if (alignedWithOnset) strength += 0.05;
-  } else if (alignedWithOnset) {
+    if (alignedWithOnset || localizedDeploy) strength += 0.05;
+  } else if (alignedWithOnset || localizedDeploy) {
     strength = 0.6;
   }
   const unknownBaseline =

@@ -354,6 +354,79 @@ describe('FaultGrouper', () => {
   );
 
   it.each(databases.eachSupportedId())(
+    'dissolves a group guessed from calls when its lead finds no changed service; the fault found later gathers the callers, not the bystander, %p',
+    async databaseId => {
+      const { knex, grouper, open, incidents, retriaged } = await setUp(
+        databaseId,
+      );
+      const telemetry = DatabaseTelemetryStore.create({ knex });
+      for (const chain of [
+        ['storefront', 'checkout', 'inventory'],
+        ['checkout', 'payments', 'payment-provider'],
+      ]) {
+        await telemetry.ingest({
+          spans: parseOtlpTraces(callChainTraces(chain, { nowMs: Date.now() })),
+        });
+      }
+      const groupOf = async (id: string) =>
+        (await incidents.getIncident(id))!.faultGroupId;
+
+      // Noise alerts before the fault: the calls between them place a guess at inventory, the
+      // sink they call into, which leads.
+      const noise = await open('storefront', 'checkout', 'inventory');
+      const leads = [];
+      for (const service of ['storefront', 'checkout', 'inventory']) {
+        leads.push(await grouper.beforeEnrichment(noise[service]));
+      }
+      expect(leads.filter(Boolean)).toHaveLength(1);
+      const guessed = await grouper.groupOf(noise.checkout);
+      expect(guessed).toMatchObject({ method: 'trace-edges' });
+      const lead = guessed!.leadIncidentId;
+
+      // Its localization finds no service whose own behaviour changed: no fault, no group; the
+      // members it spoke for are triaged on their own.
+      expect(
+        await grouper.afterEnrichment(
+          lead,
+          testContext({
+            serviceName: 'inventory',
+            localization: { ...localization(['inventory']), origin: null },
+          }),
+        ),
+      ).toBe(true);
+      expect(await groupsIn(knex)).toBe(0);
+      expect(retriaged.sort()).toEqual(
+        Object.values(noise)
+          .filter(id => id !== lead)
+          .sort(),
+      );
+      await incidents.setTriageState(lead, 'triaged');
+
+      // The fault: payments' alert, localized to the provider it calls. The callers' incidents
+      // waiting for their triage join its group; inventory, which does not call the provider
+      // and was triaged without finding a fault, stays apart.
+      const { payments } = await open('payments');
+      expect(await grouper.beforeEnrichment(payments)).toBe(true);
+      expect(
+        await grouper.afterEnrichment(
+          payments,
+          localized('payments', ['payments', 'payment-provider']),
+        ),
+      ).toBe(true);
+      const fault = await groupOf(payments);
+      expect(fault).not.toBeNull();
+      expect(await groupOf(noise.checkout)).toBe(fault);
+      expect(await groupOf(noise.storefront)).toBe(fault);
+      expect(await groupOf(noise.inventory)).toBeNull();
+      expect(await incidents.getIncident(noise.storefront)).toMatchObject({
+        probableOrigin: 'payment-provider',
+        faultGroupLead: false,
+      });
+      expect(await groupsIn(knex)).toBe(1);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
     'lets concurrent decisions over one storm form one group, %p',
     async databaseId => {
       const { knex, grouper, open, incidents } = await setUp(databaseId);

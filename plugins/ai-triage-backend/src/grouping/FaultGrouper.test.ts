@@ -356,9 +356,8 @@ describe('FaultGrouper', () => {
   it.each(databases.eachSupportedId())(
     'dissolves a group guessed from calls when its lead finds no changed service; the fault found later gathers the callers, not the bystander, %p',
     async databaseId => {
-      const { knex, grouper, open, incidents, retriaged } = await setUp(
-        databaseId,
-      );
+      const { knex, grouper, open, resolve, incidents, retriaged } =
+        await setUp(databaseId);
       const telemetry = DatabaseTelemetryStore.create({ knex });
       for (const chain of [
         ['storefront', 'checkout', 'inventory'],
@@ -402,9 +401,24 @@ describe('FaultGrouper', () => {
       );
       await incidents.setTriageState(lead, 'triaged');
 
+      // Two more callers of checkout, triaged on their own without finding a fault: gateway's
+      // alert still fires, web's fired and resolved before the fault was seen.
+      const { gateway, web } = await open('gateway', 'web');
+      for (const caller of ['gateway', 'web']) {
+        await telemetry.ingest({
+          spans: parseOtlpTraces(
+            callChainTraces([caller, 'checkout'], { nowMs: Date.now() }),
+          ),
+        });
+      }
+      await resolve('web');
+      await incidents.setTriageState(gateway, 'triaged');
+      await incidents.setTriageState(web, 'triaged');
+
       // The fault: payments' alert, localized to the provider it calls. The callers' incidents
-      // waiting for their triage join its group; inventory, which does not call the provider
-      // and was triaged without finding a fault, stays apart.
+      // waiting for their triage join its group, and so does gateway's open one (it calls the
+      // provider through checkout and payments); inventory, which does not call the provider,
+      // stays apart, as does web's resolved incident.
       const { payments } = await open('payments');
       expect(await grouper.beforeEnrichment(payments)).toBe(true);
       expect(
@@ -418,6 +432,8 @@ describe('FaultGrouper', () => {
       expect(await groupOf(noise.checkout)).toBe(fault);
       expect(await groupOf(noise.storefront)).toBe(fault);
       expect(await groupOf(noise.inventory)).toBeNull();
+      expect(await groupOf(gateway)).toBe(fault);
+      expect(await groupOf(web)).toBeNull();
       expect(await incidents.getIncident(noise.storefront)).toMatchObject({
         probableOrigin: 'payment-provider',
         faultGroupLead: false,

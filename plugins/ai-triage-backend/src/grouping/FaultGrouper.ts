@@ -380,21 +380,32 @@ export class FaultGrouper {
       }
     }
     candidates.set(incident.id, incident);
-    // Ungrouped incidents of the window on the fault graph, or of services that call the origin
-    // (directly or not) in the window's spans: the fault travels up to them, though the lead's
-    // walk went down from another service (alerts of callers that fired before it, or whose
-    // first triage found nothing yet).
+    // Ungrouped incidents of the window on the fault graph, or still open ones of services that
+    // call the origin (directly or not) in the window's spans: the fault travels up to them,
+    // though the lead's walk went down from another service (alerts of callers that fired
+    // before it, or whose first triage found nothing yet). A caller's incident already resolved
+    // ended before this fault was seen and may have been noise of its own.
     const ungrouped = await tx.ungroupedIncidents(sinceMs);
     const upstream = callersOf(
       faultOrigin,
+      // Calls between the services of the window's incidents and the fault graph (a caller
+      // reached only through a service without an incident of its own is not seen).
       await tx.callEdges(
-        [...graph, faultOrigin, ...ungrouped.map(u => u.serviceName)],
+        [
+          ...graph,
+          faultOrigin,
+          ...[...candidates.values()].map(c => c.serviceName),
+          ...ungrouped.map(u => u.serviceName),
+        ],
         sinceMs,
         Date.now() + 60_000,
       ),
     );
     for (const other of ungrouped) {
-      if (graph.has(other.serviceName) || upstream.has(other.serviceName)) {
+      if (
+        graph.has(other.serviceName) ||
+        (other.status === 'open' && upstream.has(other.serviceName))
+      ) {
         candidates.set(other.id, other);
       }
     }

@@ -143,8 +143,8 @@ export function localize(input: LocalizationInput): {
   // callee, which only got slower. A callee without spans of its own (a database, an external
   // API) is measured by the calls alone: their latency is its own behaviour, though its time
   // per request of the caller may not have grown (requests that never got a connection made
-  // no query).
-  // Not from a waiter starved of CPU: its client spans measure its own stalls (see `starved`).
+  // no query). Not from a waiter starved of CPU: its client spans measure its own stalls (see
+  // `starved`), a slower callee among them.
   const seen = new Set<string>();
   while (
     origin?.kind === 'resource-wait' &&

@@ -66,8 +66,8 @@ type Change = {
  * operations follow, +0.05 when the change is a structured deploy event or several change lines
  * agree, +0.05 when it lines up with the onset; 0.6 for a change that lines up with a
  * change-point onset without new errors, or that localization found the service's own
- * behaviour or calls changed with (suspect kind `deploy`); 0.3 (a lead) otherwise. Hand-set on the simulated
- * scenarios; calibration from reviews replaces them.
+ * behaviour or calls changed with (suspect kind `deploy`); 0.3 (a lead) otherwise. Hand-set on
+ * the simulated scenarios; calibration from reviews replaces them.
  */
 export function changeCandidates(context: ContextDocument): Candidate[] {
   const service = context.serviceName;

@@ -281,6 +281,56 @@ describe('HeuristicReasoner: deploys', () => {
   });
 });
 
+describe('HeuristicReasoner: a deploy that changed how the service calls', () => {
+  // inventory 2.3.0 scans a table on every reservation: no new errors, its calls to the
+  // database got slower, and its latency alert fired on noise a few seconds before the restart
+  // (so the onset is the alert's start, not a change point).
+  const deployContext = (localizedDeploy: boolean) =>
+    testContext({
+      serviceName: 'inventory',
+      alerts: [testFiringAlert('HighLatencyP99')],
+      onset: testOnset({ method: 'alert-start', series: null }),
+      changes: [
+        {
+          id: 'change:inventory-deploy',
+          service: 'inventory',
+          kind: 'deploy',
+          at: '2026-11-24T10:04:30.000Z',
+          from: '2.2.0',
+          to: '2.3.0',
+          summary: 'service.version 2.2.0 -> 2.3.0',
+        },
+      ],
+      localization: {
+        origin: 'inventory',
+        path: ['inventory'],
+        suspects: [
+          testSuspect('inventory', 0, {
+            anomalyScore: 1.5,
+            kind: localizedDeploy ? 'deploy' : null,
+          }),
+          testSuspect('orders-db', 1, { anomalyScore: 1.5 }),
+        ],
+        edges: [],
+        maxDepth: 4,
+        method: 'baro-mad+self-time',
+      },
+    });
+
+  it('names the deploy at medium when localization tied it to the changed calls, a lead otherwise', async () => {
+    const tied = await reason(deployContext(true));
+    expect(tied.hypotheses[0]).toMatchObject({
+      origin: 'inventory',
+      kind: 'deploy',
+    });
+    expect(tied.hypotheses[0].probability).toBeGreaterThanOrEqual(0.6);
+
+    const untied = await reason(deployContext(false));
+    const deploy = untied.hypotheses.find(h => h.kind === 'deploy');
+    expect(deploy?.probability ?? 0).toBeLessThanOrEqual(0.3);
+  });
+});
+
 describe('HeuristicReasoner: resource waits', () => {
   it('blames a leaking connection pool on the service, not the database whose client spans include the wait', async () => {
     // orders' pg-pool runs dry: requests wait up to a second for a connection and give up; the

@@ -168,14 +168,21 @@ export function dependencyCandidates(
           order: 10 + index,
           rule: 'dependencies',
           kind,
-          origin: peer,
+          // A name lookup that failed is the failure of the service that looked the name up
+          // (its resolver, the host name it was configured with): the host never saw a request.
+          origin: failure?.mode === 'dns' ? service : peer,
           baselineMissing: known
             ? undefined
             : `no calls to ${dep.dependency} in the baseline to compare with`,
-          explains: [
-            ...logs.map(t => t.id),
-            ...(failing ? operations.map(o => o.id) : []),
-          ],
+          // Only a comparison with the baseline accounts for the logs and operations: without
+          // one (a peer never called before) they keep their own rules, which read their own
+          // baselines (an error template new against the baseline).
+          explains: known
+            ? [
+                ...logs.map(t => t.id),
+                ...(failing ? operations.map(o => o.id) : []),
+              ]
+            : [],
           hypothesis: {
             rootCause: dependencyRootCause(service, dep, {
               slow,

@@ -232,6 +232,46 @@ describe('wrapped errors', () => {
     });
   });
 
+  it('blames a name that no longer resolves on the service that looks it up, though its calls to that new name have no baseline', async () => {
+    // A config rollout pointed shipping at carrier-api.invalid: every call to that name fails
+    // in the lookup, and the name was never called before, so its calls have no baseline; the
+    // error template is new against the baseline all the same.
+    const answer = await reason(
+      testContext({
+        serviceName: 'shipping',
+        alerts: [testFiringAlert()],
+        onset: testOnset(),
+        dependencies: [
+          testDependency('carrier-api.invalid', {
+            callCount: 32,
+            errorCount: 32,
+            errorRate: 1,
+            errorShare: 1,
+            latencyShare: 0.02,
+            baselineCallCount: 0,
+            baselineErrorCount: 0,
+            baselineP95Ms: null,
+          }),
+        ],
+        logTemplates: [
+          testTemplate(
+            'dns',
+            'POST /quote failed: getaddrinfo ENOTFOUND carrier-api.invalid',
+            { count: 372, relatedIds: ['dep:carrier-api.invalid'] },
+          ),
+        ],
+      }),
+    );
+    expect(answer.hypotheses[0]).toMatchObject({
+      origin: 'shipping',
+      kind: 'network',
+    });
+    expect(answer.hypotheses[0].probability).toBeGreaterThan(0.3);
+    expect(
+      answer.hypotheses.some(h => h.origin === 'carrier-api.invalid'),
+    ).toBe(false);
+  });
+
   it('reads a pool error wrapped in a callee answer as the callee wait, not the caller', () => {
     const pool = /timeout exceeded when trying to connect/i;
     expect(

@@ -6,6 +6,7 @@ import knexFactory, { Knex } from 'knex';
 import { replayRecordingFile } from './__testUtils__/labBackend';
 import {
   countRecordedTelemetry,
+  labRecordingsDir,
   listLabRecordings,
   loadLabRecording,
   shiftTimestamps,
@@ -111,6 +112,20 @@ describe('lab recordings', () => {
       );
     },
   );
+
+  it('has a second set, recorded on an idle machine, of the same scenarios', () => {
+    // examples/lab/recordings-idle: scored by `npm run bench:scenarios -- --lab-only
+    // --recordings examples/lab/recordings-idle`, not replayed here (six of them raised no alert).
+    const idle = listLabRecordings(
+      path.join(labRecordingsDir, '..', 'recordings-idle'),
+    ).map(file => loadLabRecording(file));
+    expect(idle.map(r => r.scenario).sort()).toEqual(
+      files.map(file => loadLabRecording(file).scenario).sort(),
+    );
+    for (const recording of idle) {
+      expect(recording.truth.origin === null).toBe(!recording.truth.fault);
+    }
+  });
 
   it('names the file when a recording cannot be replayed', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-recording-'));

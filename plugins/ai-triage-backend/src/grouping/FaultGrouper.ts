@@ -34,16 +34,19 @@ export type AutoRetriageRequester = {
  *   the window whose fault graph (its localization's path, suspects and edges, and its members'
  *   services) contains the incident's service: it is not enriched. If its service is the group's origin and the lead's is not, it
  *   becomes the lead and is enriched; the group shows its triage from then on.
- * - Else, calls between the services of the window's incidents (client spans of the embedded
- *   store) connect them; this places storms whose incidents arrive together before any of them
- *   is enriched: the connected ones form a group whose
- *   origin is the sink most of them call into ({@link traceEdgeComponent}), led by that
- *   service's incident, else the first one.
+ * - Else, calls between the services of the window's incidents still waiting for their first
+ *   triage (client spans of the embedded store) connect them; this places storms whose
+ *   incidents arrive together before any of them is enriched: the connected ones form a group
+ *   whose origin is the sink most of them call into ({@link traceEdgeComponent}), led by that
+ *   service's incident, else the first one. A group placed by localization takes the incident
+ *   only when its service calls the group's origin. A group placed by calls whose lead finds no
+ *   changed service is dissolved, its members triaged on their own.
  * - After enrichment, the context's `localization.origin` places the group: the incident joins a
  *   group with that origin seen within the window, or forms one; ungrouped incidents of the
- *   window on the fault graph join it. The origin's own incident leads, else the current lead,
- *   else the first one. Only the lead is reasoned over. A group grows (its graph is the union of
- *   its localizations' and its members' services) and is never split.
+ *   window on the fault graph, and still open ones of services calling the origin, join it.
+ *   Groups of the same fault merge (see mergesInto). The origin's own incident leads, else the
+ *   current lead, else the first one. Only the lead is reasoned over. A group grows (its graph is
+ *   the union of its localizations' and its members' services).
  */
 export class FaultGrouper {
   static create(options: {

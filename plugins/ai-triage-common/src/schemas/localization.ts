@@ -219,9 +219,11 @@ export type ChangeEvent = z.infer<typeof changeEventSchema>;
  * details): before it is enriched, an incident joins a group whose fault graph (the union of its
  * localizations' path, suspects and edges, and its members' services) contains its service, and
  * then is neither enriched nor reasoned over; incidents whose services call each other in the
- * window are grouped at once, the service they call into being the provisional origin. After
- * the lead is enriched, `localization.origin` places the group. When the origin's own incident
- * arrives it becomes the lead and the group is triaged again.
+ * window are grouped at once, the service they call into being the provisional origin (a guess
+ * undone when that service's localization finds no change). After the lead is enriched,
+ * `localization.origin` places the group, and the open incidents of services that call the
+ * origin join it. When the origin's own incident arrives it becomes the lead and the group is
+ * triaged again.
  *
  * @public
  */

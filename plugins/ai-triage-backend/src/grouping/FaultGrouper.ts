@@ -5,13 +5,12 @@ import {
   Localization,
 } from '@ai-triage/plugin-ai-triage-common';
 import {
-  CallEdge,
   FaultGroupStore,
   FaultGroupTransaction,
   GroupingIncident,
   StoredFaultGroup,
 } from '../database/FaultGroupStore';
-import { traceEdgeComponent } from './traceEdgeComponent';
+import { callersOf, traceEdgeComponent } from './traceEdgeComponent';
 
 /** Triages an incident again (a new `enrich` job) unless one of its jobs is still active. */
 type RetriageRequester = {
@@ -518,22 +517,6 @@ function graphOf(
     ...localization.suspects.map(s => s.service),
     ...localization.edges.flatMap(e => [e.from, e.to]),
   ]);
-}
-
-/** The services that call `origin` along `edges`, directly or not (not the origin itself). */
-function callersOf(origin: string, edges: CallEdge[]): Set<string> {
-  const callers = new Set<string>();
-  const queue = [origin];
-  while (queue.length > 0) {
-    const callee = queue.shift()!;
-    for (const { from, to } of edges) {
-      if (to === callee && from !== origin && !callers.has(from)) {
-        callers.add(from);
-        queue.push(from);
-      }
-    }
-  }
-  return callers;
 }
 
 function earliestFirst(incidents: GroupingIncident[]): GroupingIncident[] {

@@ -1,4 +1,4 @@
-import { traceEdgeComponent } from './traceEdgeComponent';
+import { callersOf, traceEdgeComponent } from './traceEdgeComponent';
 
 const edge = (from: string, to: string) => ({ from, to });
 
@@ -51,5 +51,27 @@ describe('traceEdgeComponent', () => {
     const component = traceEdgeComponent('a', [edge('a', 'b'), edge('b', 'a')]);
     expect(component?.services).toEqual(['a', 'b']);
     expect(['a', 'b']).toContain(component?.origin);
+  });
+});
+
+describe('callersOf', () => {
+  it('finds the services that call a service directly or not, not its callees or siblings', () => {
+    const edges = [
+      edge('web', 'checkout'),
+      edge('checkout', 'payments'),
+      edge('payments', 'provider'),
+      edge('checkout', 'inventory'),
+      edge('provider', 'payments'),
+    ];
+    expect([...callersOf('provider', edges)].sort()).toEqual([
+      'checkout',
+      'payments',
+      'web',
+    ]);
+    expect([...callersOf('inventory', edges)].sort()).toEqual([
+      'checkout',
+      'web',
+    ]);
+    expect(callersOf('web', edges).size).toBe(0);
   });
 });

@@ -55,6 +55,15 @@ export function traceEdgeComponent(
   return { services, origin, path: shortestPath(start, origin, down) };
 }
 
+/** The services that call `origin` along `edges`, directly or not (not the origin itself). */
+export function callersOf(origin: string, edges: CallEdge[]): Set<string> {
+  const callers = reach(origin, callee =>
+    edges.filter(e => e.to === callee).map(e => e.from),
+  );
+  callers.delete(origin);
+  return callers;
+}
+
 function reach(start: string, next: (s: string) => string[]): Set<string> {
   const seen = new Set([start]);
   const queue = [start];

@@ -236,7 +236,10 @@ export class DatabaseIncidentStore implements IncidentStore {
     return Number(row?.count ?? 0);
   }
 
-  async requestRetriage(incidentId: string): Promise<RetriageResult> {
+  async requestRetriage(
+    incidentId: string,
+    options: { alsoWhenActive?: boolean } = {},
+  ): Promise<RetriageResult> {
     return this.knex.transaction(async tx => {
       let incidentQuery = tx<IncidentRow>('incidents')
         .where('id', incidentId)
@@ -248,11 +251,15 @@ export class DatabaseIncidentStore implements IncidentStore {
       if (!(await incidentQuery)) {
         return { outcome: 'not-found' as const };
       }
-      const active = await tx('jobs')
+      const active: { status: string } | undefined = await tx('jobs')
         .where('incident_id', incidentId)
         .whereIn('status', ['queued', 'running'])
-        .first('id');
-      if (!active) {
+        .orderByRaw("case when status = 'queued' then 0 else 1 end")
+        .first('status');
+      // With `alsoWhenActive`, a running job gets a successor; a queued one does the work.
+      const enqueue =
+        !active || (options.alsoWhenActive && active.status === 'running');
+      if (enqueue) {
         await insertJob(tx, {
           type: 'enrich',
           incidentId,
@@ -266,7 +273,7 @@ export class DatabaseIncidentStore implements IncidentStore {
         .where('id', incidentId)
         .first();
       return {
-        outcome: active ? ('in-progress' as const) : ('queued' as const),
+        outcome: enqueue ? ('queued' as const) : ('in-progress' as const),
         incident: toIncident(row!),
       };
     });

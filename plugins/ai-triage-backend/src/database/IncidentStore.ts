@@ -75,9 +75,13 @@ export interface IncidentStore {
   ): Promise<number>;
   /**
    * Enqueues a new `enrich` job for the incident and marks it pending, in one transaction,
-   * unless one of its jobs is still queued or running.
+   * unless one of its jobs is still queued or running (`alsoWhenActive`: then too, for a
+   * triage whose running job has already decided on something that no longer holds).
    */
-  requestRetriage(incidentId: string): Promise<RetriageResult>;
+  requestRetriage(
+    incidentId: string,
+    options?: { alsoWhenActive?: boolean },
+  ): Promise<RetriageResult>;
   getIncident(id: string): Promise<Incident | undefined>;
   listAlerts(incidentId: string): Promise<StoredAlert[]>;
   /** The latest stored alert of the source with this fingerprint (the sender's id), if any. */

@@ -75,9 +75,9 @@ describe('FaultGrouper', () => {
     const grouper = FaultGrouper.create({
       store: DatabaseFaultGroupStore.create({ knex }),
       incidents: {
-        requestRetriage: async id => {
+        requestRetriage: async (id, options) => {
           retriaged.push(id);
-          return incidents.requestRetriage(id);
+          return incidents.requestRetriage(id, options);
         },
       },
       windowMs: 15 * 60_000,
@@ -382,6 +382,19 @@ describe('FaultGrouper', () => {
       expect(guessed).toMatchObject({ method: 'trace-edges' });
       const lead = guessed!.leadIncidentId;
 
+      // checkout's own enrich job is still running (it decided to follow the lead); storefront's
+      // is still queued.
+      await knex('jobs')
+        .where({ incident_id: noise.checkout, type: 'enrich' })
+        .update({ status: 'running' });
+      const enrichJobs = async (id: string) =>
+        (
+          await knex('jobs')
+            .where({ incident_id: id, type: 'enrich' })
+            .orderBy('id')
+            .pluck('status')
+        ).map(String);
+
       // Its localization finds no service whose own behaviour changed: no fault, no group; the
       // members it spoke for are triaged on their own.
       expect(
@@ -394,6 +407,9 @@ describe('FaultGrouper', () => {
         ),
       ).toBe(true);
       expect(await groupsIn(knex)).toBe(0);
+      // A new enrich job behind the running one; the queued one does the work itself.
+      expect(await enrichJobs(noise.checkout)).toEqual(['running', 'queued']);
+      expect(await enrichJobs(noise.storefront)).toEqual(['queued']);
       expect(retriaged.sort()).toEqual(
         Object.values(noise)
           .filter(id => id !== lead)

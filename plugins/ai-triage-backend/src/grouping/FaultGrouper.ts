@@ -14,7 +14,10 @@ import { callersOf, traceEdgeComponent } from './traceEdgeComponent';
 
 /** Triages an incident again (a new `enrich` job) unless one of its jobs is still active. */
 type RetriageRequester = {
-  requestRetriage(incidentId: string): Promise<unknown>;
+  requestRetriage(
+    incidentId: string,
+    options?: { alsoWhenActive?: boolean },
+  ): Promise<unknown>;
 };
 
 /** Queues a delayed, bounded automatic re-triage (see RetriageStore). */
@@ -143,7 +146,9 @@ export class FaultGrouper {
           this.releaseGuess(tx, incidentId),
         );
         for (const id of released) {
-          await incidents.requestRetriage(id);
+          // Also while its own enrich job runs: that job may already have decided to follow
+          // the lead (reason over nothing), and would leave it untriaged.
+          await incidents.requestRetriage(id, { alsoWhenActive: true });
         }
       }
       return !group || group.leadIncidentId === incidentId;

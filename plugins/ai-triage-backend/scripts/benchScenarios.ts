@@ -30,9 +30,11 @@ import {
  * with the real plugin, and scores every incident against the recording's truth: top-1 and
  * top-3 origin, kind match, abstentions on no-fault runs, fault groups, Brier score of the
  * probabilities, alert-to-hypotheses latency. An incident of a fault recording whose alerts all
- * resolved before the fault was injected (timeline.faultAt) cannot be the fault's: it is scored
- * like a no-fault incident ("before the fault": abstention expected), and top-1/top-3/kind count
- * only the incidents raised by the fault; every line states the three counts. Scores are of the settled answer (after every
+ * resolved before the fault was injected (timeline.faultAt), or of a service the fault cannot
+ * reach (neither its origin nor a caller of it in examples/lab/topology.json), cannot be the
+ * fault's: it is scored like a no-fault incident ("before the fault", "not reached":
+ * abstention expected), and top-1/top-3/kind and the fault's groups count only the incidents
+ * raised by the fault; every line states the four counts. Scores are of the settled answer (after every
  * automatic re-triage, once no triage job is left); the first answer each incident showed is
  * scored beside it (`[first answer ...]`); `--no-auto-retriage` switches automatic re-triage off. A recording that cannot be replayed fails the run
  * (exit 1, naming the file). `--json` prints one JSON document instead of the tables;
@@ -78,7 +80,7 @@ const ms = (v: number | null) => (v === null ? '–' : `${Math.round(v)} ms`);
 function summaryLine(s: ScoreSummary): string {
   const of = (n: number, d: number) => `${n}/${d} (${pct(n, d)})`;
   return [
-    `incidents ${s.incidents} = ${s.faultIncidents} raised by the fault (${s.alertedBeforeFault} of them with alerts since before it) + ${s.beforeFaultIncidents} before it + ${s.noFaultIncidents} without fault`,
+    `incidents ${s.incidents} = ${s.faultIncidents} raised by the fault (${s.alertedBeforeFault} of them with alerts since before it) + ${s.beforeFaultIncidents} before it + ${s.unreachedIncidents} on services it cannot reach + ${s.noFaultIncidents} without fault`,
     `top-1 origin ${of(s.top1, s.faultIncidents)}${
       s.firstTop1 === null
         ? ''
@@ -93,10 +95,17 @@ function summaryLine(s: ScoreSummary): string {
         ? ''
         : ` [first ${s.firstBeforeFaultAbstentions}]`
     }`,
+    `abstentions where it cannot reach ${s.unreachedAbstentions}/${
+      s.unreachedIncidents
+    }${
+      s.firstUnreachedAbstentions === null
+        ? ''
+        : ` [first ${s.firstUnreachedAbstentions}]`
+    }`,
     `abstentions without fault ${s.abstentions}/${s.noFaultIncidents}${
       s.firstAbstentions === null ? '' : ` [first ${s.firstAbstentions}]`
     }`,
-    `groups ${s.groups} for ${s.faults} faults (${s.allGroups} with the incidents before them)`,
+    `groups ${s.groups} for ${s.faults} faults (${s.allGroups} with the incidents it did not raise)`,
     `re-triages ${s.autoRetriages}, reasoner calls ${s.reasonJobs}`,
     `Brier ${s.brier === null ? '– (no probabilities)' : s.brier.toFixed(3)}`,
     `alert→hypotheses p50 ${ms(s.latencyP50Ms)} p95 ${ms(s.latencyP95Ms)}`,
@@ -170,6 +179,8 @@ async function benchLab(options: { verbose: boolean; json: boolean }) {
             ).padEnd(16)} kind ${String(i.topKind).padEnd(13)} ${
               i.abstained ? 'abstained' : ''
             }${i.beforeFault ? ' (before the fault)' : ''}${
+              i.unreached ? ' (not reached by the fault)' : ''
+            }${
               typeof i.alertsFromMs === 'number'
                 ? ` alerts from ${Math.round(i.alertsFromMs / 1000)} s`
                 : ''

@@ -98,10 +98,12 @@ describe('lab recordings', () => {
       expect(score.groups).toBeGreaterThanOrEqual(1);
       const summary = summarize([score]);
       expect(summary.incidents).toBe(replay.incidents.length);
-      // Every incident is scored in exactly one row: raised by the fault, before it, no fault.
+      // Every incident is scored in exactly one row: raised by the fault, before it, on a
+      // service it cannot reach, no fault.
       expect(
         summary.faultIncidents +
           summary.beforeFaultIncidents +
+          summary.unreachedIncidents +
           summary.noFaultIncidents,
       ).toBe(summary.incidents);
       expect(summary.latencyP50Ms).toEqual(expect.any(Number));

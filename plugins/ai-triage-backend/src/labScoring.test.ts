@@ -4,6 +4,7 @@ import {
   LabReplay,
   ReplayedIncident,
   faultAtMsOf,
+  labReachOf,
   shiftTimestamps,
 } from './__testUtils__/labRecordings';
 import {
@@ -175,7 +176,25 @@ describe('lab scoring around the fault', () => {
     ).toBe(true);
   });
 
-  it('scores incidents before the fault as no-fault incidents, in their own row, and keeps every incident', () => {
+  it("reaches a fault's origin and every service calling it, directly or not", () => {
+    expect([...labReachOf('carrier-api')].sort()).toEqual([
+      'carrier-api',
+      'checkout',
+      'shipping',
+      'storefront',
+    ]);
+    expect([...labReachOf('orders-db')].sort()).toEqual([
+      'checkout',
+      'fulfillment',
+      'inventory',
+      'orders-db',
+      'storefront',
+    ]);
+    // A consumer is called by nobody: a poison message reaches no caller.
+    expect([...labReachOf('fulfillment')]).toEqual(['fulfillment']);
+  });
+
+  it('scores incidents before the fault, and of services it cannot reach, as no-fault incidents, each in its own row, and keeps every incident', () => {
     const faulty = scoreReplay(
       replay(true, [
         // Before the fault, naming the fault's origin with high probability: not a hit.
@@ -185,10 +204,10 @@ describe('lab scoring around the fault', () => {
           [hypothesis('carrier-api', 0.8)],
         ),
         // Before the fault, abstaining.
-        incident('checkout', [alert(100_000, 115_000)], []),
+        incident('payments', [alert(100_000, 115_000)], []),
         // Started before, still firing into the fault.
         incident(
-          'orders',
+          'checkout',
           [alert(100_000, null)],
           [hypothesis('carrier-api', 0.7)],
         ),
@@ -198,28 +217,44 @@ describe('lab scoring around the fault', () => {
           [alert(130_000, 180_000)],
           [hypothesis('shipping', 0.6)],
         ),
+        // Raised during the fault on a service that does not call carrier-api (inventory calls
+        // only orders-db), naming the fault's origin: not a hit.
+        incident(
+          'inventory',
+          [alert(140_000, null)],
+          [hypothesis('carrier-api', 0.5)],
+        ),
       ]),
     );
     expect(
-      faulty.incidents.map(i => [i.service, i.beforeFault, i.top1]),
+      faulty.incidents.map(i => [
+        i.service,
+        i.beforeFault,
+        i.unreached,
+        i.top1,
+      ]),
     ).toEqual([
-      ['storefront', true, false],
-      ['checkout', true, false],
-      ['orders', false, true],
-      ['shipping', false, false],
+      ['storefront', true, false, false],
+      ['payments', true, false, false],
+      ['checkout', false, false, true],
+      ['shipping', false, false, false],
+      ['inventory', false, true, false],
     ]);
     expect(faulty.incidents.map(i => i.alertsFromMs)).toEqual([
-      -110_000, -20_000, -20_000, 10_000,
+      -110_000, -20_000, -20_000, 10_000, 20_000,
     ]);
     expect(faulty.incidents[0].kindMatch).toBe(false);
     expect(faulty.incidents[0].abstained).toBe(false);
-    expect(faulty.groups).toBe(4);
+    expect(faulty.incidents[4].kindMatch).toBe(false);
+    expect(faulty.groups).toBe(5);
     expect(faulty.faultGroups).toBe(2);
-    // Before the fault there is no origin to name: a probability of 0.8 costs 0.64.
+    // Before the fault, or where it cannot reach, there is no origin to name: a probability of
+    // 0.8 costs 0.64.
     expect(faulty.brierTerms).toEqual([
       expect.closeTo(0.64),
       expect.closeTo(0.09),
       expect.closeTo(0.36),
+      expect.closeTo(0.25),
     ]);
 
     const quiet = scoreReplay(
@@ -232,7 +267,7 @@ describe('lab scoring around the fault', () => {
 
     const summary = summarize([faulty, quiet]);
     expect(summary).toMatchObject({
-      incidents: 5,
+      incidents: 6,
       faultIncidents: 2,
       top1: 1,
       firstTop1: 1,
@@ -242,15 +277,19 @@ describe('lab scoring around the fault', () => {
       alertedBeforeFault: 1,
       beforeFaultAbstentions: 1,
       firstBeforeFaultAbstentions: 1,
+      unreachedIncidents: 1,
+      unreachedAbstentions: 0,
+      firstUnreachedAbstentions: 0,
       noFaultIncidents: 1,
       abstentions: 1,
       groups: 2,
-      allGroups: 4,
+      allGroups: 5,
       faults: 1,
     });
     expect(
       summary.faultIncidents +
         summary.beforeFaultIncidents +
+        summary.unreachedIncidents +
         summary.noFaultIncidents,
     ).toBe(summary.incidents);
   });
@@ -265,13 +304,18 @@ describe('lab scoring around the fault', () => {
         ),
       ]),
     );
-    const { beforeFault: _dropped, ...old } = faulty.incidents[0];
+    const {
+      beforeFault: _before,
+      unreached: _unreached,
+      ...old
+    } = faulty.incidents[0];
     const summary = summarize([
       { ...faulty, faultGroups: undefined, incidents: [old] },
     ]);
     expect(summary).toMatchObject({
       faultIncidents: 1,
       beforeFaultIncidents: 0,
+      unreachedIncidents: 0,
       top1: 1,
       groups: 1,
     });

@@ -26,6 +26,33 @@ const repoRoot = path.resolve(
 );
 export const labRecordingsDir = path.join(repoRoot, 'examples/lab/recordings');
 
+const labTopologySchema = z.record(z.string(), z.array(z.string()));
+
+/**
+ * The services a fault at `origin` can reach: the origin and every service that calls it,
+ * directly or not, in the lab's call graph (examples/lab/topology.json, the graph the lab's
+ * services are written to; the truth's first alert and hops are measured on it too).
+ */
+export function labReachOf(
+  origin: string,
+  topologyFile = path.join(repoRoot, 'examples/lab/topology.json'),
+): Set<string> {
+  const calls = labTopologySchema.parse(
+    JSON.parse(fs.readFileSync(topologyFile, 'utf8')),
+  );
+  const reach = new Set([origin]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [caller, callees] of Object.entries(calls)) {
+      if (!reach.has(caller) && callees.some(c => reach.has(c))) {
+        reach.add(caller);
+        grew = true;
+      }
+    }
+  }
+  return reach;
+}
+
 export const LAB_RECORDING_FORMAT = 'ai-triage-lab-recording';
 export const LAB_RECORDING_VERSION = 1;
 

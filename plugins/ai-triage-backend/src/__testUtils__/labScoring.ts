@@ -2,14 +2,25 @@ import {
   CONFIDENCE_CUTOFFS,
   Hypothesis,
 } from '@ai-triage/plugin-ai-triage-common';
-import { LabReplay, ReplayedIncident, ShownTriage } from './labRecordings';
+import {
+  LabReplay,
+  ReplayedIncident,
+  ShownTriage,
+  labReachOf,
+} from './labRecordings';
 
 /*
  * Scores a replayed lab recording against its truth record, over every incident it raised (not
- * only the one expected to carry the cause). An incident of a fault recording whose alerts all
- * ended before the fault was injected cannot have been caused by it: it is scored like an
- * incident of a no-fault recording (abstention expected), in its own row, never against the
- * fault's origin and kind.
+ * only the one expected to carry the cause). Two kinds of incident of a fault recording cannot
+ * have been caused by the fault, and are scored like incidents of a no-fault recording
+ * (abstention expected), each in its own row, never against the fault's origin and kind:
+ * - one whose alerts all ended before the fault was injected;
+ * - one of a service the fault cannot reach: neither the origin nor a service that calls it,
+ *   directly or not, in the lab's call graph (see labReachOf). A fault travels up its callers;
+ *   the truth's first alert and hops are measured over the same services. Such an incident
+ *   was raised on the recording machine's own noise (a load burst, a slow disk) while the
+ *   fault ran. What this cannot see: a fault that reaches a service some other way than by
+ *   calls (a shared host's CPU, a shared database's locks taken outside the graph).
  */
 
 /**
@@ -85,6 +96,12 @@ export type IncidentScore = {
    */
   beforeFault?: boolean;
   /**
+   * Of a service the fault cannot reach (neither its origin nor a caller of it; see
+   * `scoreReplay`), and not before the fault: scored like a no-fault incident, in its own row.
+   * Absent in old reports, where it counts as raised by the fault.
+   */
+  unreached?: boolean;
+  /**
    * When its earliest alert started, relative to the fault's injection (ms; negative: before
    * it; null without alerts). Absent in old reports.
    */
@@ -107,13 +124,14 @@ export type RecordingScore = {
   /** Distinct fault groups (incidents without a group count one each). */
   groups: number;
   /**
-   * The same over the incidents raised by the fault only (absent in old reports): what "one
-   * group per fault" is measured on.
+   * The same over the incidents raised by the fault only (neither before it nor unreached;
+   * absent in old reports): what "one group per fault" is measured on.
    */
   faultGroups?: number;
   /**
    * Squared errors of every hypothesis probability against whether it named the origin (for an
-   * incident before the fault, or of a no-fault recording, there is none to name: 0).
+   * incident before the fault, unreached by it, or of a no-fault recording, there is none to
+   * name: 0).
    */
   brierTerms: number[];
   /** Triage jobs the replay caused (absent in old reports). */
@@ -122,11 +140,19 @@ export type RecordingScore = {
 
 export function scoreReplay(replay: LabReplay): RecordingScore {
   const { truth: recorded } = replay.recording;
+  const reach = recorded.origin ? labReachOf(recorded.origin) : null;
   const isBefore = (incident: ReplayedIncident) =>
     recorded.fault && beforeFault(incident, replay.faultAtMs);
-  // What an incident is scored against: the fault's truth, or none when it came before it.
+  const isUnreached = (incident: ReplayedIncident) =>
+    reach !== null &&
+    !isBefore(incident) &&
+    !reach.has(incident.incident.serviceName);
+  const notTheFaults = (incident: ReplayedIncident) =>
+    isBefore(incident) || isUnreached(incident);
+  // What an incident is scored against: the fault's truth, or none when the fault cannot have
+  // raised it.
   const truthOf = (incident: ReplayedIncident) =>
-    isBefore(incident) ? { origin: null, kind: null } : recorded;
+    notTheFaults(incident) ? { origin: null, kind: null } : recorded;
   const incidents = replay.incidents.map((incident): IncidentScore => {
     const truth = truthOf(incident);
     const hypotheses = ranked(incident);
@@ -145,6 +171,7 @@ export function scoreReplay(replay: LabReplay): RecordingScore {
       kindMatch: truth.kind !== null && top?.kind === truth.kind,
       abstained: abstained(incident),
       beforeFault: isBefore(incident),
+      unreached: isUnreached(incident),
       alertsFromMs: incident.alerts.length
         ? Math.min(...incident.alerts.map(a => Date.parse(a.startsAt))) -
           replay.faultAtMs
@@ -186,17 +213,18 @@ export function scoreReplay(replay: LabReplay): RecordingScore {
     firstAlertingService: recorded.firstAlertingService,
     incidents,
     groups: groupsOf(replay.incidents),
-    faultGroups: groupsOf(replay.incidents.filter(i => !isBefore(i))),
+    faultGroups: groupsOf(replay.incidents.filter(i => !notTheFaults(i))),
     brierTerms,
     jobs: replay.jobs,
   };
 }
 
 /**
- * Totals over a set of recording scores. Every incident counts in exactly one of three rows:
+ * Totals over a set of recording scores. Every incident counts in exactly one of four rows:
  * `incidents` = `faultIncidents` (raised by the fault: top-1, top-3, kind) + `beforeFaultIncidents`
  * (of fault recordings, every alert resolved before the fault: abstention expected) +
- * `noFaultIncidents` (of no-fault recordings: abstention expected).
+ * `unreachedIncidents` (of fault recordings, of a service the fault cannot reach: abstention
+ * expected) + `noFaultIncidents` (of no-fault recordings: abstention expected).
  */
 export type ScoreSummary = {
   recordings: number;
@@ -217,6 +245,10 @@ export type ScoreSummary = {
   alertedBeforeFault: number;
   beforeFaultAbstentions: number;
   firstBeforeFaultAbstentions: number | null;
+  /** Incidents of fault recordings on services the fault cannot reach, and how many abstained. */
+  unreachedIncidents: number;
+  unreachedAbstentions: number;
+  firstUnreachedAbstentions: number | null;
   noFaultIncidents: number;
   abstentions: number;
   firstAbstentions: number | null;
@@ -244,8 +276,9 @@ export function summarize(scores: RecordingScore[]): ScoreSummary {
   const fault = scores.filter(s => s.fault);
   const noFault = scores.filter(s => !s.fault);
   const ofFaults = fault.flatMap(s => s.incidents);
-  const faultIncidents = ofFaults.filter(i => !i.beforeFault);
+  const faultIncidents = ofFaults.filter(i => !i.beforeFault && !i.unreached);
   const beforeFaultIncidents = ofFaults.filter(i => i.beforeFault);
+  const unreachedIncidents = ofFaults.filter(i => i.unreached);
   const noFaultIncidents = noFault.flatMap(s => s.incidents);
   const all = scores.flatMap(s => s.incidents);
   const withFirst = all.every(i => i.first);
@@ -270,6 +303,11 @@ export function summarize(scores: RecordingScore[]): ScoreSummary {
       .length,
     firstBeforeFaultAbstentions: withFirst
       ? beforeFaultIncidents.filter(i => i.first!.abstained).length
+      : null,
+    unreachedIncidents: unreachedIncidents.length,
+    unreachedAbstentions: unreachedIncidents.filter(i => i.abstained).length,
+    firstUnreachedAbstentions: withFirst
+      ? unreachedIncidents.filter(i => i.first!.abstained).length
       : null,
     noFaultIncidents: noFaultIncidents.length,
     abstentions: noFaultIncidents.filter(i => i.abstained).length,

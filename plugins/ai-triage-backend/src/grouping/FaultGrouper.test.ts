@@ -459,6 +459,60 @@ describe('FaultGrouper', () => {
   );
 
   it.each(databases.eachSupportedId())(
+    'takes into a localized group only the incidents its fault can have raised: a callee its walk looked at stays apart, %p',
+    async databaseId => {
+      const { knex, grouper, open, incidents } = await setUp(databaseId);
+      const telemetry = DatabaseTelemetryStore.create({ knex });
+      for (const chain of [
+        ['storefront', 'checkout', 'shipping', 'carrier-api'],
+        ['storefront', 'inventory', 'orders-db'],
+      ]) {
+        await telemetry.ingest({
+          spans: parseOtlpTraces(callChainTraces(chain, { nowMs: Date.now() })),
+        });
+      }
+      const groupOf = async (id: string) =>
+        (await incidents.getIncident(id))!.faultGroupId;
+
+      const { storefront } = await open('storefront');
+      expect(await grouper.beforeEnrichment(storefront)).toBe(true);
+      // inventory's alert (its own noise) arrives while storefront is enriched.
+      const { inventory } = await open('inventory');
+      // storefront's walk goes down to the carrier; inventory, which storefront also calls, is
+      // a suspect it looked at and ruled out.
+      expect(
+        await grouper.afterEnrichment(
+          storefront,
+          testContext({
+            serviceName: 'storefront',
+            localization: localization(
+              ['storefront', 'checkout', 'shipping', 'carrier-api'],
+              ['inventory'],
+            ),
+          }),
+        ),
+      ).toBe(true);
+      const fault = await groupOf(storefront);
+      expect(fault).not.toBeNull();
+      expect((await grouper.groupOf(storefront))!.services).toContain(
+        'inventory',
+      );
+      // inventory does not call the carrier: the fault cannot have raised its incident, which
+      // is neither gathered nor joins later, and is triaged on its own.
+      expect(await groupOf(inventory)).toBeNull();
+      expect(await grouper.beforeEnrichment(inventory)).toBe(true);
+      expect(await groupOf(inventory)).toBeNull();
+      // shipping, on the path, joins without being enriched; so does checkout.
+      const { shipping, checkout } = await open('shipping', 'checkout');
+      expect(await grouper.beforeEnrichment(shipping)).toBe(false);
+      expect(await grouper.beforeEnrichment(checkout)).toBe(false);
+      expect(await groupOf(shipping)).toBe(fault);
+      expect(await groupOf(checkout)).toBe(fault);
+      expect(await groupsIn(knex)).toBe(1);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
     'lets concurrent decisions over one storm form one group, %p',
     async databaseId => {
       const { knex, grouper, open, incidents } = await setUp(databaseId);

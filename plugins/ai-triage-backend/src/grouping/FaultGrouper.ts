@@ -5,6 +5,7 @@ import {
   Localization,
 } from '@ai-triage/plugin-ai-triage-common';
 import {
+  CallEdge,
   FaultGroupStore,
   FaultGroupTransaction,
   GroupingIncident,
@@ -34,8 +35,10 @@ export type AutoRetriageRequester = {
  *
  * - Before enrichment, an incident joins an open group (one member at least open) seen within
  *   the window whose fault graph (its localization's path, suspects and edges, and its members'
- *   services) contains the incident's service: it is not enriched. If its service is the group's origin and the lead's is not, it
- *   becomes the lead and is enriched; the group shows its triage from then on.
+ *   services) contains the incident's service, and whose fault can have raised it (for a group
+ *   placed by localization: the origin or a service calling it): it is not enriched. If its
+ *   service is the group's origin and the lead's is not, it becomes the lead and is enriched;
+ *   the group shows its triage from then on.
  * - Else, calls between the services of the window's incidents still waiting for their first
  *   triage (client spans of the embedded store) connect them; this places storms whose
  *   incidents arrive together before any of them is enriched: the connected ones form a group
@@ -45,7 +48,8 @@ export type AutoRetriageRequester = {
  *   changed service is dissolved, its members triaged on their own.
  * - After enrichment, the context's `localization.origin` places the group: the incident joins a
  *   group with that origin seen within the window, or forms one; ungrouped incidents of the
- *   window on the fault graph, and still open ones of services calling the origin, join it.
+ *   window of the origin, or of services calling it that are on the fault graph or still open,
+ *   join it (a callee the walk looked at is not raised by this fault).
  *   Groups of the same fault merge (see mergesInto). The origin's own incident leads, else the
  *   current lead, else the first one. Only the lead is reasoned over. A group grows (its graph is
  *   the union of its localizations' and its members' services).
@@ -97,9 +101,7 @@ export class FaultGrouper {
       }
       const sinceMs = Date.parse(incident.firstSeenAt) - windowMs;
       const groups = await tx.recentGroups(sinceMs);
-      const joined = groups.find(g =>
-        g.services.includes(incident.serviceName),
-      );
+      const joined = await this.groupOnGraph(tx, incident, groups, sinceMs);
       if (joined) {
         const lead = await tx.incident(joined.leadIncidentId);
         const leads =
@@ -217,6 +219,40 @@ export class FaultGrouper {
       } member(s) triaged on their own`,
     );
     return released;
+  }
+
+  /**
+   * The group of the window whose fault graph holds the incident's service, and whose fault can
+   * have raised it: any service of a group placed by calls (its fault is not known yet); for a
+   * group placed by localization, its origin or a service that calls it, directly or not (a
+   * fault travels up to the callers, never down to the callees its walk also looked at).
+   */
+  private async groupOnGraph(
+    tx: FaultGroupTransaction,
+    incident: GroupingIncident,
+    groups: StoredFaultGroup[],
+    sinceMs: number,
+  ): Promise<StoredFaultGroup | undefined> {
+    const service = incident.serviceName;
+    for (const group of groups) {
+      if (!group.services.includes(service)) continue;
+      if (group.method !== 'localization' || group.origin === service) {
+        return group;
+      }
+      const edges = await tx.callEdges(
+        [...group.services, service],
+        sinceMs,
+        Date.now() + 60_000,
+      );
+      if (
+        callersOf(group.origin, [...edges, ...pathEdges(group.path)]).has(
+          service,
+        )
+      ) {
+        return group;
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -387,17 +423,19 @@ export class FaultGrouper {
       }
     }
     candidates.set(incident.id, incident);
-    // Ungrouped incidents of the window on the fault graph, or still open ones of services that
-    // call the origin (directly or not) in the window's spans: the fault travels up to them,
-    // though the lead's walk went down from another service (alerts of callers that fired
-    // before it, or whose first triage found nothing yet). A caller's incident already resolved
-    // ended before this fault was seen and may have been noise of its own.
+    // Ungrouped incidents of the window that the fault can have raised: of the origin, or of
+    // services that call it (directly or not) in the window's spans, the fault travelling up to
+    // them. Those on the fault graph join; so do still open ones of callers the lead's walk did
+    // not pass (alerts of callers that fired before it, or whose first triage found nothing
+    // yet). A caller's incident already resolved, off the graph, ended before this fault was seen
+    // and may have been noise of its own. A callee the walk looked at is no caller: its
+    // incident is not this fault's.
     const ungrouped = await tx.ungroupedIncidents(sinceMs);
-    const upstream = callersOf(
-      faultOrigin,
+    const upstream = callersOf(faultOrigin, [
       // Calls between the services of the window's incidents and the fault graph (a caller
-      // reached only through a service without an incident of its own is not seen).
-      await tx.callEdges(
+      // reached only through a service without an incident of its own is not seen), and those
+      // the localizations saw (catalog relations among them).
+      ...(await tx.callEdges(
         [
           ...graph,
           faultOrigin,
@@ -406,12 +444,16 @@ export class FaultGrouper {
         ],
         sinceMs,
         Date.now() + 60_000,
-      ),
-    );
+      )),
+      ...localization.edges,
+      ...pathEdges(localization.path),
+      ...pathEdges(deeper?.path ?? []),
+    ]);
     for (const other of ungrouped) {
       if (
-        graph.has(other.serviceName) ||
-        (other.status === 'open' && upstream.has(other.serviceName))
+        other.serviceName === faultOrigin ||
+        (upstream.has(other.serviceName) &&
+          (graph.has(other.serviceName) || other.status === 'open'))
       ) {
         candidates.set(other.id, other);
       }
@@ -522,6 +564,11 @@ function graphOf(
     ...localization.suspects.map(s => s.service),
     ...localization.edges.flatMap(e => [e.from, e.to]),
   ]);
+}
+
+/** The calls a localization's path walked: each service calls the next. */
+function pathEdges(path: string[]): CallEdge[] {
+  return path.slice(1).map((to, i) => ({ from: path[i], to }));
 }
 
 function earliestFirst(incidents: GroupingIncident[]): GroupingIncident[] {

@@ -92,12 +92,60 @@ export function templateNew(template: LogTemplate): Comparison {
   return template.baselineCount === 0 ? 'changed' : 'unchanged';
 }
 
-/** Whether a template occurs clearly more often than in the baseline. */
-export function templateSpiked(template: LogTemplate): Comparison {
+/**
+ * A rise of a template's count counts only when a steady template would rarely show it: the
+ * conventional 5 % level of a one-sided test (see templateSpiked).
+ */
+const TEMPLATE_SPIKE_SIGNIFICANCE = 0.05;
+
+/**
+ * Whether a template occurs clearly more often than in the baseline: at least twice as many
+ * records plus five (a new template has 0 there), and more than the windows' lengths explain.
+ * Records of a steady template fall in each window in proportion to its length: of the n
+ * records of both, the incident window's count is binomial(n, window / (window + baseline)).
+ * When at least as many as seen fall there with a probability of 5 % or more (a one-sided
+ * binomial test), the baseline was too short to show the template is new or spiked (5 records
+ * in two minutes, none in the minute before): `unknown`, never evidence. The windows are the
+ * context's; log counts may start up to one bucket before the onset (logLeadFor), which makes
+ * the test a little more lenient, never stricter.
+ */
+export function templateSpiked(
+  template: LogTemplate,
+  context: Pick<ContextDocument, 'window' | 'baselineWindow'>,
+): Comparison {
   if (template.baselineCount === undefined) return 'unknown';
-  return template.count >= 2 * template.baselineCount + MIN_TEMPLATE_SPIKE
+  if (template.count < 2 * template.baselineCount + MIN_TEMPLATE_SPIKE) {
+    return 'unchanged';
+  }
+  const lengthOf = (w: { from: string; to: string }) =>
+    Date.parse(w.to) - Date.parse(w.from);
+  const windowMs = lengthOf(context.window);
+  const baselineMs = lengthOf(context.baselineWindow);
+  if (!(windowMs > 0) || !(baselineMs > 0)) return 'unknown';
+  return binomialTail(
+    template.count + template.baselineCount,
+    template.count,
+    windowMs / (windowMs + baselineMs),
+  ) < TEMPLATE_SPIKE_SIGNIFICANCE
     ? 'changed'
-    : 'unchanged';
+    : 'unknown';
+}
+
+/** P(X >= k) for X ~ binomial(n, p), 0 < p < 1, summed in log space (n may be large). */
+export function binomialTail(n: number, k: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  // log of C(n, k) p^k (1-p)^(n-k), then each next term by the ratio of consecutive terms.
+  let logTerm = k * Math.log(p) + (n - k) * Math.log1p(-p);
+  for (let i = 1; i <= k; i++) logTerm += Math.log((n - k + i) / i);
+  let tail = 0;
+  for (let j = k; j <= n; j++) {
+    const term = Math.exp(logTerm);
+    tail += term;
+    if (term < tail * 1e-12 && j > n * p) break;
+    logTerm += Math.log(((n - j) / (j + 1)) * (p / (1 - p)));
+  }
+  return Math.min(1, tail);
 }
 
 /**

@@ -91,7 +91,7 @@ export function dependencyCandidates(
             t.relatedIds?.includes(dep.id) ||
             (failing &&
               (dep.errorShare ?? 0) >= 0.5 &&
-              templateSpiked(t) !== 'unchanged' &&
+              templateSpiked(t, context) !== 'unchanged' &&
               (t.relatedIds ?? []).some(id => entryIds.has(id)))),
       );
       const metrics = context.metricDeltas.filter(

@@ -71,8 +71,9 @@ function knownServices(context: ContextDocument): string[] {
  * message names the chain of calls, caller first; the service named last is the deepest.
  *
  * Baseline comparison: at least twice as many records plus five as in the baseline (a new
- * template has 0 there). Without a baseline count the template may be as old as the service:
- * `baselineMissing`.
+ * template has 0 there), more than the windows' lengths explain (templateSpiked). Without a
+ * baseline count the template may be as old as the service, and with a baseline too short to
+ * show the rise it may be steady: `baselineMissing`.
  *
  * Strength: 0.4 from 5 records, 0.55 from 20, 0.7 from 100 (a template that repeats a hundred
  * times in minutes is rarely noise); +0.1 for FATAL, +0.1 when operations fail.
@@ -90,7 +91,7 @@ export function errorTemplateCandidates(
       t =>
         ERROR_LEVELS.has(t.level) &&
         t.count >= MIN_TEMPLATE_SPIKE &&
-        notUnchanged(templateSpiked(t)) &&
+        notUnchanged(templateSpiked(t, context)) &&
         !explained.has(t.id),
     )
     .map((template, index): Candidate => {
@@ -140,9 +141,11 @@ export function errorTemplateCandidates(
         kind: callee || failure?.mode === 'dns' ? failure!.kind : kindOf(text),
         origin: callee ?? service,
         baselineMissing:
-          templateSpiked(template) === 'unknown'
+          templateSpiked(template, context) !== 'unknown'
+            ? undefined
+            : template.baselineCount === undefined
             ? 'the template has no baseline count to show it is new or spiked'
-            : undefined,
+            : `the baseline window is too short to show the template is new or spiked (${template.count} records now, ${template.baselineCount} before)`,
         // The operations failing with this very error are its symptom.
         explains: context.operations
           .filter(

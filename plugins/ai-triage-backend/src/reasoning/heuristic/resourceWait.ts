@@ -149,7 +149,7 @@ export function resourceWaitCandidates(
           t =>
             (ERROR_LEVELS.has(t.level) || t.level === 'WARN') &&
             !explained.has(t.id) &&
-            templateSpiked(t) !== 'unchanged' &&
+            templateSpiked(t, context) !== 'unchanged' &&
             ownWait(t.sample || t.template, wait.errors!, callees),
         )
       : [];
@@ -215,7 +215,7 @@ export function resourceWaitCandidates(
     const nearLimit = metrics.some(m => m.nearLimit);
     const known =
       metrics.some(m => m.metric.baseline !== null) ||
-      errors.some(t => templateSpiked(t) === 'changed') ||
+      errors.some(t => templateSpiked(t, context) === 'changed') ||
       waitOperations.some(o => operationLatency(o) === 'changed');
     const top = metrics[0]?.metric;
     const errorNote = errors[0]

@@ -140,12 +140,7 @@ export function errorTemplateCandidates(
         rule: 'errors',
         kind: callee || failure?.mode === 'dns' ? failure!.kind : kindOf(text),
         origin: callee ?? service,
-        baselineMissing:
-          templateSpiked(template, context) !== 'unknown'
-            ? undefined
-            : template.baselineCount === undefined
-            ? 'the template has no baseline count to show it is new or spiked'
-            : `the baseline window is too short to show the template is new or spiked (${template.count} records now, ${template.baselineCount} before)`,
+        baselineMissing: baselineMissingOf(template, context),
         // The operations failing with this very error are its symptom.
         explains: context.operations
           .filter(
@@ -207,6 +202,18 @@ export function errorTemplateCandidates(
         },
       };
     });
+}
+
+/** Why the template's rise is no evidence, when it is not (see templateSpiked). */
+function baselineMissingOf(
+  template: LogTemplate,
+  context: ContextDocument,
+): string | undefined {
+  if (templateSpiked(template, context) !== 'unknown') return undefined;
+  if (template.baselineCount === undefined) {
+    return 'the template has no baseline count to show it is new or spiked';
+  }
+  return `the baseline window is too short to show the template is new or spiked (${template.count} records now, ${template.baselineCount} before)`;
 }
 
 function baselineNote(template: LogTemplate): string {

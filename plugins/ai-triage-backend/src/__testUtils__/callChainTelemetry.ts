@@ -1,4 +1,5 @@
 import { mockCredentials } from '@backstage/backend-test-utils';
+import { createHash } from 'node:crypto';
 import { Server } from 'node:http';
 import request from 'supertest';
 
@@ -54,14 +55,14 @@ export function callChainTraces(
     n += 1;
     const faulty = t >= faultFromMs;
     const seq = n;
-    const traceId = `${chain[0]}-${seq}`.padEnd(16, '0').slice(0, 16);
-    const hex = (text: string) =>
-      Buffer.from(text).toString('hex').padEnd(32, '0').slice(0, 32);
+    // Ids of the chain's own: two chains from one service are two sets of traces.
+    const digest = (text: string) =>
+      createHash('sha256')
+        .update(`${chain.join('>')}|${text}`)
+        .digest('hex');
+    const traceId = digest(`${seq}`).slice(0, 32);
     const id = (k: number, which: string) =>
-      Buffer.from(`${seq}:${k}:${which}`)
-        .toString('hex')
-        .padEnd(16, '0')
-        .slice(0, 16);
+      digest(`${seq}:${k}:${which}`).slice(0, 16);
     let parent: string | undefined;
     chain.forEach((service, depth) => {
       const below = chain.length - 1 - depth;
@@ -69,7 +70,7 @@ export function callChainTraces(
       const start = t + depth * 2;
       const serverId = id(depth, 's');
       spansByService.get(service)!.push({
-        traceId: hex(traceId),
+        traceId,
         spanId: serverId,
         ...(parent ? { parentSpanId: parent } : {}),
         name: `GET /${service}`,
@@ -84,7 +85,7 @@ export function callChainTraces(
       if (depth < chain.length - 1) {
         const clientId = id(depth, 'c');
         spansByService.get(service)!.push({
-          traceId: hex(traceId),
+          traceId,
           spanId: clientId,
           parentSpanId: serverId,
           name: `GET ${chain[depth + 1]}`,

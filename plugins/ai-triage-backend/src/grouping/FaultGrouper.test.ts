@@ -315,7 +315,7 @@ describe('FaultGrouper', () => {
       // Calls between web and api (no localization yet) place a group at api ...
       await DatabaseTelemetryStore.create({ knex }).ingest({
         spans: parseOtlpTraces(
-          callChainTraces(['web', 'api'], { nowMs: Date.now() }),
+          callChainTraces(['web', 'api', 'db'], { nowMs: Date.now() }),
         ),
       });
       const { web, api } = await open('web', 'api');
@@ -323,7 +323,7 @@ describe('FaultGrouper', () => {
       const byCalls = await groupOf(web);
       expect(byCalls).toBe(await groupOf(api));
       expect(byCalls).not.toBe(fault);
-      // ... which a localization that saw api (a suspect on its graph) absorbs.
+      // ... which a localization that saw api (a suspect on its graph) absorbs: both call db.
       const { gateway } = await open('gateway');
       await grouper.beforeEnrichment(gateway);
       await grouper.afterEnrichment(
@@ -509,6 +509,118 @@ describe('FaultGrouper', () => {
       expect(await groupOf(shipping)).toBe(fault);
       expect(await groupOf(checkout)).toBe(fault);
       expect(await groupsIn(knex)).toBe(1);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'places a fault at the deepest origin across views: a group at a caller of it merges in, in either order, %p',
+    async databaseId => {
+      const { knex, grouper, open, incidents } = await setUp(databaseId);
+      const telemetry = DatabaseTelemetryStore.create({ knex });
+      for (const chain of [
+        ['storefront', 'inventory', 'orders-db'],
+        ['checkout', 'inventory'],
+        ['storefront', 'shipping'],
+      ]) {
+        await telemetry.ingest({
+          spans: parseOtlpTraces(callChainTraces(chain, { nowMs: Date.now() })),
+        });
+      }
+      const groupOf = async (id: string) =>
+        (await incidents.getIncident(id))!.faultGroupId;
+
+      // storefront's walk found its own time changed and went no deeper.
+      const { storefront } = await open('storefront');
+      await grouper.beforeEnrichment(storefront);
+      await grouper.afterEnrichment(
+        storefront,
+        localized('storefront', ['storefront']),
+      );
+      expect(await groupsIn(knex)).toBe(1);
+      // inventory's finds the database: storefront calls it through inventory, so the
+      // database is the fault's origin and storefront's group merges in.
+      const { inventory } = await open('inventory');
+      await grouper.beforeEnrichment(inventory);
+      await grouper.afterEnrichment(
+        inventory,
+        localized('inventory', ['inventory', 'orders-db']),
+      );
+      const fault = await groupOf(inventory);
+      expect(await groupOf(storefront)).toBe(fault);
+      expect(await incidents.getIncident(storefront)).toMatchObject({
+        probableOrigin: 'orders-db',
+        faultGroupLead: false,
+      });
+      expect(await groupsIn(knex)).toBe(1);
+      // Then web alerts (no spans of its calls are in; the catalog says it calls storefront)
+      // and its walk stops at storefront: storefront calls the database, so web's fault is
+      // that group's.
+      const { web } = await open('web');
+      expect(await grouper.beforeEnrichment(web)).toBe(true);
+      expect(
+        await grouper.afterEnrichment(
+          web,
+          localized('web', ['web', 'storefront']),
+        ),
+      ).toBe(false);
+      expect(await groupOf(web)).toBe(fault);
+      expect(await incidents.getIncident(web)).toMatchObject({
+        probableOrigin: 'orders-db',
+        faultGroupLead: false,
+      });
+      expect(await groupsIn(knex)).toBe(1);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'releases a member of a group guessed from calls that does not call the origin its lead found, %p',
+    async databaseId => {
+      const { knex, grouper, open, incidents, retriaged } = await setUp(
+        databaseId,
+      );
+      const telemetry = DatabaseTelemetryStore.create({ knex });
+      for (const chain of [
+        ['storefront', 'inventory', 'orders-db'],
+        ['checkout', 'inventory'],
+        ['storefront', 'shipping'],
+      ]) {
+        await telemetry.ingest({
+          spans: parseOtlpTraces(callChainTraces(chain, { nowMs: Date.now() })),
+        });
+      }
+      const groupOf = async (id: string) =>
+        (await incidents.getIncident(id))!.faultGroupId;
+      // Four alerts together: the calls between them place a guess at inventory, the service
+      // most of them call into; shipping joins it through storefront.
+      const storm = await open(
+        'storefront',
+        'checkout',
+        'inventory',
+        'shipping',
+      );
+      for (const id of Object.values(storm)) {
+        await grouper.beforeEnrichment(id);
+      }
+      const guessed = await grouper.groupOf(storm.shipping);
+      expect(guessed).toMatchObject({
+        method: 'trace-edges',
+        leadIncidentId: storm.inventory,
+      });
+      // The lead finds the database. shipping does not call it: the fault cannot have raised
+      // its incident, which is released and triaged on its own.
+      await grouper.afterEnrichment(
+        storm.inventory,
+        localized('inventory', ['inventory', 'orders-db']),
+      );
+      expect(await groupOf(storm.shipping)).toBeNull();
+      expect(retriaged).toEqual([storm.shipping]);
+      for (const service of ['storefront', 'checkout', 'inventory']) {
+        expect(await groupOf(storm[service])).toBe(guessed!.id);
+      }
+      expect(await grouper.groupOf(storm.inventory)).toMatchObject({
+        method: 'localization',
+        origin: 'orders-db',
+      });
     },
   );
 

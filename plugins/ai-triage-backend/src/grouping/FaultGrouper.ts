@@ -155,11 +155,14 @@ export class FaultGrouper {
       }
       return !group || group.leadIncidentId === incidentId;
     }
-    const { reason, retriage, changed } = await store.decide(tx =>
+    const { reason, retriage, changed, released } = await store.decide(tx =>
       this.groupByOrigin(tx, incidentId, origin, document),
     );
     for (const id of retriage) {
       await incidents.requestRetriage(id);
+    }
+    for (const id of released) {
+      await incidents.requestRetriage(id, { alsoWhenActive: true });
     }
     for (const id of changed) {
       await this.options.retriage?.requestAutoRetriage(id, 'group');
@@ -309,6 +312,10 @@ export class FaultGrouper {
       incident,
       ...ungrouped.filter(i => component.services.includes(i.serviceName)),
     ]);
+    if (members.length < 2) {
+      // Connected only to groups that do not take it: a group of one is no group.
+      return true;
+    }
     const origin =
       target?.method === 'localization' ? target.origin : component.origin;
     const lead = chooseLead(members, origin, target?.leadIncidentId);
@@ -356,12 +363,17 @@ export class FaultGrouper {
     incidentId: string,
     origin: string,
     document: ContextDocument,
-  ): Promise<{ reason: boolean; retriage: string[]; changed: string[] }> {
+  ): Promise<{
+    reason: boolean;
+    retriage: string[];
+    changed: string[];
+    released: string[];
+  }> {
     const { windowMs, logger } = this.options;
     const localization = document.localization!;
     const incident = await tx.incident(incidentId);
     if (!incident) {
-      return { reason: true, retriage: [], changed: [] };
+      return { reason: true, retriage: [], changed: [], released: [] };
     }
     const sinceMs = Date.parse(incident.firstSeenAt) - windowMs;
     const current = incident.faultGroupId
@@ -382,28 +394,68 @@ export class FaultGrouper {
           services.length > current.services.length
             ? [current.leadIncidentId]
             : [],
+        released: [],
       };
     }
     const graph = graphOf(incident, localization);
     const windowGroups = (await tx.groupsSeenSince(sinceMs)).filter(
       g => g.id !== current?.id,
     );
-    // A group whose localization walked through this origin to a deeper one: this origin only
-    // passes that fault on, and the fault is that group's.
+    const ungrouped = await tx.ungroupedIncidents(sinceMs);
+    const membersOf = async (of: StoredFaultGroup[]) => {
+      const found: GroupingIncident[] = [];
+      for (const id of of.flatMap(g => g.memberIncidentIds)) {
+        const member = await tx.incident(id);
+        if (member) found.push(member);
+      }
+      return found;
+    };
+    const grouped = await membersOf([
+      ...(current ? [current] : []),
+      ...windowGroups,
+    ]);
+    // Calls between the services of the window's incidents, its groups and the fault graph (a
+    // caller reached only through a service without an incident of its own is not seen), and
+    // those the localizations saw (catalog relations among them).
+    const edges = [
+      ...(await tx.callEdges(
+        [
+          ...new Set([
+            ...graph,
+            ...windowGroups.flatMap(g => [g.origin, ...g.services]),
+            ...grouped.map(m => m.serviceName),
+            ...ungrouped.map(u => u.serviceName),
+          ]),
+        ],
+        sinceMs,
+        Date.now() + 60_000,
+      )),
+      ...localization.edges,
+      ...pathEdges(localization.path),
+      ...[...(current ? [current] : []), ...windowGroups].flatMap(g =>
+        pathEdges(g.path),
+      ),
+    ];
+    // A group whose fault lies deeper, behind this origin: its localization walked through this
+    // origin to it, or this origin calls its origin, directly or not. Across views as within one
+    // (localize), the deepest changed service is the origin: this one only passes that fault on
+    // (or shows a knock-on of it), and the fault is that group's.
     const deeper = windowGroups.find(
       g =>
         g.method === 'localization' &&
         g.origin !== origin &&
-        g.path.slice(0, -1).includes(origin),
+        (g.path.slice(0, -1).includes(origin) ||
+          callersOf(g.origin, edges).has(origin)),
     );
     const faultOrigin = deeper?.origin ?? origin;
+    const upstream = callersOf(faultOrigin, edges);
     const passesOn = new Set([
       ...localization.path.slice(0, -1),
       ...(deeper?.path.slice(0, -1) ?? []),
     ]);
     // Groups of the window that are this fault (see mergesInto).
     const merged = windowGroups.filter(g =>
-      mergesInto(g, { origin: faultOrigin, passesOn, graph }),
+      mergesInto(g, { origin: faultOrigin, passesOn, graph, upstream }),
     );
     const group =
       current ??
@@ -413,13 +465,21 @@ export class FaultGrouper {
     const others = merged.filter(g => g.id !== group?.id);
     const leads = !group || group.leadIncidentId === incident.id;
 
-    // Members so far, those of the groups merged in, the incident, and ungrouped incidents of
-    // the window on the fault graph.
+    // Members so far and those of the groups merged in that the fault can have raised (of its
+    // origin or a caller of it: one that joined a guess placed by calls may be neither, and is
+    // released to be triaged on its own), the incident, and ungrouped incidents of the window.
+    const raised = (service: string) =>
+      service === faultOrigin || upstream.has(service);
     const candidates = new Map<string, GroupingIncident>();
-    for (const g of [...(group ? [group] : []), ...others]) {
-      for (const id of g.memberIncidentIds) {
-        const member = await tx.incident(id);
-        if (member) candidates.set(id, member);
+    const released: string[] = [];
+    for (const member of await membersOf([
+      ...(group ? [group] : []),
+      ...others,
+    ])) {
+      if (raised(member.serviceName) || member.id === incident.id) {
+        candidates.set(member.id, member);
+      } else {
+        released.push(member.id);
       }
     }
     candidates.set(incident.id, incident);
@@ -430,25 +490,6 @@ export class FaultGrouper {
     // yet). A caller's incident already resolved, off the graph, ended before this fault was seen
     // and may have been noise of its own. A callee the walk looked at is no caller: its
     // incident is not this fault's.
-    const ungrouped = await tx.ungroupedIncidents(sinceMs);
-    const upstream = callersOf(faultOrigin, [
-      // Calls between the services of the window's incidents and the fault graph (a caller
-      // reached only through a service without an incident of its own is not seen), and those
-      // the localizations saw (catalog relations among them).
-      ...(await tx.callEdges(
-        [
-          ...graph,
-          faultOrigin,
-          ...[...candidates.values()].map(c => c.serviceName),
-          ...ungrouped.map(u => u.serviceName),
-        ],
-        sinceMs,
-        Date.now() + 60_000,
-      )),
-      ...localization.edges,
-      ...pathEdges(localization.path),
-      ...pathEdges(deeper?.path ?? []),
-    ]);
     for (const other of ungrouped) {
       if (
         other.serviceName === faultOrigin ||
@@ -504,6 +545,7 @@ export class FaultGrouper {
       firstSeenAt: members[0].firstSeenAt,
     };
     await tx.saveGroup(saved);
+    await tx.setGroupOf(released, null);
     await tx.setGroupOf(
       members.map(m => m.id),
       saved.id,
@@ -526,9 +568,13 @@ export class FaultGrouper {
         saved.id
       } (origin ${faultOrigin}${
         others.length ? `, ${others.length} group(s) merged in` : ''
-      }), lead ${lead.id} (${lead.serviceName}), ${members.length} members`,
+      }), lead ${lead.id} (${lead.serviceName}), ${members.length} members${
+        released.length
+          ? `, ${released.length} released (not callers of ${faultOrigin})`
+          : ''
+      }`,
     );
-    return { reason: lead.id === incident.id, retriage, changed };
+    return { reason: lead.id === incident.id, retriage, changed, released };
   }
 }
 
@@ -537,6 +583,9 @@ export class FaultGrouper {
  * - it has the same origin;
  * - its origin lies on the path to the fault's origin (before it): the walk went through that
  *   service and found the change deeper, so it only passes the fault on;
+ * - it was placed by localization at a service that calls the fault's origin, directly or not:
+ *   the deepest changed service is the origin, across views as within one (its walk did not
+ *   reach the fault, or saw it change less than its own noise);
  * - it was placed by calls between alerted services only (no localization of its own) and its
  *   origin is on this localization's fault graph.
  * A group at another origin on a sibling branch of the graph stays apart: two services that
@@ -544,11 +593,17 @@ export class FaultGrouper {
  */
 function mergesInto(
   other: StoredFaultGroup,
-  fault: { origin: string; passesOn: Set<string>; graph: Set<string> },
+  fault: {
+    origin: string;
+    passesOn: Set<string>;
+    graph: Set<string>;
+    upstream: Set<string>;
+  },
 ): boolean {
   return (
     other.origin === fault.origin ||
     fault.passesOn.has(other.origin) ||
+    (other.method === 'localization' && fault.upstream.has(other.origin)) ||
     (other.method === 'trace-edges' && fault.graph.has(other.origin))
   );
 }

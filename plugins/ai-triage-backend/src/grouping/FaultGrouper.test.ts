@@ -60,6 +60,16 @@ function localized(service: string, path: string[]): ContextDocument {
   });
 }
 
+/** Spans of requests down each chain of services, in the embedded store. */
+async function ingestCalls(knex: Knex, chains: string[][]) {
+  const telemetry = DatabaseTelemetryStore.create({ knex });
+  for (const chain of chains) {
+    await telemetry.ingest({
+      spans: parseOtlpTraces(callChainTraces(chain, { nowMs: Date.now() })),
+    });
+  }
+}
+
 describe('FaultGrouper', () => {
   const databases = createTestDatabases();
 
@@ -125,7 +135,10 @@ describe('FaultGrouper', () => {
       }
       return ids;
     };
-    return { knex, incidents, grouper, open, resolve, retriaged };
+    /** The incident's fault group id (null: in none). */
+    const groupOf = async (id: string) =>
+      (await incidents.getIncident(id))!.faultGroupId;
+    return { knex, incidents, grouper, open, resolve, retriaged, groupOf };
   }
 
   it.each(databases.eachSupportedId())(
@@ -259,11 +272,9 @@ describe('FaultGrouper', () => {
   it.each(databases.eachSupportedId())(
     'merges the groups of one fault: an origin that only passes it on (even resolved), a group placed by calls alone; a sibling origin stays apart, %p',
     async databaseId => {
-      const { knex, incidents, grouper, open, resolve } = await setUp(
+      const { knex, incidents, grouper, open, resolve, groupOf } = await setUp(
         databaseId,
       );
-      const groupOf = async (id: string) =>
-        (await incidents.getIncident(id))!.faultGroupId;
 
       // checkout alerts first and, before the telemetry of the fault is in, is localized to
       // itself; its alert resolves.
@@ -356,19 +367,12 @@ describe('FaultGrouper', () => {
   it.each(databases.eachSupportedId())(
     'dissolves a group guessed from calls when its lead finds no changed service; the fault found later gathers the callers, not the bystander, %p',
     async databaseId => {
-      const { knex, grouper, open, resolve, incidents, retriaged } =
+      const { knex, grouper, open, resolve, incidents, retriaged, groupOf } =
         await setUp(databaseId);
-      const telemetry = DatabaseTelemetryStore.create({ knex });
-      for (const chain of [
+      await ingestCalls(knex, [
         ['storefront', 'checkout', 'inventory'],
         ['checkout', 'payments', 'payment-provider'],
-      ]) {
-        await telemetry.ingest({
-          spans: parseOtlpTraces(callChainTraces(chain, { nowMs: Date.now() })),
-        });
-      }
-      const groupOf = async (id: string) =>
-        (await incidents.getIncident(id))!.faultGroupId;
+      ]);
 
       // Noise alerts before the fault: the calls between them place a guess at inventory, the
       // sink they call into, which leads.
@@ -420,13 +424,10 @@ describe('FaultGrouper', () => {
       // Two more callers of checkout, triaged on their own without finding a fault: gateway's
       // alert still fires, web's fired and resolved before the fault was seen.
       const { gateway, web } = await open('gateway', 'web');
-      for (const caller of ['gateway', 'web']) {
-        await telemetry.ingest({
-          spans: parseOtlpTraces(
-            callChainTraces([caller, 'checkout'], { nowMs: Date.now() }),
-          ),
-        });
-      }
+      await ingestCalls(knex, [
+        ['gateway', 'checkout'],
+        ['web', 'checkout'],
+      ]);
       await resolve('web');
       await incidents.setTriageState(gateway, 'triaged');
       await incidents.setTriageState(web, 'triaged');
@@ -461,18 +462,11 @@ describe('FaultGrouper', () => {
   it.each(databases.eachSupportedId())(
     'takes into a localized group only the incidents its fault can have raised: a callee its walk looked at stays apart, %p',
     async databaseId => {
-      const { knex, grouper, open, incidents } = await setUp(databaseId);
-      const telemetry = DatabaseTelemetryStore.create({ knex });
-      for (const chain of [
+      const { knex, grouper, open, groupOf } = await setUp(databaseId);
+      await ingestCalls(knex, [
         ['storefront', 'checkout', 'shipping', 'carrier-api'],
         ['storefront', 'inventory', 'orders-db'],
-      ]) {
-        await telemetry.ingest({
-          spans: parseOtlpTraces(callChainTraces(chain, { nowMs: Date.now() })),
-        });
-      }
-      const groupOf = async (id: string) =>
-        (await incidents.getIncident(id))!.faultGroupId;
+      ]);
 
       const { storefront } = await open('storefront');
       expect(await grouper.beforeEnrichment(storefront)).toBe(true);
@@ -515,19 +509,14 @@ describe('FaultGrouper', () => {
   it.each(databases.eachSupportedId())(
     'places a fault at the deepest origin across views: a group at a caller of it merges in, in either order, %p',
     async databaseId => {
-      const { knex, grouper, open, incidents } = await setUp(databaseId);
-      const telemetry = DatabaseTelemetryStore.create({ knex });
-      for (const chain of [
+      const { knex, grouper, open, incidents, groupOf } = await setUp(
+        databaseId,
+      );
+      await ingestCalls(knex, [
         ['storefront', 'inventory', 'orders-db'],
         ['checkout', 'inventory'],
         ['storefront', 'shipping'],
-      ]) {
-        await telemetry.ingest({
-          spans: parseOtlpTraces(callChainTraces(chain, { nowMs: Date.now() })),
-        });
-      }
-      const groupOf = async (id: string) =>
-        (await incidents.getIncident(id))!.faultGroupId;
+      ]);
 
       // storefront's walk found its own time changed and went no deeper.
       const { storefront } = await open('storefront');
@@ -575,21 +564,14 @@ describe('FaultGrouper', () => {
   it.each(databases.eachSupportedId())(
     'releases a member of a group guessed from calls that does not call the origin its lead found, %p',
     async databaseId => {
-      const { knex, grouper, open, incidents, retriaged } = await setUp(
+      const { knex, grouper, open, retriaged, groupOf } = await setUp(
         databaseId,
       );
-      const telemetry = DatabaseTelemetryStore.create({ knex });
-      for (const chain of [
+      await ingestCalls(knex, [
         ['storefront', 'inventory', 'orders-db'],
         ['checkout', 'inventory'],
         ['storefront', 'shipping'],
-      ]) {
-        await telemetry.ingest({
-          spans: parseOtlpTraces(callChainTraces(chain, { nowMs: Date.now() })),
-        });
-      }
-      const groupOf = async (id: string) =>
-        (await incidents.getIncident(id))!.faultGroupId;
+      ]);
       // Four alerts together: the calls between them place a guess at inventory, the service
       // most of them call into; shipping joins it through storefront.
       const storm = await open(

@@ -49,9 +49,10 @@ export type AutoRetriageRequester = {
  * - After enrichment, the context's `localization.origin` places the group: the incident joins a
  *   group with that origin seen within the window, or forms one; ungrouped incidents of the
  *   window of the origin, or of services calling it that are on the fault graph or still open,
- *   join it (a callee the walk looked at is not raised by this fault).
- *   Groups of the same fault merge (see mergesInto). The origin's own incident leads, else the
- *   current lead, else the first one. Only the lead is reasoned over. A group grows (its graph is
+ *   join it (a callee the walk looked at is not raised by this fault). Groups of the same fault
+ *   merge (see mergesInto), the deepest origin winning across views as within one; a member the
+ *   fault cannot have raised (it joined a guess by calls) is released to its own triage. The
+ *   origin's own incident leads, else the current lead, else the first one. Only the lead is reasoned over. A group grows (its graph is
  *   the union of its localizations' and its members' services).
  */
 export class FaultGrouper {
@@ -402,28 +403,16 @@ export class FaultGrouper {
       g => g.id !== current?.id,
     );
     const ungrouped = await tx.ungroupedIncidents(sinceMs);
-    const membersOf = async (of: StoredFaultGroup[]) => {
-      const found: GroupingIncident[] = [];
-      for (const id of of.flatMap(g => g.memberIncidentIds)) {
-        const member = await tx.incident(id);
-        if (member) found.push(member);
-      }
-      return found;
-    };
-    const grouped = await membersOf([
-      ...(current ? [current] : []),
-      ...windowGroups,
-    ]);
-    // Calls between the services of the window's incidents, its groups and the fault graph (a
-    // caller reached only through a service without an incident of its own is not seen), and
-    // those the localizations saw (catalog relations among them).
+    const known = [...(current ? [current] : []), ...windowGroups];
+    // Calls between the services of the window's incidents, its groups (their members' among
+    // them) and the fault graph (a caller reached only through a service without an incident of
+    // its own is not seen), and those the localizations saw (catalog relations among them).
     const edges = [
       ...(await tx.callEdges(
         [
           ...new Set([
             ...graph,
-            ...windowGroups.flatMap(g => [g.origin, ...g.services]),
-            ...grouped.map(m => m.serviceName),
+            ...known.flatMap(g => [g.origin, ...g.services]),
             ...ungrouped.map(u => u.serviceName),
           ]),
         ],
@@ -432,9 +421,7 @@ export class FaultGrouper {
       )),
       ...localization.edges,
       ...pathEdges(localization.path),
-      ...[...(current ? [current] : []), ...windowGroups].flatMap(g =>
-        pathEdges(g.path),
-      ),
+      ...known.flatMap(g => pathEdges(g.path)),
     ];
     // A group whose fault lies deeper, behind this origin: its localization walked through this
     // origin to it, or this origin calls its origin, directly or not. Across views as within one
@@ -472,14 +459,15 @@ export class FaultGrouper {
       service === faultOrigin || upstream.has(service);
     const candidates = new Map<string, GroupingIncident>();
     const released: string[] = [];
-    for (const member of await membersOf([
-      ...(group ? [group] : []),
-      ...others,
-    ])) {
+    for (const id of [group, ...others].flatMap(
+      g => g?.memberIncidentIds ?? [],
+    )) {
+      const member = await tx.incident(id);
+      if (!member) continue;
       if (raised(member.serviceName) || member.id === incident.id) {
-        candidates.set(member.id, member);
+        candidates.set(id, member);
       } else {
-        released.push(member.id);
+        released.push(id);
       }
     }
     candidates.set(incident.id, incident);

@@ -272,6 +272,49 @@ describe('localize reads how faults show in real telemetry', () => {
     expect(localization.path).toEqual(['frontend', 'checkout', 'payments']);
   });
 
+  it('names a direct callee whose own time changed though the calls to it stayed within their noise, unless the caller is starved', () => {
+    // payments slows down by 200 ms. In the healthy minutes one request in four of checkout
+    // stalled 600 ms while it waited for payments (its own process busy: the stall is in its
+    // server span and its client span alike), so those calls' p95 hides the change.
+    const spans = shopTraces({ slow: { service: 'payments', ms: 200 } }).map(
+      span => {
+        const stalled =
+          span.serviceName === 'checkout' &&
+          span.startTimeMs < FAULT_MS &&
+          parseInt(span.traceId, 16) % 4 === 0 &&
+          (span.kind === 2 || span.peerService === 'payments');
+        return stalled ? { ...span, durationMs: span.durationMs + 600 } : span;
+      },
+    );
+    const { localization } = localize({
+      spans,
+      alertedService: 'checkout',
+      ...windows,
+    });
+    const edge = localization.edges.find(
+      e => e.from === 'checkout' && e.to === 'payments',
+    )!;
+    expect(edge.changed).toEqual([]);
+    expect(
+      localization.suspects.find(s => s.service === 'checkout'),
+    ).toMatchObject({
+      changed: false,
+      baselineKnown: true,
+    });
+    expect(localization.origin).toBe('payments');
+    expect(localization.path).toEqual(['checkout', 'payments']);
+
+    // A caller starved of CPU: its own stalls may be what slowed everything; no callee is named
+    // from its view on the callee's figures alone.
+    const starved = localize({
+      spans,
+      alertedService: 'checkout',
+      ...windows,
+      evidence: evidence('checkout', { cpuStarved: true }),
+    });
+    expect(starved.localization.origin).not.toBe('payments');
+  });
+
   it('names the database when a pool waits because the queries holding its connections got slower', () => {
     const spans = shopTraces({
       poolWait: { service: 'ledger', ms: 900 },

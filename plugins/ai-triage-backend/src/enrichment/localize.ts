@@ -134,7 +134,23 @@ export function localize(input: LocalizationInput): {
           .filter(s => s.originatingErrors >= MIN_ERRORS)
           .sort(deepestFirst)[0]
       : undefined) ??
+    // Nothing walked changed: a direct neighbour whose own behaviour changed against a known
+    // baseline, though the calls to it stayed within their noise (the caller's client spans also
+    // hold its own stalls, so on a busy host they are the noisier measure of the callee).
+    suspects
+      .filter(
+        s =>
+          s.hops === 1 &&
+          s.changed &&
+          s.baselineKnown &&
+          services.has(s.service) &&
+          !starved(input.alertedService),
+      )
+      .sort(deepestFirst)[0] ??
     null;
+  if (origin && !walked.includes(origin)) {
+    parent.set(origin.service, input.alertedService);
+  }
   if (deployed) deployed.kind = 'deploy';
   // A wait for a pool in front of a callee that got slower itself is the callee's fault: by
   // Little's law the connections in use are the request rate times the time each is held, so

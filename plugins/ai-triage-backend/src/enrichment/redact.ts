@@ -159,8 +159,9 @@ const SECRET_RULES: Rule[] = [
   {
     kind: 'card-number',
     // Card-like numbers: 13 to 19 digits starting 2-6 (the card networks' ranges, which keeps
-    // epoch timestamps out), optionally grouped by spaces or dashes, Luhn-valid.
-    pattern: /(?<![\d-])[2-6](?:[ -]?\d){12,18}(?![\d-])/g,
+    // epoch timestamps out), optionally grouped by spaces or dashes, Luhn-valid, and not glued
+    // to letters (the digit groups of a UUID or a hash can be Luhn-valid by chance).
+    pattern: /(?<![\w-])[2-6](?:[ -]?\d){12,18}(?![\w-])/g,
     replace: match =>
       luhnValid(match.replace(/[ -]/g, '')) ? REDACTED : match,
   },

@@ -60,6 +60,13 @@ function localized(service: string, path: string[]): ContextDocument {
   });
 }
 
+/** A shop's calls: storefront and checkout call inventory, which calls the database; storefront also calls shipping. */
+const SHOP_CALLS = [
+  ['storefront', 'inventory', 'orders-db'],
+  ['checkout', 'inventory'],
+  ['storefront', 'shipping'],
+];
+
 /** Spans of requests down each chain of services, in the embedded store. */
 async function ingestCalls(knex: Knex, chains: string[][]) {
   const telemetry = DatabaseTelemetryStore.create({ knex });
@@ -512,11 +519,7 @@ describe('FaultGrouper', () => {
       const { knex, grouper, open, incidents, groupOf } = await setUp(
         databaseId,
       );
-      await ingestCalls(knex, [
-        ['storefront', 'inventory', 'orders-db'],
-        ['checkout', 'inventory'],
-        ['storefront', 'shipping'],
-      ]);
+      await ingestCalls(knex, SHOP_CALLS);
 
       // storefront's walk found its own time changed and went no deeper.
       const { storefront } = await open('storefront');
@@ -567,11 +570,7 @@ describe('FaultGrouper', () => {
       const { knex, grouper, open, retriaged, groupOf } = await setUp(
         databaseId,
       );
-      await ingestCalls(knex, [
-        ['storefront', 'inventory', 'orders-db'],
-        ['checkout', 'inventory'],
-        ['storefront', 'shipping'],
-      ]);
+      await ingestCalls(knex, SHOP_CALLS);
       // Four alerts together: the calls between them place a guess at inventory, the service
       // most of them call into; shipping joins it through storefront.
       const storm = await open(

@@ -83,6 +83,13 @@ export interface Config {
       debounceSeconds?: number;
       /** Automatic re-triages per incident, each one reasoner call. Default 3. */
       maxPerIncident?: number;
+      /**
+       * A triage whose window after the onset is shorter than this waits for the alerted
+       * service's telemetry from this long after the onset, and triages again when it arrives
+       * (the fault's first seconds show its start only). 0 switches it off. Default 60 (one
+       * export interval of the SDKs' metric reader).
+       */
+      settleSeconds?: number;
     };
     /** Alert intake: hard limits per delivery (a delivery over one gets a 4xx naming it, and nothing is stored) and the catalog cache. */
     intake?: {

@@ -41,7 +41,12 @@ export type AiTriageConfig = {
   correlation: { reopenWindowMs: number };
   grouping: { enabled: boolean; windowMs: number; waitMs: number };
   /** Automatic re-triage when evidence a context lacked arrives, or its fault group changes. */
-  retriage: { enabled: boolean; debounceMs: number; maxPerIncident: number };
+  retriage: {
+    enabled: boolean;
+    debounceMs: number;
+    maxPerIncident: number;
+    settleMs: number;
+  };
   intake: { limits: IntakeLimits; catalogCache: EntityCacheTtl };
   enrichment: {
     lookbackMs: number;
@@ -72,6 +77,13 @@ export const DEFAULT_RETRIAGE_DEBOUNCE_S = 10;
  * configured): the bound is a cost cap, not a measured optimum.
  */
 export const DEFAULT_RETRIAGE_MAX_PER_INCIDENT = 3;
+/**
+ * How long after the onset an incident window counts as settled: a triage of a shorter window
+ * waits for the alerted service's telemetry from then on. One export interval of the SDKs'
+ * periodic metric reader (60 s by default, OTEL_METRIC_EXPORT_INTERVAL): the settled window
+ * holds a metric export from after the onset, and twelve rounds of the span processor's.
+ */
+export const DEFAULT_RETRIAGE_SETTLE_S = 60;
 
 /**
  * The stages a process can run: intake (all HTTP routes), the two triage queue stages, and
@@ -142,6 +154,7 @@ const retriageSchema = z.object({
   enabled: configBoolean.default(true),
   debounceSeconds: nonNegativeNumber.default(DEFAULT_RETRIAGE_DEBOUNCE_S),
   maxPerIncident: wholeNumber(0).default(DEFAULT_RETRIAGE_MAX_PER_INCIDENT),
+  settleSeconds: nonNegativeNumber.default(DEFAULT_RETRIAGE_SETTLE_S),
 });
 
 const intakeSchema = z.object({
@@ -261,6 +274,7 @@ export function readAiTriageConfig(rootConfig: Config): AiTriageConfig {
       enabled: c.retriage.enabled,
       debounceMs: c.retriage.debounceSeconds * 1000,
       maxPerIncident: c.retriage.maxPerIncident,
+      settleMs: c.retriage.settleSeconds * 1000,
     },
     intake: {
       limits: {

@@ -55,14 +55,15 @@ export function callChainTraces(
     n += 1;
     const faulty = t >= faultFromMs;
     const seq = n;
-    // Ids of the chain's own: two chains from one service are two sets of traces.
+    // Ids of the chain's own and of the request's time: two chains from one service, or the
+    // same chain sent again for later minutes, are other traces (the same minutes, the same).
     const digest = (text: string) =>
       createHash('sha256')
-        .update(`${chain.join('>')}|${text}`)
+        .update(`${chain.join('>')}|${t}|${text}`)
         .digest('hex');
-    const traceId = digest(`${seq}`).slice(0, 32);
+    const traceId = digest('trace').slice(0, 32);
     const id = (k: number, which: string) =>
-      digest(`${seq}:${k}:${which}`).slice(0, 16);
+      digest(`${k}:${which}`).slice(0, 16);
     let parent: string | undefined;
     chain.forEach((service, depth) => {
       const below = chain.length - 1 - depth;

@@ -38,7 +38,14 @@ export class DatabaseRetriageStore implements RetriageStore {
     sinceMs: number,
     gaps: EvidenceGap[],
   ): Promise<void> {
-    const unique = new Map(gaps.map(g => [`${g.serviceName}\n${g.signal}`, g]));
+    // One watch per (service, signal): the earliest record that would end it.
+    const unique = new Map<string, EvidenceGap & { sinceMs: number }>();
+    for (const gap of gaps) {
+      const key = `${gap.serviceName}\n${gap.signal}`;
+      const since = gap.sinceMs ?? sinceMs;
+      if (since < (unique.get(key)?.sinceMs ?? Infinity))
+        unique.set(key, { ...gap, sinceMs: since });
+    }
     await this.options.knex.transaction(async tx => {
       await tx('evidence_watches').where('incident_id', incidentId).delete();
       if (unique.size === 0) return;
@@ -48,7 +55,7 @@ export class DatabaseRetriageStore implements RetriageStore {
           incident_id: incidentId,
           service_name: gap.serviceName,
           signal: gap.signal,
-          since_ms: Math.floor(sinceMs),
+          since_ms: Math.floor(gap.sinceMs),
           created_at: now,
         })),
       );

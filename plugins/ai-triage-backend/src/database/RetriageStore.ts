@@ -1,11 +1,22 @@
 /** A signal of the embedded telemetry store. */
 export type EvidenceSignal = 'spans' | 'metrics' | 'logs';
 
-/** Telemetry of a service the latest context of an incident lacked in its incident window. */
-export type EvidenceGap = { serviceName: string; signal: EvidenceSignal };
+/**
+ * Telemetry of a service the latest context of an incident lacked: a record at or after
+ * `sinceMs` (the incident window's start unless given; later for a window not yet settled).
+ */
+export type EvidenceGap = {
+  serviceName: string;
+  signal: EvidenceSignal;
+  sinceMs?: number;
+};
 
 /** Telemetry that arrived: a service's records of one signal, the latest of them at `latestMs`. */
-export type TelemetryArrival = EvidenceGap & { latestMs: number };
+export type TelemetryArrival = {
+  serviceName: string;
+  signal: EvidenceSignal;
+  latestMs: number;
+};
 
 /** Why an incident is triaged again without anyone asking. */
 export type AutoRetriageTrigger = 'evidence' | 'group';
@@ -33,7 +44,8 @@ export type AutoRetriageOutcome =
 export interface RetriageStore {
   /**
    * Replaces what the incident waits for: its latest context lacked these, counting records at
-   * or after `sinceMs` (the incident window's start). An empty list ends the watch.
+   * or after `sinceMs` (the incident window's start) or the gap's own. An empty list ends the
+   * watch.
    */
   watchEvidence(
     incidentId: string,

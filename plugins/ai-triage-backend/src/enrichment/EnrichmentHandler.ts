@@ -67,6 +67,8 @@ export class EnrichmentHandler {
      * evidenceGaps); an automatic re-triage of a reviewed incident is skipped.
      */
     retriage?: RetriageStore;
+    /** A shorter window after the onset waits for the telemetry from then on (see evidenceGaps). */
+    retriageSettleMs?: number;
   }): EnrichmentHandler {
     return new EnrichmentHandler(
       options,
@@ -101,6 +103,15 @@ export class EnrichmentHandler {
       // Reviewed since the re-triage was queued: a person's judgement is not replaced silently.
       logger.info(
         `Automatic re-triage (${trigger}) of incident ${incident.id} skipped: it has been reviewed`,
+      );
+      return;
+    }
+    if (trigger && incident.status === 'resolved') {
+      // Resolved since the re-triage was queued (none is queued for a resolved one): its alerts
+      // ended, and the triage it has stands. Triaged again, the calls of a later fault could
+      // take it into that fault's group, which cannot have raised it.
+      logger.info(
+        `Automatic re-triage (${trigger}) of incident ${incident.id} skipped: it has been resolved`,
       );
       return;
     }
@@ -254,6 +265,7 @@ export class EnrichmentHandler {
           ? evidenceGaps({
               alertedService: incident.serviceName,
               incidentFromMs: incidentWindow.fromMs,
+              settleMs: this.options.retriageSettleMs ?? 0,
               spans: walk.spans,
               alerted: {
                 metrics: split.current.metrics ?? [],

@@ -120,7 +120,13 @@ describe('re-triage when the evidence arrives', () => {
       entities: CHAIN.map(s => serviceComponent(s, { serviceName: s })),
       config: {
         aiTriage: {
-          retriage: { debounceSeconds: 0.3, maxPerIncident: 2, ...retriage },
+          retriage: {
+            debounceSeconds: 0.3,
+            maxPerIncident: 2,
+            // Only absences here; the settled window has a test of its own.
+            settleSeconds: 0,
+            ...retriage,
+          },
           reasoning: {
             llm: { baseUrl: llm.baseUrl, model: 'test-model', maxRetries: 0 },
           },
@@ -247,6 +253,75 @@ describe('re-triage when the evidence arrives', () => {
   );
 
   it.each(databases.eachSupportedId())(
+    'triages again once the alerted service has sent the minute after the onset, not before, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const server = await start(knex, { settleSeconds: 60 });
+      const nowMs = Date.now();
+      // The fault started two and a half minutes ago; the telemetry read ends 20 s into it.
+      await sendTraces(
+        server,
+        callChainTraces(CHAIN, {
+          nowMs: nowMs - 130_000,
+          faultMinutes: 20 / 60,
+        }),
+      );
+      const { checkout } = await sendAlertStorm(server, ['checkout'], {
+        startedAgoMs: 150_000,
+      });
+      await idle(server);
+      const first = await detail(server, checkout);
+      const onsetMs = Date.parse(first.context!.window.from);
+      const settledMs = onsetMs + 60_000;
+      expect(settledMs).toBeGreaterThan(nowMs - 130_000);
+      const watch = await knex('evidence_watches')
+        .where({
+          incident_id: checkout,
+          service_name: 'checkout',
+          signal: 'spans',
+        })
+        .first('since_ms');
+      expect(Number(watch.since_ms)).toBe(settledMs);
+
+      // Spans from before the settled minute are not it.
+      await sendTraces(
+        server,
+        callChainTraces(CHAIN, {
+          nowMs: settledMs - 1_000,
+          healthyMinutes: 0,
+          faultMinutes: 0.25,
+        }),
+      );
+      await idle(server);
+      expect(await count(knex, 'triage_runs')).toBe(1);
+
+      // The alerted service's spans from the settled minute on: one automatic re-triage, which
+      // reads them and waits for the minute no longer.
+      await sendTraces(
+        server,
+        callChainTraces(CHAIN, {
+          nowMs: settledMs + 11_000,
+          healthyMinutes: 0,
+          faultMinutes: 0.1,
+        }),
+      );
+      await idle(server);
+      expect(await count(knex, 'triage_runs')).toBe(2);
+      const [job] = await knex('jobs')
+        .where({ incident_id: checkout, type: 'enrich' })
+        .whereNotNull('payload');
+      expect(JSON.parse(job.payload)).toEqual({ trigger: 'evidence' });
+      expect(
+        await count(knex, 'evidence_watches', {
+          incident_id: checkout,
+          service_name: 'checkout',
+          signal: 'spans',
+        }),
+      ).toBe(0);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
     'a storm triaged before its telemetry: the arriving spans group it, and only the lead is triaged again, %p',
     async databaseId => {
       const knex = await databases.init(databaseId);
@@ -331,6 +406,54 @@ describe('re-triage when the evidence arrives', () => {
       await idle(server);
       expect(await count(knex, 'triage_runs')).toBe(2);
       expect(await count(knex, 'reviews', { incident_id: checkout })).toBe(1);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'skips an automatic re-triage of an incident resolved after it was queued, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const server = await start(knex, { debounceSeconds: 2 });
+      const { checkout } = await sendAlertStorm(server, ['checkout']);
+      await idle(server);
+      // The spans it lacked queue a re-triage; the alert resolves before the job runs.
+      await sendTraces(server, callChainTraces(CHAIN, { nowMs: Date.now() }));
+      expect(
+        await count(knex, 'jobs', { incident_id: checkout, status: 'queued' }),
+      ).toBe(1);
+      const resolved = await request(server)
+        .post('/api/ai-triage/webhooks/alertmanager')
+        .set('authorization', asService)
+        .send({
+          version: '4',
+          status: 'resolved',
+          receiver: 'ai-triage',
+          groupKey: '{}:{alertname="HighErrorRate",services="checkout"}',
+          alerts: [
+            {
+              status: 'resolved',
+              labels: { alertname: 'HighErrorRate', service: 'checkout' },
+              annotations: { summary: 'checkout: error rate above 5%' },
+              startsAt: new Date(Date.now() - 60_000).toISOString(),
+              endsAt: new Date().toISOString(),
+              fingerprint: 'HighErrorRate-checkout',
+            },
+          ],
+        });
+      expect(resolved.status).toBe(202);
+      expect((await detail(server, checkout)).incident.status).toBe('resolved');
+      await idle(server);
+      expect(await count(knex, 'triage_runs')).toBe(1);
+      expect(llm.requests).toHaveLength(1);
+      // Both enrich jobs ran; the second reasoned over nothing.
+      expect(
+        await count(knex, 'jobs', {
+          incident_id: checkout,
+          type: 'enrich',
+          status: 'done',
+        }),
+      ).toBe(2);
+      expect(await count(knex, 'jobs', { type: 'reason' })).toBe(1);
     },
   );
 

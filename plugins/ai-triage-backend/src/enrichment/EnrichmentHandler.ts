@@ -67,8 +67,12 @@ export class EnrichmentHandler {
      * evidenceGaps); an automatic re-triage of a reviewed incident is skipped.
      */
     retriage?: RetriageStore;
-    /** A shorter window after the onset waits for the telemetry from then on (see evidenceGaps). */
-    retriageSettleMs?: number;
+    /**
+     * How long after the onset an incident window counts as settled: a triage of a shorter one
+     * waits for the telemetry from then on (see evidenceGaps), and a resolved incident is read
+     * at least this far past its first alert.
+     */
+    settleMs?: number;
   }): EnrichmentHandler {
     return new EnrichmentHandler(
       options,
@@ -106,15 +110,6 @@ export class EnrichmentHandler {
       );
       return;
     }
-    if (trigger && incident.status === 'resolved') {
-      // Resolved since the re-triage was queued (none is queued for a resolved one): its alerts
-      // ended, and the triage it has stands. Triaged again, the calls of a later fault could
-      // take it into that fault's group, which cannot have raised it.
-      logger.info(
-        `Automatic re-triage (${trigger}) of incident ${incident.id} skipped: it has been resolved`,
-      );
-      return;
-    }
     if (grouping && !(await grouping.beforeEnrichment(incident.id))) {
       return;
     }
@@ -122,7 +117,19 @@ export class EnrichmentHandler {
     const alerts = await incidents.listAlerts(incident.id);
     const alertStartsMs = alerts.map(a => Date.parse(a.startsAt));
     const firstAlertMs = Math.min(...alertStartsMs);
-    const toMs = ceilToMinute(Math.max(Date.now(), firstAlertMs + 1));
+    // An incident whose alerts all ended is read up to their end, or the settled window past
+    // its first alert if that is later (an alert may resolve while its fault goes on): what came
+    // after (another fault's minutes, perhaps) did not raise it.
+    const endedMs = alerts.every(a => a.endsAt)
+      ? Math.max(
+          ...alerts.map(a => Date.parse(a.endsAt!)),
+          firstAlertMs + (this.options.settleMs ?? 0),
+        )
+      : Infinity;
+    const toMs = Math.max(
+      Math.min(ceilToMinute(Date.now()), endedMs),
+      firstAlertMs + 1,
+    );
     const fromMs = floorToMinute(Math.min(firstAlertMs, toMs) - lookbackMs);
     const baselineFromMs = fromMs - (toMs - fromMs);
 
@@ -265,7 +272,7 @@ export class EnrichmentHandler {
           ? evidenceGaps({
               alertedService: incident.serviceName,
               incidentFromMs: incidentWindow.fromMs,
-              settleMs: this.options.retriageSettleMs ?? 0,
+              settleMs: this.options.settleMs ?? 0,
               spans: walk.spans,
               alerted: {
                 metrics: split.current.metrics ?? [],

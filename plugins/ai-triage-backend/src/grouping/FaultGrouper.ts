@@ -273,6 +273,11 @@ export class FaultGrouper {
     groups: StoredFaultGroup[],
     changed: string[],
   ): Promise<boolean> {
+    if (incident.status === 'resolved') {
+      // Its alerts ended (a re-triage after they did): the calls of the window, perhaps of a
+      // later fault, are no evidence of what raised it. Its own localization may still group it.
+      return true;
+    }
     // Only incidents waiting for their first triage: one triaged and still ungrouped was looked
     // at and no fault found (or its group's guess failed), and is no evidence of where calls
     // lead now.

@@ -289,7 +289,7 @@ export async function createTriagePipeline(
       logger: logger.child({ worker: 'enrichment' }),
       grouping,
       retriage,
-      retriageSettleMs: config.retriage.settleMs,
+      settleMs: config.retriage.settleMs,
     }),
     reason: ReasoningHandler.create({
       triage,

@@ -410,54 +410,6 @@ describe('re-triage when the evidence arrives', () => {
   );
 
   it.each(databases.eachSupportedId())(
-    'skips an automatic re-triage of an incident resolved after it was queued, %p',
-    async databaseId => {
-      const knex = await databases.init(databaseId);
-      const server = await start(knex, { debounceSeconds: 2 });
-      const { checkout } = await sendAlertStorm(server, ['checkout']);
-      await idle(server);
-      // The spans it lacked queue a re-triage; the alert resolves before the job runs.
-      await sendTraces(server, callChainTraces(CHAIN, { nowMs: Date.now() }));
-      expect(
-        await count(knex, 'jobs', { incident_id: checkout, status: 'queued' }),
-      ).toBe(1);
-      const resolved = await request(server)
-        .post('/api/ai-triage/webhooks/alertmanager')
-        .set('authorization', asService)
-        .send({
-          version: '4',
-          status: 'resolved',
-          receiver: 'ai-triage',
-          groupKey: '{}:{alertname="HighErrorRate",services="checkout"}',
-          alerts: [
-            {
-              status: 'resolved',
-              labels: { alertname: 'HighErrorRate', service: 'checkout' },
-              annotations: { summary: 'checkout: error rate above 5%' },
-              startsAt: new Date(Date.now() - 60_000).toISOString(),
-              endsAt: new Date().toISOString(),
-              fingerprint: 'HighErrorRate-checkout',
-            },
-          ],
-        });
-      expect(resolved.status).toBe(202);
-      expect((await detail(server, checkout)).incident.status).toBe('resolved');
-      await idle(server);
-      expect(await count(knex, 'triage_runs')).toBe(1);
-      expect(llm.requests).toHaveLength(1);
-      // Both enrich jobs ran; the second reasoned over nothing.
-      expect(
-        await count(knex, 'jobs', {
-          incident_id: checkout,
-          type: 'enrich',
-          status: 'done',
-        }),
-      ).toBe(2);
-      expect(await count(knex, 'jobs', { type: 'reason' })).toBe(1);
-    },
-  );
-
-  it.each(databases.eachSupportedId())(
     'is off with aiTriage.retriage.enabled false, %p',
     async databaseId => {
       const knex = await databases.init(databaseId);

@@ -31,6 +31,8 @@ type MemberRow = {
   first_seen_at: DbTimestamp;
   last_seen_at: DbTimestamp;
   fault_group_id: string | null;
+  alerts_ended_at: DbTimestamp | null;
+  alerts_firing: number | string;
 };
 
 /**
@@ -53,13 +55,25 @@ const MEMBER_COLUMNS = [
   'fault_group_id',
 ];
 
+/** The incidents' member columns, with when their alerts ended. */
+function selectMembers(db: Knex, query: Knex.QueryBuilder) {
+  const alerts = () =>
+    db('alerts').whereRaw('?? = ??', ['alerts.incident_id', 'incidents.id']);
+  return query.select([
+    ...MEMBER_COLUMNS.map(column => `incidents.${column}`),
+    alerts().max('ends_at').as('alerts_ended_at'),
+    alerts().whereNull('ends_at').count('*').as('alerts_firing'),
+  ]);
+}
+
 class KnexFaultGroupTransaction implements FaultGroupTransaction {
   constructor(private readonly tx: Knex.Transaction) {}
 
   async incident(id: string): Promise<GroupingIncident | undefined> {
-    const row: MemberRow | undefined = await this.tx('incidents')
-      .where('id', id)
-      .first(MEMBER_COLUMNS);
+    const [row]: MemberRow[] = await selectMembers(
+      this.tx,
+      this.tx('incidents').where('incidents.id', id),
+    );
     return row ? toGroupingIncident(row) : undefined;
   }
 
@@ -100,11 +114,16 @@ class KnexFaultGroupTransaction implements FaultGroupTransaction {
   }
 
   async ungroupedIncidents(sinceMs: number): Promise<GroupingIncident[]> {
-    const rows: MemberRow[] = await this.tx('incidents')
-      .whereNull('fault_group_id')
-      .andWhere('last_seen_at', '>=', new Date(sinceMs))
-      .orderBy([{ column: 'first_seen_at' }, { column: 'id' }])
-      .select(MEMBER_COLUMNS);
+    const rows: MemberRow[] = await selectMembers(
+      this.tx,
+      this.tx('incidents')
+        .whereNull('fault_group_id')
+        .andWhere('last_seen_at', '>=', new Date(sinceMs))
+        .orderBy([
+          { column: 'incidents.first_seen_at' },
+          { column: 'incidents.id' },
+        ]),
+    );
     return rows.map(toGroupingIncident);
   }
 
@@ -248,6 +267,10 @@ function toGroupingIncident(row: MemberRow): GroupingIncident {
     triageState: row.triage_state,
     firstSeenAt: toIso(row.first_seen_at),
     lastSeenAt: toIso(row.last_seen_at),
+    alertsEndedAt:
+      Number(row.alerts_firing) > 0 || row.alerts_ended_at === null
+        ? null
+        : toIso(row.alerts_ended_at),
     faultGroupId: row.fault_group_id,
   };
 }

@@ -74,9 +74,17 @@ export class DatabaseRetriageStore implements RetriageStore {
     }
     const pairs = [...latest.values()].slice(0, MAX_PAIRS);
     if (pairs.length === 0) return [];
+    // Only a triage that is shown waits for evidence: an incident in no group, or its group's
+    // lead (a member that joined after its own triage watched for what that triage lacked).
     const rows: Array<{ incident_id: string }> = await knex('evidence_watches')
       .join('incidents', 'incidents.id', 'evidence_watches.incident_id')
+      .leftJoin('fault_groups', 'fault_groups.id', 'incidents.fault_group_id')
       .whereNot('incidents.status', 'resolved')
+      .where(q =>
+        q
+          .whereNull('incidents.fault_group_id')
+          .orWhere('fault_groups.lead_incident_id', knex.ref('incidents.id')),
+      )
       .where(q => {
         for (const pair of pairs) {
           q.orWhere(w =>

@@ -21,6 +21,8 @@ export type GroupingIncident = {
   triageState: TriageState;
   firstSeenAt: string;
   lastSeenAt: string;
+  /** When its last alert ended; null while one fires (or it has none). */
+  alertsEndedAt: string | null;
   faultGroupId: string | null;
 };
 

@@ -91,14 +91,24 @@ export class FaultGrouper {
           return true;
         }
         if (group) {
-          // A member triaged again (reopened): still the group's fault while another member is
-          // open; else that fault ended, and the incident is grouped afresh.
+          // A member triaged again (its alert fired again): still the group's fault while
+          // another member is open or was seen within the window (an alert that flapped while
+          // its fault went on); else that fault ended, and the incident is grouped afresh.
           const open = await tx.openMemberIds(group.id);
-          if (open.some(id => id !== incident.id)) {
+          if (
+            open.some(id => id !== incident.id) ||
+            (await this.seenWithin(tx, group, incident))
+          ) {
             return false;
           }
           await tx.setGroupOf([incident.id], null);
         }
+      }
+      if (incident.status === 'resolved') {
+        // Its alerts ended (triaged again after they did): the groups and calls of now, perhaps
+        // of a later fault, are no evidence of what raised it. Its own localization, read up
+        // to its alerts' end, may still place it.
+        return true;
       }
       const sinceMs = Date.parse(incident.firstSeenAt) - windowMs;
       const groups = await tx.recentGroups(sinceMs);
@@ -225,6 +235,21 @@ export class FaultGrouper {
     return released;
   }
 
+  /** Whether another member of the group was seen within the window before the incident. */
+  private async seenWithin(
+    tx: FaultGroupTransaction,
+    group: StoredFaultGroup,
+    incident: GroupingIncident,
+  ): Promise<boolean> {
+    const sinceMs = Date.parse(incident.lastSeenAt) - this.options.windowMs;
+    for (const id of group.memberIncidentIds) {
+      if (id === incident.id) continue;
+      const member = await tx.incident(id);
+      if (member && Date.parse(member.lastSeenAt) >= sinceMs) return true;
+    }
+    return false;
+  }
+
   /**
    * The group of the window whose fault graph holds the incident's service, and whose fault can
    * have raised it: any service of a group placed by calls (its fault is not known yet); for a
@@ -273,11 +298,6 @@ export class FaultGrouper {
     groups: StoredFaultGroup[],
     changed: string[],
   ): Promise<boolean> {
-    if (incident.status === 'resolved') {
-      // Its alerts ended (a re-triage after they did): the calls of the window, perhaps of a
-      // later fault, are no evidence of what raised it. Its own localization may still group it.
-      return true;
-    }
     // Only incidents waiting for their first triage: one triaged and still ungrouped was looked
     // at and no fault found (or its group's guess failed), and is no evidence of where calls
     // lead now.
@@ -478,16 +498,20 @@ export class FaultGrouper {
     candidates.set(incident.id, incident);
     // Ungrouped incidents of the window that the fault can have raised: of the origin, or of
     // services that call it (directly or not) in the window's spans, the fault travelling up to
-    // them. Those on the fault graph join; so do still open ones of callers the lead's walk did
-    // not pass (alerts of callers that fired before it, or whose first triage found nothing
-    // yet). A caller's incident already resolved, off the graph, ended before this fault was seen
-    // and may have been noise of its own. A callee the walk looked at is no caller: its
-    // incident is not this fault's.
+    // them. Those on the fault graph join; so do those of callers the lead's walk did not pass
+    // whose alerts still fired at this view's onset (alerts of callers that fired before it, or
+    // whose own triage found nothing). A caller's incident whose alerts all ended before the
+    // onset, off the graph, ended before this fault was seen and may have been noise of its
+    // own. A callee the walk looked at is no caller: its incident is not this fault's.
+    const onsetMs = Date.parse(document.window.from);
+    const firedAtOnset = (other: GroupingIncident) =>
+      other.alertsEndedAt === null ||
+      Date.parse(other.alertsEndedAt) >= onsetMs;
     for (const other of ungrouped) {
       if (
         other.serviceName === faultOrigin ||
         (upstream.has(other.serviceName) &&
-          (graph.has(other.serviceName) || other.status === 'open'))
+          (graph.has(other.serviceName) || firedAtOnset(other)))
       ) {
         candidates.set(other.id, other);
       }

@@ -10,6 +10,7 @@ import { testContext } from '../__testUtils__/contexts';
 import { createTestDatabases } from '../__testUtils__/testDatabases';
 import { DatabaseFaultGroupStore } from '../database/DatabaseFaultGroupStore';
 import { DatabaseIncidentStore } from '../database/DatabaseIncidentStore';
+import { DatabaseRetriageStore } from '../database/DatabaseRetriageStore';
 import { applyDatabaseMigrations } from '../database/migrations';
 import { DatabaseTelemetryStore } from '../telemetry/DatabaseTelemetryStore';
 import { parseOtlpTraces } from '../telemetry/otlp';
@@ -249,9 +250,11 @@ describe('FaultGrouper', () => {
   );
 
   it.each(databases.eachSupportedId())(
-    'starts afresh once every member of a group resolved, %p',
+    'a member whose alert fires again stays while its group was seen within the window, else starts afresh, %p',
     async databaseId => {
-      const { grouper, open, resolve, incidents } = await setUp(databaseId);
+      const { knex, grouper, open, resolve, incidents } = await setUp(
+        databaseId,
+      );
       const { frontend } = await open('frontend');
       await grouper.beforeEnrichment(frontend);
       await grouper.afterEnrichment(
@@ -263,7 +266,18 @@ describe('FaultGrouper', () => {
       const group = (await incidents.getIncident(frontend))!.faultGroupId;
       await resolve('frontend', 'checkout');
 
-      // checkout fires again (reopened): its group's fault ended, so it is triaged on its own.
+      // checkout's alert fires again a moment later (it flapped while the fault went on):
+      // still the group's fault, though every other member resolved.
+      await open('checkout');
+      expect(await grouper.beforeEnrichment(checkout)).toBe(false);
+      expect((await incidents.getIncident(checkout))!.faultGroupId).toBe(group);
+      await resolve('checkout');
+
+      // Fifteen minutes (the window) since frontend was last seen, checkout fires again: its
+      // group's fault ended, so it is triaged on its own.
+      await knex('incidents')
+        .where('id', frontend)
+        .update({ last_seen_at: new Date(Date.now() - 16 * 60_000) });
       await open('checkout');
       expect(await grouper.beforeEnrichment(checkout)).toBe(true);
       expect((await incidents.getIncident(checkout))!.faultGroupId).toBeNull();
@@ -273,6 +287,51 @@ describe('FaultGrouper', () => {
       expect((await incidents.getIncident(payments))!.faultGroupId).not.toBe(
         group,
       );
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'places no resolved incident before its enrichment, and only a shown triage waits for evidence, %p',
+    async databaseId => {
+      const { knex, grouper, open, resolve, groupOf } = await setUp(databaseId);
+      const { frontend } = await open('frontend');
+      await grouper.beforeEnrichment(frontend);
+      await grouper.afterEnrichment(
+        frontend,
+        localized('frontend', ['frontend', 'checkout', 'payments']),
+      );
+      const group = await groupOf(frontend);
+      // cart calls payments through checkout, but its alert ended before it is triaged (again):
+      // the calls of now are no evidence of what raised it.
+      await ingestCalls(knex, [['cart', 'checkout', 'payments']]);
+      const { cart } = await open('cart');
+      await resolve('cart');
+      expect(await grouper.beforeEnrichment(cart)).toBe(true);
+      expect(await groupOf(cart)).toBeNull();
+      // An open one joins, unenriched.
+      const { checkout } = await open('checkout');
+      expect(await grouper.beforeEnrichment(checkout)).toBe(false);
+      expect(await groupOf(checkout)).toBe(group);
+
+      // Both had watched for payments' spans (checkout before it joined): only the lead's
+      // triage, the one shown, is triaged again when they arrive.
+      const retriage = DatabaseRetriageStore.create({
+        knex,
+        maxAttempts: 3,
+        debounceMs: 0,
+        maxPerIncident: 3,
+      });
+      await knex('jobs').update({ status: 'done' });
+      for (const id of [frontend, checkout]) {
+        await retriage.watchEvidence(id, 0, [
+          { serviceName: 'payments', signal: 'spans' },
+        ]);
+      }
+      expect(
+        await retriage.telemetryArrived([
+          { serviceName: 'payments', signal: 'spans', latestMs: Date.now() },
+        ]),
+      ).toEqual([frontend]);
     },
   );
 
@@ -428,28 +487,36 @@ describe('FaultGrouper', () => {
       );
       await incidents.setTriageState(lead, 'triaged');
 
-      // Two more callers of checkout, triaged on their own without finding a fault: gateway's
-      // alert still fires, web's fired and resolved before the fault was seen.
-      const { gateway, web } = await open('gateway', 'web');
+      // Three more callers of checkout, triaged on their own without finding a fault: gateway's
+      // alert still fires, web's fired and resolved before the fault's onset, mobile's resolved
+      // after it.
+      const { gateway, web, mobile } = await open('gateway', 'web', 'mobile');
       await ingestCalls(knex, [
         ['gateway', 'checkout'],
         ['web', 'checkout'],
+        ['mobile', 'checkout'],
       ]);
       await resolve('web');
-      await incidents.setTriageState(gateway, 'triaged');
-      await incidents.setTriageState(web, 'triaged');
+      for (const id of [gateway, web, mobile]) {
+        await incidents.setTriageState(id, 'triaged');
+      }
+      await new Promise(done => setTimeout(done, 20));
+      const onset = new Date().toISOString();
+      await new Promise(done => setTimeout(done, 20));
+      await resolve('mobile');
 
       // The fault: payments' alert, localized to the provider it calls. The callers' incidents
-      // waiting for their triage join its group, and so does gateway's open one (it calls the
-      // provider through checkout and payments); inventory, which does not call the provider,
-      // stays apart, as does web's resolved incident.
+      // waiting for their triage join its group, and so do gateway's open one (it calls the
+      // provider through checkout and payments) and mobile's, whose alert still fired at the
+      // onset; inventory, which does not call the provider, stays apart, as does web's, which
+      // ended before the onset.
       const { payments } = await open('payments');
       expect(await grouper.beforeEnrichment(payments)).toBe(true);
       expect(
-        await grouper.afterEnrichment(
-          payments,
-          localized('payments', ['payments', 'payment-provider']),
-        ),
+        await grouper.afterEnrichment(payments, {
+          ...localized('payments', ['payments', 'payment-provider']),
+          window: { from: onset, to: new Date().toISOString() },
+        }),
       ).toBe(true);
       const fault = await groupOf(payments);
       expect(fault).not.toBeNull();
@@ -457,6 +524,7 @@ describe('FaultGrouper', () => {
       expect(await groupOf(noise.storefront)).toBe(fault);
       expect(await groupOf(noise.inventory)).toBeNull();
       expect(await groupOf(gateway)).toBe(fault);
+      expect(await groupOf(mobile)).toBe(fault);
       expect(await groupOf(web)).toBeNull();
       expect(await incidents.getIncident(noise.storefront)).toMatchObject({
         probableOrigin: 'payment-provider',

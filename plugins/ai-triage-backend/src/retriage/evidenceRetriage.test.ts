@@ -410,6 +410,60 @@ describe('re-triage when the evidence arrives', () => {
   );
 
   it.each(databases.eachSupportedId())(
+    "reads a resolved incident up to its alerts' end, or the settled minute past its first alert, %p",
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const server = await start(knex, { settleSeconds: 60 });
+      const nowMs = Date.now();
+      await sendTraces(server, callChainTraces(CHAIN, { nowMs }));
+      const resolveAt = async (startedAgoMs: number, endedAgoMs: number) => {
+        const res = await request(server)
+          .post('/api/ai-triage/webhooks/alertmanager')
+          .set('authorization', asService)
+          .send({
+            version: '4',
+            status: 'resolved',
+            receiver: 'ai-triage',
+            groupKey: '{}:{alertname="HighErrorRate"}',
+            alerts: [
+              {
+                status: 'resolved',
+                labels: { alertname: 'HighErrorRate', service: 'checkout' },
+                annotations: { summary: 'checkout: error rate above 5%' },
+                startsAt: new Date(nowMs - startedAgoMs).toISOString(),
+                endsAt: new Date(nowMs - endedAgoMs).toISOString(),
+                fingerprint: 'HighErrorRate-checkout',
+              },
+            ],
+          });
+        expect(res.status).toBe(202);
+      };
+      const retriagedWindowEnd = async (id: string) => {
+        const res = await request(server)
+          .post(`/api/ai-triage/incidents/${id}/retriage`)
+          .set('authorization', asUser);
+        expect(res.status).toBe(202);
+        await idle(server);
+        return Date.parse((await detail(server, id)).context!.window.to);
+      };
+      const { checkout } = await sendAlertStorm(server, ['checkout'], {
+        startedAgoMs: 300_000,
+      });
+      await idle(server);
+      // Open, it is read up to now (the minute's end).
+      expect((await detail(server, checkout)).context!.window.to).not.toBe(
+        new Date(nowMs - 180_000).toISOString(),
+      );
+      // Resolved two minutes after it fired: read up to the end, not the minutes since.
+      await resolveAt(300_000, 180_000);
+      expect(await retriagedWindowEnd(checkout)).toBe(nowMs - 180_000);
+      // Resolved 20 s after it fired: read up to the settled minute past the first alert.
+      await resolveAt(300_000, 280_000);
+      expect(await retriagedWindowEnd(checkout)).toBe(nowMs - 240_000);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
     'is off with aiTriage.retriage.enabled false, %p',
     async databaseId => {
       const knex = await databases.init(databaseId);

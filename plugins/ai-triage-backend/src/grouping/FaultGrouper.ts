@@ -48,12 +48,13 @@ export type AutoRetriageRequester = {
  *   changed service is dissolved, its members triaged on their own.
  * - After enrichment, the context's `localization.origin` places the group: the incident joins a
  *   group with that origin seen within the window, or forms one; ungrouped incidents of the
- *   window of the origin, or of services calling it that are on the fault graph or still open,
- *   join it (a callee the walk looked at is not raised by this fault). Groups of the same fault
+ *   window of the origin, or of services calling it that are on the fault graph or whose alerts
+ *   still fired at the onset, join it (a callee the walk looked at is not raised by this fault). Groups of the same fault
  *   merge (see mergesInto), the deepest origin winning across views as within one; a member the
  *   fault cannot have raised (it joined a guess by calls) is released to its own triage. The
  *   origin's own incident leads, else the current lead, else the first one. Only the lead is reasoned over. A group grows (its graph is
- *   the union of its localizations' and its members' services).
+ *   the union of its localizations' and its members' services). A member whose alert fires
+ *   again stays while another member is open or was seen within the window.
  */
 export class FaultGrouper {
   static create(options: {

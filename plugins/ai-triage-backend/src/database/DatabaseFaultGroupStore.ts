@@ -31,6 +31,7 @@ type MemberRow = {
   first_seen_at: DbTimestamp;
   last_seen_at: DbTimestamp;
   fault_group_id: string | null;
+  alerts_started_at: DbTimestamp | null;
   alerts_ended_at: DbTimestamp | null;
   alerts_firing: number | string;
 };
@@ -55,12 +56,13 @@ const MEMBER_COLUMNS = [
   'fault_group_id',
 ];
 
-/** The incidents' member columns, with when their alerts ended. */
+/** The incidents' member columns, with when their alerts started and ended. */
 function selectMembers(db: Knex, query: Knex.QueryBuilder) {
   const alerts = () =>
     db('alerts').whereRaw('?? = ??', ['alerts.incident_id', 'incidents.id']);
   return query.select([
     ...MEMBER_COLUMNS.map(column => `incidents.${column}`),
+    alerts().min('starts_at').as('alerts_started_at'),
     alerts().max('ends_at').as('alerts_ended_at'),
     alerts().whereNull('ends_at').count('*').as('alerts_firing'),
   ]);
@@ -104,13 +106,6 @@ class KnexFaultGroupTransaction implements FaultGroupTransaction {
       .pluck('fault_group_id');
     const groups = await Promise.all(ids.map(id => readGroup(this.tx, id)));
     return groups.filter((g): g is StoredFaultGroup => g !== undefined);
-  }
-
-  async openMemberIds(groupId: string): Promise<string[]> {
-    return this.tx('incidents')
-      .where({ fault_group_id: groupId })
-      .whereNot('status', 'resolved')
-      .pluck('id');
   }
 
   async ungroupedIncidents(sinceMs: number): Promise<GroupingIncident[]> {
@@ -267,6 +262,8 @@ function toGroupingIncident(row: MemberRow): GroupingIncident {
     triageState: row.triage_state,
     firstSeenAt: toIso(row.first_seen_at),
     lastSeenAt: toIso(row.last_seen_at),
+    alertsStartedAt:
+      row.alerts_started_at === null ? null : toIso(row.alerts_started_at),
     alertsEndedAt:
       Number(row.alerts_firing) > 0 || row.alerts_ended_at === null
         ? null

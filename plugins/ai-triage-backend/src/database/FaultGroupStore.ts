@@ -21,6 +21,8 @@ export type GroupingIncident = {
   triageState: TriageState;
   firstSeenAt: string;
   lastSeenAt: string;
+  /** When its first alert started; null without alerts. */
+  alertsStartedAt: string | null;
   /** When its last alert ended; null while one fires (or it has none). */
   alertsEndedAt: string | null;
   faultGroupId: string | null;
@@ -43,8 +45,6 @@ export interface FaultGroupTransaction {
    * considered open or not), the most recently seen first.
    */
   groupsSeenSince(sinceMs: number): Promise<StoredFaultGroup[]>;
-  /** The ids of the group's open (or acknowledged) members. */
-  openMemberIds(groupId: string): Promise<string[]>;
   /** Incidents seen at or after `sinceMs`, in no group, open or not, the earliest first. */
   ungroupedIncidents(sinceMs: number): Promise<GroupingIncident[]>;
   /** Client-span calls between the given services in [fromMs, toMs), from the embedded store. */

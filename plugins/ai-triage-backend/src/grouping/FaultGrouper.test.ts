@@ -250,11 +250,41 @@ describe('FaultGrouper', () => {
   );
 
   it.each(databases.eachSupportedId())(
-    'a member whose alert fires again stays while its group was seen within the window, else starts afresh, %p',
+    "gathers no incident whose alerts started after the placing incident's had ended, %p",
     async databaseId => {
-      const { knex, grouper, open, resolve, incidents } = await setUp(
-        databaseId,
-      );
+      const { knex, grouper, open, resolve, groupOf } = await setUp(databaseId);
+      await ingestCalls(knex, [['storefront', 'checkout']]);
+      const { checkout } = await open('checkout');
+      expect(await grouper.beforeEnrichment(checkout)).toBe(true);
+      // checkout's alert ends while it is enriched; then storefront's fires, and cart's, both
+      // callers of checkout, cart's before checkout's ended.
+      const { cart } = await open('cart');
+      await ingestCalls(knex, [['cart', 'checkout']]);
+      await resolve('checkout');
+      await new Promise(done => setTimeout(done, 10));
+      const { storefront } = await open('storefront');
+      const nowMs = Date.now();
+      expect(
+        await grouper.afterEnrichment(checkout, {
+          ...localized('checkout', ['checkout', 'payments']),
+          window: {
+            from: new Date(nowMs - 60_000).toISOString(),
+            to: new Date(nowMs + 60_000).toISOString(),
+          },
+        }),
+      ).toBe(true);
+      const group = await groupOf(checkout);
+      expect(group).not.toBeNull();
+      expect(await groupOf(cart)).toBe(group);
+      // The view did not see storefront's alert: its incident is triaged on its own.
+      expect(await groupOf(storefront)).toBeNull();
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    "a member whose alert fires again stays while its lead's alerts fired when it started, else starts afresh, %p",
+    async databaseId => {
+      const { grouper, open, resolve, incidents } = await setUp(databaseId);
       const { frontend } = await open('frontend');
       await grouper.beforeEnrichment(frontend);
       await grouper.afterEnrichment(
@@ -264,20 +294,17 @@ describe('FaultGrouper', () => {
       const { checkout } = await open('checkout');
       expect(await grouper.beforeEnrichment(checkout)).toBe(false);
       const group = (await incidents.getIncident(frontend))!.faultGroupId;
-      await resolve('frontend', 'checkout');
 
-      // checkout's alert fires again a moment later (it flapped while the fault went on):
-      // still the group's fault, though every other member resolved.
+      // checkout's alert resolves and fires again while the lead's still fires: the same fault.
+      await resolve('checkout');
       await open('checkout');
       expect(await grouper.beforeEnrichment(checkout)).toBe(false);
       expect((await incidents.getIncident(checkout))!.faultGroupId).toBe(group);
-      await resolve('checkout');
 
-      // Fifteen minutes (the window) since frontend was last seen, checkout fires again: its
-      // group's fault ended, so it is triaged on its own.
-      await knex('incidents')
-        .where('id', frontend)
-        .update({ last_seen_at: new Date(Date.now() - 16 * 60_000) });
+      // Both resolve; checkout fires again after the lead's alerts ended: the fault the group's
+      // view saw had ended, so it is triaged on its own.
+      await resolve('frontend', 'checkout');
+      await new Promise(done => setTimeout(done, 10));
       await open('checkout');
       expect(await grouper.beforeEnrichment(checkout)).toBe(true);
       expect((await incidents.getIncident(checkout))!.faultGroupId).toBeNull();

@@ -53,8 +53,7 @@ export type AutoRetriageRequester = {
  *   merge (see mergesInto), the deepest origin winning across views as within one; a member the
  *   fault cannot have raised (it joined a guess by calls) is released to its own triage. The
  *   origin's own incident leads, else the current lead, else the first one. Only the lead is reasoned over. A group grows (its graph is
- *   the union of its localizations' and its members' services). A member whose alert fires
- *   again stays while another member is open or was seen within the window.
+ *   the union of its localizations' and its members' services).
  */
 export class FaultGrouper {
   static create(options: {
@@ -92,14 +91,12 @@ export class FaultGrouper {
           return true;
         }
         if (group) {
-          // A member triaged again (its alert fired again): still the group's fault while
-          // another member is open or was seen within the window (an alert that flapped while
-          // its fault went on); else that fault ended, and the incident is grouped afresh.
-          const open = await tx.openMemberIds(group.id);
-          if (
-            open.some(id => id !== incident.id) ||
-            (await this.seenWithin(tx, group, incident))
-          ) {
+          // A member triaged again (its alert fired again): still the group's fault while the
+          // lead's alerts, the view that placed the group, fired when the member's started;
+          // else that fault had ended, and the incident is grouped afresh (its alert may be
+          // another fault's: the groups of now place it).
+          const lead = await tx.incident(group.leadIncidentId);
+          if (lead && overlaps(lead, incident)) {
             return false;
           }
           await tx.setGroupOf([incident.id], null);
@@ -234,21 +231,6 @@ export class FaultGrouper {
       } member(s) triaged on their own`,
     );
     return released;
-  }
-
-  /** Whether another member of the group was seen within the window before the incident. */
-  private async seenWithin(
-    tx: FaultGroupTransaction,
-    group: StoredFaultGroup,
-    incident: GroupingIncident,
-  ): Promise<boolean> {
-    const sinceMs = Date.parse(incident.lastSeenAt) - this.options.windowMs;
-    for (const id of group.memberIncidentIds) {
-      if (id === incident.id) continue;
-      const member = await tx.incident(id);
-      if (member && Date.parse(member.lastSeenAt) >= sinceMs) return true;
-    }
-    return false;
   }
 
   /**
@@ -503,12 +485,22 @@ export class FaultGrouper {
     // whose alerts still fired at this view's onset (alerts of callers that fired before it, or
     // whose own triage found nothing). A caller's incident whose alerts all ended before the
     // onset, off the graph, ended before this fault was seen and may have been noise of its
-    // own. A callee the walk looked at is no caller: its incident is not this fault's.
+    // own. A callee the walk looked at is no caller: its incident is not this fault's. Nor is one
+    // whose alerts started after this view's window, or after the incident's own alerts all
+    // ended (perhaps while it was enriched): that view did not see it.
     const onsetMs = Date.parse(document.window.from);
     const firedAtOnset = (other: GroupingIncident) =>
       other.alertsEndedAt === null ||
       Date.parse(other.alertsEndedAt) >= onsetMs;
+    const viewEndMs = Math.min(
+      Date.parse(document.window.to),
+      incident.alertsEndedAt ? Date.parse(incident.alertsEndedAt) : Infinity,
+    );
+    const seenByView = (other: GroupingIncident) =>
+      other.alertsStartedAt === null ||
+      Date.parse(other.alertsStartedAt) <= viewEndMs;
     for (const other of ungrouped) {
+      if (!seenByView(other)) continue;
       if (
         other.serviceName === faultOrigin ||
         (upstream.has(other.serviceName) &&
@@ -642,6 +634,15 @@ function graphOf(
 /** The calls a localization's path walked: each service calls the next. */
 function pathEdges(path: string[]): CallEdge[] {
   return path.slice(1).map((to, i) => ({ from: path[i], to }));
+}
+
+/** Whether the lead's alerts still fired (or had not ended) when the member's started. */
+function overlaps(lead: GroupingIncident, member: GroupingIncident): boolean {
+  return (
+    lead.alertsEndedAt === null ||
+    member.alertsStartedAt === null ||
+    Date.parse(lead.alertsEndedAt) >= Date.parse(member.alertsStartedAt)
+  );
 }
 
 function earliestFirst(incidents: GroupingIncident[]): GroupingIncident[] {

@@ -49,8 +49,9 @@ export type AutoRetriageRequester = {
  * - After enrichment, the context's `localization.origin` places the group: the incident joins a
  *   group with that origin seen within the window, or forms one; ungrouped incidents of the
  *   window of the origin, or of services calling it that are on the fault graph or whose alerts
- *   still fired at the onset, join it (a callee the walk looked at is not raised by this fault). Groups of the same fault
- *   merge (see mergesInto), the deepest origin winning across views as within one; a member the
+ *   still fired at the onset, join it (a callee the walk looked at is not raised by this fault).
+ *   Groups of the same fault merge (see mergesInto), the deepest origin winning across views as
+ *   within one; a member the
  *   fault cannot have raised (it joined a guess by calls) is released to its own triage. The
  *   origin's own incident leads, else the current lead, else the first one. Only the lead is reasoned over. A group grows (its graph is
  *   the union of its localizations' and its members' services).
@@ -96,7 +97,7 @@ export class FaultGrouper {
           // else that fault had ended, and the incident is grouped afresh (its alert may be
           // another fault's: the groups of now place it).
           const lead = await tx.incident(group.leadIncidentId);
-          if (lead && overlaps(lead, incident)) {
+          if (lead && startedBy(incident, alertsEndMs(lead))) {
             return false;
           }
           await tx.setGroupOf([incident.id], null);
@@ -489,22 +490,16 @@ export class FaultGrouper {
     // whose alerts started after this view's window, or after the incident's own alerts all
     // ended (perhaps while it was enriched): that view did not see it.
     const onsetMs = Date.parse(document.window.from);
-    const firedAtOnset = (other: GroupingIncident) =>
-      other.alertsEndedAt === null ||
-      Date.parse(other.alertsEndedAt) >= onsetMs;
     const viewEndMs = Math.min(
       Date.parse(document.window.to),
-      incident.alertsEndedAt ? Date.parse(incident.alertsEndedAt) : Infinity,
+      alertsEndMs(incident),
     );
-    const seenByView = (other: GroupingIncident) =>
-      other.alertsStartedAt === null ||
-      Date.parse(other.alertsStartedAt) <= viewEndMs;
     for (const other of ungrouped) {
-      if (!seenByView(other)) continue;
+      if (!startedBy(other, viewEndMs)) continue;
       if (
         other.serviceName === faultOrigin ||
         (upstream.has(other.serviceName) &&
-          (graph.has(other.serviceName) || firedAtOnset(other)))
+          (graph.has(other.serviceName) || alertsEndMs(other) >= onsetMs))
       ) {
         candidates.set(other.id, other);
       }
@@ -636,12 +631,16 @@ function pathEdges(path: string[]): CallEdge[] {
   return path.slice(1).map((to, i) => ({ from: path[i], to }));
 }
 
-/** Whether the lead's alerts still fired (or had not ended) when the member's started. */
-function overlaps(lead: GroupingIncident, member: GroupingIncident): boolean {
+/** When the incident's alerts all ended; Infinity while one fires. */
+function alertsEndMs(incident: GroupingIncident): number {
+  return incident.alertsEndedAt ? Date.parse(incident.alertsEndedAt) : Infinity;
+}
+
+/** Whether the incident's alerts started at or before `ms` (one without alerts always did). */
+function startedBy(incident: GroupingIncident, ms: number): boolean {
   return (
-    lead.alertsEndedAt === null ||
-    member.alertsStartedAt === null ||
-    Date.parse(lead.alertsEndedAt) >= Date.parse(member.alertsStartedAt)
+    incident.alertsStartedAt === null ||
+    Date.parse(incident.alertsStartedAt) <= ms
   );
 }
 

@@ -18,6 +18,7 @@ type GroupRow = {
   method: StoredFaultGroup['method'];
   services: string;
   path: string;
+  cleared_callees: string;
   first_seen_at: DbTimestamp;
   last_seen_at: DbTimestamp;
 };
@@ -166,6 +167,7 @@ class KnexFaultGroupTransaction implements FaultGroupTransaction {
       method: group.method,
       services: JSON.stringify(group.services),
       path: JSON.stringify(group.path),
+      cleared_callees: JSON.stringify(group.clearedCallees),
       first_seen_at: new Date(group.firstSeenAt),
       last_seen_at: now,
       updated_at: now,
@@ -250,6 +252,7 @@ async function readGroup(
     method: row.method,
     services: JSON.parse(row.services),
     path: JSON.parse(row.path),
+    clearedCallees: JSON.parse(row.cleared_callees),
   };
 }
 

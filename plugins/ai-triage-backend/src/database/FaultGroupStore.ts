@@ -10,6 +10,12 @@ export type StoredFaultGroup = FaultGroup & {
   services: string[];
   /** From the lead localization's alerted service to the origin. */
   path: string[];
+  /**
+   * Callees of the origin whose calls the view that placed it compared with a known baseline
+   * and found unchanged, and whose own behaviour did not change: no fault behind them reached
+   * the origin through those calls. Empty for a group placed by calls.
+   */
+  clearedCallees: string[];
 };
 
 /** An incident as the grouping rules see it. */

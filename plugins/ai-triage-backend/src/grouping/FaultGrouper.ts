@@ -342,6 +342,7 @@ export class FaultGrouper {
         ...new Set([...(target?.services ?? []), ...component.services]),
       ].sort(),
       path: target?.method === 'localization' ? target.path : component.path,
+      clearedCallees: target?.clearedCallees ?? [],
       firstSeenAt: members[0].firstSeenAt,
     };
     await tx.saveGroup(group);
@@ -436,12 +437,15 @@ export class FaultGrouper {
     // origin to it, or this origin calls its origin, directly or not. Across views as within one
     // (localize), the deepest changed service is the origin: this one only passes that fault on
     // (or shows a knock-on of it), and the fault is that group's.
+    // Not when this view found the origin's calls towards it unchanged (see ruledOut).
+    const cleared = clearedCallees(origin, localization);
     const deeper = windowGroups.find(
       g =>
         g.method === 'localization' &&
         g.origin !== origin &&
         (g.path.slice(0, -1).includes(origin) ||
-          callersOf(g.origin, edges).has(origin)),
+          (callersOf(g.origin, edges).has(origin) &&
+            !ruledOut(g.origin, { origin, clearedCallees: cleared }, edges))),
     );
     const faultOrigin = deeper?.origin ?? origin;
     const upstream = callersOf(faultOrigin, edges);
@@ -451,7 +455,7 @@ export class FaultGrouper {
     ]);
     // Groups of the window that are this fault (see mergesInto).
     const merged = windowGroups.filter(g =>
-      mergesInto(g, { origin: faultOrigin, passesOn, graph, upstream }),
+      mergesInto(g, { origin: faultOrigin, passesOn, graph, upstream, edges }),
     );
     const group =
       current ??
@@ -547,6 +551,8 @@ export class FaultGrouper {
         ]),
       ].sort(),
       path,
+      // What the view that placed the fault's origin ruled out.
+      clearedCallees: deeper ? deeper.clearedCallees : cleared,
       firstSeenAt: members[0].firstSeenAt,
     };
     await tx.saveGroup(saved);
@@ -590,7 +596,8 @@ export class FaultGrouper {
  *   service and found the change deeper, so it only passes the fault on;
  * - it was placed by localization at a service that calls the fault's origin, directly or not:
  *   the deepest changed service is the origin, across views as within one (its walk did not
- *   reach the fault, or saw it change less than its own noise);
+ *   reach the fault, or saw it change less than its own noise), unless its view ruled that
+ *   fault out (see ruledOut);
  * - it was placed by calls between alerted services only (no localization of its own) and its
  *   origin is on this localization's fault graph.
  * A group at another origin on a sibling branch of the graph stays apart: two services that
@@ -603,13 +610,64 @@ function mergesInto(
     passesOn: Set<string>;
     graph: Set<string>;
     upstream: Set<string>;
+    edges: CallEdge[];
   },
 ): boolean {
   return (
     other.origin === fault.origin ||
     fault.passesOn.has(other.origin) ||
-    (other.method === 'localization' && fault.upstream.has(other.origin)) ||
+    (other.method === 'localization' &&
+      fault.upstream.has(other.origin) &&
+      !ruledOut(fault.origin, other, fault.edges)) ||
     (other.method === 'trace-edges' && fault.graph.has(other.origin))
+  );
+}
+
+/**
+ * The callees of the origin whose calls this view compared with a known baseline and found
+ * unchanged, in latency and in errors, and whose own behaviour did not change. A fault reaches a
+ * caller only through its calls: one behind these callees did not reach the origin through them.
+ */
+function clearedCallees(origin: string, localization: Localization): string[] {
+  const changed = new Set(
+    localization.suspects.filter(s => s.changed).map(s => s.service),
+  );
+  return localization.edges
+    .filter(
+      e =>
+        e.from === origin &&
+        e.callCount > 0 &&
+        e.baselineP95Ms !== null &&
+        e.baselineErrorRate !== null &&
+        e.changed.length === 0 &&
+        !changed.has(e.to),
+    )
+    .map(e => e.to);
+}
+
+/**
+ * Whether a view placed at `view.origin`, a caller of `faultOrigin`, ruled that fault out: each of
+ * its origin's callees through which the fault could have reached it (the fault's origin, or a
+ * caller of it) is one whose calls it found unchanged. A view that saw none of those calls ruled
+ * nothing out (an unknown is no evidence), and the deepest origin wins.
+ */
+function ruledOut(
+  faultOrigin: string,
+  view: { origin: string; clearedCallees: string[] },
+  edges: CallEdge[],
+): boolean {
+  const towardsFault = callersOf(faultOrigin, edges);
+  const routes = new Set(
+    edges
+      .filter(
+        e =>
+          e.from === view.origin &&
+          (e.to === faultOrigin || towardsFault.has(e.to)),
+      )
+      .map(e => e.to),
+  );
+  return (
+    routes.size > 0 && [...routes].every(to => view.clearedCallees.includes(to))
   );
 }
 

@@ -16,7 +16,7 @@ exports.up = async function up(knex) {
       .notNullable()
       .defaultTo('[]')
       .comment(
-        "JSON array: callees of the origin whose calls the placing view found unchanged against a known baseline",
+        'JSON array: callees of the origin whose calls the placing view found unchanged against a known baseline',
       );
   });
 };

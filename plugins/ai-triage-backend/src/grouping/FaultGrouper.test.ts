@@ -659,6 +659,108 @@ describe('FaultGrouper', () => {
     },
   );
 
+  /**
+   * storefront's own view: its own errors changed, and its calls to inventory (its only way to
+   * the database) compared with a known baseline did not; inventory's own behaviour changed or not.
+   */
+  function storefrontCallsUnchanged(
+    inventoryChanged: boolean,
+  ): ContextDocument {
+    const view = localization(['storefront'], ['inventory']);
+    view.suspects[1].changed = inventoryChanged;
+    view.edges = [
+      {
+        from: 'storefront',
+        to: 'inventory',
+        source: 'traces',
+        callCount: 12,
+        errorRate: 0,
+        baselineErrorRate: 0,
+        p95Ms: 40,
+        baselineP95Ms: 45,
+        changed: [],
+      },
+    ];
+    return testContext({ serviceName: 'storefront', localization: view });
+  }
+
+  it.each(databases.eachSupportedId())(
+    'keeps apart a group whose view found its calls towards the deeper origin unchanged, in either order, %p',
+    async databaseId => {
+      const { knex, grouper, open, incidents, groupOf } = await setUp(
+        databaseId,
+      );
+      await ingestCalls(knex, SHOP_CALLS);
+
+      // storefront's errors are its own: the fault behind inventory did not reach it.
+      const { storefront } = await open('storefront');
+      await grouper.beforeEnrichment(storefront);
+      await grouper.afterEnrichment(
+        storefront,
+        storefrontCallsUnchanged(false),
+      );
+      const { inventory } = await open('inventory');
+      await grouper.beforeEnrichment(inventory);
+      await grouper.afterEnrichment(
+        inventory,
+        localized('inventory', ['inventory', 'orders-db']),
+      );
+      expect(await groupOf(storefront)).not.toBe(await groupOf(inventory));
+      expect(await incidents.getIncident(storefront)).toMatchObject({
+        probableOrigin: 'storefront',
+        faultGroupLead: true,
+      });
+      expect(await incidents.getIncident(inventory)).toMatchObject({
+        probableOrigin: 'orders-db',
+      });
+      expect(await groupsIn(knex)).toBe(2);
+
+      // The other order: the database's group is there first, and storefront's view is not
+      // taken for a knock-on of it.
+      const { checkout } = await open('checkout');
+      await grouper.beforeEnrichment(checkout);
+      await grouper.afterEnrichment(
+        checkout,
+        localized('checkout', ['checkout', 'inventory', 'orders-db']),
+      );
+      await grouper.afterEnrichment(
+        storefront,
+        storefrontCallsUnchanged(false),
+      );
+      expect(await incidents.getIncident(storefront)).toMatchObject({
+        probableOrigin: 'storefront',
+      });
+      expect(await groupOf(checkout)).toBe(await groupOf(inventory));
+      expect(await groupsIn(knex)).toBe(2);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'merges a group whose calls towards the deeper origin looked unchanged when its view saw the callee itself change, %p',
+    async databaseId => {
+      const { knex, grouper, open, incidents, groupOf } = await setUp(
+        databaseId,
+      );
+      await ingestCalls(knex, SHOP_CALLS);
+      // storefront's few calls to inventory stayed within their noise, but its view saw
+      // inventory's own time change: nothing is ruled out, and the deepest origin wins.
+      const { storefront } = await open('storefront');
+      await grouper.beforeEnrichment(storefront);
+      await grouper.afterEnrichment(storefront, storefrontCallsUnchanged(true));
+      const { inventory } = await open('inventory');
+      await grouper.beforeEnrichment(inventory);
+      await grouper.afterEnrichment(
+        inventory,
+        localized('inventory', ['inventory', 'orders-db']),
+      );
+      expect(await groupOf(storefront)).toBe(await groupOf(inventory));
+      expect(await incidents.getIncident(storefront)).toMatchObject({
+        probableOrigin: 'orders-db',
+      });
+      expect(await groupsIn(knex)).toBe(1);
+    },
+  );
+
   it.each(databases.eachSupportedId())(
     'releases a member of a group guessed from calls that does not call the origin its lead found, %p',
     async databaseId => {

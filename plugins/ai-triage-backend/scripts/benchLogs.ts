@@ -138,7 +138,7 @@ function main(args: string[]) {
     ).toLocaleString('en-US')}** |`,
   ];
   const lines = [
-    `Loghub 2k datasets in ${dir}; Node ${
+    `Loghub 2k datasets in ${loghub}; Node ${
       process.version
     }, one core; load average ${os.loadavg()[0].toFixed(2)} at the end`,
     `Chosen on ${TUNING.join(', ')} (mean ${best.toFixed(3)} over ${

@@ -24,7 +24,8 @@ export const BAD_INPUT =
 const NETWORK =
   /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|getaddrinfo|no such host|name resolution|\bDNS\b|connection refused|certificate|x509|\bTLS\b|\bSSL\b|handshake|socket hang up/i;
 const RATE_LIMIT = /\b429\b|rate.?limit|too many requests|quota/i;
-const TIMEOUT = /time[d ]?out|ETIMEDOUT|deadline exceeded|\b504\b/i;
+// "timeout", "time out" and "timed out" (Node: "... timed out after 2000 ms").
+const TIMEOUT = /timed? ?out|ETIMEDOUT|deadline exceeded|\b504\b/i;
 const WAIT_TEXT =
   /pool|acquir|connection is not available|connection limit|too many clients|remaining connection slots|\block(s|ed)?\b|deadlock|semaphore|queue (full|wait)/i;
 /** Metrics near their limit that are a resource the service waits for (a pool, threads, a queue). */
@@ -34,7 +35,7 @@ const SATURATION_TEXT =
 
 /**
  * The kind a node's own evidence points to. Error texts decide between network, rate-limit and
- * timeout; texts and metrics naming a pool or lock make a slowdown a resource wait, as does
+ * timeout (timeouts only when most of its calls end in one); texts and metrics naming a pool or lock make a slowdown a resource wait, as does
  * wait-span time that grew; memory, GC or CPU near a limit make it saturation; a deploy of the
  * node in the windows makes it a deploy. A process starved of CPU (see cpuStarved) is
  * saturated whatever its errors say: its timeouts and reset connections are what a process
@@ -43,6 +44,8 @@ const SATURATION_TEXT =
 export function kindOf(options: {
   timeChanged: boolean;
   errorsChanged: boolean;
+  /** The share of its requests in the incident window whose errors originate in it. */
+  errorShare?: number;
   waitGrew: boolean;
   /** The node's originating errors' messages in the incident window. */
   errorMessages: string[];
@@ -57,10 +60,14 @@ export function kindOf(options: {
     return 'resource-wait';
   }
   if (evidence?.cpuStarved) return 'saturation';
+  // A timeout is how a slow callee looks to its caller: it names the fault when most calls end
+  // in one (the callee does not answer). A node whose time grew and that still answers most
+  // calls (a minority timing out) is slow.
+  const answersMost = options.timeChanged && (options.errorShare ?? 1) < 0.5;
   if (options.errorsChanged) {
     if (RATE_LIMIT.test(errorText)) return 'rate-limit';
     if (NETWORK.test(errorText)) return 'network';
-    if (TIMEOUT.test(errorText)) return 'timeout';
+    if (TIMEOUT.test(errorText) && !answersMost) return 'timeout';
   }
   if (SATURATION_TEXT.test(limits) || SATURATION_TEXT.test(texts))
     return 'saturation';
@@ -68,7 +75,7 @@ export function kindOf(options: {
     if (BAD_INPUT.test(errorText)) return 'bad-input';
     if (RATE_LIMIT.test(texts)) return 'rate-limit';
     if (NETWORK.test(texts)) return 'network';
-    if (TIMEOUT.test(texts)) return 'timeout';
+    if (TIMEOUT.test(texts)) return answersMost ? 'latency' : 'timeout';
     return 'errors';
   }
   return 'latency';

@@ -347,6 +347,9 @@ export function suspectOf(
       ? kindOf({
           timeChanged,
           errorsChanged,
+          errorShare: now.requests
+            ? now.originatingErrors / now.requests
+            : undefined,
           waitGrew,
           errorMessages: now.errorMessages,
           evidence,

@@ -14,7 +14,7 @@ import {
   templateSpiked,
 } from './baseline';
 import { FailureMode, failureModeOf, sharedNameResolution } from './network';
-import { Candidate } from './scoring';
+import { Candidate, GENERIC_KINDS } from './scoring';
 import {
   clip,
   describeOperation,
@@ -158,8 +158,14 @@ export function dependencyCandidates(
               )} against the baseline`,
           ),
       ];
+      // How its calls fail, in the caller's words; else the kind localization read from the
+      // peer's own evidence (the messages of the errors that originate in it, its pool or lock
+      // waits, its metrics near a limit) when that is more than "slow" or "failing".
+      const ownKind =
+        changedItself && !GENERIC_KINDS.has(suspect.kind) ? suspect.kind : null;
       let kind: Candidate['kind'] = failing ? 'errors' : 'latency';
       if (failure && failure.mode !== 'timeout') kind = failure.kind;
+      else if (ownKind) kind = ownKind;
       else if (slow && latency === 'changed') kind = 'latency';
       else if (failure) kind = failure.kind;
       return [

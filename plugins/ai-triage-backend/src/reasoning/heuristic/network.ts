@@ -8,7 +8,9 @@ import { possessive, sentences, unique } from './text';
  * dependencies at once.
  *
  * Evidence: error texts tied to a failing dependency (dependencies.ts decides which). These are
- * the standard messages of Go, Java, Node and OpenSSL clients for each failure; a match names the
+ * the standard messages of Go, Java, Node and OpenSSL clients for each failure (for TLS also
+ * OpenSSL's certificate verification errors as Node reports them: "self-signed certificate",
+ * "unable to verify the first certificate", and their codes); a match names the
  * mode, not the probability. Baseline comparison: none of its own; the dependency's error rate
  * must have grown against the baseline (dependencies.ts), else the rule does not run.
  */
@@ -21,7 +23,7 @@ const FAILURE_MODES: Array<{
     mode: 'tls',
     kind: 'network',
     pattern:
-      /x509[^"\n]{0,80}|certificate (has )?(expired|is not yet valid|signed by unknown authority|verify failed)[^"\n]{0,40}|tls(:| handshake)[^"\n]{0,80}|ssl[_ ]?(handshake|error)[^"\n]{0,60}/i,
+      /x509[^"\n]{0,80}|certificate (has )?(expired|is not yet valid|signed by unknown authority|verify failed)[^"\n]{0,40}|self[- ]signed certificate[^"\n]{0,40}|unable to (verify the first certificate|verify leaf signature|get (local )?issuer certificate)|does not match certificate's altnames|(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID)|PKIX path building failed|tls(:| handshake)[^"\n]{0,80}|ssl[_ ]?(handshake|error)[^"\n]{0,60}/i,
   },
   {
     mode: 'dns',

@@ -6,7 +6,7 @@ import {
 } from '@ai-triage/plugin-ai-triage-common';
 import { MIN_LATENCY_GROWTH, MIN_LATENCY_GROWTH_MS } from './baseline';
 import { serviceOf } from './dependencies';
-import { Candidate, anomalyStrength } from './scoring';
+import { Candidate, GENERIC_KINDS, anomalyStrength } from './scoring';
 import { serviceCandidates, serviceView } from './serviceView';
 import { firingAlerts, mentions, ms, possessive, sentences } from './text';
 
@@ -230,13 +230,7 @@ function originKind(
   suspect: ServiceSuspect | undefined,
 ): Candidate['kind'] {
   if (best && best.strength >= 0.4) return best.kind;
-  const generic = new Set<string | null>([
-    'latency',
-    'errors',
-    'unknown',
-    null,
-  ]);
-  if (suspect && !generic.has(suspect.kind)) return suspect.kind!;
+  if (suspect && !GENERIC_KINDS.has(suspect.kind)) return suspect.kind!;
   if (
     suspect &&
     suspect.selfTimeP95Ms !== null &&

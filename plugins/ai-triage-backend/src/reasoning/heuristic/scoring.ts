@@ -124,6 +124,14 @@ function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
+/** Kinds that say only that a service got slow or fails, not how. */
+export const GENERIC_KINDS: ReadonlySet<FaultKind | null> = new Set([
+  'latency',
+  'errors',
+  'unknown',
+  null,
+]);
+
 /**
  * Evidence strength from a robust anomaly score (|x - median| / (1.4826 MAD) of the baseline, as
  * BARO computes it): 0 up to 3 (the usual three-sigma bar of a robust z-score, under which

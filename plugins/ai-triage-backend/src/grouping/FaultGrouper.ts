@@ -436,8 +436,8 @@ export class FaultGrouper {
     // A group whose fault lies deeper, behind this origin: its localization walked through this
     // origin to it, or this origin calls its origin, directly or not. Across views as within one
     // (localize), the deepest changed service is the origin: this one only passes that fault on
-    // (or shows a knock-on of it), and the fault is that group's.
-    // Not when this view found the origin's calls towards it unchanged (see ruledOut).
+    // (or shows a knock-on of it), and the fault is that group's; unless this view found its
+    // origin's calls towards that fault unchanged (see ruledOut).
     const cleared = clearedCallees(origin, localization);
     const deeper = windowGroups.find(
       g =>

@@ -36,10 +36,10 @@ const SATURATION_TEXT =
 /**
  * The kind a node's own evidence points to. Error texts decide between network, rate-limit and
  * timeout (timeouts only when most of its calls end in one); texts and metrics naming a pool or
- * lock make a slowdown a resource wait, as does wait-span time that grew; memory, GC or CPU near a limit make it saturation; a deploy of the
- * node in the windows makes it a deploy. A process starved of CPU (see cpuStarved) is
- * saturated whatever its errors say: its timeouts and reset connections are what a process
- * that cannot run its callbacks produces.
+ * lock make a slowdown a resource wait, as does wait-span time that grew; memory, GC or CPU near
+ * a limit make it saturation; a deploy of the node in the windows makes it a deploy. A process
+ * starved of CPU (see cpuStarved) is saturated whatever its errors say: its timeouts and reset
+ * connections are what a process that cannot run its callbacks produces.
  */
 export function kindOf(options: {
   timeChanged: boolean;

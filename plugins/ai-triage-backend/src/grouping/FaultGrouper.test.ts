@@ -318,6 +318,38 @@ describe('FaultGrouper', () => {
   );
 
   it.each(databases.eachSupportedId())(
+    'hands the lead of an ended group to an open incident its fault joins, so the fault of now is triaged, %p',
+    async databaseId => {
+      const { grouper, open, resolve, incidents } = await setUp(databaseId);
+      const { frontend } = await open('frontend');
+      await grouper.beforeEnrichment(frontend);
+      await grouper.afterEnrichment(
+        frontend,
+        localized('frontend', ['frontend', 'checkout', 'payments']),
+      );
+      await resolve('frontend');
+      // A caller alerts later and its own view finds the same origin: it joins the group, whose
+      // resolved lead would never be triaged again, and leads it.
+      const { web } = await open('web');
+      expect(await grouper.beforeEnrichment(web)).toBe(true);
+      expect(
+        await grouper.afterEnrichment(
+          web,
+          localized('web', ['web', 'frontend', 'checkout', 'payments']),
+        ),
+      ).toBe(true);
+      expect(await incidents.getIncident(web)).toMatchObject({
+        probableOrigin: 'payments',
+        faultGroupLead: true,
+        faultGroupSize: 2,
+      });
+      expect(await incidents.getIncident(frontend)).toMatchObject({
+        faultGroupLead: false,
+      });
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
     'places no resolved incident before its enrichment, and only a shown triage waits for evidence, %p',
     async databaseId => {
       const { knex, grouper, open, resolve, groupOf } = await setUp(databaseId);

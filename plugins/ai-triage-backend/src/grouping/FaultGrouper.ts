@@ -328,7 +328,12 @@ export class FaultGrouper {
     }
     const origin =
       target?.method === 'localization' ? target.origin : component.origin;
-    const lead = chooseLead(members, origin, target?.leadIncidentId);
+    const lead = chooseLead(
+      members,
+      origin,
+      target?.leadIncidentId,
+      incident.id,
+    );
     const group = {
       id: target?.id ?? randomUUID(),
       origin,
@@ -518,6 +523,7 @@ export class FaultGrouper {
         (group && (group === current || group.origin === faultOrigin)
           ? group.leadIncidentId
           : incident.id),
+      incident.id,
     );
     const suspect = localization.suspects.find(s => s.service === faultOrigin);
     let path = localization.path;
@@ -710,16 +716,28 @@ function earliestFirst(incidents: GroupingIncident[]): GroupingIncident[] {
   );
 }
 
-/** The origin's own incident (the earliest), else the current lead, else the first member. */
+/**
+ * The origin's own incident (the earliest), else the current lead while it is open or triaged
+ * now (`triagedNowId`), else the first such member, else the current lead, else the first
+ * member. A resolved lead triaged earlier is never triaged again automatically: a group it led
+ * would keep showing the triage of a window that ended to the incidents of now (a new fault's
+ * incidents joining the group of an earlier one, resolved by a responder minutes before).
+ */
 function chooseLead(
   members: GroupingIncident[],
   origin: string,
-  currentLeadId?: string,
+  currentLeadId: string | undefined,
+  triagedNowId: string,
 ): GroupingIncident {
+  const current = members.find(m => m.id === currentLeadId);
+  const live = (m: GroupingIncident | undefined) =>
+    m !== undefined && (m.status !== 'resolved' || m.id === triagedNowId);
   return (
-    members.find(m => m.id === currentLeadId && m.serviceName === origin) ??
+    (current?.serviceName === origin ? current : undefined) ??
     members.find(m => m.serviceName === origin) ??
-    members.find(m => m.id === currentLeadId) ??
+    (live(current) ? current : undefined) ??
+    members.find(live) ??
+    current ??
     members[0]
   );
 }

@@ -36,6 +36,22 @@ export async function checkLabIncident(page, options) {
   const recording = loadRecording(LAB_RECORDING);
   const { firstAlertingService, hops } = recording.truth;
   const userToken = await guestToken(baseUrl);
+  // Incidents link to their catalog entity at intake: wait for the catalog's first pass over
+  // the lab's entities.
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const res = await fetch(
+      `${baseUrl}/api/catalog/entities/by-name/component/default/${firstAlertingService}`,
+      { headers: { authorization: `Bearer ${userToken}` } },
+    );
+    if (res.ok) break;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the catalog has no component ${firstAlertingService}: HTTP ${res.status}`,
+      );
+    }
+    await new Promise(resolve => setTimeout(resolve, 1000));
+  }
   const started = Date.now();
   const raised = await replayRecording(recording, {
     baseUrl,

@@ -2,7 +2,8 @@
 // end-to-end test, the way plugins/ai-triage-backend/src/__testUtils__/labRecordings.ts does for
 // the backend's replay test: every recorded OTLP and webhook body in order, timestamps shifted so
 // the recording ends now, and after each webhook a wait until the incidents it named are triaged
-// (as in the live run, where triage finished before later telemetry arrived).
+// (as in the live run, where triage finished before later telemetry arrived); at the end, a wait
+// until the automatic re-triages have run.
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
@@ -99,6 +100,34 @@ export async function replayRecording(recording, options) {
       for (const id of ids) if (!raised.includes(id)) raised.push(id);
       await waitTriaged(ids);
     }
+  }
+  await waitTriaged(raised);
+  // Settle: re-triages (evidence that arrived after a triage lacked it, a window not yet
+  // settled, groups that changed) run after their debounce; the view a user sees a minute
+  // later is the one once none is left.
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${baseUrl}/api/ai-triage/jobs/stats`, {
+      headers: { authorization: `Bearer ${userToken}` },
+    });
+    if (!res.ok) {
+      throw new Error(`GET jobs/stats: HTTP ${res.status}`);
+    }
+    const busy = (await res.json()).counts.filter(
+      c =>
+        (c.type === 'enrich' || c.type === 'reason') &&
+        (c.status === 'queued' || c.status === 'running') &&
+        c.count > 0,
+    );
+    if (busy.length === 0) break;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `triage still busy after ${timeoutMs} ms: ${busy
+          .map(c => `${c.count} ${c.type} ${c.status}`)
+          .join(', ')}`,
+      );
+    }
+    await new Promise(resolve => setTimeout(resolve, 250));
   }
   await waitTriaged(raised);
   return raised;

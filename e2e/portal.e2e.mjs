@@ -334,6 +334,33 @@ async function checkQualityPage(page) {
   log(`quality page: ${reviewed} reviewed, ${accepted} accepted`);
 }
 
+/**
+ * A new browser context's page, signed in as guest (the app's default sign-in page with the
+ * guest provider), logging what the app throws and collecting the dialogs it opens.
+ */
+async function signedInPage(browser, baseUrl) {
+  const context = await browser.newContext({
+    viewport: { width: 1440, height: 1100 },
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  // Errors the app throws in the browser go to the log, so a blank page says why.
+  page.on('pageerror', error => log(`page error: ${error.message}`));
+  page.on('console', message => {
+    if (message.type() === 'error') log(`console error: ${message.text()}`);
+  });
+  const dialogs = [];
+  page.on('dialog', dialog => {
+    dialogs.push(dialog.message());
+    dialog.dismiss();
+  });
+  await page.goto(`${baseUrl}/`);
+  await page.getByRole('button', { name: 'Enter' }).click();
+  // Signed in once the app shell (its sidebar) replaces the sign-in page.
+  await page.getByRole('link', { name: 'Settings' }).waitFor();
+  return { page, dialogs };
+}
+
 async function main() {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
@@ -343,6 +370,7 @@ async function main() {
   const started = Date.now();
   buildApp();
   const workDir = mkdtempSync(path.join(tmpdir(), 'ai-triage-e2e-'));
+  const labDir = mkdtempSync(path.join(tmpdir(), 'ai-triage-e2e-lab-'));
   const port = await freePort();
   const receiver = await startWebhookReceiver();
   let backend = startBackend(port, workDir, receiver.url);
@@ -366,26 +394,7 @@ async function main() {
       executablePath: CHROMIUM,
       args: CHROMIUM_ARGS,
     });
-    const page = await browser.newPage({
-      viewport: { width: 1440, height: 1100 },
-    });
-    page.setDefaultTimeout(STEP_TIMEOUT_MS);
-    // Errors the app throws in the browser go to the log, so a blank page says why.
-    page.on('pageerror', error => log(`page error: ${error.message}`));
-    page.on('console', message => {
-      if (message.type() === 'error') log(`console error: ${message.text()}`);
-    });
-    const dialogs = [];
-    page.on('dialog', dialog => {
-      dialogs.push(dialog.message());
-      dialog.dismiss();
-    });
-
-    // Sign in as guest (the app's default sign-in page with the guest provider).
-    await page.goto(`${baseUrl}/`);
-    await page.getByRole('button', { name: 'Enter' }).click();
-    // Signed in once the app shell (its sidebar) replaces the sign-in page.
-    await page.getByRole('link', { name: 'Settings' }).waitFor();
+    const { page, dialogs } = await signedInPage(browser, baseUrl);
 
     // The Incidents tab of the checkout service.
     const tabUrl = `${baseUrl}/catalog/default/component/checkout/incidents`;
@@ -545,20 +554,30 @@ async function main() {
     }
     log('alert HTML is rendered as text');
 
-    await checkLabIncident(page, {
+    await checkQualityPage(page);
+
+    // The lab's recording on a backend of its own: the demo's services (checkout, payments) are
+    // the lab shop's too, and the demo's telemetry and incidents of minutes before would be the
+    // recording's baseline and the fault group its incidents join.
+    await backend.stop();
+    backend = startBackend(port, labDir, receiver.url);
+    await waitForHttp(`${baseUrl}/api/ai-triage/health`, backend);
+    const lab = await signedInPage(browser, baseUrl);
+    await checkLabIncident(lab.page, {
       baseUrl,
       token: TOKEN,
       screenshots: SCREENSHOTS,
       log,
     });
-    await checkQualityPage(page);
 
     log(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {
     failed = true;
     if (browser) {
-      const [context] = browser.contexts();
-      const page = context?.pages()[0];
+      const page = browser
+        .contexts()
+        .flatMap(context => context.pages())
+        .at(-1);
       if (page) {
         const failure = path.join(workDir, 'failure.png');
         await page
@@ -577,6 +596,7 @@ async function main() {
     receiver.close();
     if (!failed) {
       rmSync(workDir, { recursive: true, force: true });
+      rmSync(labDir, { recursive: true, force: true });
     }
   }
 }

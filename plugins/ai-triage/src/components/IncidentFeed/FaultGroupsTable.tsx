@@ -6,6 +6,7 @@ import Paper from '@material-ui/core/Paper';
 import Table from '@material-ui/core/Table';
 import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
+import TableContainer from '@material-ui/core/TableContainer';
 import TableHead from '@material-ui/core/TableHead';
 import TablePagination from '@material-ui/core/TablePagination';
 import TableRow from '@material-ui/core/TableRow';
@@ -50,8 +51,19 @@ const useStyles = makeStyles(theme => ({
     },
   },
   hypothesis: {
-    minWidth: 260,
-    maxWidth: 420,
+    minWidth: 180,
+    maxWidth: 320,
+  },
+  // Alert titles are long words ("HighErrorRatio on storefront"): without a width of their
+  // own, and broken anywhere, the hypothesis column squeezed them to a few letters a line.
+  fault: {
+    minWidth: 150,
+    wordBreak: 'normal',
+    overflowWrap: 'normal',
+    '& a': {
+      wordBreak: 'normal',
+      overflowWrap: 'normal',
+    },
   },
   // Headers and short cells stay on one line; the hypothesis column takes the wrapping.
   nowrap: {
@@ -185,147 +197,157 @@ export function FaultGroupsTable(props: {
           {title}
         </Typography>
       </Toolbar>
-      <Table size="small" aria-labelledby={titleId}>
-        <TableHead>
-          <TableRow>
-            <TableCell padding="checkbox">
-              <span className={classes.srOnly}>Expand</span>
-            </TableCell>
-            {COLUMNS.map(column => (
-              <TableCell
-                key={column.title}
-                className={classes.nowrap}
-                sortDirection={
-                  column.key && sort?.key === column.key
-                    ? sort.direction
-                    : false
-                }
-              >
-                {column.key ? (
-                  <TableSortLabel
-                    active={sort?.key === column.key}
-                    direction={
-                      sort?.key === column.key ? sort.direction : 'desc'
-                    }
-                    onClick={() =>
-                      onSortChange({
-                        key: column.key!,
-                        direction:
-                          sort?.key === column.key && sort.direction === 'desc'
-                            ? 'asc'
-                            : 'desc',
-                      })
-                    }
-                  >
-                    {column.title}
-                  </TableSortLabel>
-                ) : (
-                  column.title
-                )}
+      {/* A narrow window scrolls the table, not the page. */}
+      <TableContainer>
+        <Table size="small" aria-labelledby={titleId}>
+          <TableHead>
+            <TableRow>
+              <TableCell padding="checkbox">
+                <span className={classes.srOnly}>Expand</span>
               </TableCell>
-            ))}
-          </TableRow>
-        </TableHead>
-        <TableBody>
-          {sortRows(rows, sort).map(row => {
-            const open = expanded.has(row.id);
-            const others = row.members.length - 1;
-            return (
-              <Fragment key={row.id}>
-                <TableRow
-                  data-group-id={row.id}
-                  className={
-                    row.members.some(m => m.id === selectedId)
-                      ? classes.selected
-                      : undefined
+              {COLUMNS.map(column => (
+                <TableCell
+                  key={column.title}
+                  className={classes.nowrap}
+                  sortDirection={
+                    column.key && sort?.key === column.key
+                      ? sort.direction
+                      : false
                   }
                 >
-                  <TableCell padding="checkbox">
-                    {others > 0 && (
-                      <IconButton
-                        size="small"
-                        aria-expanded={open}
-                        aria-label={`${open ? 'Hide' : 'Show'} the ${
-                          row.members.length
-                        } incidents of ${row.lead.title}`}
-                        onClick={() => toggle(row.id)}
-                      >
-                        {open ? <ExpandMoreIcon /> : <KeyboardArrowRightIcon />}
-                      </IconButton>
-                    )}
-                  </TableCell>
-                  <TableCell>
-                    {link(row.lead)}
-                    {others > 0 && (
-                      <Typography
-                        variant="caption"
-                        color="textSecondary"
-                        component="div"
-                      >
-                        and {others} more:{' '}
-                        {row.members
-                          .slice(1)
-                          .map(m => m.serviceName)
-                          .join(', ')}
-                      </Typography>
-                    )}
-                  </TableCell>
-                  <TableCell>{row.probableOrigin ?? '—'}</TableCell>
-                  <TableCell className={classes.hypothesis}>
-                    {hypothesisText(row)}
-                  </TableCell>
-                  <TableCell className={classes.nowrap}>
-                    {reviewStateOf(row)}
-                  </TableCell>
-                  <TableCell>
-                    <SeverityChip severity={severityOf(row)} />
-                  </TableCell>
-                  <TableCell className={classes.nowrap}>
-                    <TriageStateLabel state={row.lead.triageState} />
-                  </TableCell>
-                  <TableCell className={classes.nowrap}>
-                    <span title={formatTime(lastSeenOf(row))}>
-                      {formatAge(lastSeenOf(row))} ago
-                    </span>
-                  </TableCell>
-                  <TableCell align="right">{row.members.length}</TableCell>
-                </TableRow>
-                {open &&
-                  row.members.map(member => (
-                    <TableRow
-                      key={member.id}
-                      className={`${classes.member} ${
-                        member.id === selectedId ? classes.selected : ''
-                      }`}
-                      data-member-of={row.id}
+                  {column.key ? (
+                    <TableSortLabel
+                      active={sort?.key === column.key}
+                      direction={
+                        sort?.key === column.key ? sort.direction : 'desc'
+                      }
+                      onClick={() =>
+                        onSortChange({
+                          key: column.key!,
+                          direction:
+                            sort?.key === column.key &&
+                            sort.direction === 'desc'
+                              ? 'asc'
+                              : 'desc',
+                        })
+                      }
                     >
-                      <TableCell padding="checkbox" />
-                      <TableCell>{link(member)}</TableCell>
-                      <TableCell>
-                        {member.serviceName}
-                        {member.faultGroupLead ? ' (lead)' : ''}
-                      </TableCell>
-                      <TableCell />
-                      <TableCell />
-                      <TableCell>
-                        <SeverityChip severity={member.severity} />
-                      </TableCell>
-                      <TableCell className={classes.nowrap}>
-                        <TriageStateLabel state={member.triageState} />
-                      </TableCell>
-                      <TableCell className={classes.nowrap}>
-                        <span title={formatTime(member.lastSeenAt)}>
-                          {formatAge(member.lastSeenAt)} ago
-                        </span>
-                      </TableCell>
-                      <TableCell />
-                    </TableRow>
-                  ))}
-              </Fragment>
-            );
-          })}
-        </TableBody>
-      </Table>
+                      {column.title}
+                    </TableSortLabel>
+                  ) : (
+                    column.title
+                  )}
+                </TableCell>
+              ))}
+            </TableRow>
+          </TableHead>
+          <TableBody>
+            {sortRows(rows, sort).map(row => {
+              const open = expanded.has(row.id);
+              const others = row.members.length - 1;
+              return (
+                <Fragment key={row.id}>
+                  <TableRow
+                    data-group-id={row.id}
+                    className={
+                      row.members.some(m => m.id === selectedId)
+                        ? classes.selected
+                        : undefined
+                    }
+                  >
+                    <TableCell padding="checkbox">
+                      {others > 0 && (
+                        <IconButton
+                          size="small"
+                          aria-expanded={open}
+                          aria-label={`${open ? 'Hide' : 'Show'} the ${
+                            row.members.length
+                          } incidents of ${row.lead.title}`}
+                          onClick={() => toggle(row.id)}
+                        >
+                          {open ? (
+                            <ExpandMoreIcon />
+                          ) : (
+                            <KeyboardArrowRightIcon />
+                          )}
+                        </IconButton>
+                      )}
+                    </TableCell>
+                    <TableCell className={classes.fault}>
+                      {link(row.lead)}
+                      {others > 0 && (
+                        <Typography
+                          variant="caption"
+                          color="textSecondary"
+                          component="div"
+                        >
+                          and {others} more:{' '}
+                          {row.members
+                            .slice(1)
+                            .map(m => m.serviceName)
+                            .join(', ')}
+                        </Typography>
+                      )}
+                    </TableCell>
+                    <TableCell>{row.probableOrigin ?? '—'}</TableCell>
+                    <TableCell className={classes.hypothesis}>
+                      {hypothesisText(row)}
+                    </TableCell>
+                    <TableCell className={classes.nowrap}>
+                      {reviewStateOf(row)}
+                    </TableCell>
+                    <TableCell>
+                      <SeverityChip severity={severityOf(row)} />
+                    </TableCell>
+                    <TableCell className={classes.nowrap}>
+                      <TriageStateLabel state={row.lead.triageState} />
+                    </TableCell>
+                    <TableCell className={classes.nowrap}>
+                      <span title={formatTime(lastSeenOf(row))}>
+                        {formatAge(lastSeenOf(row))} ago
+                      </span>
+                    </TableCell>
+                    <TableCell align="right">{row.members.length}</TableCell>
+                  </TableRow>
+                  {open &&
+                    row.members.map(member => (
+                      <TableRow
+                        key={member.id}
+                        className={`${classes.member} ${
+                          member.id === selectedId ? classes.selected : ''
+                        }`}
+                        data-member-of={row.id}
+                      >
+                        <TableCell padding="checkbox" />
+                        <TableCell className={classes.fault}>
+                          {link(member)}
+                        </TableCell>
+                        <TableCell>
+                          {member.serviceName}
+                          {member.faultGroupLead ? ' (lead)' : ''}
+                        </TableCell>
+                        <TableCell />
+                        <TableCell />
+                        <TableCell>
+                          <SeverityChip severity={member.severity} />
+                        </TableCell>
+                        <TableCell className={classes.nowrap}>
+                          <TriageStateLabel state={member.triageState} />
+                        </TableCell>
+                        <TableCell className={classes.nowrap}>
+                          <span title={formatTime(member.lastSeenAt)}>
+                            {formatAge(member.lastSeenAt)} ago
+                          </span>
+                        </TableCell>
+                        <TableCell />
+                      </TableRow>
+                    ))}
+                </Fragment>
+              );
+            })}
+          </TableBody>
+        </Table>
+      </TableContainer>
       {paging.totalCount > paging.pageSize && (
         <TablePagination
           component="div"

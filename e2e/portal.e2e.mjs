@@ -9,12 +9,13 @@
 // review, check that alert text with HTML in it stays text, and open the incident feed. The
 // workflow: acknowledge the incident in the view, accept a hypothesis, and check that a loopback
 // webhook receiver gets the signed event exactly once although it fails until the backend is
-// killed (SIGKILL) and once more after its restart on the same (file) database. Then it
-// replays a lab recording whose fault began three hops below the first alerting service
-// (examples/lab/recordings/provider-timeout.json.gz), opens that service's incident and checks
-// the view names the recorded origin, in the light and the dark theme, and the feed's fault row.
-// axe-core, injected into the page, must find no serious or critical accessibility violation on
-// the tab, the incident view (both themes) and the feed, and opens the triage quality page.
+// killed (SIGKILL) and once more after its restart on the same (file) database, and opens the
+// triage quality page. Then, on the backend restarted with a fresh database, it replays a lab
+// recording whose fault began three hops below the first alerting service
+// (examples/lab/recordings/provider-timeout.json.gz), waits for its re-triages, opens that
+// service's incident and checks the view names the probable origin, in the light and the dark
+// theme, and the feed's fault row. axe-core, injected into the page, must find no serious or
+// critical accessibility violation on the tab, the incident view (both themes) and the feed.
 // Saves screenshots to docs/images/.
 //
 //   node e2e/portal.e2e.mjs              (npm run test:e2e)

@@ -318,7 +318,7 @@ describe('FaultGrouper', () => {
   );
 
   it.each(databases.eachSupportedId())(
-    'hands the lead of an ended group to an open incident its fault joins, so the fault of now is triaged, %p',
+    'hands the lead of a resolved group to an open incident its fault joins, so the fault of now is triaged, %p',
     async databaseId => {
       const { grouper, open, resolve, incidents } = await setUp(databaseId);
       const { frontend } = await open('frontend');
@@ -346,6 +346,38 @@ describe('FaultGrouper', () => {
       expect(await incidents.getIncident(frontend)).toMatchObject({
         faultGroupLead: false,
       });
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'leaves a group whose incidents all ended before the onset apart from a fault seen after it, %p',
+    async databaseId => {
+      const { knex, grouper, open, resolve, groupOf } = await setUp(databaseId);
+      const { frontend } = await open('frontend');
+      await grouper.beforeEnrichment(frontend);
+      await grouper.afterEnrichment(
+        frontend,
+        localized('frontend', ['frontend', 'checkout', 'payments']),
+      );
+      await resolve('frontend');
+      await new Promise(done => setTimeout(done, 10));
+      const endedMs = Date.now();
+      await new Promise(done => setTimeout(done, 10));
+      // web's view finds the same origin, its onset after frontend's alerts all ended.
+      const { web } = await open('web');
+      expect(await grouper.beforeEnrichment(web)).toBe(true);
+      expect(
+        await grouper.afterEnrichment(web, {
+          ...localized('web', ['web', 'frontend', 'checkout', 'payments']),
+          window: {
+            from: new Date(endedMs).toISOString(),
+            to: new Date(endedMs + 60_000).toISOString(),
+          },
+        }),
+      ).toBe(true);
+      expect(await groupOf(web)).not.toBeNull();
+      expect(await groupOf(web)).not.toBe(await groupOf(frontend));
+      expect(await groupsIn(knex)).toBe(2);
     },
   );
 

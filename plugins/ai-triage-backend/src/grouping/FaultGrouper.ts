@@ -414,9 +414,16 @@ export class FaultGrouper {
       };
     }
     const graph = graphOf(incident, localization);
-    const windowGroups = (await tx.groupsSeenSince(sinceMs)).filter(
-      g => g.id !== current?.id,
-    );
+    const onsetMs = Date.parse(document.window.from);
+    // Groups of the window, but for one whose incidents all resolved with their alerts ended
+    // before this view's onset: a fault that ended before this one was seen (as for the
+    // ungrouped incidents gathered below).
+    const windowGroups: StoredFaultGroup[] = [];
+    for (const g of await tx.groupsSeenSince(sinceMs)) {
+      if (g.id !== current?.id && !(await endedBefore(tx, g, onsetMs))) {
+        windowGroups.push(g);
+      }
+    }
     const ungrouped = await tx.ungroupedIncidents(sinceMs);
     const known = [...(current ? [current] : []), ...windowGroups];
     // Calls between the services of the window's incidents, its groups (their members' among
@@ -498,7 +505,6 @@ export class FaultGrouper {
     // own. A callee the walk looked at is no caller: its incident is not this fault's. Nor is one
     // whose alerts started after this view's window, or after the incident's own alerts all
     // ended (perhaps while it was enriched): that view did not see it.
-    const onsetMs = Date.parse(document.window.from);
     const viewEndMs = Math.min(
       Date.parse(document.window.to),
       alertsEndMs(incident),
@@ -693,6 +699,21 @@ function graphOf(
 /** The calls a localization's path walked: each service calls the next. */
 function pathEdges(path: string[]): CallEdge[] {
   return path.slice(1).map((to, i) => ({ from: path[i], to }));
+}
+
+/** Whether every incident of the group resolved, its alerts all ended before `ms`. */
+async function endedBefore(
+  tx: FaultGroupTransaction,
+  group: StoredFaultGroup,
+  ms: number,
+): Promise<boolean> {
+  for (const id of group.memberIncidentIds) {
+    const member = await tx.incident(id);
+    if (member && (member.status !== 'resolved' || alertsEndMs(member) >= ms)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** When the incident's alerts all ended; Infinity while one fires. */

@@ -51,10 +51,11 @@ export type AutoRetriageRequester = {
  *   window of the origin, or of services calling it that are on the fault graph or whose alerts
  *   still fired at the onset, join it (a callee the walk looked at is not raised by this fault).
  *   Groups of the same fault merge (see mergesInto), the deepest origin winning across views as
- *   within one; a member the
- *   fault cannot have raised (it joined a guess by calls) is released to its own triage. The
- *   origin's own incident leads, else the current lead, else the first one. Only the lead is reasoned over. A group grows (its graph is
- *   the union of its localizations' and its members' services).
+ *   within one, but for a group whose incidents all ended before the onset; a member the fault
+ *   cannot have raised (it joined a guess by calls) is released to its own triage. The origin's
+ *   own incident leads, else the current lead while it is open, else the first open one (see
+ *   chooseLead). Only the lead is reasoned over. A group grows (its graph is the union of its
+ *   localizations' and its members' services).
  */
 export class FaultGrouper {
   static create(options: {

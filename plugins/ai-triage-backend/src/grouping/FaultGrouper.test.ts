@@ -143,10 +143,26 @@ describe('FaultGrouper', () => {
       }
       return ids;
     };
+    /** Opens the service's incident and groups it before and after an enrichment giving `document`. */
+    const triaged = async (service: string, document: ContextDocument) => {
+      const { [service]: id } = await open(service);
+      await grouper.beforeEnrichment(id);
+      await grouper.afterEnrichment(id, document);
+      return id;
+    };
     /** The incident's fault group id (null: in none). */
     const groupOf = async (id: string) =>
       (await incidents.getIncident(id))!.faultGroupId;
-    return { knex, incidents, grouper, open, resolve, retriaged, groupOf };
+    return {
+      knex,
+      incidents,
+      grouper,
+      open,
+      triaged,
+      resolve,
+      retriaged,
+      groupOf,
+    };
   }
 
   it.each(databases.eachSupportedId())(
@@ -284,11 +300,11 @@ describe('FaultGrouper', () => {
   it.each(databases.eachSupportedId())(
     "a member whose alert fires again stays while its lead's alerts fired when it started, else starts afresh, %p",
     async databaseId => {
-      const { grouper, open, resolve, incidents } = await setUp(databaseId);
-      const { frontend } = await open('frontend');
-      await grouper.beforeEnrichment(frontend);
-      await grouper.afterEnrichment(
-        frontend,
+      const { grouper, open, resolve, incidents, triaged } = await setUp(
+        databaseId,
+      );
+      const frontend = await triaged(
+        'frontend',
         localized('frontend', ['frontend', 'checkout', 'payments']),
       );
       const { checkout } = await open('checkout');
@@ -320,11 +336,11 @@ describe('FaultGrouper', () => {
   it.each(databases.eachSupportedId())(
     'hands the lead of a resolved group to an open incident its fault joins, so the fault of now is triaged, %p',
     async databaseId => {
-      const { grouper, open, resolve, incidents } = await setUp(databaseId);
-      const { frontend } = await open('frontend');
-      await grouper.beforeEnrichment(frontend);
-      await grouper.afterEnrichment(
-        frontend,
+      const { grouper, open, resolve, incidents, triaged } = await setUp(
+        databaseId,
+      );
+      const frontend = await triaged(
+        'frontend',
         localized('frontend', ['frontend', 'checkout', 'payments']),
       );
       await resolve('frontend');
@@ -352,11 +368,11 @@ describe('FaultGrouper', () => {
   it.each(databases.eachSupportedId())(
     'leaves a group whose incidents all ended before the onset apart from a fault seen after it, %p',
     async databaseId => {
-      const { knex, grouper, open, resolve, groupOf } = await setUp(databaseId);
-      const { frontend } = await open('frontend');
-      await grouper.beforeEnrichment(frontend);
-      await grouper.afterEnrichment(
-        frontend,
+      const { knex, grouper, open, resolve, groupOf, triaged } = await setUp(
+        databaseId,
+      );
+      const frontend = await triaged(
+        'frontend',
         localized('frontend', ['frontend', 'checkout', 'payments']),
       );
       await resolve('frontend');
@@ -384,11 +400,11 @@ describe('FaultGrouper', () => {
   it.each(databases.eachSupportedId())(
     'places no resolved incident before its enrichment, and only a shown triage waits for evidence, %p',
     async databaseId => {
-      const { knex, grouper, open, resolve, groupOf } = await setUp(databaseId);
-      const { frontend } = await open('frontend');
-      await grouper.beforeEnrichment(frontend);
-      await grouper.afterEnrichment(
-        frontend,
+      const { knex, grouper, open, resolve, groupOf, triaged } = await setUp(
+        databaseId,
+      );
+      const frontend = await triaged(
+        'frontend',
         localized('frontend', ['frontend', 'checkout', 'payments']),
       );
       const group = await groupOf(frontend);
@@ -429,16 +445,13 @@ describe('FaultGrouper', () => {
   it.each(databases.eachSupportedId())(
     'merges the groups of one fault: an origin that only passes it on (even resolved), a group placed by calls alone; a sibling origin stays apart, %p',
     async databaseId => {
-      const { knex, incidents, grouper, open, resolve, groupOf } = await setUp(
-        databaseId,
-      );
+      const { knex, incidents, grouper, open, resolve, groupOf, triaged } =
+        await setUp(databaseId);
 
       // checkout alerts first and, before the telemetry of the fault is in, is localized to
       // itself; its alert resolves.
-      const { checkout } = await open('checkout');
-      await grouper.beforeEnrichment(checkout);
-      await grouper.afterEnrichment(
-        checkout,
+      const checkout = await triaged(
+        'checkout',
         localized('checkout', ['checkout']),
       );
       await resolve('checkout');
@@ -492,10 +505,8 @@ describe('FaultGrouper', () => {
       expect(byCalls).toBe(await groupOf(api));
       expect(byCalls).not.toBe(fault);
       // ... which a localization that saw api (a suspect on its graph) absorbs: both call db.
-      const { gateway } = await open('gateway');
-      await grouper.beforeEnrichment(gateway);
-      await grouper.afterEnrichment(
-        gateway,
+      const gateway = await triaged(
+        'gateway',
         testContext({
           serviceName: 'gateway',
           localization: localization(['gateway', 'db'], ['api']),
@@ -509,10 +520,8 @@ describe('FaultGrouper', () => {
       });
 
       // payments changed on its own in the same minutes, on a sibling branch: another group.
-      const { payments } = await open('payments');
-      await grouper.beforeEnrichment(payments);
-      await grouper.afterEnrichment(
-        payments,
+      const payments = await triaged(
+        'payments',
         localized('payments', ['payments']),
       );
       expect(await groupOf(payments)).not.toBe(fault);
@@ -675,25 +684,21 @@ describe('FaultGrouper', () => {
   it.each(databases.eachSupportedId())(
     'places a fault at the deepest origin across views: a group at a caller of it merges in, in either order, %p',
     async databaseId => {
-      const { knex, grouper, open, incidents, groupOf } = await setUp(
+      const { knex, grouper, open, incidents, groupOf, triaged } = await setUp(
         databaseId,
       );
       await ingestCalls(knex, SHOP_CALLS);
 
       // storefront's walk found its own time changed and went no deeper.
-      const { storefront } = await open('storefront');
-      await grouper.beforeEnrichment(storefront);
-      await grouper.afterEnrichment(
-        storefront,
+      const storefront = await triaged(
+        'storefront',
         localized('storefront', ['storefront']),
       );
       expect(await groupsIn(knex)).toBe(1);
       // inventory's finds the database: storefront calls it through inventory, so the
       // database is the fault's origin and storefront's group merges in.
-      const { inventory } = await open('inventory');
-      await grouper.beforeEnrichment(inventory);
-      await grouper.afterEnrichment(
-        inventory,
+      const inventory = await triaged(
+        'inventory',
         localized('inventory', ['inventory', 'orders-db']),
       );
       const fault = await groupOf(inventory);
@@ -751,22 +756,18 @@ describe('FaultGrouper', () => {
   it.each(databases.eachSupportedId())(
     'keeps apart a group whose view found its calls towards the deeper origin unchanged, in either order, %p',
     async databaseId => {
-      const { knex, grouper, open, incidents, groupOf } = await setUp(
+      const { knex, grouper, incidents, groupOf, triaged } = await setUp(
         databaseId,
       );
       await ingestCalls(knex, SHOP_CALLS);
 
       // storefront's errors are its own: the fault behind inventory did not reach it.
-      const { storefront } = await open('storefront');
-      await grouper.beforeEnrichment(storefront);
-      await grouper.afterEnrichment(
-        storefront,
+      const storefront = await triaged(
+        'storefront',
         storefrontCallsUnchanged(false),
       );
-      const { inventory } = await open('inventory');
-      await grouper.beforeEnrichment(inventory);
-      await grouper.afterEnrichment(
-        inventory,
+      const inventory = await triaged(
+        'inventory',
         localized('inventory', ['inventory', 'orders-db']),
       );
       expect(await groupOf(storefront)).not.toBe(await groupOf(inventory));
@@ -781,10 +782,8 @@ describe('FaultGrouper', () => {
 
       // The other order: the database's group is there first, and storefront's view is not
       // taken for a knock-on of it.
-      const { checkout } = await open('checkout');
-      await grouper.beforeEnrichment(checkout);
-      await grouper.afterEnrichment(
-        checkout,
+      const checkout = await triaged(
+        'checkout',
         localized('checkout', ['checkout', 'inventory', 'orders-db']),
       );
       await grouper.afterEnrichment(
@@ -802,19 +801,16 @@ describe('FaultGrouper', () => {
   it.each(databases.eachSupportedId())(
     'merges a group whose calls towards the deeper origin looked unchanged when its view saw the callee itself change, %p',
     async databaseId => {
-      const { knex, grouper, open, incidents, groupOf } = await setUp(
-        databaseId,
-      );
+      const { knex, incidents, groupOf, triaged } = await setUp(databaseId);
       await ingestCalls(knex, SHOP_CALLS);
       // storefront's few calls to inventory stayed within their noise, but its view saw
       // inventory's own time change: nothing is ruled out, and the deepest origin wins.
-      const { storefront } = await open('storefront');
-      await grouper.beforeEnrichment(storefront);
-      await grouper.afterEnrichment(storefront, storefrontCallsUnchanged(true));
-      const { inventory } = await open('inventory');
-      await grouper.beforeEnrichment(inventory);
-      await grouper.afterEnrichment(
-        inventory,
+      const storefront = await triaged(
+        'storefront',
+        storefrontCallsUnchanged(true),
+      );
+      const inventory = await triaged(
+        'inventory',
         localized('inventory', ['inventory', 'orders-db']),
       );
       expect(await groupOf(storefront)).toBe(await groupOf(inventory));

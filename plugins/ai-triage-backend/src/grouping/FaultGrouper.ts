@@ -452,14 +452,19 @@ export class FaultGrouper {
     // (or shows a knock-on of it), and the fault is that group's; unless this view found its
     // origin's calls towards that fault unchanged (see ruledOut).
     const cleared = clearedCallees(origin, localization);
-    const deeper = windowGroups.find(
-      g =>
-        g.method === 'localization' &&
-        g.origin !== origin &&
-        (g.path.slice(0, -1).includes(origin) ||
-          (callersOf(g.origin, edges).has(origin) &&
-            !ruledOut(g.origin, { origin, clearedCallees: cleared }, edges))),
-    );
+    const deeper = windowGroups.find(g => {
+      if (g.method !== 'localization' || g.origin === origin) return false;
+      if (g.path.slice(0, -1).includes(origin)) return true;
+      const callers = callersOf(g.origin, edges);
+      return (
+        callers.has(origin) &&
+        !ruledOut(
+          { origin: g.origin, callers },
+          { origin, clearedCallees: cleared },
+          edges,
+        )
+      );
+    });
     const faultOrigin = deeper?.origin ?? origin;
     const upstream = callersOf(faultOrigin, edges);
     const passesOn = new Set([
@@ -631,7 +636,11 @@ function mergesInto(
     fault.passesOn.has(other.origin) ||
     (other.method === 'localization' &&
       fault.upstream.has(other.origin) &&
-      !ruledOut(fault.origin, other, fault.edges)) ||
+      !ruledOut(
+        { origin: fault.origin, callers: fault.upstream },
+        other,
+        fault.edges,
+      )) ||
     (other.method === 'trace-edges' && fault.graph.has(other.origin))
   );
 }
@@ -659,23 +668,23 @@ function clearedCallees(origin: string, localization: Localization): string[] {
 }
 
 /**
- * Whether a view placed at `view.origin`, a caller of `faultOrigin`, ruled that fault out: each of
- * its origin's callees through which the fault could have reached it (the fault's origin, or a
- * caller of it) is one whose calls it found unchanged. A view that saw none of those calls ruled
+ * Whether a view placed at `view.origin`, a caller of `fault.origin` (`fault.callers`: every
+ * service calling it, directly or not), ruled that fault out: each of its origin's callees
+ * through which the fault could have reached it (the fault's origin, or a caller of it) is one
+ * whose calls it found unchanged. A view that saw none of those calls ruled
  * nothing out (an unknown is no evidence), and the deepest origin wins.
  */
 function ruledOut(
-  faultOrigin: string,
+  fault: { origin: string; callers: Set<string> },
   view: { origin: string; clearedCallees: string[] },
   edges: CallEdge[],
 ): boolean {
-  const towardsFault = callersOf(faultOrigin, edges);
   const routes = new Set(
     edges
       .filter(
         e =>
           e.from === view.origin &&
-          (e.to === faultOrigin || towardsFault.has(e.to)),
+          (e.to === fault.origin || fault.callers.has(e.to)),
       )
       .map(e => e.to),
   );
